@@ -1,0 +1,126 @@
+# shardcap - build, test, demo.
+#
+#   make                      build ./shardcap and tools/gencap (developer
+#                             build: strict warnings, -Werror)
+#   make check                install missing Debian packages, build, run
+#                             every test
+#   make SANITIZE=address,undefined check
+#                             the same under ASan + UBSan (own build dir)
+#   make demo                 install, build, generate a capture, split it
+#   make fuzz FUZZ_SECONDS=60 run the libFuzzer target on the readers
+#   make bench-split          the split benchmark (bench/split)
+
+VERSION := $(shell cat VERSION)
+CC ?= cc
+CFLAGS ?= -O2 -g
+DEVELOPER ?= 1
+SANITIZE ?=
+PREFIX ?= /usr/local
+
+comma := ,
+ifeq ($(V),1)
+Q :=
+QUIET_CC :=
+QUIET_LINK :=
+else
+Q := @
+QUIET_CC = @echo "  CC      $<";
+QUIET_LINK = @echo "  LINK    $@";
+endif
+ifeq ($(SANITIZE),)
+BUILD := build/default
+else
+BUILD := build/san-$(subst $(comma),-,$(SANITIZE))
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wvla
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	$(WARNINGS) $(CFLAGS) -Isrc -DSHARDCAP_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LDFLAGS := $(LDFLAGS)
+ifneq ($(SANITIZE),)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+LIBS := -lzstd -lz -lcrypto -lpthread
+
+# Everything below the command layer: the library the tests link too.
+CORE := strbuf xalloc error util json table source capture digest copier \
+	split inspect
+CLI := cli main cmd-split cmd-inspect
+UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
+	test-split
+
+CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
+CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
+UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
+
+all: $(BUILD)/shardcap $(BUILD)/gencap $(BUILD)/unit-tests
+ifeq ($(SANITIZE),)
+	@ln -sf $(BUILD)/shardcap shardcap
+	@ln -sf ../$(BUILD)/gencap tools/gencap
+endif
+
+$(BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/test/unit/%.o: test/unit/%.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -Itest/unit -c -o $@ $<
+
+$(BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libshardcap.a: $(CORE_OBJ)
+	$(QUIET_LINK)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/shardcap: $(CLI_OBJ) $(BUILD)/libshardcap.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/gencap: $(BUILD)/tools/gencap.o
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+$(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libshardcap.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+deps:
+	@tools/install-deps
+
+check:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) test/run
+
+demo:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo
+
+fuzz:
+	@tools/install-deps
+	@tools/fuzz $(or $(FUZZ_SECONDS),60)
+
+bench-split:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@bench/split
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BUILD)/shardcap $(DESTDIR)$(PREFIX)/bin/shardcap
+	install -m 644 docs/shardcap.1 $(DESTDIR)$(PREFIX)/share/man/man1/shardcap.1
+
+clean:
+	rm -rf build shardcap tools/gencap
+
+.PHONY: all deps check demo fuzz bench-split install clean
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
+	$(BUILD)/tools/gencap.d

@@ -1,0 +1,488 @@
+/* split.c - cutting a capture into chunks at packet boundaries.
+ *
+ * The input is read once through a small window: the reader looks at the
+ * record headers and the digest at every byte. The chunk files are filled
+ * by a copier thread, in parallel: from a regular file the bytes move
+ * inside the kernel (copy_file_range), from a pipe or a decompressor they
+ * are handed over in pieces of a megabyte. Memory stays a few megabytes
+ * whatever the size of the capture. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "copier.h"
+#include "split.h"
+#include "strbuf.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define FLUSH_AT (1u << 20)     /* hand input bytes over in pieces of this */
+#define PROGRESS_EVERY (16u << 20)
+
+struct splitter {
+	const struct split_options *opt;
+	struct split_result *res;
+	struct source src;
+	struct capture cap;
+	struct copier *copier;
+	struct digest dg;
+	int have_dg;
+
+	const uint8_t *hdr;     /* current section's header bytes */
+	size_t hdr_len;
+	struct strbuf carry;    /* its IDB, DSB and NRB blocks so far */
+	int section_written;    /* the open chunk has begun the section */
+
+	int fd;                 /* open chunk, or -1 */
+	struct split_chunk *chunk;
+	int chunk_has_content;
+	/* Paths of every chunk of this run, until the copier is done. */
+	char **tmp_paths, **final_paths;
+	size_t alloc_tmp, alloc_final;
+
+	uint64_t pend_off, pend_len; /* input bytes owed to the chunk */
+	uint64_t next_progress;
+	uint64_t since_check;
+	mode_t mode;            /* of the chunk files */
+	int made_dir;           /* we created the output directory */
+};
+
+static char *
+chunk_path(const struct splitter *sp, const char *file)
+{
+	return xasprintf("%s/%s", sp->opt->dir, file);
+}
+
+static const char *
+open_tmp(const struct splitter *sp)
+{
+	return sp->tmp_paths[sp->res->n_chunks - 1];
+}
+
+static int
+check_stop(struct splitter *sp, struct sc_err *e)
+{
+	int r;
+
+	if (sp->opt->interrupted != NULL && *sp->opt->interrupted)
+		return sc_err_set(e, SC_ERR_INTERRUPTED, "interrupted");
+	if ((r = copier_failed(sp->copier, e)) != 0)
+		return r;
+	return 0;
+}
+
+/* Hands the pending input bytes to the copier, after the digest. */
+static int
+flush_pending(struct splitter *sp, struct sc_err *e)
+{
+	uint64_t off = sp->pend_off, len = sp->pend_len;
+	const uint8_t *p;
+
+	if (len == 0)
+		return 0;
+	sp->pend_len = 0;
+	p = source_at(&sp->src, off);
+	digest_update(&sp->dg, p, (size_t)len);
+	if (sp->src.regular)
+		copier_range(sp->copier, sp->fd, open_tmp(sp), off, len);
+	else
+		copier_bytes(sp->copier, sp->fd, open_tmp(sp), p, (size_t)len);
+	source_keep(&sp->src, UINT64_MAX);
+	return check_stop(sp, e);
+}
+
+static int
+write_literal(struct splitter *sp, const uint8_t *p, size_t len,
+    struct sc_err *e)
+{
+	int r;
+
+	if ((r = flush_pending(sp, e)) != 0)
+		return r;
+	digest_update(&sp->dg, p, len);
+	copier_bytes(sp->copier, sp->fd, open_tmp(sp), p, len);
+	sp->chunk->bytes += len;
+	return 0;
+}
+
+static int
+append_range(struct splitter *sp, uint64_t off, uint64_t len,
+    struct sc_err *e)
+{
+	int r;
+
+	if (sp->pend_len > 0 && sp->pend_off + sp->pend_len != off &&
+	    (r = flush_pending(sp, e)) != 0)
+		return r;
+	if (sp->pend_len == 0) {
+		sp->pend_off = off;
+		source_keep(&sp->src, off);
+	}
+	sp->pend_len += len;
+	sp->chunk->bytes += len;
+	if (sp->pend_len >= FLUSH_AT)
+		return flush_pending(sp, e);
+	return 0;
+}
+
+static void
+report_progress(struct splitter *sp, int force)
+{
+	struct split_progress pr;
+
+	if (sp->opt->progress == NULL)
+		return;
+	pr.done = source_progress(&sp->src);
+	if (!force && pr.done < sp->next_progress)
+		return;
+	sp->next_progress = pr.done + PROGRESS_EVERY;
+	pr.total = sp->src.file_size;
+	pr.chunks = sp->res->n_chunks - (sp->fd >= 0 ? 1 : 0);
+	sp->opt->progress(sp->opt->progress_ctx, &pr);
+}
+
+static int
+open_chunk(struct splitter *sp, struct sc_err *e)
+{
+	struct split_result *res = sp->res;
+	struct split_chunk *c;
+	size_t n = res->n_chunks + 1;
+	char *tmp;
+	int r;
+
+	if (n > SPLIT_MAX_CHUNKS)
+		return sc_err_set(e, SC_ERR_LIMIT,
+		    "more than %u chunks; use a larger --size",
+		    SPLIT_MAX_CHUNKS);
+	if ((r = check_stop(sp, e)) != 0)
+		return r;
+	c = xcalloc(1, sizeof(*c));
+	c->file = xasprintf("%s-%06zu%s", sp->opt->name, n,
+	    capture_format_extension(res->format));
+	tmp = xasprintf("%s/.%s.tmp-XXXXXX", sp->opt->dir, c->file);
+	sp->fd = mkostemp(tmp, O_CLOEXEC);
+	if (sp->fd < 0) {
+		r = sc_err_sys(e, "cannot create a chunk in '%s'", sp->opt->dir);
+		free(tmp);
+		free(c->file);
+		free(c);
+		return r;
+	}
+	/* mkostemp makes the file private; a chunk is an ordinary file. */
+	(void)fchmod(sp->fd, sp->mode);
+	ALLOC_GROW(res->chunks, n, res->alloc_chunks);
+	ALLOC_GROW(sp->tmp_paths, n, sp->alloc_tmp);
+	ALLOC_GROW(sp->final_paths, n, sp->alloc_final);
+	res->chunks[res->n_chunks++] = c;
+	sp->tmp_paths[n - 1] = tmp;
+	sp->final_paths[n - 1] = chunk_path(sp, c->file);
+	sp->chunk = c;
+	sp->chunk_has_content = 0;
+	sp->section_written = 0;
+	return 0;
+}
+
+static int
+close_chunk(struct splitter *sp, struct sc_err *e)
+{
+	size_t i = sp->res->n_chunks - 1;
+	int r;
+
+	if (sp->fd < 0)
+		return 0;
+	if ((r = flush_pending(sp, e)) != 0)
+		return r;
+	digest_final(&sp->dg, sp->chunk->digest);
+	copier_commit(sp->copier, sp->fd, sp->tmp_paths[i], sp->final_paths[i]);
+	sp->fd = -1;
+	report_progress(sp, 1);
+	return 0;
+}
+
+/* Makes sure a chunk is open that a block of len bytes may join, and that
+ * the chunk has begun the current section. */
+static int
+begin_block(struct splitter *sp, size_t len, struct sc_err *e)
+{
+	uint64_t preamble = sp->hdr_len + sp->carry.len;
+	int r;
+
+	if (sp->fd >= 0 && sp->chunk_has_content &&
+	    sp->chunk->bytes + (sp->section_written ? 0 : preamble) + len >
+	    sp->opt->size) {
+		if ((r = close_chunk(sp, e)) != 0)
+			return r;
+	}
+	if (sp->fd < 0 && (r = open_chunk(sp, e)) != 0)
+		return r;
+	if (!sp->section_written) {
+		if ((r = write_literal(sp, sp->hdr, sp->hdr_len, e)) != 0)
+			return r;
+		if (sp->carry.len > 0 && (r = write_literal(sp,
+		    (const uint8_t *)sp->carry.buf, sp->carry.len, e)) != 0)
+			return r;
+		sp->section_written = 1;
+	}
+	return 0;
+}
+
+static int
+add_record(struct splitter *sp, const struct capture_rec *rec,
+    struct sc_err *e)
+{
+	struct split_chunk *c;
+	int r;
+
+	if (rec->kind == REC_SECTION) {
+		sp->hdr = rec->header;
+		sp->hdr_len = rec->header_len;
+		strbuf_reset(&sp->carry);
+		sp->section_written = 0;
+		return 0;
+	}
+	if ((r = begin_block(sp, rec->len, e)) != 0)
+		return r;
+	if ((r = append_range(sp, rec->offset, rec->len, e)) != 0)
+		return r;
+	c = sp->chunk;
+	/* Blocks the next chunk repeats anyway are no reason to cut. */
+	if (rec->kind == REC_PACKET || rec->kind == REC_OTHER)
+		sp->chunk_has_content = 1;
+	if (rec->kind == REC_PACKET) {
+		c->packets++;
+		sp->res->packets++;
+		if (rec->has_time) {
+			if (!c->has_time)
+				c->first = rec->time;
+			c->last = rec->time;
+			c->has_time = 1;
+		}
+	} else if (rec->kind == REC_INTERFACE || rec->kind == REC_CARRY) {
+		if (sp->carry.len + rec->len > SPLIT_MAX_CARRY)
+			return sc_err_at(e, SC_ERR_LIMIT, rec->offset,
+			    "the interface, name resolution and decryption "
+			    "secrets blocks of one section exceed %u bytes",
+			    SPLIT_MAX_CARRY);
+		strbuf_add(&sp->carry, rec->data, rec->len);
+	}
+	return 0;
+}
+
+static int
+check_existing(struct splitter *sp, struct sc_err *e)
+{
+	char *file, *path;
+	struct stat st;
+	int exists;
+
+	if (mkdir(sp->opt->dir, 0777) == 0)
+		sp->made_dir = 1;
+	else if (errno != EEXIST)
+		return sc_err_sys(e, "cannot create directory '%s'",
+		    sp->opt->dir);
+	file = xasprintf("%s-%06u%s", sp->opt->name, 1u,
+	    capture_format_extension(sp->res->format));
+	path = chunk_path(sp, file);
+	exists = lstat(path, &st) == 0;
+	free(file);
+	if (exists && !sp->opt->force) {
+		sc_err_set(e, SC_ERR_EXISTS,
+		    "'%s' exists (use --force to replace the chunks)", path);
+		free(path);
+		return SC_ERR_EXISTS;
+	}
+	free(path);
+	return 0;
+}
+
+/* After a --force split: removes chunks of the same name beyond the new
+ * last one, left by an earlier, longer split. */
+static void
+remove_stale(struct splitter *sp)
+{
+	const char *ext = capture_format_extension(sp->res->format);
+	size_t name_len = strlen(sp->opt->name), ext_len = strlen(ext);
+	struct dirent *de;
+	DIR *d;
+
+	if (!sp->opt->force || (d = opendir(sp->opt->dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		const char *s = de->d_name;
+		size_t len = strlen(s), i;
+		uint64_t n = 0;
+		char *path;
+
+		if (len != name_len + 1 + 6 + ext_len ||
+		    strncmp(s, sp->opt->name, name_len) != 0 ||
+		    s[name_len] != '-' || strcmp(s + len - ext_len, ext) != 0)
+			continue;
+		for (i = name_len + 1; i < name_len + 7; i++) {
+			if (s[i] < '0' || s[i] > '9')
+				break;
+			n = n * 10 + (uint64_t)(s[i] - '0');
+		}
+		if (i != name_len + 7 || n <= sp->res->n_chunks)
+			continue;
+		path = chunk_path(sp, s);
+		(void)unlink(path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Stops the copier and removes everything this run wrote. */
+static void
+undo(struct splitter *sp)
+{
+	size_t i, committed = 0;
+
+	if (sp->copier != NULL)
+		(void)copier_finish(sp->copier, 1, &committed, NULL);
+	sp->copier = NULL;
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	/* Chunks are renamed into place in order: the first committed are
+	 * in place, the others still under their temporary names. */
+	for (i = 0; i < sp->res->n_chunks; i++)
+		(void)unlink(i < committed ? sp->final_paths[i] : sp->tmp_paths[i]);
+	if (sp->made_dir)
+		(void)rmdir(sp->opt->dir);
+}
+
+static void
+free_paths(struct splitter *sp)
+{
+	size_t i;
+
+	for (i = 0; i < sp->res->n_chunks; i++) {
+		free(sp->tmp_paths[i]);
+		free(sp->final_paths[i]);
+	}
+	free(sp->tmp_paths);
+	free(sp->final_paths);
+}
+
+int
+split_capture(const struct split_options *opt, struct split_result *res,
+    struct sc_err *e)
+{
+	struct splitter sp;
+	struct capture_rec rec;
+	struct sc_err rerr;
+	int r, damaged = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&sp, 0, sizeof(sp));
+	sp.opt = opt;
+	sp.res = res;
+	sp.fd = -1;
+	sp.mode = umask(0);
+	umask(sp.mode);
+	sp.mode = 0666 & ~sp.mode;
+	strbuf_init(&sp.carry);
+	sc_err_clear(&rerr);
+
+	if ((r = source_open(&sp.src, opt->input, opt->interrupted, e)) != 0)
+		return r;
+	res->compression = sp.src.compression;
+	if ((r = capture_open(&sp.cap, &sp.src, e)) != 0)
+		goto out;
+	res->format = sp.cap.format;
+	/* Nothing is created before the first header has proved good. */
+	if ((r = capture_next(&sp.cap, &rec, e)) <= 0) {
+		if (r == 0)
+			r = sc_err_at(e, SC_ERR_TRUNCATED, 0, "no header");
+		goto out;
+	}
+	if ((r = check_existing(&sp, e)) != 0)
+		goto out;
+	if ((r = copier_start(&sp.copier, sp.src.regular ? sp.src.fd : -1,
+	    e)) != 0)
+		goto out;
+	digest_init(&sp.dg, opt->digest);
+	sp.have_dg = 1;
+
+	if ((r = add_record(&sp, &rec, e)) != 0)
+		goto out;
+	for (;;) {
+		r = capture_next(&sp.cap, &rec, &rerr);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (sp.cap.started && sc_err_is_format(r)) {
+				damaged = 1;
+				break;
+			}
+			*e = rerr;
+			goto out;
+		}
+		if ((r = add_record(&sp, &rec, e)) != 0)
+			goto out;
+		if (++sp.since_check == 4096) {
+			sp.since_check = 0;
+			if ((r = check_stop(&sp, e)) != 0)
+				goto out;
+			report_progress(&sp, 0);
+		}
+	}
+	if (damaged && res->packets == 0) {
+		/* Damage before the first packet: nothing worth keeping. */
+		*e = rerr;
+		r = rerr.code;
+		goto out;
+	}
+	/* A section with no blocks (at the end, or the whole file) still
+	 * gets its header into a chunk, so that every input yields at least
+	 * one valid file. */
+	if (!sp.section_written && (r = begin_block(&sp, 0, e)) != 0)
+		goto out;
+	if ((r = close_chunk(&sp, e)) != 0)
+		goto out;
+	if (damaged) {
+		res->damage = rerr;
+		res->dropped_bytes = source_drain(&sp.src) - rerr.offset;
+	}
+	res->input_bytes = damaged ? source_end(&sp.src) : sp.src.pos;
+	res->time_digits = capture_time_digits(&sp.cap);
+	r = copier_finish(sp.copier, 0, NULL, e);
+	sp.copier = NULL;
+	if (r != 0)
+		goto out;
+	remove_stale(&sp);
+
+out:
+	if (r != 0) {
+		undo(&sp);
+		split_result_release(res);
+	}
+	free_paths(&sp);
+	if (sp.have_dg)
+		digest_release(&sp.dg);
+	strbuf_release(&sp.carry);
+	capture_release(&sp.cap);
+	source_close(&sp.src);
+	return r;
+}
+
+void
+split_result_release(struct split_result *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->n_chunks; i++) {
+		free(res->chunks[i]->file);
+		free(res->chunks[i]);
+	}
+	free(res->chunks);
+	res->chunks = NULL;
+	res->n_chunks = 0;
+	res->alloc_chunks = 0;
+}

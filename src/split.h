@@ -1,0 +1,75 @@
+/* split.h - cutting a capture into chunks at packet boundaries.
+ *
+ * Every chunk is a capture file of the input's format on its own: a pcap
+ * chunk is the input's file header followed by whole records; a pcapng
+ * chunk starts with its section's header block and the interface, name
+ * resolution and decryption secrets blocks seen so far in that section
+ * (docs/formats.md says why), followed by whole blocks. All records and
+ * blocks of the input are copied byte for byte and in order, each exactly
+ * once. Files are written under a temporary name and renamed when whole. */
+#ifndef SHARDCAP_SPLIT_H
+#define SHARDCAP_SPLIT_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "digest.h"
+#include "error.h"
+#include "util.h"
+
+/* Chunk numbers have six digits: NAME-000001.pcap sorts in capture order. */
+#define SPLIT_MAX_CHUNKS 999999u
+/* Header blocks a section's chunks repeat: at most this many bytes. */
+#define SPLIT_MAX_CARRY (8u << 20)
+
+struct split_progress {
+	uint64_t done;          /* file bytes read (compressed, if it is) */
+	uint64_t total;         /* file size, or 0 when not known */
+	size_t chunks;          /* chunks finished */
+};
+
+struct split_options {
+	const char *input;      /* path, or "-" for standard input */
+	const char *dir;        /* where chunks go; created if missing */
+	const char *name;       /* chunk name prefix (a valid_name) */
+	uint64_t size;          /* largest chunk, unless one packet is larger */
+	enum digest_algo digest; /* of the chunks */
+	int force;              /* replace existing chunks of the same name */
+	volatile sig_atomic_t *interrupted; /* stop when this becomes non-zero */
+	void (*progress)(void *ctx, const struct split_progress *p);
+	void *progress_ctx;
+};
+
+struct split_chunk {
+	char *file;             /* base name, in the output directory */
+	uint64_t bytes;
+	uint64_t packets;
+	int has_time;           /* some packet carried a time stamp */
+	struct sc_time first, last; /* of its first and last such packet */
+	uint8_t digest[DIGEST_MAX_LEN]; /* of the file, split_options.digest */
+};
+
+struct split_result {
+	enum capture_format format;
+	enum source_compression compression;
+	struct split_chunk **chunks;
+	size_t n_chunks, alloc_chunks;
+	uint64_t packets;
+	uint64_t input_bytes;   /* capture bytes (after decompression) */
+	int time_digits;        /* fractional digits its time stamps need */
+	/* Damage: code != 0 when the input is damaged after its first
+	 * header. Everything before damage.offset is in the chunks; the
+	 * dropped_bytes from there to the end of the input are not. */
+	struct sc_err damage;
+	uint64_t dropped_bytes;
+};
+
+/* Splits opt->input into chunks in opt->dir. Returns 0 when the chunks are
+ * written (check res->damage), or a negative code with e filled in, in
+ * which case no chunk of this run is left behind. */
+int split_capture(const struct split_options *opt, struct split_result *res,
+    struct sc_err *e);
+void split_result_release(struct split_result *res);
+
+#endif

@@ -1,0 +1,216 @@
+/* util.c - small parsers and formatters shared by every layer. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+int
+parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return SC_ERR_USAGE;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return SC_ERR_USAGE;
+	*out = v;
+	return 0;
+}
+
+int
+parse_size(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} suffixes[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1ULL << 10 }, { "KiB", 1ULL << 10 }, { "KB", 1000ULL },
+		{ "M", 1ULL << 20 }, { "MiB", 1ULL << 20 }, { "MB", 1000000ULL },
+		{ "G", 1ULL << 30 }, { "GiB", 1ULL << 30 }, { "GB", 1000000000ULL },
+		{ "T", 1ULL << 40 }, { "TiB", 1ULL << 40 },
+		{ "TB", 1000000000000ULL },
+	};
+	unsigned long long v;
+	char *end;
+	size_t i;
+
+	if (s == NULL || !isdigit((unsigned char)s[0]))
+		return SC_ERR_USAGE;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return SC_ERR_USAGE;
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		if (strcmp(end, suffixes[i].suffix) != 0)
+			continue;
+		if (v > UINT64_MAX / suffixes[i].mult)
+			return SC_ERR_USAGE;
+		*out = v * suffixes[i].mult;
+		return 0;
+	}
+	return SC_ERR_USAGE;
+}
+
+void
+format_bytes(struct strbuf *sb, uint64_t bytes)
+{
+	static const char *units[] = { "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)bytes;
+	size_t i;
+
+	if (bytes < 1000) {
+		strbuf_addf(sb, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(units) - 1 && v >= 999.95e3; i++)
+		v /= 1000.0;
+	strbuf_addf(sb, "%.1f %s", v / 1000.0, units[i]);
+}
+
+static void
+add_civil(struct strbuf *sb, int64_t sec, char sep)
+{
+	/* Days from the civil date algorithm of H. Hinnant, so that times
+	 * outside time_t's range on this system still print. */
+	int64_t days = sec / 86400, rem = sec % 86400;
+	int64_t z, era, doe, yoe, y, doy, mp, d, m;
+
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	strbuf_addf(sb, "%04lld-%02lld-%02lld%c%02lld:%02lld:%02lld",
+	    (long long)y, (long long)m, (long long)d, sep,
+	    (long long)(rem / 3600), (long long)(rem / 60 % 60),
+	    (long long)(rem % 60));
+}
+
+void
+format_time(struct strbuf *sb, const struct sc_time *t, int digits)
+{
+	uint32_t frac = t->nsec;
+	int i;
+
+	add_civil(sb, t->sec, ' ');
+	if (digits <= 0)
+		return;
+	for (i = digits; i < 9; i++)
+		frac /= 10;
+	strbuf_addf(sb, ".%0*u", digits, frac);
+}
+
+void
+format_time_iso(struct strbuf *sb, const struct sc_time *t)
+{
+	add_civil(sb, t->sec, 'T');
+	strbuf_addf(sb, ".%09uZ", t->nsec);
+}
+
+void
+format_duration(struct strbuf *sb, double seconds)
+{
+	long long whole;
+
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 1.0) {
+		strbuf_addf(sb, "%.3fs", seconds);
+		return;
+	}
+	if (seconds < 60.0) {
+		strbuf_addf(sb, "%.2fs", seconds);
+		return;
+	}
+	whole = (long long)seconds;
+	if (whole >= 3600)
+		strbuf_addf(sb, "%lldh%02lldm%02llds", whole / 3600,
+		    whole / 60 % 60, whole % 60);
+	else
+		strbuf_addf(sb, "%lldm%04.1fs", whole / 60,
+		    seconds - (double)(whole / 60 * 60));
+}
+
+int
+sc_time_cmp(const struct sc_time *a, const struct sc_time *b)
+{
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	if (a->nsec != b->nsec)
+		return a->nsec < b->nsec ? -1 : 1;
+	return 0;
+}
+
+int
+valid_name(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+char *
+name_from_path(const char *path)
+{
+	static const char *exts[] = {
+		".gz", ".zst", ".pcapng", ".pcap", ".cap", ".ntar", ".dmp",
+	};
+	const char *base = strrchr(path, '/');
+	size_t len, i;
+	int again = 1;
+	char *name;
+
+	base = base ? base + 1 : path;
+	name = xstrdup(base);
+	len = strlen(name);
+	while (again) {
+		again = 0;
+		for (i = 0; i < ARRAY_SIZE(exts); i++) {
+			size_t elen = strlen(exts[i]);
+
+			if (len > elen && strcmp(name + len - elen, exts[i]) == 0) {
+				len -= elen;
+				name[len] = '\0';
+				again = 1;
+			}
+		}
+	}
+	return name;
+}
+
+double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

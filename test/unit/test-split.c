@@ -1,0 +1,351 @@
+/* test-split.c - the splitter on captures built here: where it cuts, what
+ * every chunk starts with, that chunks read back to the original records,
+ * and that nothing is left behind when it fails. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "digest.h"
+#include "source.h"
+#include "split.h"
+#include "tap.h"
+#include "testcap.h"
+#include "unit.h"
+#include "xalloc.h"
+
+static char *
+write_file(const char *name, const struct tbuf *b)
+{
+	char *path = xasprintf("%s/%s", tap_tmpdir(), name);
+	FILE *f = fopen(path, "wb");
+
+	if (f == NULL || fwrite(b->p, 1, b->len, f) != b->len || fclose(f)) {
+		perror(path);
+		exit(2);
+	}
+	return path;
+}
+
+static int
+read_file(const char *path, struct tbuf *b)
+{
+	char buf[65536];
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	tb_init(b, 0);
+	if (f == NULL)
+		return -1;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		tb_bytes(b, buf, n);
+	fclose(f);
+	return 0;
+}
+
+/* The packet records of a file (or buffer), concatenated. */
+static int
+packets_of(const struct tbuf *b, struct tbuf *out, size_t *count)
+{
+	struct source src;
+	struct capture cap;
+	struct capture_rec rec;
+	struct sc_err e;
+	int r;
+
+	source_open_mem(&src, b->p, b->len, 0);
+	if ((r = capture_open(&cap, &src, &e)) == 0) {
+		while ((r = capture_next(&cap, &rec, &e)) > 0) {
+			if (rec.kind == REC_PACKET) {
+				tb_bytes(out, rec.data, rec.len);
+				(*count)++;
+			}
+		}
+		capture_release(&cap);
+	}
+	source_close(&src);
+	return r;
+}
+
+static int
+entries_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+struct outcome {
+	int r;
+	struct sc_err e;
+	struct split_result res;
+	struct tbuf packets;    /* of all chunks, concatenated */
+	size_t n_packets;
+	int readback;           /* every chunk read back cleanly */
+	int digests;            /* every digest recomputed equal */
+	uint64_t largest;
+};
+
+static void
+run_split(const char *input, const char *dir, uint64_t size, int force,
+    struct outcome *o)
+{
+	struct split_options opt;
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	memset(&opt, 0, sizeof(opt));
+	opt.input = input;
+	opt.dir = dir;
+	opt.name = "t";
+	opt.size = size;
+	opt.force = force;
+	sc_err_clear(&o->e);
+	o->r = split_capture(&opt, &o->res, &o->e);
+	tb_init(&o->packets, 0);
+	o->readback = o->digests = 1;
+	for (i = 0; i < o->res.n_chunks; i++) {
+		char *path = xasprintf("%s/%s", dir, o->res.chunks[i]->file);
+		uint8_t d[DIGEST_MAX_LEN];
+		struct digest dg;
+		struct tbuf b;
+
+		if (read_file(path, &b) != 0 ||
+		    packets_of(&b, &o->packets, &o->n_packets) != 0)
+			o->readback = 0;
+		digest_init(&dg, DIGEST_XXH128);
+		digest_update(&dg, b.p, b.len);
+		digest_final(&dg, d);
+		digest_release(&dg);
+		if (memcmp(d, o->res.chunks[i]->digest, 16) != 0 ||
+		    b.len != o->res.chunks[i]->bytes)
+			o->digests = 0;
+		if (b.len > o->largest)
+			o->largest = b.len;
+		tb_free(&b);
+		free(path);
+	}
+}
+
+static void
+outcome_free(struct outcome *o)
+{
+	split_result_release(&o->res);
+	tb_free(&o->packets);
+}
+
+/* Splits b at size and checks the invariants every split must keep. */
+static void
+check_split(const char *what, const struct tbuf *b, uint64_t size,
+    size_t want_chunks, uint64_t biggest_packet)
+{
+	char *in = write_file("in.cap", b);
+	char *dir = xasprintf("%s/out-%llu", tap_tmpdir(),
+	    (unsigned long long)size);
+	struct tbuf orig;
+	size_t n_orig = 0;
+	struct outcome o;
+
+	tb_init(&orig, 0);
+	packets_of(b, &orig, &n_orig);
+	run_split(in, dir, size, 1, &o);
+	is_int(o.r, 0, what);
+	if (want_chunks > 0)
+		is_int(o.res.n_chunks, want_chunks, "  number of chunks");
+	ok(o.readback, "  every chunk reads back cleanly");
+	ok(o.n_packets == n_orig && o.packets.len == orig.len &&
+	    (orig.len == 0 || memcmp(o.packets.p, orig.p, orig.len) == 0),
+	    "  chunks hold the original's %zu packet records, byte for byte",
+	    n_orig);
+	ok(o.digests, "  digests are the chunk files' digests");
+	ok(o.largest <= size || o.largest <= biggest_packet,
+	    "  no chunk above %llu bytes but for one big packet",
+	    (unsigned long long)size);
+	is_int(entries_in(dir), (long long)o.res.n_chunks,
+	    "  no temporary files left");
+	outcome_free(&o);
+	tb_free(&orig);
+	free(dir);
+	free(in);
+}
+
+void
+test_split(void)
+{
+	struct tbuf b;
+	int i;
+
+	/* pcap: header 24, records of 16 + 84 = 100 bytes */
+	tb_init(&b, 0);
+	tb_pcap_header(&b, 0, 0, 1, 65535);
+	for (i = 0; i < 10; i++)
+		tb_pcap_record(&b, 0, (uint32_t)i, 0, 84, 84);
+	check_split("pcap into chunks of 224 bytes", &b, 224, 5, 0);
+	check_split("pcap into chunks of 223 bytes", &b, 223, 10, 0);
+	check_split("pcap into one chunk", &b, 1024, 1, 0);
+	check_split("pcap: size below one record", &b, 50, 10, 124);
+	tb_free(&b);
+
+	/* header only */
+	tb_init(&b, 1);
+	tb_pcap_header(&b, 1, 0, 101, 65535);
+	check_split("a pcap without packets gives one empty chunk", &b, 1000,
+	    1, 0);
+	tb_free(&b);
+
+	/* pcapng: chunks repeat SHB and IDBs and carried blocks */
+	tb_init(&b, 0);
+	tb_shb(&b, 99999);
+	tb_block(&b, PCAPNG_DSB, 40);
+	tb_idb(&b, 1, 65535, -1, 0, "eth0");
+	for (i = 0; i < 20; i++) {
+		tb_epb(&b, 0, (uint64_t)i, 100, 100);
+		if (i == 5)
+			tb_idb(&b, 101, 65535, 9, 0, "late");
+		if (i % 4 == 0)
+			tb_block(&b, PCAPNG_CB_COPY, 12);
+	}
+	tb_block(&b, PCAPNG_ISB, 8);
+	b.be = 1;
+	tb_shb(&b, -1);
+	tb_idb(&b, 113, 65535, -1, 0, NULL);
+	for (i = 0; i < 10; i++)
+		tb_epb(&b, 0, (uint64_t)i, 60 + (uint32_t)i, 200);
+	tb_shb(&b, -1);
+	check_split("pcapng in small chunks", &b, 400, 0, 0);
+	check_split("pcapng in one chunk", &b, 100000, 1, 0);
+	check_split("pcapng with a size below any block", &b, 10, 0, 1000);
+	tb_free(&b);
+
+	/* what a pcapng chunk starts with */
+	{
+		char *in, *dir = xasprintf("%s/preamble", tap_tmpdir());
+		char *path;
+		struct outcome o;
+		struct tbuf c;
+		struct source src;
+		struct capture cap;
+		struct capture_rec rec;
+		struct sc_err e;
+		int kinds[8], k = 0;
+
+		tb_init(&b, 0);
+		tb_shb(&b, 12345);
+		tb_idb(&b, 1, 65535, -1, 0, NULL);
+		tb_block(&b, PCAPNG_NRB, 16);
+		tb_epb(&b, 0, 1, 200, 200);
+		tb_block(&b, PCAPNG_ISB, 8);
+		tb_epb(&b, 0, 2, 200, 200);
+		in = write_file("pre.pcapng", &b);
+		/* 308 bytes up to the first packet, the ISB fits after it */
+		run_split(in, dir, 340, 0, &o);
+		is_int(o.res.n_chunks, 2, "two chunks");
+		path = xasprintf("%s/%s", dir, o.res.chunks[1]->file);
+		read_file(path, &c);
+		source_open_mem(&src, c.p, c.len, 0);
+		capture_open(&cap, &src, &e);
+		while (k < 8 && capture_next(&cap, &rec, &e) > 0) {
+			kinds[k] = (int)rec.block_type;
+			if (k == 0)
+				ok(rec.data[16] == 0xff && rec.data[23] == 0xff,
+				    "second chunk's SHB: section length unknown");
+			k++;
+		}
+		ok(k == 4 && kinds[0] == (int)PCAPNG_SHB &&
+		    kinds[1] == (int)PCAPNG_IDB && kinds[2] == (int)PCAPNG_NRB &&
+		    kinds[3] == (int)PCAPNG_EPB,
+		    "second chunk: SHB, IDB, NRB repeated, then the EPB");
+		ok(strcmp(o.res.chunks[0]->file, "t-000001.pcapng") == 0 &&
+		    strcmp(o.res.chunks[1]->file, "t-000002.pcapng") == 0,
+		    "chunk names: NAME-NNNNNN.pcapng");
+		capture_release(&cap);
+		source_close(&src);
+		tb_free(&c);
+		outcome_free(&o);
+
+		/* again without --force: refused, nothing changed */
+		run_split(in, dir, 340, 0, &o);
+		is_int(o.r, SC_ERR_EXISTS, "existing chunks are not replaced");
+		is_int(entries_in(dir), 2, "and are left alone");
+		outcome_free(&o);
+		/* with --force and a larger size: one chunk, the old second
+		 * one removed */
+		run_split(in, dir, 100000, 1, &o);
+		is_int(o.res.n_chunks, 1, "--force: one chunk now");
+		is_int(entries_in(dir), 1, "--force removes the stale second");
+		outcome_free(&o);
+		free(path);
+		free(in);
+		free(dir);
+		tb_free(&b);
+	}
+}
+
+void
+test_split_damage(void)
+{
+	struct tbuf b;
+	struct outcome o;
+	char *in, *dir;
+	int i;
+
+	/* truncated at the end: complete packets kept */
+	tb_init(&b, 0);
+	tb_pcap_header(&b, 0, 0, 1, 65535);
+	for (i = 0; i < 6; i++)
+		tb_pcap_record(&b, 0, (uint32_t)i, 0, 84, 84);
+	b.len -= 10;
+	in = write_file("trunc.pcap", &b);
+	dir = xasprintf("%s/trunc", tap_tmpdir());
+	run_split(in, dir, 250, 0, &o);
+	is_int(o.r, 0, "a truncated capture still splits");
+	is_int(o.res.damage.code, SC_ERR_TRUNCATED, "and says it is truncated");
+	is_int(o.res.damage.offset, 24 + 5 * 100, "at the last record");
+	is_int(o.res.dropped_bytes, 90, "90 bytes dropped");
+	is_int(o.n_packets, 5, "the five whole packets are in the chunks");
+	ok(o.readback, "and the chunks are sound");
+	is_int(entries_in(dir), 3, "three chunks, no temporary file");
+	outcome_free(&o);
+	free(in);
+	free(dir);
+	tb_free(&b);
+
+	/* damaged before the first packet: nothing is written at all */
+	tb_init(&b, 0);
+	tb_shb(&b, -1);
+	tb_spb(&b, 40, 40);
+	in = write_file("nointerface.pcapng", &b);
+	dir = xasprintf("%s/nointerface", tap_tmpdir());
+	run_split(in, dir, 250, 0, &o);
+	is_int(o.r, SC_ERR_INTERFACE, "damage before any packet fails");
+	is_int(entries_in(dir), -1, "and does not even create the directory");
+	outcome_free(&o);
+	free(in);
+	free(dir);
+	tb_free(&b);
+
+	/* a directory that cannot be written */
+	tb_init(&b, 0);
+	tb_pcap_header(&b, 0, 0, 1, 65535);
+	tb_pcap_record(&b, 0, 1, 0, 84, 84);
+	in = write_file("ok.pcap", &b);
+	run_split(in, "/proc/shardcap-cannot-exist/x", 250, 0, &o);
+	is_int(o.r, SC_ERR_SYSTEM, "an impossible output directory fails");
+	ok(strstr(o.e.msg, "cannot create directory") != NULL,
+	    "and says so: %s", o.e.msg);
+	outcome_free(&o);
+	free(in);
+	tb_free(&b);
+}

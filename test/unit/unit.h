@@ -1,0 +1,16 @@
+/* unit.h - the unit test functions, one group per file. */
+#ifndef SHARDCAP_UNIT_H
+#define SHARDCAP_UNIT_H
+
+void test_strbuf(void);
+void test_util(void);
+void test_json(void);
+void test_capture_pcap(void);
+void test_capture_pcapng(void);
+void test_capture_damage(void);
+void test_capture_trickle(void);
+void test_capture_regress(void);
+void test_split(void);
+void test_split_damage(void);
+
+#endif
