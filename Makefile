@@ -91,24 +91,24 @@ $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libshardcap.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 deps:
-	@tools/install-deps
+	@tools/install-deps test
 
 check:
-	@tools/install-deps
+	@tools/install-deps test
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) test/run
 
 demo:
-	@tools/install-deps
+	@tools/install-deps build
 	@$(MAKE) --no-print-directory all
 	@tools/demo
 
 fuzz:
-	@tools/install-deps
+	@tools/install-deps test
 	@tools/fuzz $(or $(FUZZ_SECONDS),60)
 
 bench-split:
-	@tools/install-deps
+	@tools/install-deps bench
 	@$(MAKE) --no-print-directory all
 	@bench/split
 

@@ -71,6 +71,8 @@ cmd_help(int argc, char **argv)
 
 	if (argc < 2)
 		return main_help();
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cli_help(cmd_help_entry.help);
 	if (argc > 2)
 		return cli_usage_error("shardcap help [COMMAND]",
 		    "too many arguments");

@@ -141,7 +141,6 @@ dc_read_input(struct decomp *dc, uint8_t *in, size_t cap, size_t *got)
 		n += (size_t)k;
 		more += (size_t)k;
 	}
-	n += more;
 	pthread_mutex_lock(&dc->mu);
 	dc->raw_in += more;
 	pthread_mutex_unlock(&dc->mu);

@@ -51,6 +51,8 @@ struct splitter {
 	uint64_t since_check;
 	mode_t mode;            /* of the chunk files */
 	int made_dir;           /* we created the output directory */
+	size_t committed;       /* chunks renamed into place, once the copier
+				   is done */
 };
 
 static char *
@@ -341,7 +343,7 @@ remove_stale(struct splitter *sp)
 static void
 undo(struct splitter *sp)
 {
-	size_t i, committed = 0;
+	size_t i, committed = sp->committed;
 
 	if (sp->copier != NULL)
 		(void)copier_finish(sp->copier, 1, &committed, NULL);
@@ -452,7 +454,7 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	}
 	res->input_bytes = damaged ? source_end(&sp.src) : sp.src.pos;
 	res->time_digits = capture_time_digits(&sp.cap);
-	r = copier_finish(sp.copier, 0, NULL, e);
+	r = copier_finish(sp.copier, 0, &sp.committed, e);
 	sp.copier = NULL;
 	if (r != 0)
 		goto out;

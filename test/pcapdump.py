@@ -128,7 +128,7 @@ def pcapng(data, path, out):
         if btype not in PACKET_TYPES and btype not in REPEATED_TYPES \
                 and btype != 0x0A0D0D0A:
             out['blocks'].append('%08x %s' % (btype, hashlib.sha1(block).hexdigest()))
-        if btype != 0x0A0D0D0A:
+        if btype != 0x0A0D0D0A and btype not in REPEATED_TYPES:
             content += 1
         off += blen
     out['files'].append((path, len(data), packets, content))

@@ -1,0 +1,156 @@
+# test/lib.sh - the end-to-end test harness, sourced by test/e2e/t*.sh.
+#
+# Each test file runs in a scratch directory of its own ($TRASH, removed at
+# the end) and drives the real binaries. test_expect_success runs a body in
+# a subshell with `set -e` and prints TAP: "ok N - what" or "not ok N - what"
+# followed by the last lines of its output.
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${BUILD:=build/default}"
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+SHARDCAP=$BUILD/shardcap
+GENCAP=$BUILD/gencap
+PCAPDUMP="python3 $TOP/test/pcapdump.py"
+CAPTURES=${SHARDCAP_CAPTURES:-$TOP/../shared/captures}
+export SHARDCAP GENCAP PCAPDUMP CAPTURES TOP
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/shardcap-e2e.XXXXXX")
+trap 'cd /; rm -rf "$TRASH"' EXIT
+cd "$TRASH" || exit 1
+
+test_count=0
+test_failed=0
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	# Every test starts in an empty directory of its own.
+	mkdir "$TRASH/t$test_count" && cd "$TRASH/t$test_count" || exit 1
+	if (set -e; eval "$2") >"$TRASH/.test-out" 2>&1; then
+		echo "ok $test_count - $1"
+	else
+		echo "not ok $test_count - $1"
+		tail -n 25 "$TRASH/.test-out" | sed 's/^/#   /'
+		test_failed=$((test_failed + 1))
+	fi
+	cd "$TRASH" && rm -rf "$TRASH/t$test_count"
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $1 # SKIP $2"
+}
+
+test_done() {
+	echo "1..$test_count"
+	[ "$test_failed" -eq 0 ]
+}
+
+# Fails with a message unless "$1" = "$2".
+expect_eq() {
+	if [ "$1" != "$2" ]; then
+		echo "expected '$2', got '$1'${3:+ ($3)}"
+		return 1
+	fi
+}
+
+# Runs a command, expecting exit status $1; its stderr goes to .err.
+expect_status() {
+	want=$1
+	shift
+	set +e
+	"$@" 2>.err
+	got=$?
+	set -e
+	if [ "$got" != "$want" ]; then
+		echo "exit status $got, expected $want: $*"
+		cat .err
+		return 1
+	fi
+}
+
+# tshark and capinfos, without the line tshark prints when run as root.
+tshark_q() {
+	tshark "$@" 2> .tshark-err
+	st=$?
+	grep -v 'Running as user "root"' .tshark-err >&2 || true
+	return $st
+}
+
+# Every file opens in capinfos and tshark with no warning at all.
+opens_cleanly() {
+	for f in "$@"; do
+		capinfos "$f" >/dev/null 2>.capinfos-err || {
+			echo "capinfos failed on $f"; cat .capinfos-err; return 1; }
+		if [ -s .capinfos-err ]; then
+			echo "capinfos warns on $f:"; cat .capinfos-err; return 1
+		fi
+		tshark -r "$f" -q 2>.tshark-err >/dev/null || {
+			echo "tshark failed on $f"; cat .tshark-err; return 1; }
+		if grep -v 'Running as user "root"' .tshark-err | grep -q .; then
+			echo "tshark warns on $f:"; cat .tshark-err; return 1
+		fi
+	done
+}
+
+# tshark's view of each packet, for comparing a capture with its chunks:
+# the fields of a frame that do not depend on other frames (which
+# protocols tshark finds does: it follows conversations).
+frames() {
+	for f in "$@"; do
+		tshark_q -r "$f" -T fields -e frame.time_epoch -e frame.len \
+		    -e frame.cap_len -e frame.interface_id -e frame.encap_type ||
+		    return 1
+	done
+}
+
+# The chunks in $2 hold exactly the packets (and other blocks) of $1.
+# (Every step is checked by hand: `set -e` does not apply inside a
+# function called from an && list.)
+same_records() {
+	$PCAPDUMP "$1" > .want-packets || return 1
+	$PCAPDUMP $(ls "$2"/*) > .got-packets || return 1
+	test -s .want-packets || test ! -s .got-packets || return 1
+	diff .want-packets .got-packets > .diff || {
+		echo "packets differ:"; head -20 .diff; return 1; }
+	$PCAPDUMP --blocks "$1" > .want-blocks || return 1
+	$PCAPDUMP --blocks $(ls "$2"/*) > .got-blocks || return 1
+	diff .want-blocks .got-blocks > .diff || {
+		echo "blocks differ:"; head -20 .diff; return 1; }
+}
+
+# No chunk in $1 is larger than $2 unless it holds a single block.
+within_size() {
+	$PCAPDUMP --stats $(ls "$1"/*) > .stats || return 1
+	while read -r f bytes packets content; do
+		if [ "$bytes" -gt "$2" ] && [ "$content" -gt 1 ]; then
+			echo "$f: $bytes bytes > $2 with $content blocks"
+			return 1
+		fi
+	done < .stats
+}
+
+# The manifest $2 (JSON) lists the files of $1 in order, with their sizes
+# and packet counts and digests as xxhsum (or sha256sum) computes them.
+manifest_matches() {
+	python3 - "$1" "$2" <<'PY'
+import hashlib, json, os, subprocess, sys
+d, m = sys.argv[1], json.load(open(sys.argv[2]))
+files = sorted(os.listdir(d))
+names = [c['file'] for c in m['chunks']]
+assert names == files, (names, files)
+assert [c['index'] for c in m['chunks']] == list(range(1, len(files) + 1))
+total = 0
+for c in m['chunks']:
+    p = os.path.join(d, c['file'])
+    assert c['bytes'] == os.path.getsize(p), c
+    if m['digest_algorithm'] == 'sha256':
+        h = hashlib.sha256(open(p, 'rb').read()).hexdigest()
+    else:
+        h = subprocess.run(['xxhsum', '-H2', p], check=True,
+                           capture_output=True, text=True).stdout.split()[0]
+    assert c['digest'] == h, (c['digest'], h)
+    total += c['packets']
+assert total == m['packets'], (total, m['packets'])
+PY
+}
