@@ -16,7 +16,7 @@
 #include "error.h"
 
 #define COPIER_SLOTS 256
-#define COPIER_MAX_BYTES (8u << 20)
+#define COPIER_MAX_BYTES (4u << 20)
 
 struct copier;
 

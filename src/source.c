@@ -20,7 +20,7 @@
 
 #define BUF_INITIAL (2u << 20)   /* window buffer of an unmapped source */
 #define DC_BLOCKS 4              /* decompressed blocks in flight */
-#define DC_BLOCK (1u << 20)
+#define DC_BLOCK (512u << 10)
 #define DC_INPUT (256u << 10)
 
 /*
