@@ -44,7 +44,7 @@ struct splitter {
 	int chunk_has_content;
 	/* Paths of every chunk of this run, until the copier is done. */
 	char **tmp_paths, **final_paths;
-	size_t alloc_tmp, alloc_final;
+	size_t n_paths, alloc_tmp, alloc_final;
 
 	uint64_t pend_off, pend_len; /* input bytes owed to the chunk */
 	uint64_t next_progress;
@@ -184,6 +184,7 @@ open_chunk(struct splitter *sp, struct sc_err *e)
 	res->chunks[res->n_chunks++] = c;
 	sp->tmp_paths[n - 1] = tmp;
 	sp->final_paths[n - 1] = chunk_path(sp, c->file);
+	sp->n_paths = n;
 	sp->chunk = c;
 	sp->chunk_has_content = 0;
 	sp->section_written = 0;
@@ -364,7 +365,7 @@ free_paths(struct splitter *sp)
 {
 	size_t i;
 
-	for (i = 0; i < sp->res->n_chunks; i++) {
+	for (i = 0; i < sp->n_paths; i++) {
 		free(sp->tmp_paths[i]);
 		free(sp->final_paths[i]);
 	}
