@@ -156,7 +156,7 @@ static const char *words[] = {
 	"alpha", "bravo", "cdn", "mail", "www", "api", "static", "img",
 	"login", "news", "shop", "video", "update", "time", "ntp", "auth",
 	"blog", "docs", "git", "wiki", "cloud", "edge", "files", "media",
-	"search", "maps", "play", "store", "chat", "push", "track", "ads",
+	"search", "maps", "game", "store", "chat", "push", "track", "ads",
 	"metrics", "status", "portal", "secure", "vpn", "proxy", "dns", "mx",
 	"harbor", "falcon", "orchid", "quartz", "meadow", "summit", "tundra",
 	"willow", "zephyr", "ember", "glacier", "lotus", "nimbus", "onyx",
@@ -469,9 +469,11 @@ payload_bytes(size_t len)
 			memcpy(corpus + n, w, l);
 			n += l;
 			corpus[n++] = (uint8_t)(rnd() % 5 == 0 ? '\n' : ' ');
+			/* digits, never a byte a protocol heuristic could
+			 * take for a binary header */
 			if (rnd() % 7 == 0)
 				for (i = 0; i < 8 && n < sizeof(corpus) - 16; i++)
-					corpus[n++] = (uint8_t)rnd();
+					corpus[n++] = (uint8_t)('0' + rnd() % 10);
 		}
 		ready = 1;
 	}
