@@ -166,3 +166,22 @@ progress_done(struct progress *p)
 	}
 	p->shown = 0;
 }
+
+static void
+say_waiting(void *ctx)
+{
+	(void)ctx;
+	cli_warning("waiting for another shardcap command on this cluster "
+	    "to finish");
+}
+
+int
+cli_cluster_open(struct cluster *cl, unsigned flags)
+{
+	struct sc_err e;
+
+	sc_err_clear(&e);
+	if (cluster_open(cl, flags, say_waiting, NULL, &e) != 0)
+		return cli_report(&e, NULL);
+	return 0;
+}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cluster.h"
 #include "error.h"
 
 extern const char *cli_command;         /* "split", for messages */
@@ -30,6 +31,10 @@ int cli_signal_status(void);
 int cli_help(const char *text);
 /* Flushes stdout; reports a failed write (a full disk, a closed pipe). */
 int cli_finish_stdout(int status);
+
+/* Opens the cluster (cluster_open), saying so if it has to wait for the
+ * lock. Returns 0, or the exit status after reporting the error. */
+int cli_cluster_open(struct cluster *cl, unsigned flags);
 
 /* A progress line on stderr, shown only when stderr is a terminal and at
  * most ten times a second; cleared by progress_done. */

@@ -9,6 +9,12 @@ struct command {
 	const char *help;       /* full --help text, usage line first */
 };
 
+extern const struct command cmd_init_entry;
+extern const struct command cmd_worker_entry;
+extern const struct command cmd_add_entry;
+extern const struct command cmd_status_entry;
+extern const struct command cmd_check_entry;
+extern const struct command cmd_rm_entry;
 extern const struct command cmd_split_entry;
 extern const struct command cmd_inspect_entry;
 

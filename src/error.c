@@ -90,6 +90,12 @@ static const struct {
 	{ SC_ERR_DECOMPRESS, 10, "damaged compressed stream" },
 	{ SC_ERR_EXISTS, 11, "output exists" },
 	{ SC_ERR_LIMIT, 12, "limit reached" },
+	{ SC_ERR_CONFIG, 13, "bad config" },
+	{ SC_ERR_NO_CLUSTER, 14, "not in a cluster" },
+	{ SC_ERR_NOT_FOUND, 15, "not found" },
+	{ SC_ERR_CATALOG, 16, "catalog failure" },
+	{ SC_ERR_WORKER, 20, "worker failure" },
+	{ SC_ERR_BUSY, 17, "in use" },
 	{ SC_ERR_INTERRUPTED, 130, "interrupted" },
 };
 

@@ -23,7 +23,13 @@ enum {
 	SC_ERR_DECOMPRESS = -10, /* the .gz / .zst stream is damaged */
 	SC_ERR_EXISTS = -11,     /* an output already exists */
 	SC_ERR_LIMIT = -12,      /* a limit of shardcap was reached */
-	SC_ERR_INTERRUPTED = -13 /* a signal asked us to stop */
+	SC_ERR_INTERRUPTED = -13, /* a signal asked us to stop */
+	SC_ERR_CONFIG = -14,     /* the cluster's config file is wrong */
+	SC_ERR_NO_CLUSTER = -15, /* no cluster directory here */
+	SC_ERR_NOT_FOUND = -16,  /* no such capture or worker */
+	SC_ERR_CATALOG = -17,    /* the catalog database failed */
+	SC_ERR_WORKER = -18,     /* a worker cannot be reached or failed */
+	SC_ERR_BUSY = -19        /* the capture or worker is in use */
 };
 
 #define SC_ERR_MSG_MAX 320

@@ -1,8 +1,10 @@
 /* main.c - the shardcap command: global options and the command table. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -22,6 +24,12 @@ static const struct command cmd_help_entry = {
 };
 
 const struct command *const commands[] = {
+	&cmd_init_entry,
+	&cmd_worker_entry,
+	&cmd_add_entry,
+	&cmd_status_entry,
+	&cmd_check_entry,
+	&cmd_rm_entry,
 	&cmd_split_entry,
 	&cmd_inspect_entry,
 	&cmd_help_entry,
@@ -29,7 +37,7 @@ const struct command *const commands[] = {
 };
 
 static const char main_usage[] =
-    "usage: shardcap [--version] [--help] COMMAND [ARGS]";
+    "usage: shardcap [--version] [--help] [-C DIR] COMMAND [ARGS]";
 
 const struct command *
 command_find(const char *name)
@@ -56,8 +64,12 @@ main_help(void)
 	for (i = 0; commands[i] != NULL; i++)
 		printf("  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	printf("\nOptions:\n"
+	    "  -C DIR         run as if started in DIR\n"
 	    "  -h, --help     show this help\n"
 	    "      --version  show the version\n"
+	    "\n"
+	    "The cluster is the nearest .shardcap directory here or above, or\n"
+	    "the one SHARDCAP_DIR names.\n"
 	    "\n"
 	    "'shardcap help COMMAND' or 'shardcap COMMAND --help' describes a\n"
 	    "command; 'man shardcap' all of them.\n");
@@ -88,6 +100,16 @@ main(int argc, char **argv)
 {
 	const struct command *c;
 
+	/* -C DIR: as if started in DIR (as git -C) */
+	while (argc >= 3 && strcmp(argv[1], "-C") == 0) {
+		if (chdir(argv[2]) < 0) {
+			fprintf(stderr, "shardcap: cannot change to '%s': %s\n",
+			    argv[2], strerror(errno));
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		fprintf(stderr, "%s\nTry 'shardcap --help' for more.\n",
 		    main_usage);

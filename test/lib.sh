@@ -16,7 +16,19 @@ CAPTURES=${SHARDCAP_CAPTURES:-$TOP/../shared/captures}
 export SHARDCAP GENCAP PCAPDUMP CAPTURES TOP
 
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/shardcap-e2e.XXXXXX")
-trap 'cd /; rm -rf "$TRASH"' EXIT
+# at_exit CMD: run CMD when the test file ends, before the scratch
+# directory goes (last registered, first run).
+exit_hooks=
+at_exit() {
+	exit_hooks="$1; $exit_hooks"
+}
+run_exit_hooks() {
+	cd /
+	eval "$exit_hooks"
+	rm -rf "$TRASH"
+}
+trap run_exit_hooks EXIT
+trap 'exit 130' INT TERM HUP
 cd "$TRASH" || exit 1
 
 test_count=0

@@ -1,0 +1,584 @@
+/* catalog.c - what the cluster holds, in SQLite. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct catalog {
+	sqlite3 *db;
+	char *path;
+};
+
+/*
+ * Migrations: migrations[i] takes the schema from version i to i + 1.
+ * A released migration is never changed; a new schema version appends
+ * one. docs/catalog.md describes the current schema.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE captures ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL,"
+	"  format TEXT NOT NULL,"
+	"  digest_algo TEXT NOT NULL,"
+	"  chunk_size INTEGER NOT NULL,"
+	"  replicas INTEGER NOT NULL,"
+	"  packets INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  source_size INTEGER NOT NULL,"
+	"  source_mtime INTEGER NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE chunks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  file TEXT NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  packets INTEGER NOT NULL,"
+	"  first_time TEXT NOT NULL,"
+	"  last_time TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  UNIQUE (capture_id, seq));"
+	"CREATE TABLE workers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  added_at INTEGER NOT NULL,"
+	"  cores INTEGER);"
+	"CREATE TABLE placements ("
+	"  chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+	"  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,"
+	"  digest TEXT NOT NULL,"
+	"  placed_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (chunk_id, worker_id));"
+	"CREATE INDEX placements_worker ON placements(worker_id);"
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+	"  command TEXT NOT NULL,"
+	"  started_ms INTEGER NOT NULL,"
+	"  finished_ms INTEGER,"
+	"  status INTEGER);"
+	"CREATE TABLE run_workers ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,"
+	"  chunks INTEGER NOT NULL,"
+	"  completion_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (run_id, worker_id));"
+	"CREATE TABLE jobs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+	"  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,"
+	"  started_ms INTEGER NOT NULL,"
+	"  wall_ms INTEGER NOT NULL,"
+	"  exit_status INTEGER NOT NULL,"
+	"  bytes_out INTEGER NOT NULL);"
+	"CREATE INDEX jobs_run ON jobs(run_id);"
+	"CREATE TABLE moves ("
+	"  id INTEGER PRIMARY KEY,"
+	"  chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,"
+	"  from_worker INTEGER REFERENCES workers(id) ON DELETE SET NULL,"
+	"  to_worker INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL CHECK (state IN ('planned', 'copied',"
+	"    'verified', 'committed', 'deleted', 'rolled-back')),"
+	"  planned_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);",
+};
+
+static int
+db_error(struct catalog *c, struct sc_err *e, const char *what)
+{
+	return sc_err_set(e, SC_ERR_CATALOG, "catalog '%s': %s: %s", c->path,
+	    what, sqlite3_errmsg(c->db));
+}
+
+/* Runs SQL without results. */
+static int
+exec(struct catalog *c, const char *sql, struct sc_err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int r = sc_err_set(e, SC_ERR_CATALOG, "catalog '%s': %s",
+		    c->path, msg ? msg : "failed");
+
+		sqlite3_free(msg);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Prepares sql and binds its parameters, described by types: 't' text,
+ * 'i' int64_t, 'u' uint64_t (stored as int64). Returns NULL on failure
+ * with e filled in.
+ */
+static sqlite3_stmt *
+prepare(struct catalog *c, struct sc_err *e, const char *sql,
+    const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int i;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(c, e, "cannot prepare a statement");
+		return NULL;
+	}
+	va_start(ap, types);
+	for (i = 0; types[i]; i++) {
+		int rc;
+
+		switch (types[i]) {
+		case 't':
+			rc = sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
+			    -1, SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		default:
+			rc = sqlite3_bind_int64(st, i + 1,
+			    (int64_t)va_arg(ap, uint64_t));
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			va_end(ap);
+			db_error(c, e, "cannot bind a value");
+			sqlite3_finalize(st);
+			return NULL;
+		}
+	}
+	va_end(ap);
+	return st;
+}
+
+/* Steps a statement without results to its end and finalizes it. */
+static int
+run(struct catalog *c, sqlite3_stmt *st, struct sc_err *e)
+{
+	int rc;
+
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_error(c, e, "cannot write");
+	return 0;
+}
+
+static void
+copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+static int
+schema_version(struct catalog *c)
+{
+	sqlite3_stmt *st;
+	int v = 0;
+
+	if (sqlite3_prepare_v2(c->db,
+	    "SELECT value FROM meta WHERE key = 'schema_version'", -1, &st,
+	    NULL) != SQLITE_OK)
+		return 0;  /* no meta table: an empty file */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+catalog_schema_version(struct catalog *c)
+{
+	return schema_version(c);
+}
+
+static int
+migrate(struct catalog *c, struct sc_err *e)
+{
+	int v, r;
+	char sql[128];
+
+	if ((r = exec(c, "BEGIN IMMEDIATE", e)) != 0)
+		return r;
+	v = schema_version(c);
+	if (v > CATALOG_SCHEMA_VERSION) {
+		catalog_rollback(c);
+		return sc_err_set(e, SC_ERR_CATALOG, "catalog '%s' has schema "
+		    "version %d; this shardcap knows up to %d: upgrade shardcap",
+		    c->path, v, CATALOG_SCHEMA_VERSION);
+	}
+	for (; v < CATALOG_SCHEMA_VERSION; v++) {
+		if ((r = exec(c, migrations[v], e)) != 0) {
+			catalog_rollback(c);
+			return r;
+		}
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta "
+		    "VALUES ('schema_version', '%d')", v + 1);
+		if ((r = exec(c, sql, e)) != 0) {
+			catalog_rollback(c);
+			return r;
+		}
+	}
+	return exec(c, "COMMIT", e);
+}
+
+int
+catalog_open(struct catalog **out, const char *path, struct sc_err *e)
+{
+	struct catalog *c = xcalloc(1, sizeof(*c));
+	int r;
+
+	c->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = db_error(c, e, "cannot open");
+		catalog_close(c);
+		return r;
+	}
+	/* Writers wait for each other; readers never block (WAL). */
+	sqlite3_busy_timeout(c->db, 30000);
+	if ((r = exec(c, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON", e)) != 0 ||
+	    (r = migrate(c, e)) != 0) {
+		catalog_close(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+void
+catalog_close(struct catalog *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_close(c->db);
+	free(c->path);
+	free(c);
+}
+
+int
+catalog_begin(struct catalog *c, struct sc_err *e)
+{
+	return exec(c, "BEGIN IMMEDIATE", e);
+}
+
+int
+catalog_commit(struct catalog *c, struct sc_err *e)
+{
+	return exec(c, "COMMIT", e);
+}
+
+void
+catalog_rollback(struct catalog *c)
+{
+	(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* --- workers --- */
+
+int
+catalog_worker_ensure(struct catalog *c, const char *name, int64_t *id,
+    struct sc_err *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = run(c, prepare(c, e, "INSERT OR IGNORE INTO workers (name, "
+	    "added_at) VALUES (?, ?)", "ti", name, (int64_t)time(NULL)), e);
+	if (r != 0)
+		return r;
+	if ((st = prepare(c, e, "SELECT id FROM workers WHERE name = ?", "t",
+	    name)) == NULL)
+		return SC_ERR_CATALOG;
+	r = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(c, e, "no worker row");
+	if (r == 0)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+catalog_worker_delete(struct catalog *c, const char *name, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "DELETE FROM workers WHERE name = ?", "t",
+	    name), e);
+}
+
+int
+catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
+    struct sc_err *e)
+{
+	/* Only current copies count: a placement whose digest is not its
+	 * chunk's any more describes an outdated file. */
+	sqlite3_stmt *st = prepare(c, e,
+	    "SELECT w.id, w.name, count(ch.id), coalesce(sum(ch.bytes), 0) "
+	    "FROM workers w LEFT JOIN placements p ON p.worker_id = w.id "
+	    "LEFT JOIN chunks ch ON ch.id = p.chunk_id AND ch.digest = p.digest "
+	    "GROUP BY w.id ORDER BY w.name", "");
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_worker *w;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		w = &(*list)[(*n)++];
+		w->id = sqlite3_column_int64(st, 0);
+		copy_text(w->name, sizeof(w->name), st, 1);
+		w->chunks = (uint64_t)sqlite3_column_int64(st, 2);
+		w->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list workers");
+}
+
+/* --- captures --- */
+
+#define CAPTURE_COLUMNS "id, name, source, format, digest_algo, chunk_size, " \
+	"replicas, packets, bytes, source_size, source_mtime, added_at, " \
+	"updated_at"
+
+static void
+read_capture(sqlite3_stmt *st, struct cat_capture *cap)
+{
+	memset(cap, 0, sizeof(*cap));
+	cap->id = sqlite3_column_int64(st, 0);
+	copy_text(cap->name, sizeof(cap->name), st, 1);
+	copy_text(cap->source, sizeof(cap->source), st, 2);
+	copy_text(cap->format, sizeof(cap->format), st, 3);
+	copy_text(cap->digest_algo, sizeof(cap->digest_algo), st, 4);
+	cap->chunk_size = (uint64_t)sqlite3_column_int64(st, 5);
+	cap->replicas = (unsigned)sqlite3_column_int(st, 6);
+	cap->packets = (uint64_t)sqlite3_column_int64(st, 7);
+	cap->bytes = (uint64_t)sqlite3_column_int64(st, 8);
+	cap->source_size = (uint64_t)sqlite3_column_int64(st, 9);
+	cap->source_mtime = sqlite3_column_int64(st, 10);
+	cap->added_at = sqlite3_column_int64(st, 11);
+	cap->updated_at = sqlite3_column_int64(st, 12);
+}
+
+int
+catalog_capture_get(struct catalog *c, const char *name,
+    struct cat_capture *out, struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT " CAPTURE_COLUMNS
+	    " FROM captures WHERE name = ?", "t", name);
+	int rc, r = 0;
+
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_capture(st, out);
+	else if (rc == SQLITE_DONE)
+		r = sc_err_set(e, SC_ERR_NOT_FOUND, "no capture '%s'", name);
+	else
+		r = db_error(c, e, "cannot read a capture");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+catalog_capture_save(struct catalog *c, struct cat_capture *cap,
+    struct sc_err *e)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct cat_capture old;
+	struct sc_err ignore;
+	int r;
+
+	if (catalog_capture_get(c, cap->name, &old, &ignore) == 0) {
+		cap->id = old.id;
+		cap->added_at = old.added_at;
+		cap->updated_at = now;
+		return run(c, prepare(c, e, "UPDATE captures SET source = ?, "
+		    "format = ?, digest_algo = ?, chunk_size = ?, replicas = ?, "
+		    "packets = ?, bytes = ?, source_size = ?, source_mtime = ?, "
+		    "updated_at = ? WHERE id = ?", "tttuuuuuiii", cap->source,
+		    cap->format, cap->digest_algo, cap->chunk_size,
+		    (uint64_t)cap->replicas, cap->packets, cap->bytes,
+		    cap->source_size, cap->source_mtime, now, cap->id), e);
+	}
+	cap->added_at = cap->updated_at = now;
+	r = run(c, prepare(c, e, "INSERT INTO captures (name, source, format, "
+	    "digest_algo, chunk_size, replicas, packets, bytes, source_size, "
+	    "source_mtime, added_at, updated_at) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttttuuuuuiii", cap->name,
+	    cap->source, cap->format, cap->digest_algo, cap->chunk_size,
+	    (uint64_t)cap->replicas, cap->packets, cap->bytes, cap->source_size,
+	    cap->source_mtime, now, now), e);
+	if (r == 0)
+		cap->id = sqlite3_last_insert_rowid(c->db);
+	return r;
+}
+
+int
+catalog_capture_delete(struct catalog *c, int64_t id, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "DELETE FROM captures WHERE id = ?", "i",
+	    id), e);
+}
+
+int
+catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
+    struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT " CAPTURE_COLUMNS
+	    " FROM captures ORDER BY name", "");
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(*list, *n + 1, alloc);
+		read_capture(st, &(*list)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list captures");
+}
+
+/* --- chunks --- */
+
+int
+catalog_chunks(struct catalog *c, int64_t capture_id, struct cat_chunk **list,
+    size_t *n, struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT id, seq, file, bytes, packets, "
+	    "first_time, last_time, digest FROM chunks WHERE capture_id = ? "
+	    "ORDER BY seq", "i", capture_id);
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_chunk *ch;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		ch = &(*list)[(*n)++];
+		memset(ch, 0, sizeof(*ch));
+		ch->id = sqlite3_column_int64(st, 0);
+		ch->capture_id = capture_id;
+		ch->seq = (unsigned)sqlite3_column_int(st, 1);
+		copy_text(ch->file, sizeof(ch->file), st, 2);
+		ch->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+		ch->packets = (uint64_t)sqlite3_column_int64(st, 4);
+		copy_text(ch->first_time, sizeof(ch->first_time), st, 5);
+		copy_text(ch->last_time, sizeof(ch->last_time), st, 6);
+		copy_text(ch->digest, sizeof(ch->digest), st, 7);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list chunks");
+}
+
+int
+catalog_chunk_save(struct catalog *c, struct cat_chunk *ch, struct sc_err *e)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	r = run(c, prepare(c, e, "INSERT INTO chunks (capture_id, seq, file, "
+	    "bytes, packets, first_time, last_time, digest) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (capture_id, seq) DO UPDATE "
+	    "SET file = excluded.file, bytes = excluded.bytes, "
+	    "packets = excluded.packets, first_time = excluded.first_time, "
+	    "last_time = excluded.last_time, digest = excluded.digest",
+	    "iutuutt" "t", ch->capture_id, (uint64_t)ch->seq, ch->file,
+	    ch->bytes, ch->packets, ch->first_time, ch->last_time, ch->digest),
+	    e);
+	if (r != 0)
+		return r;
+	if ((st = prepare(c, e, "SELECT id FROM chunks WHERE capture_id = ? "
+	    "AND seq = ?", "iu", ch->capture_id, (uint64_t)ch->seq)) == NULL)
+		return SC_ERR_CATALOG;
+	r = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(c, e, "no chunk row");
+	if (r == 0)
+		ch->id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+catalog_chunks_trim(struct catalog *c, int64_t capture_id, unsigned last,
+    struct sc_err *e)
+{
+	return run(c, prepare(c, e, "DELETE FROM chunks WHERE capture_id = ? "
+	    "AND seq > ?", "iu", capture_id, (uint64_t)last), e);
+}
+
+/* --- placements --- */
+
+int
+catalog_placements(struct catalog *c, int64_t capture_id,
+    struct cat_placement **list, size_t *n, struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT p.chunk_id, ch.seq, "
+	    "p.worker_id, w.name, p.digest, p.digest = ch.digest "
+	    "FROM placements p JOIN chunks ch ON ch.id = p.chunk_id "
+	    "JOIN workers w ON w.id = p.worker_id WHERE ch.capture_id = ? "
+	    "ORDER BY ch.seq, w.name", "i", capture_id);
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_placement *p;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		p = &(*list)[(*n)++];
+		p->chunk_id = sqlite3_column_int64(st, 0);
+		p->seq = (unsigned)sqlite3_column_int(st, 1);
+		p->worker_id = sqlite3_column_int64(st, 2);
+		copy_text(p->worker, sizeof(p->worker), st, 3);
+		copy_text(p->digest, sizeof(p->digest), st, 4);
+		p->current = sqlite3_column_int(st, 5);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list placements");
+}
+
+int
+catalog_placement_set(struct catalog *c, int64_t chunk_id, int64_t worker_id,
+    const char *digest, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "INSERT OR REPLACE INTO placements "
+	    "(chunk_id, worker_id, digest, placed_at) VALUES (?, ?, ?, ?)",
+	    "iiti", chunk_id, worker_id, digest, (int64_t)time(NULL)), e);
+}
+
+int
+catalog_placement_delete(struct catalog *c, int64_t chunk_id,
+    int64_t worker_id, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "DELETE FROM placements WHERE chunk_id = ? "
+	    "AND worker_id = ?", "ii", chunk_id, worker_id), e);
+}

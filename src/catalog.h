@@ -1,0 +1,111 @@
+/* catalog.h - what the cluster holds: captures, their chunks, workers, where
+ * every chunk is placed, and (for queries and balancing) runs, jobs and
+ * moves. One SQLite file in WAL mode; the schema and its versions are in
+ * docs/catalog.md. This is the only module that includes sqlite3.h.
+ *
+ * Every function returns 0 or a negative code with e filled in
+ * (SC_ERR_CATALOG for a database failure, SC_ERR_NOT_FOUND where a row is
+ * asked for by name). Lists are allocated and freed with free(). */
+#ifndef SHARDCAP_CATALOG_H
+#define SHARDCAP_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define CATALOG_SCHEMA_VERSION 1
+
+struct catalog;
+
+struct cat_capture {
+	int64_t id;
+	char name[72];
+	char source[1024];      /* the file it was added from */
+	char format[8];         /* "pcap" or "pcapng" */
+	char digest_algo[8];
+	uint64_t chunk_size;
+	unsigned replicas;
+	uint64_t packets, bytes;
+	uint64_t source_size;   /* of the file when it was last added */
+	int64_t source_mtime;   /* nanoseconds */
+	int64_t added_at, updated_at;   /* seconds since the epoch */
+};
+
+struct cat_chunk {
+	int64_t id;
+	int64_t capture_id;
+	unsigned seq;           /* 1, 2, ... in capture order */
+	char file[96];
+	uint64_t bytes, packets;
+	char first_time[40], last_time[40];     /* RFC 3339, or "" */
+	char digest[72];
+};
+
+struct cat_placement {
+	int64_t chunk_id;
+	unsigned seq;
+	int64_t worker_id;
+	char worker[72];
+	char digest[72];        /* of the copy the worker holds */
+	int current;            /* that digest is the chunk's digest */
+};
+
+struct cat_worker {
+	int64_t id;
+	char name[72];
+	uint64_t chunks, bytes; /* current copies it holds */
+};
+
+/* Opens (creating if needed, and migrating to the current schema) the
+ * catalog at path. */
+int catalog_open(struct catalog **out, const char *path, struct sc_err *e);
+void catalog_close(struct catalog *c);
+/* The schema version the file is at. */
+int catalog_schema_version(struct catalog *c);
+
+/* A write transaction (BEGIN IMMEDIATE). */
+int catalog_begin(struct catalog *c, struct sc_err *e);
+int catalog_commit(struct catalog *c, struct sc_err *e);
+void catalog_rollback(struct catalog *c);
+
+int catalog_worker_ensure(struct catalog *c, const char *name, int64_t *id,
+    struct sc_err *e);
+int catalog_worker_delete(struct catalog *c, const char *name,
+    struct sc_err *e);
+/* Every worker known to the catalog with what it holds, by name. */
+int catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
+    struct sc_err *e);
+
+int catalog_capture_get(struct catalog *c, const char *name,
+    struct cat_capture *out, struct sc_err *e);
+/* Inserts, or updates the capture of the same name; sets cap->id. */
+int catalog_capture_save(struct catalog *c, struct cat_capture *cap,
+    struct sc_err *e);
+/* Deletes the capture with its chunks and their placements. */
+int catalog_capture_delete(struct catalog *c, int64_t id, struct sc_err *e);
+int catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
+    struct sc_err *e);
+
+/* The chunks of a capture, by seq. */
+int catalog_chunks(struct catalog *c, int64_t capture_id,
+    struct cat_chunk **list, size_t *n, struct sc_err *e);
+/* Inserts, or updates the chunk of the same capture and seq; sets ch->id.
+ * Placements keep the digest of the copy they describe, so a changed
+ * digest makes them stale by itself. */
+int catalog_chunk_save(struct catalog *c, struct cat_chunk *ch,
+    struct sc_err *e);
+/* Deletes the chunks of a capture after seq last. */
+int catalog_chunks_trim(struct catalog *c, int64_t capture_id, unsigned last,
+    struct sc_err *e);
+
+/* The placements of a capture's chunks, by seq and worker name. */
+int catalog_placements(struct catalog *c, int64_t capture_id,
+    struct cat_placement **list, size_t *n, struct sc_err *e);
+/* Records that worker holds a copy of chunk with this digest. */
+int catalog_placement_set(struct catalog *c, int64_t chunk_id,
+    int64_t worker_id, const char *digest, struct sc_err *e);
+int catalog_placement_delete(struct catalog *c, int64_t chunk_id,
+    int64_t worker_id, struct sc_err *e);
+
+#endif

@@ -1,0 +1,131 @@
+/* check.c - asking every worker whether it is usable. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "child.h"
+#include "remote.h"
+#include "strvec.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+const char *const check_tool_names[CHECK_TOOLS] = {
+	"tshark", "tcpdump", "ngrep", "mergecap", "rsync",
+};
+
+/* Runs on the worker with its directory as the one value. Prints
+ * key=value lines only; anything it cannot find is left empty. */
+static const char check_script[] =
+    "d=%s; mkdir -p -- \"$d\" 2>/dev/null; "
+    "t=$(mktemp \"$d/.shardcap-check.XXXXXX\" 2>/dev/null) && "
+    "rm -f -- \"$t\" && echo writable=1 || echo writable=0; "
+    "echo cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN); "
+    "echo free=$(df -Pk -- \"$d\" 2>/dev/null | "
+    "awk 'NR==2 {printf \"%%.0f\", $4 * 1024}'); "
+    "v() { \"$@\" 2>/dev/null | head -n 1 | "
+    "sed -n 's/^[^0-9]*\\([0-9][0-9.a-z-]*\\).*/\\1/p'; }; "
+    "for t in tshark tcpdump mergecap rsync; do "
+    "if command -v $t >/dev/null 2>&1; then echo tool.$t=$(v $t --version); "
+    "else echo tool.$t=; fi; done; "
+    "if command -v ngrep >/dev/null 2>&1; then echo tool.ngrep=$(v ngrep -V); "
+    "else echo tool.ngrep=; fi";
+
+struct check_job {
+	struct check_result *res;
+	struct strvec argv;
+	struct child child;
+	double start;
+};
+
+static void
+on_line(struct child *c, const char *line, void *ctx)
+{
+	struct check_result *res = ctx;
+	const char *v = strchr(line, '=');
+	size_t i;
+
+	(void)c;
+	if (v == NULL)
+		return;
+	v++;
+	if (strncmp(line, "writable=", 9) == 0) {
+		res->writable = strcmp(v, "1") == 0;
+	} else if (strncmp(line, "cores=", 6) == 0) {
+		res->cores = (unsigned)strtoul(v, NULL, 10);
+	} else if (strncmp(line, "free=", 5) == 0) {
+		res->free_bytes = strtoull(v, NULL, 10);
+	} else if (strncmp(line, "tool.", 5) == 0) {
+		for (i = 0; i < CHECK_TOOLS; i++) {
+			size_t len = strlen(check_tool_names[i]);
+
+			if (strncmp(line + 5, check_tool_names[i], len) == 0 &&
+			    line[5 + len] == '=') {
+				/* a tool that printed no version is there */
+				snprintf(res->tools[i], sizeof(res->tools[i]),
+				    "%s", *v ? v : "?");
+			}
+		}
+	}
+}
+
+int
+check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
+    struct check_result **results, size_t *n, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, k, n_running = 0;
+	struct check_result *res = xcalloc(W ? W : 1, sizeof(*res));
+	struct check_job *jobs = xcalloc(W ? W : 1, sizeof(*jobs));
+	struct child **running = xcalloc(W ? W : 1, sizeof(*running));
+	int r;
+
+	for (k = 0; k < W; k++) {
+		const struct config_worker *w = &cl->cfg.workers[k];
+		struct check_job *j = &jobs[k];
+		struct strbuf sb = STRBUF_INIT;
+		const char *vals[1] = { w->dir };
+
+		j->res = &res[k];
+		snprintf(res[k].name, sizeof(res[k].name), "%s", w->name);
+		remote_describe(&sb, w);
+		snprintf(res[k].where, sizeof(res[k].where), "%s", sb.buf);
+		strbuf_reset(&sb);
+		(void)remote_format(&sb, check_script, vals, 1);
+		strvec_init(&j->argv);
+		remote_script_argv(&j->argv, &cl->cfg, w, cl->control_dir, sb.buf);
+		strbuf_release(&sb);
+		child_init(&j->child, j->argv.v);
+		j->child.on_line = on_line;
+		j->child.ctx = &res[k];
+		j->start = monotonic_seconds();
+		if (child_start(&j->child, e) != 0) {
+			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
+			continue;
+		}
+		running[n_running++] = &j->child;
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+	for (k = 0; k < W; k++) {
+		struct check_job *j = &jobs[k];
+		int code = child_exit_code(&j->child);
+
+		res[k].seconds = monotonic_seconds() - j->start;
+		if (j->child.pid < 0)
+			continue;
+		res[k].reachable = code == 0;
+		if (code != 0 && res[k].error[0] == '\0') {
+			const char *msg = child_last_error(&j->child);
+
+			snprintf(res[k].error, sizeof(res[k].error), "%s",
+			    *msg ? msg : "the check failed");
+		}
+		child_release(&j->child);
+		strvec_release(&j->argv);
+	}
+	free(jobs);
+	free(running);
+	*results = res;
+	*n = W;
+	return r;
+}

@@ -1,0 +1,34 @@
+/* check.h - asking every worker, at once, whether it is usable: reachable
+ * (ssh in batch mode), its directory writable, which packet tools it has
+ * and their versions, its cores and free disk. */
+#ifndef SHARDCAP_CHECK_H
+#define SHARDCAP_CHECK_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cluster.h"
+
+#define CHECK_TOOLS 5   /* tshark tcpdump ngrep mergecap rsync */
+
+extern const char *const check_tool_names[CHECK_TOOLS];
+
+struct check_result {
+	char name[72];
+	char where[300];        /* user@host:port:/dir or local:/dir */
+	int reachable;
+	int writable;
+	unsigned cores;
+	uint64_t free_bytes;
+	char tools[CHECK_TOOLS][48];    /* version, or "" when missing */
+	char error[400];
+	double seconds;         /* how long the answer took */
+};
+
+/* Checks every configured worker. *results has one entry per worker, in
+ * config order. Returns 0 (even if workers are unreachable: see the
+ * results) or an error that kept the check from running at all. */
+int check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
+    struct check_result **results, size_t *n, struct sc_err *e);
+
+#endif

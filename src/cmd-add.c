@@ -1,0 +1,342 @@
+/* cmd-add.c - shardcap add: split a capture into the store and push its
+ * chunks to the workers; shardcap rm: take it away again. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "json.h"
+#include "push.h"
+#include "table.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--json] [-q] CAPTURE"
+#define RM_USAGE "shardcap rm [--force] NAME"
+
+static const char add_help[] =
+    "usage: " ADD_USAGE "\n"
+    "\n"
+    "Splits CAPTURE into chunks in the cluster's store (.shardcap/store/\n"
+    "NAME/), places the chunks round-robin over the workers (each on R\n"
+    "distinct workers) and pushes them: one 'rsync -z' per worker for all\n"
+    "its chunks, all workers at once, over the worker's ssh connection (a\n"
+    "local worker gets the same rsync without ssh).\n"
+    "\n"
+    "Adding a capture again sends only what changed: an unchanged capture\n"
+    "is not even split again, and a capture that has grown since (packets\n"
+    "appended) sends its new and changed chunks only. Chunks a worker lost\n"
+    "are sent again. The catalog records a chunk on a worker only once it\n"
+    "is there.\n"
+    "\n"
+    "Options:\n"
+    "  -n, --name NAME     the capture's name (default: CAPTURE's file name\n"
+    "                      without its extensions)\n"
+    "  -s, --size SIZE     chunk size (default: the config's, 25M)\n"
+    "  -r, --replicas R    copies of every chunk on distinct workers\n"
+    "                      (default: the config's, 1)\n"
+    "      --json          print the result as JSON\n"
+    "  -q, --quiet         show no progress\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 when every worker holds its chunks, 20 when a worker\n"
+    "could not be reached or failed (named on stderr with what ssh or rsync\n"
+    "said), the statuses of 'shardcap split' for a damaged capture.\n";
+
+static const char rm_help[] =
+    "usage: " RM_USAGE "\n"
+    "\n"
+    "Removes capture NAME from every worker that holds chunks of it, from\n"
+    "the store and from the catalog. If a worker cannot be reached the\n"
+    "capture stays in the catalog with what that worker still holds;\n"
+    "--force forgets it instead.\n";
+
+struct add_cli {
+	struct progress progress;
+};
+
+static void
+show_progress(void *ctx, const struct add_progress *p)
+{
+	struct add_cli *cli = ctx;
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (p->phase == 0) {
+		format_bytes(&sb, p->split.done);
+		progress_update(&cli->progress, 0, "add: splitting %s, %zu "
+		    "chunks", sb.buf, p->split.chunks);
+	} else {
+		strbuf_addstr(&sb, "add: pushing");
+		for (i = 0; i < p->n_workers && sb.len < 200; i++)
+			if (p->workers[i].chunks > 0)
+				strbuf_addf(&sb, "  %s %zu/%zu", p->workers[i].name,
+				    p->workers[i].sent_files, p->workers[i].chunks);
+		progress_update(&cli->progress, 0, "%s", sb.buf);
+	}
+	strbuf_release(&sb);
+}
+
+static void
+print_workers_table(const struct push_worker *ws, size_t n)
+{
+	static const char *headers[] = {
+		"worker", "chunks", "bytes", "sent", "file data sent",
+		"on the wire", "status",
+	};
+	static const int numeric[] = { 0, 1, 1, 1, 1, 1, 0 };
+	struct strbuf sb = STRBUF_INIT;
+	struct table t;
+	size_t i;
+
+	table_init(&t, ARRAY_SIZE(headers), headers, numeric);
+	for (i = 0; i < n; i++) {
+		const struct push_worker *w = &ws[i];
+
+		table_add(&t, w->name);
+		table_addf(&t, "%zu", w->chunks);
+		strbuf_reset(&sb);
+		format_bytes(&sb, w->bytes);
+		table_add(&t, sb.buf);
+		table_addf(&t, "%zu", w->sent_files);
+		strbuf_reset(&sb);
+		format_bytes(&sb, w->literal_bytes);
+		table_add(&t, sb.buf);
+		strbuf_reset(&sb);
+		format_bytes(&sb, w->wire_bytes);
+		table_add(&t, sb.buf);
+		table_add(&t, w->failed ? "FAILED" : "ok");
+	}
+	table_print(&t, stdout);
+	table_release(&t);
+	strbuf_release(&sb);
+}
+
+static void
+print_json(const char *name, const struct add_result *res)
+{
+	struct json j;
+	size_t i;
+
+	json_init(&j, stdout);
+	json_object_begin(&j, NULL);
+	json_string(&j, "name", name);
+	json_bool(&j, "existed", res->existed);
+	json_bool(&j, "source_unchanged", res->source_unchanged);
+	json_uint(&j, "chunks", res->chunks);
+	json_uint(&j, "chunks_new", res->chunks_new);
+	json_uint(&j, "chunks_changed", res->chunks_changed);
+	json_uint(&j, "chunks_removed", res->chunks_removed);
+	json_uint(&j, "packets", res->packets);
+	json_uint(&j, "bytes", res->bytes);
+	json_uint(&j, "replicas", res->replicas);
+	json_array_begin(&j, "workers");
+	for (i = 0; i < res->n_workers; i++) {
+		const struct push_worker *w = &res->workers[i];
+
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", w->name);
+		json_uint(&j, "chunks", w->chunks);
+		json_uint(&j, "bytes", w->bytes);
+		json_uint(&j, "files_sent", w->sent_files);
+		json_uint(&j, "file_bytes_sent", w->sent_bytes);
+		json_uint(&j, "literal_bytes", w->literal_bytes);
+		json_uint(&j, "wire_bytes", w->wire_bytes);
+		json_bool(&j, "ok", !w->failed);
+		if (w->failed)
+			json_string(&j, "error", w->error);
+		else
+			json_null(&j, "error");
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	json_finish(&j);
+}
+
+static int
+cmd_add(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 's' },
+		{ "replicas", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct add_options opt;
+	struct add_result res;
+	struct add_cli cli;
+	struct cluster cl;
+	struct sc_err e;
+	char *derived = NULL;
+	uint64_t v;
+	int c, json = 0, quiet = 0, r, status;
+	size_t i;
+
+	memset(&opt, 0, sizeof(opt));
+	while ((c = getopt_long(argc, argv, "n:s:r:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			opt.name = optarg;
+			break;
+		case 's':
+			if (parse_size(optarg, &opt.size) != 0 ||
+			    opt.size < 4096)
+				return cli_usage_error(ADD_USAGE, "bad --size '%s': "
+				    "want a byte count of 4K or more", optarg);
+			break;
+		case 'r':
+			if (parse_uint(optarg, 1, 64, &v) != 0)
+				return cli_usage_error(ADD_USAGE, "bad --replicas "
+				    "'%s': want 1 to 64", optarg);
+			opt.replicas = (unsigned)v;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return cli_help(add_help);
+		default:
+			return cli_usage_error(ADD_USAGE, "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ADD_USAGE, "add needs one capture");
+	opt.input = argv[optind];
+	if (opt.name == NULL)
+		opt.name = derived = name_from_path(opt.input);
+	if (!valid_name(opt.name)) {
+		cli_error("bad capture name '%s': give --name (1-64 letters, "
+		    "digits, '.', '_', '-', not first '.' or '-')", opt.name);
+		free(derived);
+		return 2;
+	}
+	if ((status = cli_cluster_open(&cl, CLUSTER_LOCK)) != 0) {
+		free(derived);
+		return status;
+	}
+	cli_catch_signals();
+	progress_init(&cli.progress, !quiet);
+	opt.interrupted = &cli_signal;
+	opt.progress = show_progress;
+	opt.progress_ctx = &cli;
+	sc_err_clear(&e);
+	r = push_add(&cl, &opt, &res, &e);
+	progress_done(&cli.progress);
+	if (r != 0 && r != SC_ERR_WORKER) {
+		status = cli_report(&e, opt.input);
+		goto out;
+	}
+	if (json) {
+		print_json(opt.name, &res);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+
+		format_bytes(&sb, res.bytes);
+		if (res.source_unchanged)
+			printf("'%s' is unchanged since it was added (%zu chunks)"
+			    "\n", opt.name, res.chunks);
+		else if (!res.existed)
+			printf("added '%s': %zu chunks, %llu packets, %s\n",
+			    opt.name, res.chunks,
+			    (unsigned long long)res.packets, sb.buf);
+		else
+			printf("'%s' changed: %zu new chunk%s, %zu changed, %zu "
+			    "removed, %zu unchanged (%zu chunks, %s)\n", opt.name,
+			    res.chunks_new, res.chunks_new == 1 ? "" : "s",
+			    res.chunks_changed, res.chunks_removed,
+			    res.chunks - res.chunks_new - res.chunks_changed,
+			    res.chunks, sb.buf);
+		strbuf_release(&sb);
+		print_workers_table(res.workers, res.n_workers);
+	}
+	for (i = 0; i < res.n_workers; i++)
+		if (res.workers[i].failed)
+			cli_error("worker '%s': %s", res.workers[i].name,
+			    res.workers[i].error);
+	status = r == SC_ERR_WORKER ? sc_exit_code(SC_ERR_WORKER) : 0;
+	if (status == 0 && res.split.damage.code != 0) {
+		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
+		    "complete packets before it, dropped %llu bytes",
+		    opt.input, (unsigned long long)res.split.damage.offset,
+		    res.split.damage.msg, (unsigned long long)res.packets,
+		    (unsigned long long)res.split.dropped_bytes);
+		status = sc_exit_code(res.split.damage.code);
+	}
+	status = cli_finish_stdout(status);
+out:
+	add_result_release(&res);
+	cluster_close(&cl);
+	free(derived);
+	return status;
+}
+
+static int
+cmd_rm(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct push_worker *ws = NULL;
+	struct cluster cl;
+	struct sc_err e;
+	size_t n = 0, i;
+	int c, force = 0, r, status;
+
+	while ((c = getopt_long(argc, argv, "fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			force = 1;
+			break;
+		case 'h':
+			return cli_help(rm_help);
+		default:
+			return cli_usage_error(RM_USAGE, "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(RM_USAGE, "rm needs one capture name");
+	if (!valid_name(argv[optind])) {
+		cli_error("bad capture name '%s'", argv[optind]);
+		return 2;
+	}
+	if ((status = cli_cluster_open(&cl, CLUSTER_LOCK)) != 0)
+		return status;
+	cli_catch_signals();
+	sc_err_clear(&e);
+	r = push_remove(&cl, argv[optind], force, &cli_signal, &ws, &n, &e);
+	for (i = 0; i < n; i++)
+		if (ws[i].failed && (!force || strstr(ws[i].error, "config") == NULL))
+			cli_error("worker '%s': %s", ws[i].name, ws[i].error);
+	if (r == 0) {
+		printf("removed '%s' from %zu worker%s, the store and the "
+		    "catalog\n", argv[optind], n, n == 1 ? "" : "s");
+		status = cli_finish_stdout(0);
+	} else {
+		status = cli_report(&e, NULL);
+	}
+	free(ws);
+	cluster_close(&cl);
+	return status;
+}
+
+const struct command cmd_add_entry = {
+	"add", cmd_add, "split a capture and push its chunks to the workers",
+	add_help,
+};
+
+const struct command cmd_rm_entry = {
+	"rm", cmd_rm, "remove a capture from the workers and the cluster",
+	rm_help,
+};

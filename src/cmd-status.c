@@ -1,0 +1,461 @@
+/* cmd-status.c - shardcap status: what the cluster holds, and where;
+ * shardcap check: whether every worker is usable. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "check.h"
+#include "cli.h"
+#include "cmd.h"
+#include "json.h"
+#include "remote.h"
+#include "table.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define STATUS_USAGE "shardcap status [--json] [NAME]"
+#define CHECK_USAGE "shardcap check [--json]"
+
+static const char status_help[] =
+    "usage: " STATUS_USAGE "\n"
+    "\n"
+    "Without NAME: per worker the chunks and bytes it holds, and per\n"
+    "capture its chunks, packets, bytes, and whether every chunk has its\n"
+    "replicas. With NAME: every chunk of that capture and the workers\n"
+    "holding it. A copy that is not the chunk's current content (the\n"
+    "capture changed and the worker was not reached since) is 'stale' and\n"
+    "does not count. Reads the catalog only; no worker is contacted.\n";
+
+static const char check_help[] =
+    "usage: " CHECK_USAGE "\n"
+    "\n"
+    "Asks every worker, all at once: can it be reached (ssh in batch mode,\n"
+    "within the configured connect timeout), is its directory writable,\n"
+    "which of tshark, tcpdump, ngrep, mergecap and rsync it has and in\n"
+    "which version, how many cores and how much free disk it has.\n"
+    "\n"
+    "Exit status: 0 when every worker is reachable and writable, 20 when\n"
+    "one is not.\n";
+
+/* Per capture: how many chunks have all their replicas, how many lack
+ * some, how many copies are stale. */
+struct capture_health {
+	size_t complete, missing, stale;
+};
+
+static void
+health(const struct cat_capture *cap, const struct cat_chunk *chunks,
+    size_t n, const struct cat_placement *pl, size_t n_pl,
+    struct capture_health *h)
+{
+	size_t i, k;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < n; i++) {
+		unsigned current = 0;
+
+		for (k = 0; k < n_pl; k++) {
+			if (pl[k].chunk_id != chunks[i].id)
+				continue;
+			if (pl[k].current)
+				current++;
+			else
+				h->stale++;
+		}
+		if (current >= cap->replicas)
+			h->complete++;
+		else
+			h->missing++;
+	}
+}
+
+static int
+status_all(struct cluster *cl, int json)
+{
+	struct cat_worker *ws = NULL;
+	struct cat_capture *caps = NULL;
+	size_t n_ws = 0, n_caps = 0, i, k;
+	struct sc_err e;
+	struct json j;
+	int status = 0;
+
+	sc_err_clear(&e);
+	if (catalog_workers(cl->cat, &ws, &n_ws, &e) != 0 ||
+	    catalog_captures(cl->cat, &caps, &n_caps, &e) != 0) {
+		free(ws);
+		return cli_report(&e, NULL);
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "cluster", cl->dir);
+		json_array_begin(&j, "workers");
+	} else {
+		printf("cluster %s: %zu worker%s, %zu capture%s\n\n", cl->dir,
+		    cl->cfg.n_workers, cl->cfg.n_workers == 1 ? "" : "s",
+		    n_caps, n_caps == 1 ? "" : "s");
+	}
+	{
+		static const char *h[] = { "worker", "where", "chunks", "bytes" };
+		static const int num[] = { 0, 0, 1, 1 };
+		struct table t;
+
+		table_init(&t, ARRAY_SIZE(h), h, num);
+		for (k = 0; k < cl->cfg.n_workers; k++) {
+			const struct config_worker *w = &cl->cfg.workers[k];
+			struct strbuf sb = STRBUF_INIT;
+			uint64_t chunks = 0, bytes = 0;
+
+			for (i = 0; i < n_ws; i++)
+				if (strcmp(ws[i].name, w->name) == 0) {
+					chunks = ws[i].chunks;
+					bytes = ws[i].bytes;
+				}
+			remote_describe(&sb, w);
+			if (json) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "name", w->name);
+				json_string(&j, "where", sb.buf);
+				json_uint(&j, "chunks", chunks);
+				json_uint(&j, "bytes", bytes);
+				json_object_end(&j);
+			} else {
+				table_add(&t, w->name);
+				table_add(&t, sb.buf);
+				table_addf(&t, "%llu", (unsigned long long)chunks);
+				strbuf_reset(&sb);
+				format_bytes(&sb, bytes);
+				table_add(&t, sb.buf);
+			}
+			strbuf_release(&sb);
+		}
+		if (!json) {
+			table_print(&t, stdout);
+			putchar('\n');
+		}
+		table_release(&t);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_array_begin(&j, "captures");
+	}
+	{
+		static const char *h[] = {
+			"capture", "format", "chunks", "packets", "bytes",
+			"replicas", "complete", "missing", "stale",
+		};
+		static const int num[] = { 0, 0, 1, 1, 1, 1, 1, 1, 1 };
+		struct table t;
+
+		table_init(&t, ARRAY_SIZE(h), h, num);
+		for (i = 0; i < n_caps; i++) {
+			struct cat_chunk *chunks = NULL;
+			struct cat_placement *pl = NULL;
+			size_t n_chunks = 0, n_pl = 0;
+			struct capture_health hl;
+			struct strbuf sb = STRBUF_INIT;
+
+			if (catalog_chunks(cl->cat, caps[i].id, &chunks,
+			    &n_chunks, &e) != 0 || catalog_placements(cl->cat,
+			    caps[i].id, &pl, &n_pl, &e) != 0) {
+				status = cli_report(&e, NULL);
+				free(chunks);
+				break;
+			}
+			health(&caps[i], chunks, n_chunks, pl, n_pl, &hl);
+			if (json) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "name", caps[i].name);
+				json_string(&j, "format", caps[i].format);
+				json_string(&j, "source", caps[i].source);
+				json_uint(&j, "chunks", n_chunks);
+				json_uint(&j, "packets", caps[i].packets);
+				json_uint(&j, "bytes", caps[i].bytes);
+				json_uint(&j, "replicas", caps[i].replicas);
+				json_uint(&j, "complete", hl.complete);
+				json_uint(&j, "missing", hl.missing);
+				json_uint(&j, "stale", hl.stale);
+				json_object_end(&j);
+			} else {
+				table_add(&t, caps[i].name);
+				table_add(&t, caps[i].format);
+				table_addf(&t, "%zu", n_chunks);
+				table_addf(&t, "%llu",
+				    (unsigned long long)caps[i].packets);
+				format_bytes(&sb, caps[i].bytes);
+				table_add(&t, sb.buf);
+				table_addf(&t, "%u", caps[i].replicas);
+				table_addf(&t, "%zu", hl.complete);
+				table_addf(&t, "%zu", hl.missing);
+				table_addf(&t, "%zu", hl.stale);
+			}
+			strbuf_release(&sb);
+			free(chunks);
+			free(pl);
+		}
+		if (!json && n_caps > 0)
+			table_print(&t, stdout);
+		table_release(&t);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
+	}
+	free(ws);
+	free(caps);
+	return status ? status : cli_finish_stdout(0);
+}
+
+static int
+status_capture(struct cluster *cl, const char *name, int json)
+{
+	struct cat_capture cap;
+	struct cat_chunk *chunks = NULL;
+	struct cat_placement *pl = NULL;
+	size_t n = 0, n_pl = 0, i, k;
+	struct capture_health hl;
+	struct sc_err e;
+	int status;
+
+	sc_err_clear(&e);
+	if (catalog_capture_get(cl->cat, name, &cap, &e) != 0 ||
+	    catalog_chunks(cl->cat, cap.id, &chunks, &n, &e) != 0 ||
+	    catalog_placements(cl->cat, cap.id, &pl, &n_pl, &e) != 0) {
+		status = cli_report(&e, NULL);
+		free(chunks);
+		return status;
+	}
+	health(&cap, chunks, n, pl, n_pl, &hl);
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", cap.name);
+		json_string(&j, "source", cap.source);
+		json_string(&j, "format", cap.format);
+		json_string(&j, "digest_algorithm", cap.digest_algo);
+		json_uint(&j, "chunk_size", cap.chunk_size);
+		json_uint(&j, "replicas", cap.replicas);
+		json_uint(&j, "packets", cap.packets);
+		json_uint(&j, "bytes", cap.bytes);
+		json_uint(&j, "complete", hl.complete);
+		json_uint(&j, "missing", hl.missing);
+		json_uint(&j, "stale", hl.stale);
+		json_array_begin(&j, "chunks");
+		for (i = 0; i < n; i++) {
+			json_object_begin(&j, NULL);
+			json_uint(&j, "seq", chunks[i].seq);
+			json_string(&j, "file", chunks[i].file);
+			json_uint(&j, "bytes", chunks[i].bytes);
+			json_uint(&j, "packets", chunks[i].packets);
+			json_string(&j, "first_time", chunks[i].first_time[0] ?
+			    chunks[i].first_time : NULL);
+			json_string(&j, "last_time", chunks[i].last_time[0] ?
+			    chunks[i].last_time : NULL);
+			json_string(&j, "digest", chunks[i].digest);
+			json_array_begin(&j, "workers");
+			for (k = 0; k < n_pl; k++)
+				if (pl[k].chunk_id == chunks[i].id && pl[k].current)
+					json_string(&j, NULL, pl[k].worker);
+			json_array_end(&j);
+			json_array_begin(&j, "stale");
+			for (k = 0; k < n_pl; k++)
+				if (pl[k].chunk_id == chunks[i].id && !pl[k].current)
+					json_string(&j, NULL, pl[k].worker);
+			json_array_end(&j);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+		json_finish(&j);
+	} else {
+		static const char *h[] = {
+			"chunk", "file", "bytes", "packets", "workers",
+		};
+		static const int num[] = { 1, 0, 1, 1, 0 };
+		struct strbuf sb = STRBUF_INIT;
+		struct table t;
+
+		format_bytes(&sb, cap.bytes);
+		printf("%s: %s from %s, %zu chunks, %llu packets, %s; %u "
+		    "replica%s: %zu chunks complete, %zu missing copies, %zu "
+		    "stale\n\n", cap.name, cap.format, cap.source, n,
+		    (unsigned long long)cap.packets, sb.buf, cap.replicas,
+		    cap.replicas == 1 ? "" : "s", hl.complete, hl.missing,
+		    hl.stale);
+		table_init(&t, ARRAY_SIZE(h), h, num);
+		for (i = 0; i < n; i++) {
+			table_addf(&t, "%u", chunks[i].seq);
+			table_add(&t, chunks[i].file);
+			table_addf(&t, "%llu", (unsigned long long)chunks[i].bytes);
+			table_addf(&t, "%llu",
+			    (unsigned long long)chunks[i].packets);
+			strbuf_reset(&sb);
+			for (k = 0; k < n_pl; k++) {
+				if (pl[k].chunk_id != chunks[i].id)
+					continue;
+				strbuf_addf(&sb, "%s%s%s", sb.len ? " " : "",
+				    pl[k].worker, pl[k].current ? "" : "(stale)");
+			}
+			table_add(&t, sb.len ? sb.buf : "-");
+		}
+		table_print(&t, stdout);
+		table_release(&t);
+		strbuf_release(&sb);
+	}
+	free(chunks);
+	free(pl);
+	return cli_finish_stdout(0);
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cluster cl;
+	int c, json = 0, status;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			return cli_help(status_help);
+		default:
+			return cli_usage_error(STATUS_USAGE, "bad option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(STATUS_USAGE, "at most one capture");
+	if ((status = cli_cluster_open(&cl, 0)) != 0)
+		return status;
+	if (argc - optind == 1)
+		status = status_capture(&cl, argv[optind], json);
+	else
+		status = status_all(&cl, json);
+	cluster_close(&cl);
+	return status;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct check_result *res = NULL;
+	struct cluster cl;
+	struct sc_err e;
+	size_t n = 0, i, t;
+	int c, json = 0, status, bad = 0;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			return cli_help(check_help);
+		default:
+			return cli_usage_error(CHECK_USAGE, "bad option");
+		}
+	}
+	if (argc - optind != 0)
+		return cli_usage_error(CHECK_USAGE, "check takes no arguments");
+	if ((status = cli_cluster_open(&cl, 0)) != 0)
+		return status;
+	cli_catch_signals();
+	sc_err_clear(&e);
+	if (check_workers(&cl, &cli_signal, &res, &n, &e) != 0) {
+		status = cli_report(&e, NULL);
+		free(res);
+		cluster_close(&cl);
+		return status;
+	}
+	for (i = 0; i < n; i++)
+		if (!res[i].reachable || !res[i].writable)
+			bad++;
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_array_begin(&j, NULL);
+		for (i = 0; i < n; i++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "name", res[i].name);
+			json_string(&j, "where", res[i].where);
+			json_bool(&j, "reachable", res[i].reachable);
+			json_bool(&j, "writable", res[i].writable);
+			json_uint(&j, "cores", res[i].cores);
+			json_uint(&j, "free_bytes", res[i].free_bytes);
+			json_object_begin(&j, "tools");
+			for (t = 0; t < CHECK_TOOLS; t++)
+				json_string(&j, check_tool_names[t],
+				    res[i].tools[t][0] ? res[i].tools[t] : NULL);
+			json_object_end(&j);
+			json_string(&j, "error", res[i].error[0] ?
+			    res[i].error : NULL);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_finish(&j);
+	} else {
+		static const char *h[] = {
+			"worker", "where", "reachable", "writable", "cores",
+			"free", "tshark", "tcpdump", "ngrep", "mergecap", "rsync",
+		};
+		static const int num[] = { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0 };
+		struct table tb;
+		struct strbuf sb = STRBUF_INIT;
+
+		table_init(&tb, ARRAY_SIZE(h), h, num);
+		for (i = 0; i < n; i++) {
+			table_add(&tb, res[i].name);
+			table_add(&tb, res[i].where);
+			table_add(&tb, res[i].reachable ? "yes" : "NO");
+			table_add(&tb, !res[i].reachable ? "-" :
+			    res[i].writable ? "yes" : "NO");
+			if (res[i].reachable)
+				table_addf(&tb, "%u", res[i].cores);
+			else
+				table_add(&tb, "-");
+			strbuf_reset(&sb);
+			if (res[i].reachable)
+				format_bytes(&sb, res[i].free_bytes);
+			table_add(&tb, res[i].reachable ? sb.buf : "-");
+			for (t = 0; t < CHECK_TOOLS; t++)
+				table_add(&tb, !res[i].reachable ? "-" :
+				    res[i].tools[t][0] ? res[i].tools[t] : "missing");
+		}
+		table_print(&tb, stdout);
+		table_release(&tb);
+		strbuf_release(&sb);
+		for (i = 0; i < n; i++)
+			if (!res[i].reachable)
+				printf("%s: %s\n", res[i].name, res[i].error);
+	}
+	free(res);
+	cluster_close(&cl);
+	status = bad ? sc_exit_code(SC_ERR_WORKER) : 0;
+	return cli_finish_stdout(status);
+}
+
+const struct command cmd_status_entry = {
+	"status", cmd_status, "what the cluster holds and where", status_help,
+};
+
+const struct command cmd_check_entry = {
+	"check", cmd_check, "whether every worker is usable", check_help,
+};

@@ -1,0 +1,715 @@
+/* push.c - adding a capture to the cluster, and removing it. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "file.h"
+#include "push.h"
+#include "remote.h"
+#include "strvec.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* One rsync or ssh child per worker. */
+struct job {
+	struct push_worker *pw;
+	const struct config_worker *cw;
+	int64_t worker_id;
+	struct strvec argv;
+	struct child child;
+	char *list_path;
+	/* chunks this worker should hold: indexes into chunks[] */
+	size_t *want;
+	size_t n_want, alloc_want;
+	/* files rsync reported as sent */
+	char **sent;
+	size_t n_sent, alloc_sent;
+	void (*progress)(void *ctx, const struct add_progress *p);
+	void *progress_ctx;
+	struct push_worker *all;
+	size_t n_all;
+};
+
+static uint64_t
+digits(const char *s)
+{
+	uint64_t v = 0;
+
+	for (; *s; s++) {
+		if (isdigit((unsigned char)*s))
+			v = v * 10 + (uint64_t)(*s - '0');
+		else if (*s != ',' && *s != '.')
+			break;
+	}
+	return v;
+}
+
+/* rsync's stdout: REMOTE_SENT_PREFIX NAME LENGTH BYTES per file (our
+ * --out-format), then the --stats block. */
+static void
+on_rsync_line(struct child *c, const char *line, void *ctx)
+{
+	struct job *j = ctx;
+	const char *v;
+
+	(void)c;
+	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) == 0) {
+		const char *name = line + strlen(REMOTE_SENT_PREFIX);
+		const char *sp = strchr(name, ' ');
+
+		/* directories ("./") are reported too; only files count */
+		if (sp == NULL || sp[-1] == '/')
+			return;
+		ALLOC_GROW(j->sent, j->n_sent + 1, j->alloc_sent);
+		j->sent[j->n_sent++] = xstrndup(name, (size_t)(sp - name));
+		j->pw->sent_files++;
+		j->pw->sent_bytes += digits(sp + 1);
+		if (j->progress != NULL) {
+			struct add_progress p = { 1, { 0, 0, 0 }, j->all, j->n_all };
+
+			j->progress(j->progress_ctx, &p);
+		}
+	} else if ((v = strstr(line, "Literal data: ")) == line) {
+		j->pw->literal_bytes = digits(line + 14);
+	} else if ((v = strstr(line, "Total bytes sent: ")) == line) {
+		j->pw->wire_bytes = digits(line + 18);
+	}
+}
+
+/* The most telling line of a failed child's stderr: ssh's own complaint if
+ * there is one (rsync only adds "connection unexpectedly closed"). */
+static void
+describe_failure(struct job *j, const char *what)
+{
+	struct strbuf *t = &j->child.err_tail;
+	const char *best = NULL, *line = t->buf;
+	int code = child_exit_code(&j->child);
+	char *copy;
+
+	while (line != NULL && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+		if (len > 0 && best == NULL)
+			best = line;
+		if (strncmp(line, "ssh:", 4) == 0 ||
+		    strstr(line, "Permission denied") != NULL ||
+		    strstr(line, "Host key verification failed") != NULL ||
+		    strstr(line, "No space left") != NULL) {
+			best = line;
+			break;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (best == NULL) {
+		snprintf(j->pw->error, sizeof(j->pw->error),
+		    "%s exited with status %d", what, code);
+		return;
+	}
+	copy = xstrndup(best, strcspn(best, "\n"));
+	snprintf(j->pw->error, sizeof(j->pw->error), "%s (%s exit %d)", copy,
+	    what, code);
+	free(copy);
+}
+
+static void
+job_release(struct job *j)
+{
+	size_t i;
+
+	child_release(&j->child);
+	strvec_release(&j->argv);
+	if (j->list_path != NULL) {
+		(void)unlink(j->list_path);
+		free(j->list_path);
+	}
+	for (i = 0; i < j->n_sent; i++)
+		free(j->sent[i]);
+	free(j->sent);
+	free(j->want);
+}
+
+static int
+sent_file(const struct job *j, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < j->n_sent; i++)
+		if (strcmp(j->sent[i], file) == 0)
+			return 1;
+	return 0;
+}
+
+/* Writes the NUL-separated list of files for rsync --files-from. */
+static int
+write_list(const struct cluster *cl, struct job *j,
+    const struct cat_chunk *chunks, struct sc_err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *dir = xasprintf("%s/tmp", cl->dir);
+	size_t i;
+	int r;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = sc_err_sys(e, "cannot create '%s'", dir);
+		free(dir);
+		return r;
+	}
+	for (i = 0; i < j->n_want; i++) {
+		strbuf_addstr(&sb, chunks[j->want[i]].file);
+		strbuf_addch(&sb, '\0');
+	}
+	j->list_path = xasprintf("%s/push-%s-%ld.list", dir, j->pw->name,
+	    (long)getpid());
+	r = file_write_atomic(j->list_path, sb.buf, sb.len, 0600, e);
+	strbuf_release(&sb);
+	free(dir);
+	return r;
+}
+
+static int
+holds(const struct cat_placement *pl, size_t n, int64_t chunk_id,
+    int64_t worker_id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pl[i].chunk_id == chunk_id && pl[i].worker_id == worker_id)
+			return 1;
+	return 0;
+}
+
+int
+push_capture(struct cluster *cl, const struct cat_capture *cap,
+    volatile sig_atomic_t *interrupted,
+    void (*progress)(void *ctx, const struct add_progress *p), void *ctx,
+    struct push_worker **workers_out, size_t *n_workers, struct sc_err *e)
+{
+	const struct config *cfg = &cl->cfg;
+	size_t W = cfg->n_workers, n_chunks = 0, n_pl = 0, i, k;
+	struct cat_chunk *chunks = NULL;
+	struct cat_placement *pl = NULL;
+	struct push_worker *pws;
+	struct job *jobs;
+	struct child **running;
+	size_t n_running = 0;
+	char *store = cluster_store_dir(cl, cap->name);
+	int r;
+
+	*workers_out = NULL;
+	*n_workers = 0;
+	if (W == 0) {
+		free(store);
+		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
+		    "(see 'shardcap worker add')");
+	}
+	if ((r = catalog_chunks(cl->cat, cap->id, &chunks, &n_chunks, e)) != 0 ||
+	    (r = catalog_placements(cl->cat, cap->id, &pl, &n_pl, e)) != 0) {
+		free(chunks);
+		free(store);
+		return r;
+	}
+	pws = xcalloc(W, sizeof(*pws));
+	jobs = xcalloc(W, sizeof(*jobs));
+	running = xcalloc(W, sizeof(*running));
+	for (k = 0; k < W; k++) {
+		snprintf(pws[k].name, sizeof(pws[k].name), "%s",
+		    cfg->workers[k].name);
+		jobs[k].pw = &pws[k];
+		jobs[k].cw = &cfg->workers[k];
+		jobs[k].all = pws;
+		jobs[k].n_all = W;
+		jobs[k].progress = progress;
+		jobs[k].progress_ctx = ctx;
+		strvec_init(&jobs[k].argv);
+		child_init(&jobs[k].child, NULL);
+		if ((r = catalog_worker_ensure(cl->cat, cfg->workers[k].name,
+		    &jobs[k].worker_id, e)) != 0)
+			goto out;
+	}
+
+	/*
+	 * Placement: a chunk stays where it is placed already; if it has
+	 * fewer than `replicas` configured workers, it gets the next ones
+	 * round-robin from worker (seq - 1) mod W, as the paper distributes.
+	 */
+	for (i = 0; i < n_chunks; i++) {
+		size_t have = 0;
+
+		for (k = 0; k < W; k++)
+			if (holds(pl, n_pl, chunks[i].id, jobs[k].worker_id)) {
+				ALLOC_GROW(jobs[k].want, jobs[k].n_want + 1,
+				    jobs[k].alloc_want);
+				jobs[k].want[jobs[k].n_want++] = i;
+				have++;
+			}
+		for (k = 0; k < W && have < cap->replicas; k++) {
+			size_t w = (chunks[i].seq - 1 + k) % W;
+
+			if (holds(pl, n_pl, chunks[i].id, jobs[w].worker_id))
+				continue;
+			ALLOC_GROW(jobs[w].want, jobs[w].n_want + 1,
+			    jobs[w].alloc_want);
+			jobs[w].want[jobs[w].n_want++] = i;
+			have++;
+		}
+	}
+	for (k = 0; k < W; k++) {
+		struct job *j = &jobs[k];
+
+		for (i = 0; i < j->n_want; i++) {
+			j->pw->chunks++;
+			j->pw->bytes += chunks[j->want[i]].bytes;
+		}
+		if (j->n_want == 0)
+			continue;
+		if ((r = write_list(cl, j, chunks, e)) != 0 ||
+		    (r = remote_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
+		    store, j->list_path, cap->name, e)) != 0)
+			goto out;
+		child_init(&j->child, j->argv.v);
+		j->child.on_line = on_rsync_line;
+		j->child.ctx = j;
+		if (child_start(&j->child, e) != 0) {
+			j->pw->failed = 1;
+			snprintf(j->pw->error, sizeof(j->pw->error), "%s", e->msg);
+			continue;
+		}
+		running[n_running++] = &j->child;
+	}
+	if (progress != NULL) {
+		struct add_progress p = { 1, { 0, 0, 0 }, pws, W };
+
+		progress(ctx, &p);
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+
+	/* What reached a worker, and only that, goes into the catalog. */
+	if (catalog_begin(cl->cat, e) != 0) {
+		r = SC_ERR_CATALOG;
+		goto out;
+	}
+	for (k = 0; k < W; k++) {
+		struct job *j = &jobs[k];
+		int ok;
+
+		if (j->n_want == 0 || j->child.pid < 0)
+			continue;
+		ok = r == 0 && child_exit_code(&j->child) == 0;
+		if (!ok && !j->pw->failed) {
+			j->pw->failed = 1;
+			describe_failure(j, "rsync");
+		}
+		for (i = 0; i < j->n_want; i++) {
+			const struct cat_chunk *ch = &chunks[j->want[i]];
+			int rr;
+
+			if (!ok && !sent_file(j, ch->file))
+				continue;
+			if ((rr = catalog_placement_set(cl->cat, ch->id,
+			    j->worker_id, ch->digest, e)) != 0) {
+				catalog_rollback(cl->cat);
+				r = rr;
+				goto out;
+			}
+		}
+	}
+	if (catalog_commit(cl->cat, e) != 0) {
+		r = SC_ERR_CATALOG;
+		goto out;
+	}
+	if (r == 0) {
+		for (k = 0; k < W; k++)
+			if (pws[k].failed)
+				r = SC_ERR_WORKER;
+		if (r == SC_ERR_WORKER)
+			sc_err_set(e, SC_ERR_WORKER, "some workers did not get "
+			    "their chunks");
+	}
+out:
+	for (k = 0; k < W; k++)
+		job_release(&jobs[k]);
+	free(jobs);
+	free(running);
+	free(chunks);
+	free(pl);
+	free(store);
+	*workers_out = pws;
+	*n_workers = W;
+	return r;
+}
+
+/* The chunk files from an incoming split take their place in the store;
+ * those whose content did not change stay as they were (same file, same
+ * time), so that rsync sees them unchanged. */
+static int
+install_chunks(struct cluster *cl, const char *name, const char *incoming,
+    const struct split_result *sr, const struct cat_chunk *old, size_t n_old,
+    enum digest_algo algo, struct add_result *res, struct sc_err *e)
+{
+	char *store = cluster_store_dir(cl, name);
+	size_t i, j;
+	int r = 0;
+
+	if (mkdir(store, 0755) < 0 && errno != EEXIST) {
+		r = sc_err_sys(e, "cannot create '%s'", store);
+		free(store);
+		return r;
+	}
+	for (i = 0; i < sr->n_chunks && r == 0; i++) {
+		const struct split_chunk *c = sr->chunks[i];
+		char hex[DIGEST_MAX_HEX + 1];
+		char *from = xasprintf("%s/%s", incoming, c->file);
+		char *to = xasprintf("%s/%s", store, c->file);
+		struct stat st;
+		int same = 0;
+
+		digest_hex(algo, c->digest, hex);
+		if (i < n_old && old[i].seq == i + 1) {
+			same = strcmp(old[i].digest, hex) == 0 &&
+			    strcmp(old[i].file, c->file) == 0 &&
+			    stat(to, &st) == 0 && (uint64_t)st.st_size == c->bytes;
+			if (!same)
+				res->chunks_changed++;
+		} else {
+			res->chunks_new++;
+		}
+		if (same)
+			(void)unlink(from);
+		else if (rename(from, to) < 0)
+			r = sc_err_sys(e, "cannot move '%s' into the store", from);
+		free(from);
+		free(to);
+	}
+	/* chunks of the old split that the new one does not have */
+	for (j = 0; j < n_old && r == 0; j++) {
+		int kept = 0;
+
+		for (i = 0; i < sr->n_chunks; i++)
+			if (strcmp(old[j].file, sr->chunks[i]->file) == 0)
+				kept = 1;
+		if (!kept) {
+			char *path = xasprintf("%s/%s", store, old[j].file);
+
+			(void)unlink(path);
+			free(path);
+			if (old[j].seq > sr->n_chunks)
+				res->chunks_removed++;
+		}
+	}
+	free(store);
+	return r;
+}
+
+static void
+split_progress_to_add(void *ctx, const struct split_progress *p)
+{
+	const struct add_options *opt = ctx;
+	struct add_progress ap;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.phase = 0;
+	ap.split = *p;
+	opt->progress(opt->progress_ctx, &ap);
+}
+
+static int64_t
+mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+int
+push_add(struct cluster *cl, const struct add_options *opt,
+    struct add_result *res, struct sc_err *e)
+{
+	struct cat_capture cap, old;
+	struct cat_chunk *old_chunks = NULL;
+	size_t n_old = 0, i;
+	struct sc_err ignore;
+	struct stat st;
+	char *source = NULL, *incoming = NULL;
+	enum digest_algo algo;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!valid_name(opt->name))
+		return sc_err_set(e, SC_ERR_USAGE, "bad capture name '%s': use "
+		    "1-64 letters, digits, '.', '_', '-', not first '.' or '-'",
+		    opt->name);
+	if (cl->cfg.n_workers == 0)
+		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
+		    "(see 'shardcap worker add')");
+	if (stat(opt->input, &st) < 0)
+		return sc_err_sys(e, "cannot open '%s'", opt->input);
+	if (!S_ISREG(st.st_mode))
+		return sc_err_set(e, SC_ERR_USAGE, "'%s' is not a regular file",
+		    opt->input);
+	source = realpath(opt->input, NULL);
+	if (source == NULL)
+		return sc_err_sys(e, "cannot resolve '%s'", opt->input);
+
+	memset(&cap, 0, sizeof(cap));
+	res->existed = catalog_capture_get(cl->cat, opt->name, &old, &ignore) == 0;
+	if (res->existed) {
+		cap = old;
+		if ((r = catalog_chunks(cl->cat, old.id, &old_chunks, &n_old,
+		    e)) != 0)
+			goto out;
+	} else {
+		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
+		cap.chunk_size = cl->cfg.chunk_size;
+		cap.replicas = cl->cfg.replicas;
+		snprintf(cap.digest_algo, sizeof(cap.digest_algo), "%s",
+		    digest_algo_name(cl->cfg.digest));
+	}
+	if (opt->size != 0)
+		cap.chunk_size = opt->size;
+	if (opt->replicas != 0)
+		cap.replicas = opt->replicas;
+	res->replicas = cap.replicas;
+	if (cap.replicas > cl->cfg.n_workers) {
+		r = sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
+		    "the cluster has %zu", cap.replicas, cap.replicas,
+		    cl->cfg.n_workers);
+		goto out;
+	}
+	algo = (enum digest_algo)digest_algo_from_name(cap.digest_algo);
+
+	res->source_unchanged = res->existed && strcmp(old.source, source) == 0 &&
+	    old.source_size == (uint64_t)st.st_size &&
+	    old.source_mtime == mtime_ns(&st) &&
+	    old.chunk_size == cap.chunk_size && n_old > 0;
+	if (!res->source_unchanged) {
+		struct split_options so;
+
+		incoming = xasprintf("%s/store/.%s.incoming", cl->dir, opt->name);
+		if ((r = file_remove_tree(incoming, e)) != 0)
+			goto out;
+		memset(&so, 0, sizeof(so));
+		so.input = opt->input;
+		so.dir = incoming;
+		so.name = opt->name;
+		so.size = cap.chunk_size;
+		so.digest = algo;
+		so.force = 1;
+		so.interrupted = opt->interrupted;
+		if (opt->progress != NULL) {
+			so.progress = split_progress_to_add;
+			so.progress_ctx = (void *)opt;
+		}
+		if ((r = split_capture(&so, &res->split, e)) != 0)
+			goto out;
+		if ((r = install_chunks(cl, opt->name, incoming, &res->split,
+		    old_chunks, n_old, algo, res, e)) != 0)
+			goto out;
+		(void)file_remove_tree(incoming, NULL);
+
+		snprintf(cap.source, sizeof(cap.source), "%s", source);
+		snprintf(cap.format, sizeof(cap.format), "%s",
+		    capture_format_name(res->split.format));
+		cap.packets = res->split.packets;
+		cap.bytes = res->split.input_bytes;
+		cap.source_size = (uint64_t)st.st_size;
+		cap.source_mtime = mtime_ns(&st);
+		if ((r = catalog_begin(cl->cat, e)) != 0)
+			goto out;
+		r = catalog_capture_save(cl->cat, &cap, e);
+		for (i = 0; r == 0 && i < res->split.n_chunks; i++) {
+			const struct split_chunk *c = res->split.chunks[i];
+			struct cat_chunk ch;
+			struct strbuf t = STRBUF_INIT;
+
+			memset(&ch, 0, sizeof(ch));
+			ch.capture_id = cap.id;
+			ch.seq = (unsigned)i + 1;
+			snprintf(ch.file, sizeof(ch.file), "%s", c->file);
+			ch.bytes = c->bytes;
+			ch.packets = c->packets;
+			if (c->has_time) {
+				format_time_iso(&t, &c->first);
+				snprintf(ch.first_time, sizeof(ch.first_time),
+				    "%s", t.buf);
+				strbuf_reset(&t);
+				format_time_iso(&t, &c->last);
+				snprintf(ch.last_time, sizeof(ch.last_time),
+				    "%s", t.buf);
+			}
+			strbuf_release(&t);
+			digest_hex(algo, c->digest, ch.digest);
+			r = catalog_chunk_save(cl->cat, &ch, e);
+		}
+		if (r == 0)
+			r = catalog_chunks_trim(cl->cat, cap.id,
+			    (unsigned)res->split.n_chunks, e);
+		if (r == 0)
+			r = catalog_commit(cl->cat, e);
+		else
+			catalog_rollback(cl->cat);
+		if (r != 0)
+			goto out;
+		res->chunks = res->split.n_chunks;
+	} else {
+		res->chunks = n_old;
+		if (opt->replicas != 0 && opt->replicas != old.replicas) {
+			if ((r = catalog_begin(cl->cat, e)) != 0)
+				goto out;
+			if ((r = catalog_capture_save(cl->cat, &cap, e)) != 0) {
+				catalog_rollback(cl->cat);
+				goto out;
+			}
+			if ((r = catalog_commit(cl->cat, e)) != 0)
+				goto out;
+		}
+	}
+	res->packets = cap.packets;
+	res->bytes = cap.bytes;
+	r = push_capture(cl, &cap, opt->interrupted, opt->progress,
+	    opt->progress_ctx, &res->workers, &res->n_workers, e);
+	for (i = 0; i < res->n_workers; i++)
+		if (res->workers[i].failed)
+			res->failed_workers++;
+out:
+	if (incoming != NULL) {
+		(void)file_remove_tree(incoming, NULL);
+		free(incoming);
+	}
+	free(old_chunks);
+	free(source);
+	return r;
+}
+
+void
+add_result_release(struct add_result *res)
+{
+	split_result_release(&res->split);
+	free(res->workers);
+	res->workers = NULL;
+}
+
+int
+push_remove(struct cluster *cl, const char *name, int force,
+    volatile sig_atomic_t *interrupted, struct push_worker **workers_out,
+    size_t *n_workers, struct sc_err *e)
+{
+	struct cat_capture cap;
+	struct cat_placement *pl = NULL;
+	struct cat_worker *cws = NULL;
+	size_t n_pl = 0, n_cw = 0, i, k, n_running = 0, n_jobs = 0;
+	struct push_worker *pws = NULL;
+	struct job *jobs = NULL;
+	struct child **running = NULL;
+	char *store;
+	int r, failed = 0;
+
+	*workers_out = NULL;
+	*n_workers = 0;
+	if ((r = catalog_capture_get(cl->cat, name, &cap, e)) != 0)
+		return r;
+	if ((r = catalog_placements(cl->cat, cap.id, &pl, &n_pl, e)) != 0 ||
+	    (r = catalog_workers(cl->cat, &cws, &n_cw, e)) != 0)
+		goto out;
+	pws = xcalloc(n_cw + 1, sizeof(*pws));
+	jobs = xcalloc(n_cw + 1, sizeof(*jobs));
+	running = xcalloc(n_cw + 1, sizeof(*running));
+	for (k = 0; k < n_cw; k++) {
+		struct job *j;
+		struct strbuf script = STRBUF_INIT;
+		const char *vals[1];
+		char *path;
+		int any = 0;
+
+		for (i = 0; i < n_pl; i++)
+			any |= pl[i].worker_id == cws[k].id;
+		if (!any)
+			continue;
+		j = &jobs[n_jobs];
+		j->pw = &pws[n_jobs++];
+		j->worker_id = cws[k].id;
+		snprintf(j->pw->name, sizeof(j->pw->name), "%s", cws[k].name);
+		strvec_init(&j->argv);
+		child_init(&j->child, NULL);
+		j->cw = cluster_worker(cl, cws[k].name);
+		if (j->cw == NULL) {
+			if (!force) {
+				j->pw->failed = 1;
+				snprintf(j->pw->error, sizeof(j->pw->error),
+				    "worker '%s' is not in the config any more "
+				    "(use --force to forget its copies)",
+				    cws[k].name);
+			}
+			continue;
+		}
+		path = xasprintf("%s/%s", j->cw->dir, name);
+		vals[0] = path;
+		(void)remote_format(&script, "rm -rf -- %s", vals, 1);
+		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
+		    script.buf);
+		strbuf_release(&script);
+		free(path);
+		child_init(&j->child, j->argv.v);
+		if (child_start(&j->child, e) != 0) {
+			j->pw->failed = 1;
+			snprintf(j->pw->error, sizeof(j->pw->error), "%s", e->msg);
+			continue;
+		}
+		running[n_running++] = &j->child;
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+	if (r != 0)
+		goto out;
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		goto out;
+	for (k = 0; k < n_jobs && r == 0; k++) {
+		struct job *j = &jobs[k];
+		int ok = j->cw == NULL ? force :
+		    !j->pw->failed && child_exit_code(&j->child) == 0;
+
+		if (!ok && !j->pw->failed) {
+			j->pw->failed = 1;
+			describe_failure(j, j->cw->local ? "sh" : "ssh");
+		}
+		if (!ok && !force) {
+			failed++;
+			continue;
+		}
+		for (i = 0; i < n_pl && r == 0; i++)
+			if (pl[i].worker_id == j->worker_id)
+				r = catalog_placement_delete(cl->cat,
+				    pl[i].chunk_id, j->worker_id, e);
+	}
+	if (r == 0 && failed == 0)
+		r = catalog_capture_delete(cl->cat, cap.id, e);
+	if (r == 0)
+		r = catalog_commit(cl->cat, e);
+	else
+		catalog_rollback(cl->cat);
+	if (r == 0 && failed == 0) {
+		store = cluster_store_dir(cl, name);
+		r = file_remove_tree(store, e);
+		free(store);
+	}
+	if (r == 0 && failed > 0)
+		r = sc_err_set(e, SC_ERR_WORKER, "%d worker%s still hold%s '%s'",
+		    failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "",
+		    name);
+out:
+	for (k = 0; k < n_jobs; k++)
+		job_release(&jobs[k]);
+	free(jobs);
+	free(running);
+	free(pl);
+	free(cws);
+	*workers_out = pws;
+	*n_workers = n_jobs;
+	return r;
+}

@@ -1,0 +1,81 @@
+/* push.h - adding a capture to the cluster: split it into the store,
+ * place every chunk on its workers (round-robin, replicas on distinct
+ * workers) and push to every worker at once with one rsync each, sending
+ * only what a worker does not hold already. Also removing a capture. */
+#ifndef SHARDCAP_PUSH_H
+#define SHARDCAP_PUSH_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "error.h"
+#include "split.h"
+
+struct push_worker {
+	char name[72];
+	size_t chunks;          /* chunks it should hold */
+	uint64_t bytes;
+	size_t sent_files;      /* files rsync transferred */
+	uint64_t sent_bytes;    /* their sizes */
+	uint64_t literal_bytes; /* file data rsync actually sent */
+	uint64_t wire_bytes;    /* everything rsync sent, compressed */
+	int failed;
+	char error[400];        /* what went wrong, for the user */
+	double seconds;
+};
+
+struct add_progress {
+	int phase;              /* 0 splitting, 1 pushing */
+	struct split_progress split;
+	const struct push_worker *workers;
+	size_t n_workers;
+};
+
+struct add_options {
+	const char *input;
+	const char *name;
+	uint64_t size;          /* chunk size; 0: the capture's or config's */
+	unsigned replicas;      /* 0: the capture's or config's */
+	volatile sig_atomic_t *interrupted;
+	void (*progress)(void *ctx, const struct add_progress *p);
+	void *progress_ctx;
+};
+
+struct add_result {
+	int existed;            /* the capture was in the catalog before */
+	int source_unchanged;   /* same size and time: not split again */
+	struct split_result split; /* when split */
+	size_t chunks;
+	size_t chunks_new, chunks_changed, chunks_removed;
+	uint64_t packets, bytes;
+	unsigned replicas;
+	struct push_worker *workers;
+	size_t n_workers;
+	size_t failed_workers;
+};
+
+/* Adds (or re-adds) a capture. Returns 0 when every worker got its
+ * chunks; SC_ERR_WORKER when some could not (res->workers says which and
+ * why; the catalog records only what reached a worker); other codes when
+ * nothing was done. res needs add_result_release in every case. */
+int push_add(struct cluster *cl, const struct add_options *opt,
+    struct add_result *res, struct sc_err *e);
+void add_result_release(struct add_result *res);
+
+/* Pushes the chunks of a capture that some worker should hold but does not
+ * (placement, then rsync), as push_add does after splitting. */
+int push_capture(struct cluster *cl, const struct cat_capture *cap,
+    volatile sig_atomic_t *interrupted,
+    void (*progress)(void *ctx, const struct add_progress *p), void *ctx,
+    struct push_worker **workers, size_t *n_workers, struct sc_err *e);
+
+/* Removes a capture from every worker holding it, from the store and from
+ * the catalog. With force, workers that cannot be reached are forgotten.
+ * Returns SC_ERR_WORKER (the capture stays in the catalog, with what is
+ * still out there) when a worker failed. */
+int push_remove(struct cluster *cl, const char *name, int force,
+    volatile sig_atomic_t *interrupted, struct push_worker **workers,
+    size_t *n_workers, struct sc_err *e);
+
+#endif

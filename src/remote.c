@@ -1,0 +1,249 @@
+/* remote.c - how to reach a worker: argv of ssh and rsync, quoting. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "remote.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* A unix socket path holds 107 bytes; ssh adds "/" + 40 hex digits of %C
+ * and, while it sets up the master, 17 more. */
+#define CONTROL_DIR_MAX 48
+
+void
+shell_quote(struct strbuf *sb, const char *s)
+{
+	strbuf_addch(sb, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			strbuf_addstr(sb, "'\\''");
+		else
+			strbuf_addch(sb, *s);
+	}
+	strbuf_addch(sb, '\'');
+}
+
+int
+remote_format(struct strbuf *sb, const char *template,
+    const char *const *values, size_t n)
+{
+	const char *p;
+	size_t used = 0;
+
+	for (p = template; *p; p++) {
+		if (*p != '%') {
+			strbuf_addch(sb, *p);
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			strbuf_addch(sb, '%');
+		} else if (*p == 's' && used < n) {
+			shell_quote(sb, values[used++]);
+		} else {
+			return SC_ERR_USAGE;
+		}
+	}
+	return used == n ? 0 : SC_ERR_USAGE;
+}
+
+int
+remote_control_dir(const char *cluster_dir, char **out, struct sc_err *e)
+{
+	char *dir = xasprintf("%s/ssh", cluster_dir);
+	struct stat st;
+
+	if (strlen(dir) > CONTROL_DIR_MAX) {
+		/* FNV-1a of the cluster path names its private directory. */
+		uint64_t h = 1469598103934665603ull;
+		const char *p;
+		char *base;
+
+		for (p = cluster_dir; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		free(dir);
+		base = xasprintf("/tmp/shardcap-%u", (unsigned)getuid());
+		if (mkdir(base, 0700) < 0 && errno != EEXIST) {
+			int r = sc_err_sys(e, "cannot create '%s'", base);
+
+			free(base);
+			return r;
+		}
+		/* someone else's directory must not hold our sockets */
+		if (lstat(base, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+			int r = sc_err_set(e, SC_ERR_SYSTEM, "'%s' is not a "
+			    "private directory of this user", base);
+
+			free(base);
+			return r;
+		}
+		dir = xasprintf("%s/%016llx", base, (unsigned long long)h);
+		free(base);
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		int r = sc_err_sys(e, "cannot create '%s'", dir);
+
+		free(dir);
+		return r;
+	}
+	(void)chmod(dir, 0700);
+	*out = dir;
+	return 0;
+}
+
+void
+remote_ssh_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir)
+{
+	strvec_split(av, cfg->ssh_command);
+	if (cfg->ssh_config != NULL) {
+		strvec_push(av, "-F");
+		strvec_push(av, cfg->ssh_config);
+	}
+	/* Options given with -o win over every config file. */
+	strvec_push(av, "-o");
+	strvec_push(av, "BatchMode=yes");
+	strvec_push(av, "-o");
+	strvec_push(av, "ControlMaster=auto");
+	strvec_push(av, "-o");
+	strvec_pushf(av, "ControlPath=%s/%%C", control_dir);
+	strvec_push(av, "-o");
+	strvec_pushf(av, "ControlPersist=%u", cfg->control_persist);
+	strvec_push(av, "-o");
+	strvec_pushf(av, "ConnectTimeout=%u", cfg->connect_timeout);
+	strvec_push(av, "-o");
+	strvec_push(av, "ServerAliveInterval=5");
+	strvec_push(av, "-o");
+	strvec_push(av, "ServerAliveCountMax=3");
+	if (w->port != 0) {
+		strvec_push(av, "-p");
+		strvec_pushf(av, "%u", w->port);
+	}
+	if (w->user != NULL) {
+		strvec_push(av, "-l");
+		strvec_push(av, w->user);
+	}
+	if (w->identity != NULL) {
+		strvec_push(av, "-i");
+		strvec_push(av, w->identity);
+	}
+	if (cfg->ssh_options != NULL)
+		strvec_split(av, cfg->ssh_options);
+}
+
+void
+remote_script_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *script)
+{
+	if (w->local) {
+		strvec_push(av, "sh");
+		strvec_push(av, "-c");
+		strvec_push(av, script);
+		return;
+	}
+	remote_ssh_argv(av, cfg, w, control_dir);
+	/* the host cannot start with '-' (config.c) but "--" costs nothing */
+	strvec_push(av, "--");
+	strvec_push(av, w->host);
+	strvec_push(av, script);
+}
+
+/* rsync splits its -e string at spaces and honours single and double
+ * quotes (not backslashes). */
+static int
+add_rsh_word(struct strbuf *sb, const char *s)
+{
+	if (sb->len > 0)
+		strbuf_addch(sb, ' ');
+	if (*s != '\0' && strpbrk(s, " \t'\"") == NULL) {
+		strbuf_addstr(sb, s);
+		return 0;
+	}
+	if (strchr(s, '\'') == NULL) {
+		strbuf_addf(sb, "'%s'", s);
+		return 0;
+	}
+	if (strchr(s, '"') == NULL) {
+		strbuf_addf(sb, "\"%s\"", s);
+		return 0;
+	}
+	return -1;
+}
+
+int
+remote_rsync_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *src_dir, const char *files_from, const char *dest_subdir,
+    struct sc_err *e)
+{
+	struct strbuf src = STRBUF_INIT;
+	size_t i;
+
+	strvec_split(av, cfg->rsync_command);
+	/* -t: keep times, so that an unchanged chunk is seen as unchanged;
+	 * --partial-dir: an interrupted file is kept for the next try, but
+	 * never under its real name; -s: file names are not shell words on
+	 * the other side; --mkpath: create the worker's directory. */
+	strvec_push(av, "-t");
+	strvec_push(av, "--chmod=F644,D755");
+	strvec_push(av, "--partial-dir=.shardcap-partial");
+	strvec_push(av, "--mkpath");
+	strvec_push(av, "-s");
+	strvec_push(av, "--from0");
+	strvec_pushf(av, "--files-from=%s", files_from);
+	strvec_push(av, "--out-format=" REMOTE_SENT_PREFIX "%n %l %b");
+	strvec_push(av, "--stats");
+	if (!w->local) {
+		struct strvec ssh = STRVEC_INIT;
+		struct strbuf rsh = STRBUF_INIT;
+
+		strvec_push(av, "-z");
+		strvec_pushf(av, "--compress-level=%u", cfg->compress_level);
+		remote_ssh_argv(&ssh, cfg, w, control_dir);
+		for (i = 0; i < ssh.n; i++) {
+			if (add_rsh_word(&rsh, ssh.v[i]) != 0) {
+				int r = sc_err_set(e, SC_ERR_CONFIG, "cannot pass "
+				    "'%s' to rsync: it holds both kinds of quote",
+				    ssh.v[i]);
+
+				strvec_release(&ssh);
+				strbuf_release(&rsh);
+				return r;
+			}
+		}
+		strvec_push(av, "-e");
+		strvec_push(av, rsh.buf);
+		strvec_release(&ssh);
+		strbuf_release(&rsh);
+	}
+	strbuf_addstr(&src, src_dir);
+	strbuf_addch(&src, '/');
+	strvec_push(av, src.buf);
+	if (w->local)
+		strvec_pushf(av, "%s/%s/", w->dir, dest_subdir);
+	else
+		strvec_pushf(av, "%s:%s/%s/", w->host, w->dir, dest_subdir);
+	strbuf_release(&src);
+	return 0;
+}
+
+void
+remote_describe(struct strbuf *sb, const struct config_worker *w)
+{
+	if (w->local) {
+		strbuf_addf(sb, "local:%s", w->dir);
+		return;
+	}
+	if (w->user != NULL)
+		strbuf_addf(sb, "%s@", w->user);
+	strbuf_addstr(sb, w->host);
+	if (w->port != 0)
+		strbuf_addf(sb, ":%u", w->port);
+	strbuf_addf(sb, ":%s", w->dir);
+}

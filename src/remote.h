@@ -1,0 +1,55 @@
+/* remote.h - how to reach a worker: the argv of ssh and rsync, and the one
+ * function that builds a command string for a remote shell.
+ *
+ * Everything is an argv; no local shell ever parses a string. The only
+ * string a shell parses is the command ssh hands to the worker's shell (or,
+ * for a local worker, that `sh -c` runs), and remote_format() builds it
+ * from a fixed template, quoting every substituted value exactly once. */
+#ifndef SHARDCAP_REMOTE_H
+#define SHARDCAP_REMOTE_H
+
+#include "config.h"
+#include "error.h"
+#include "strbuf.h"
+#include "strvec.h"
+
+/* Each file rsync sends is reported on a line of its standard output:
+ * this prefix, the file name, its length and the bytes sent for it. */
+#define REMOTE_SENT_PREFIX "shardcap-sent "
+
+/* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
+void shell_quote(struct strbuf *sb, const char *s);
+/* Appends template to sb with every "%s" replaced by the next of the n
+ * values, shell-quoted, and "%%" by "%". Returns 0, or SC_ERR_USAGE when
+ * the placeholders and values do not match. */
+int remote_format(struct strbuf *sb, const char *template,
+    const char *const *values, size_t n);
+
+/* Where the ssh control sockets of a cluster live: its ssh/ directory, or
+ * (when that path is too long for a socket) a private directory under
+ * /tmp named after it. Creates it, mode 0700. */
+int remote_control_dir(const char *cluster_dir, char **out, struct sc_err *e);
+
+/* ssh and the options every connection gets (batch mode, the control
+ * master, timeouts, the worker's port, user and key, the configured
+ * extras), then the host: what a remote command is appended to. */
+void remote_ssh_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir);
+/* The argv that runs script on worker w: ssh ... HOST -- SCRIPT, or for a
+ * local worker sh -c SCRIPT. */
+void remote_script_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *script);
+/* The argv of rsync copying the files listed (NUL-separated, relative to
+ * src_dir) in files_from into dest_subdir of worker w's directory: over
+ * the same ssh for a remote worker, directly for a local one. Extra
+ * rsync options may follow in extra (NULL-terminated, may be NULL).
+ * Returns SC_ERR_CONFIG when an ssh argument cannot be given to rsync. */
+int remote_rsync_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *src_dir, const char *files_from, const char *dest_subdir,
+    struct sc_err *e);
+/* "user@host:port" or "local:/dir", for messages. */
+void remote_describe(struct strbuf *sb, const struct config_worker *w);
+
+#endif
