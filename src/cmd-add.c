@@ -261,8 +261,8 @@ cmd_add(int argc, char **argv)
 	}
 	for (i = 0; i < res.n_workers; i++)
 		if (res.workers[i].failed)
-			cli_error("worker '%s': %s", res.workers[i].name,
-			    res.workers[i].error);
+			cli_error("worker '%s' (%s): %s", res.workers[i].name,
+			    res.workers[i].where, res.workers[i].error);
 	status = r == SC_ERR_WORKER ? sc_exit_code(SC_ERR_WORKER) : 0;
 	if (status == 0 && res.split.damage.code != 0) {
 		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
@@ -318,7 +318,9 @@ cmd_rm(int argc, char **argv)
 	r = push_remove(&cl, argv[optind], force, &cli_signal, &ws, &n, &e);
 	for (i = 0; i < n; i++)
 		if (ws[i].failed && (!force || strstr(ws[i].error, "config") == NULL))
-			cli_error("worker '%s': %s", ws[i].name, ws[i].error);
+			cli_error("worker '%s'%s%s%s: %s", ws[i].name,
+			    ws[i].where[0] ? " (" : "", ws[i].where,
+			    ws[i].where[0] ? ")" : "", ws[i].error);
 	if (r == 0) {
 		printf("removed '%s' from %zu worker%s, the store and the "
 		    "catalog\n", argv[optind], n, n == 1 ? "" : "s");

@@ -122,6 +122,16 @@ describe_failure(struct job *j, const char *what)
 }
 
 static void
+describe_worker(struct push_worker *pw, const struct config_worker *w)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	remote_describe(&sb, w);
+	snprintf(pw->where, sizeof(pw->where), "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void
 job_release(struct job *j)
 {
 	size_t i;
@@ -224,6 +234,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	for (k = 0; k < W; k++) {
 		snprintf(pws[k].name, sizeof(pws[k].name), "%s",
 		    cfg->workers[k].name);
+		describe_worker(&pws[k], &cfg->workers[k]);
 		jobs[k].pw = &pws[k];
 		jobs[k].cw = &cfg->workers[k];
 		jobs[k].all = pws;
@@ -639,6 +650,8 @@ push_remove(struct cluster *cl, const char *name, int force,
 		strvec_init(&j->argv);
 		child_init(&j->child, NULL);
 		j->cw = cluster_worker(cl, cws[k].name);
+		if (j->cw != NULL)
+			describe_worker(j->pw, j->cw);
 		if (j->cw == NULL) {
 			if (!force) {
 				j->pw->failed = 1;

@@ -14,6 +14,7 @@
 
 struct push_worker {
 	char name[72];
+	char where[300];        /* how it is reached, for messages */
 	size_t chunks;          /* chunks it should hold */
 	uint64_t bytes;
 	size_t sent_files;      /* files rsync transferred */

@@ -27,6 +27,7 @@ run_exit_hooks() {
 	eval "$exit_hooks"
 	rm -rf "$TRASH"
 }
+export TRASH
 trap run_exit_hooks EXIT
 trap 'exit 130' INT TERM HUP
 cd "$TRASH" || exit 1

@@ -65,10 +65,10 @@ sshd_start() {
 	else
 		"$SSHD" -f "$cfg" -E "$SSH_DIR/sshd_$name.log" || return 1
 	fi
-	i=0
+	_tries=0
 	while [ ! -s "$SSH_DIR/sshd_$name.pid" ]; do
-		i=$((i + 1))
-		[ $i -lt 100 ] || { echo "sshd $name did not start"; cat "$SSH_DIR/sshd_$name.log"; return 1; }
+		_tries=$((_tries + 1))
+		[ $_tries -lt 100 ] || { echo "sshd $name did not start"; cat "$SSH_DIR/sshd_$name.log"; return 1; }
 		sleep 0.05
 	done
 	if [ "$port" = 22 ]; then
@@ -102,9 +102,8 @@ cluster_use_sshd() {
 	PY
 }
 
-# A free TCP port on the loopback, from a per-run base.
-port_base=$((20000 + $$ % 20000))
-next_port() {
-	port_base=$((port_base + 1))
-	echo $port_base
+# free_port N: the Nth port of a range on the loopback chosen for this run
+# (different runs, different ranges).
+free_port() {
+	echo $((20000 + $$ % 20000 + $1))
 }
