@@ -6,7 +6,7 @@
 # followed by the last lines of its output.
 
 set -u
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${TOP:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${BUILD:=build/default}"
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 SHARDCAP=$BUILD/shardcap
