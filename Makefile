@@ -56,7 +56,7 @@ CORE := strbuf strvec xalloc error util file json table source capture \
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-split \
 	cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
-	test-split
+	test-split test-cluster
 
 CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)

@@ -22,6 +22,9 @@ static const struct {
 	{ "capture_regress", test_capture_regress },
 	{ "split", test_split },
 	{ "split_damage", test_split_damage },
+	{ "config", test_config },
+	{ "remote", test_remote },
+	{ "catalog", test_catalog },
 };
 
 static int

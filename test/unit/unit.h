@@ -12,5 +12,8 @@ void test_capture_trickle(void);
 void test_capture_regress(void);
 void test_split(void);
 void test_split_damage(void);
+void test_config(void);
+void test_remote(void);
+void test_catalog(void);
 
 #endif

@@ -1,0 +1,360 @@
+/* test-cluster.c - the config parser, remote quoting and the catalog. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "file.h"
+#include "remote.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "tap.h"
+#include "unit.h"
+#include "xalloc.h"
+
+static char *
+write_config(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tap_tmpdir(), name);
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+config_fails(const char *text, const char *want, const char *what)
+{
+	char *path = write_config("bad.conf", text);
+	struct config cfg;
+	struct sc_err e;
+	int r;
+
+	config_init(&cfg);
+	r = config_load(&cfg, path, &e);
+	if (!ok(r == SC_ERR_CONFIG && strstr(e.msg, want) != NULL, "%s", what))
+		printf("#   code %d: %s\n#   wanted: %s\n", r, e.msg, want);
+	config_release(&cfg);
+	free(path);
+}
+
+void
+test_config(void)
+{
+	char *path;
+	struct config cfg;
+	struct config_worker w;
+	struct strbuf text = STRBUF_INIT;
+	struct sc_err e;
+
+	path = write_config("good.conf",
+	    "# a comment\n"
+	    "[cluster]\n"
+	    "\tchunk-size = 10MB ; inline comment\n"
+	    "\tReplicas = 2\n"
+	    "\tthreshold = 15%\n"
+	    "\tdigest = sha256\n"
+	    "[SSH]\n"
+	    "\toptions = -o Compression=no\n"
+	    "\tconnect-timeout = 2m\n"
+	    "[worker \"w1\"]\n"
+	    "\thost = 10.0.0.1\n"
+	    "\tport = 2222\n"
+	    "\tuser = analyst\n"
+	    "\tdir = \"/srv/with space/and \\\"quote\\\"\"\n"
+	    "\tjobs = 4\n"
+	    "[worker \"here\"]\n"
+	    "\tlocal = true\n"
+	    "\tdir = /data/here\n");
+	config_init(&cfg);
+	is_int(config_load(&cfg, path, &e), 0, "a full config loads");
+	is_int(cfg.chunk_size, 10000000, "chunk-size in MB");
+	is_int(cfg.replicas, 2, "keys are case-insensitive");
+	ok(cfg.threshold > 0.1499 && cfg.threshold < 0.1501, "threshold 15%%");
+	is_int(cfg.digest, DIGEST_SHA256, "digest");
+	is_int(cfg.connect_timeout, 120, "2m is 120 s");
+	is_str(cfg.ssh_options, "-o Compression=no", "ssh options");
+	is_int(cfg.n_workers, 2, "two workers");
+	is_str(cfg.workers[0].dir, "/srv/with space/and \"quote\"",
+	    "quoted value with escapes");
+	is_int(cfg.workers[0].port, 2222, "port");
+	ok(cfg.workers[1].local && cfg.workers[1].host == NULL, "local worker");
+	config_release(&cfg);
+
+	/* worker add and rm edit only their section */
+	memset(&w, 0, sizeof(w));
+	w.name = (char *)"w2";
+	w.host = (char *)"example.org";
+	w.dir = (char *)"/srv/x";
+	w.jobs = 3;
+	is_int(config_add_worker(path, &w, &e), 0, "add a worker section");
+	config_init(&cfg);
+	is_int(config_load(&cfg, path, &e), 0, "and it still loads");
+	ok(config_worker(&cfg, "w2") != NULL &&
+	    config_worker(&cfg, "w2")->jobs == 3, "with the new worker");
+	config_release(&cfg);
+	is_int(config_remove_worker(path, "w1", &e), 0, "remove a worker");
+	file_read(path, 1 << 20, &text, &e);
+	ok(strstr(text.buf, "w1") == NULL && strstr(text.buf, "# a comment") &&
+	    strstr(text.buf, "inline comment") && strstr(text.buf, "\"w2\"") &&
+	    strstr(text.buf, "\"here\""), "its section alone is gone");
+	is_int(config_remove_worker(path, "w1", &e), SC_ERR_NOT_FOUND,
+	    "removing it twice");
+	strbuf_release(&text);
+	free(path);
+
+	config_fails("[cluster]\n\tchunk-sise = 3M\n",
+	    "line 2: unknown key 'cluster.chunk-sise'", "unknown key");
+	config_fails("[cluster]\n\treplicas = 0\n", "line 2: bad value '0'",
+	    "value out of range");
+	config_fails("[nonsense]\n", "line 1: unknown section", "unknown section");
+	config_fails("chunk-size = 1M\n", "outside any section", "no section");
+	config_fails("[cluster\n", "cannot parse", "broken header");
+	config_fails("[worker]\n\tdir = /x\n", "needs a valid name",
+	    "worker without a name");
+	config_fails("[worker \"a\"]\n\tdir = /x\n[worker \"a\"]\n\tdir = /y\n",
+	    "defined twice", "the same worker twice");
+	config_fails("[worker \"a\"]\n\thost = h\n", "has no dir", "no dir");
+	config_fails("[worker \"a\"]\n\tdir = /x\n", "neither host nor local",
+	    "neither host nor local");
+	config_fails("[worker \"a\"]\n\thost = -oProxyCommand=sh\n\tdir = /x\n",
+	    "bad host", "a host that is an option");
+	config_fails("[worker \"a\"]\n\thost = h\n\tdir = /x/../y\n", "bad dir",
+	    "a dir with ..");
+	config_fails("[worker \"a\"]\n\thost = h\n\tdir = relative\n",
+	    "absolute path", "a relative dir");
+	config_fails("[worker \"a\"]\n\thost = h\n\tuser = -l\n\tdir = /x\n",
+	    "bad user", "a user that is an option");
+	config_fails("[worker \"a b\"]\n\tdir = /x\n", "needs a valid name",
+	    "a worker name with a space");
+	config_fails("[worker \"a\"]\n\tlocal = true\n\thost = h\n\tdir = /x\n",
+	    "is local", "local with a host");
+}
+
+/* Runs sh -c CMD and returns its stdout (first line). */
+static char *
+sh_out(const char *cmd)
+{
+	char buf[4096];
+	int fds[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return xstrdup("");
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	n = read(fds[0], buf, sizeof(buf) - 1);
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	return xstrdup(buf);
+}
+
+void
+test_remote(void)
+{
+	static const char *nasty[] = {
+		"plain", "with space", "it's", "$(touch /tmp/x)", "`id`",
+		"a;b", "back\\slash", "\"dq\"", "'", "", "tab\there",
+		"new\nline", "*", "-rf",
+	};
+	struct strbuf sb = STRBUF_INIT;
+	const char *vals[2];
+	size_t i;
+	int all = 1;
+
+	/* a shell gets back exactly the string that was quoted */
+	for (i = 0; i < sizeof(nasty) / sizeof(nasty[0]); i++) {
+		char *out, *want;
+
+		strbuf_reset(&sb);
+		strbuf_addstr(&sb, "printf '%s|' ");
+		shell_quote(&sb, nasty[i]);
+		out = sh_out(sb.buf);
+		want = xasprintf("%s|", nasty[i]);
+		if (strcmp(out, want) != 0) {
+			all = 0;
+			printf("#   '%s' came back as '%s'\n", nasty[i], out);
+		}
+		free(out);
+		free(want);
+	}
+	ok(all, "shell_quote: a shell reads every nasty string back unchanged");
+
+	strbuf_reset(&sb);
+	vals[0] = "/srv/a b";
+	vals[1] = "x'y";
+	is_int(remote_format(&sb, "ls -- %s %s 100%%", vals, 2), 0,
+	    "remote_format fills placeholders");
+	is_str(sb.buf, "ls -- '/srv/a b' 'x'\\''y' 100%", "each value quoted once");
+	strbuf_reset(&sb);
+	is_int(remote_format(&sb, "rm %s %s", vals, 1), SC_ERR_USAGE,
+	    "too few values is refused");
+	strbuf_reset(&sb);
+	is_int(remote_format(&sb, "rm %s", vals, 2), SC_ERR_USAGE,
+	    "too many values is refused");
+
+	{
+		struct config cfg;
+		struct config_worker w;
+		struct strvec av = STRVEC_INIT;
+		struct sc_err e;
+		int batch = 0, host_after_dashes = 0;
+
+		config_init(&cfg);
+		memset(&w, 0, sizeof(w));
+		w.name = (char *)"w";
+		w.host = (char *)"h.example";
+		w.port = 2200;
+		w.user = (char *)"u";
+		w.dir = (char *)"/d";
+		remote_script_argv(&av, &cfg, &w, "/tmp/ctl", "echo hi");
+		for (i = 0; i < av.n; i++) {
+			if (strcmp(av.v[i], "BatchMode=yes") == 0)
+				batch = 1;
+			if (strcmp(av.v[i], "--") == 0 && i + 2 < av.n &&
+			    strcmp(av.v[i + 1], "h.example") == 0 &&
+			    strcmp(av.v[i + 2], "echo hi") == 0)
+				host_after_dashes = 1;
+		}
+		ok(strcmp(av.v[0], "ssh") == 0 && batch && host_after_dashes,
+		    "ssh argv: batch mode, -- host, one command string");
+		strvec_release(&av);
+		w.local = 1;
+		w.host = NULL;
+		remote_script_argv(&av, &cfg, &w, "/tmp/ctl", "echo hi");
+		ok(av.n == 3 && strcmp(av.v[0], "sh") == 0 &&
+		    strcmp(av.v[2], "echo hi") == 0, "a local worker: sh -c");
+		strvec_release(&av);
+		w.local = 0;
+		w.host = (char *)"h";
+		free(cfg.ssh_config);
+		cfg.ssh_config = xstrdup("/with space/cfg");
+		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/c tl", "/store/x",
+		    "/tmp/list", "x", &e), 0, "rsync argv");
+		for (i = 0; i < av.n; i++)
+			if (strcmp(av.v[i], "-e") == 0)
+				break;
+		ok(i + 1 < av.n && strstr(av.v[i + 1], "'/with space/cfg'") &&
+		    strstr(av.v[i + 1], "'ControlPath=/tmp/c tl/%C'"),
+		    "rsync -e keeps words with spaces whole: %s",
+		    i + 1 < av.n ? av.v[i + 1] : "(none)");
+		ok(strcmp(av.v[av.n - 1], "h:/d/x/") == 0 &&
+		    strcmp(av.v[av.n - 2], "/store/x/") == 0, "source and dest");
+		strvec_release(&av);
+		free(cfg.ssh_config);
+		cfg.ssh_config = xstrdup("/a'b\"c");
+		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l",
+		    "x", &e), SC_ERR_CONFIG, "a path with both quotes is refused");
+		strvec_release(&av);
+		config_release(&cfg);
+	}
+	strbuf_release(&sb);
+}
+
+void
+test_catalog(void)
+{
+	char *path = xasprintf("%s/catalog.db", tap_tmpdir());
+	struct catalog *c;
+	struct cat_capture cap, got;
+	struct cat_chunk ch, *chunks;
+	struct cat_placement *pl;
+	struct cat_worker *ws;
+	struct sc_err e;
+	size_t n, n_pl, n_ws;
+	int64_t w1, w2;
+	int i;
+
+	is_int(catalog_open(&c, path, &e), 0, "a new catalog opens");
+	is_int(catalog_schema_version(c), CATALOG_SCHEMA_VERSION,
+	    "at the current schema version");
+	is_int(catalog_worker_ensure(c, "w1", &w1, &e), 0, "worker row");
+	is_int(catalog_worker_ensure(c, "w2", &w2, &e), 0, "another");
+	catalog_worker_ensure(c, "w1", &w1, &e);
+	ok(w1 != w2 && w1 > 0, "ensure is idempotent");
+
+	memset(&cap, 0, sizeof(cap));
+	snprintf(cap.name, sizeof(cap.name), "dns");
+	snprintf(cap.source, sizeof(cap.source), "/data/dns.pcap");
+	snprintf(cap.format, sizeof(cap.format), "pcap");
+	snprintf(cap.digest_algo, sizeof(cap.digest_algo), "xxh128");
+	cap.chunk_size = 1000;
+	cap.replicas = 1;
+	cap.packets = 10;
+	is_int(catalog_capture_save(c, &cap, &e), 0, "save a capture");
+	for (i = 1; i <= 3; i++) {
+		memset(&ch, 0, sizeof(ch));
+		ch.capture_id = cap.id;
+		ch.seq = (unsigned)i;
+		snprintf(ch.file, sizeof(ch.file), "dns-%06d.pcap", i);
+		snprintf(ch.digest, sizeof(ch.digest), "d%d", i);
+		ch.bytes = 100;
+		catalog_chunk_save(c, &ch, &e);
+		catalog_placement_set(c, ch.id, i % 2 ? w1 : w2, ch.digest, &e);
+	}
+	is_int(catalog_chunks(c, cap.id, &chunks, &n, &e), 0, "list chunks");
+	is_int(n, 3, "three chunks");
+	free(chunks);
+	catalog_workers(c, &ws, &n_ws, &e);
+	ok(n_ws == 2 && ws[0].chunks == 2 && ws[1].chunks == 1 &&
+	    ws[0].bytes == 200, "workers count their current copies");
+	free(ws);
+
+	/* chunk 2 changes: its copy on w2 becomes stale */
+	memset(&ch, 0, sizeof(ch));
+	ch.capture_id = cap.id;
+	ch.seq = 2;
+	snprintf(ch.file, sizeof(ch.file), "dns-000002.pcap");
+	snprintf(ch.digest, sizeof(ch.digest), "new");
+	is_int(catalog_chunk_save(c, &ch, &e), 0, "update a chunk in place");
+	catalog_placements(c, cap.id, &pl, &n_pl, &e);
+	ok(n_pl == 3 && pl[0].current && !pl[1].current && pl[2].current,
+	    "the old copy is stale, the others current");
+	free(pl);
+	catalog_workers(c, &ws, &n_ws, &e);
+	ok(ws[1].chunks == 0, "and no longer counts");
+	free(ws);
+
+	is_int(catalog_chunks_trim(c, cap.id, 1, &e), 0, "trim to one chunk");
+	catalog_placements(c, cap.id, &pl, &n_pl, &e);
+	is_int(n_pl, 1, "placements go with their chunks");
+	free(pl);
+	is_int(catalog_capture_get(c, "nope", &got, &e), SC_ERR_NOT_FOUND,
+	    "no such capture");
+	is_int(catalog_capture_delete(c, cap.id, &e), 0, "delete the capture");
+	catalog_chunks(c, cap.id, &chunks, &n, &e);
+	is_int(n, 0, "its chunks are gone");
+	free(chunks);
+	catalog_close(c);
+
+	/* a catalog from a newer shardcap is refused */
+	is_int(catalog_open(&c, path, &e), 0, "reopen");
+	catalog_close(c);
+	{
+		char *cmd = xasprintf("sqlite3 '%s' \"UPDATE meta SET value = "
+		    "'99' WHERE key = 'schema_version'\" 2>/dev/null", path);
+		char *out = sh_out(cmd);
+
+		free(out);
+		free(cmd);
+	}
+	if (catalog_open(&c, path, &e) == SC_ERR_CATALOG)
+		ok(strstr(e.msg, "upgrade shardcap") != NULL,
+		    "a newer schema is refused: %s", e.msg);
+	else
+		ok(0, "a newer schema is refused");
+	free(path);
+}
