@@ -47,14 +47,14 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread
+LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check
-CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-split \
-	cmd-inspect
+	check outbuf run
+CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run \
+	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
 	test-split test-cluster
 

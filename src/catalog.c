@@ -582,3 +582,104 @@ catalog_placement_delete(struct catalog *c, int64_t chunk_id,
 	return run(c, prepare(c, e, "DELETE FROM placements WHERE chunk_id = ? "
 	    "AND worker_id = ?", "ii", chunk_id, worker_id), e);
 }
+
+/* --- runs --- */
+
+int
+catalog_run_add(struct catalog *c, int64_t capture_id, const char *command,
+    int64_t started_ms, int64_t finished_ms, int status, int64_t *id,
+    struct sc_err *e)
+{
+	int r = run(c, prepare(c, e, "INSERT INTO runs (capture_id, command, "
+	    "started_ms, finished_ms, status) VALUES (?, ?, ?, ?, ?)", "itiii",
+	    capture_id, command, started_ms, finished_ms, (int64_t)status), e);
+
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return r;
+}
+
+int
+catalog_run_worker_add(struct catalog *c, int64_t run_id, int64_t worker_id,
+    size_t chunks, int64_t completion_ms, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "INSERT INTO run_workers (run_id, "
+	    "worker_id, chunks, completion_ms) VALUES (?, ?, ?, ?)", "iiui",
+	    run_id, worker_id, (uint64_t)chunks, completion_ms), e);
+}
+
+int
+catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
+    int64_t worker_id, int64_t started_ms, int64_t wall_ms, int exit_status,
+    uint64_t bytes_out, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "INSERT INTO jobs (run_id, chunk_id, "
+	    "worker_id, started_ms, wall_ms, exit_status, bytes_out) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?)", "iiiiiiu", run_id, chunk_id, worker_id,
+	    started_ms, wall_ms, (int64_t)exit_status, bytes_out), e);
+}
+
+int
+catalog_runs(struct catalog *c, const char *capture, size_t limit,
+    struct cat_run **list, size_t *n, struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT r.id, cap.name, r.command, "
+	    "r.started_ms, coalesce(r.finished_ms, 0), coalesce(r.status, -1), "
+	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id) "
+	    "FROM runs r JOIN captures cap ON cap.id = r.capture_id "
+	    "WHERE ?1 IS NULL OR cap.name = ?1 ORDER BY r.id DESC LIMIT ?2",
+	    "tu", capture, (uint64_t)limit);
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_run *r;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		r = &(*list)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		copy_text(r->capture, sizeof(r->capture), st, 1);
+		copy_text(r->command, sizeof(r->command), st, 2);
+		r->started_ms = sqlite3_column_int64(st, 3);
+		r->finished_ms = sqlite3_column_int64(st, 4);
+		r->status = sqlite3_column_int(st, 5);
+		r->jobs = (size_t)sqlite3_column_int64(st, 6);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list runs");
+}
+
+int
+catalog_run_workers(struct catalog *c, int64_t run_id,
+    struct cat_run_worker **list, size_t *n, struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT w.name, rw.chunks, "
+	    "rw.completion_ms, (SELECT coalesce(sum(j.wall_ms), 0) FROM jobs j "
+	    "WHERE j.run_id = rw.run_id AND j.worker_id = rw.worker_id) "
+	    "FROM run_workers rw JOIN workers w ON w.id = rw.worker_id "
+	    "WHERE rw.run_id = ? ORDER BY w.name", "i", run_id);
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_run_worker *w;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		w = &(*list)[(*n)++];
+		copy_text(w->worker, sizeof(w->worker), st, 0);
+		w->chunks = (size_t)sqlite3_column_int64(st, 1);
+		w->completion_ms = sqlite3_column_int64(st, 2);
+		w->busy_ms = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list a run");
+}

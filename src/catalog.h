@@ -57,6 +57,22 @@ struct cat_worker {
 	uint64_t chunks, bytes; /* current copies it holds */
 };
 
+struct cat_run {
+	int64_t id;
+	char capture[72];
+	char command[1024];
+	int64_t started_ms, finished_ms;  /* wall clock, ms since the epoch */
+	int status;             /* 0 when every job succeeded */
+	size_t jobs;
+};
+
+struct cat_run_worker {
+	char worker[72];
+	size_t chunks;
+	int64_t completion_ms;  /* from the run's start */
+	int64_t busy_ms;        /* sum of its jobs' wall times */
+};
+
 /* Opens (creating if needed, and migrating to the current schema) the
  * catalog at path. */
 int catalog_open(struct catalog **out, const char *path, struct sc_err *e);
@@ -107,5 +123,21 @@ int catalog_placement_set(struct catalog *c, int64_t chunk_id,
     int64_t worker_id, const char *digest, struct sc_err *e);
 int catalog_placement_delete(struct catalog *c, int64_t chunk_id,
     int64_t worker_id, struct sc_err *e);
+
+/* A run, the completion time of each worker in it, and every job. */
+int catalog_run_add(struct catalog *c, int64_t capture_id,
+    const char *command, int64_t started_ms, int64_t finished_ms, int status,
+    int64_t *id, struct sc_err *e);
+int catalog_run_worker_add(struct catalog *c, int64_t run_id,
+    int64_t worker_id, size_t chunks, int64_t completion_ms, struct sc_err *e);
+int catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
+    int64_t worker_id, int64_t started_ms, int64_t wall_ms, int exit_status,
+    uint64_t bytes_out, struct sc_err *e);
+/* The last limit runs (of capture, or of all when NULL), newest first. */
+int catalog_runs(struct catalog *c, const char *capture, size_t limit,
+    struct cat_run **list, size_t *n, struct sc_err *e);
+/* The workers of a run, by name. */
+int catalog_run_workers(struct catalog *c, int64_t run_id,
+    struct cat_run_worker **list, size_t *n, struct sc_err *e);
 
 #endif

@@ -22,7 +22,7 @@ child_init(struct child *c, char *const *argv)
 	memset(c, 0, sizeof(*c));
 	c->argv = argv;
 	c->pid = -1;
-	c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 	strbuf_init(&c->out_line);
 	strbuf_init(&c->err_tail);
 }
@@ -30,13 +30,15 @@ child_init(struct child *c, char *const *argv)
 void
 child_release(struct child *c)
 {
+	if (c->in_fd >= 0)
+		close(c->in_fd);
 	if (c->out_fd >= 0)
 		close(c->out_fd);
 	if (c->err_fd >= 0)
 		close(c->err_fd);
 	strbuf_release(&c->out_line);
 	strbuf_release(&c->err_tail);
-	c->out_fd = c->err_fd = -1;
+	c->in_fd = c->out_fd = c->err_fd = -1;
 }
 
 int
@@ -45,18 +47,25 @@ child_start(struct child *c, struct sc_err *e)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dfl;
-	int out[2], err[2], r;
+	int in[2] = { -1, -1 }, out[2], err[2], r;
 
-	if (pipe2(out, O_CLOEXEC) < 0)
+	if (c->want_stdin && pipe2(in, O_CLOEXEC) < 0)
 		return sc_err_sys(e, "cannot make a pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		r = sc_err_sys(e, "cannot make a pipe");
+		goto close_in;
+	}
 	if (pipe2(err, O_CLOEXEC) < 0) {
 		r = sc_err_sys(e, "cannot make a pipe");
 		close(out[0]);
 		close(out[1]);
-		return r;
+		goto close_in;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (c->want_stdin)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
 	posix_spawnattr_init(&at);
@@ -79,15 +88,26 @@ child_start(struct child *c, struct sc_err *e)
 	posix_spawnattr_destroy(&at);
 	close(out[1]);
 	close(err[1]);
+	if (in[0] >= 0)
+		close(in[0]);
 	if (r != 0) {
 		close(out[0]);
 		close(err[0]);
+		if (in[1] >= 0)
+			close(in[1]);
 		errno = r;
 		return sc_err_sys(e, "cannot run '%s'", c->argv[0]);
 	}
+	c->in_fd = in[1];
 	c->out_fd = out[0];
 	c->err_fd = err[0];
 	return 0;
+close_in:
+	if (in[0] >= 0) {
+		close(in[0]);
+		close(in[1]);
+	}
+	return r;
 }
 
 static void
@@ -148,19 +168,27 @@ drain(struct child *c, int *fd, int is_err)
 		take_output(c, buf, (size_t)n);
 }
 
-static void
-reap(struct child *c)
+int
+child_reap(struct child *c)
 {
 	int status;
 	pid_t p;
 
 	if (c->exited || c->pid < 0)
-		return;
+		return c->exited;
 	p = waitpid(c->pid, &status, WNOHANG);
 	if (p == c->pid) {
 		c->exited = 1;
 		c->status = status;
 	}
+	return c->exited;
+}
+
+void
+child_signal(struct child *c, int sig)
+{
+	if (c->pid > 0 && !c->exited)
+		kill(-c->pid, sig);
 }
 
 static double
@@ -194,7 +222,7 @@ child_wait_all(struct child **cs, size_t n, volatile sig_atomic_t *interrupted,
 				pfd[k].fd = c->err_fd;
 				pfd[k++].events = POLLIN;
 			}
-			reap(c);
+			child_reap(c);
 			if (!c->exited && c->pid >= 0)
 				running++;
 		}

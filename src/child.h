@@ -3,7 +3,8 @@
  * A child is started from an argv with posix_spawn, in a process group of
  * its own (so that it and everything it starts can be stopped at once),
  * with signals as a fresh process has them, standard input from
- * /dev/null and its output on pipes. child_wait_all runs one poll() loop
+ * /dev/null (or a pipe, kept open, with want_stdin) and its output on
+ * pipes. child_wait_all runs one poll() loop
  * over all children until every one has exited: it hands complete lines
  * of standard output to a callback and keeps the last few kilobytes of
  * standard error for the message if the child fails. */
@@ -25,8 +26,10 @@ struct child {
 	void (*on_line)(struct child *c, const char *line, void *ctx);
 	void *ctx;
 
+	int want_stdin;         /* give it a pipe as stdin, kept in in_fd */
+
 	pid_t pid;
-	int out_fd, err_fd;
+	int in_fd, out_fd, err_fd;
 	int exited;
 	int status;             /* as waitpid gives it */
 	struct strbuf out_line; /* a line being read */
@@ -43,6 +46,11 @@ int child_start(struct child *c, struct sc_err *e);
  * are gone. Returns 0 otherwise, whatever the children's exit statuses. */
 int child_wait_all(struct child **cs, size_t n,
     volatile sig_atomic_t *interrupted, struct sc_err *e);
+/* Collects the child's exit status if it has exited (never waits).
+ * Returns 1 once it has. */
+int child_reap(struct child *c);
+/* Sends sig to the child's process group. */
+void child_signal(struct child *c, int sig);
 /* 0 for success, the exit code, or 128 + the signal that ended it. */
 int child_exit_code(const struct child *c);
 /* The last non-empty line of the child's stderr, or "" (owned by c). */

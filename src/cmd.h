@@ -15,6 +15,8 @@ extern const struct command cmd_add_entry;
 extern const struct command cmd_status_entry;
 extern const struct command cmd_check_entry;
 extern const struct command cmd_rm_entry;
+extern const struct command cmd_run_entry;
+extern const struct command cmd_stats_entry;
 extern const struct command cmd_split_entry;
 extern const struct command cmd_inspect_entry;
 

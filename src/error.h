@@ -29,7 +29,8 @@ enum {
 	SC_ERR_NOT_FOUND = -16,  /* no such capture or worker */
 	SC_ERR_CATALOG = -17,    /* the catalog database failed */
 	SC_ERR_WORKER = -18,     /* a worker cannot be reached or failed */
-	SC_ERR_BUSY = -19        /* the capture or worker is in use */
+	SC_ERR_BUSY = -19,       /* the capture or worker is in use */
+	SC_ERR_JOBS = -20        /* some jobs of a run failed */
 };
 
 #define SC_ERR_MSG_MAX 320

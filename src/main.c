@@ -29,6 +29,8 @@ const struct command *const commands[] = {
 	&cmd_add_entry,
 	&cmd_status_entry,
 	&cmd_check_entry,
+	&cmd_run_entry,
+	&cmd_stats_entry,
 	&cmd_rm_entry,
 	&cmd_split_entry,
 	&cmd_inspect_entry,

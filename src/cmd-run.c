@@ -1,0 +1,605 @@
+/* cmd-run.c - shardcap run: a command over every chunk of a capture;
+ * shardcap stats: how the recent runs went. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "cmd.h"
+#include "file.h"
+#include "json.h"
+#include "run.h"
+#include "split.h"
+#include "table.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] -- COMMAND ARG..."
+#define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
+
+static const char run_help[] =
+    "usage: " RUN_USAGE "\n"
+    "\n"
+    "Runs COMMAND once for every chunk of capture NAME, on a worker that\n"
+    "holds it, every worker running up to its 'jobs' at once; {} in any\n"
+    "argument is the chunk's path there. The output streams back: each\n"
+    "chunk's output whole as soon as its job ends, never mixed with\n"
+    "another's inside a line; the jobs' stderr goes to stderr, each line\n"
+    "prefixed with [chunk worker].\n"
+    "\n"
+    "With a capture file instead of NAME, and no cluster needed, the file\n"
+    "is split into a temporary directory, the command runs on local\n"
+    "workers (one per core) and the directory is removed afterwards.\n"
+    "\n"
+    "  shardcap run dns -- tshark -r {} -Y 'dns.flags.response==1' \\\n"
+    "      -T fields -e dns.qry.name | sort | uniq -c | sort -rn\n"
+    "  shardcap run big.pcap -- tcpdump -nr {} 'udp port 53'\n"
+    "  shardcap run dns --pcap-out dns.pcap -- tcpdump -r {} -w - 'port 53'\n"
+    "\n"
+    "Options:\n"
+    "      --ordered       write the outputs in chunk order\n"
+    "      --tag           prefix every line with the chunk's file and the\n"
+    "                      worker, tab-separated\n"
+    "      --pcap-out FILE the jobs write captures to stdout (-w -); merge\n"
+    "                      them, in chunk order, into FILE ('-': stdout)\n"
+    "      --stdin         the chunk is the command's stdin (no {} needed)\n"
+    "      --stats         after the run, per-worker times on stderr\n"
+    "      --size SIZE     chunk size for a capture file (default 25M)\n"
+    "      --workers N     local workers for a capture file (default: cores)\n"
+    "  -q, --quiet         show no progress\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Exit status: 0 when every chunk's command succeeded; 21 when some\n"
+    "failed (named on stderr with their exit statuses); 20 when a worker\n"
+    "could not be reached and chunks only it holds were not run; 130 (and\n"
+    "128+N) when stopped by a signal - no process of the run is left on any\n"
+    "worker; 141 when the reader of stdout went away.\n";
+
+static const char stats_help[] =
+    "usage: " STATS_USAGE "\n"
+    "\n"
+    "The recent runs (of capture NAME, or of all), newest first: the\n"
+    "command, how long it took, and per worker its chunks, its completion\n"
+    "time (when its last job ended) and how long its jobs ran; the mean and\n"
+    "standard deviation of the completion times - the paper's measure of\n"
+    "balance - and the slowest worker's lead over the mean.\n"
+    "\n"
+    "Options:\n"
+    "      --last N    how many runs (default 10)\n"
+    "      --json      as JSON\n";
+
+struct run_cli {
+	struct progress progress;
+};
+
+static void
+show_progress(void *ctx, const struct run_plan *plan, double elapsed)
+{
+	struct run_cli *cli = ctx;
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, done = 0;
+
+	for (i = 0; i < plan->n_chunks; i++)
+		done += plan->chunks[i].state >= 2;
+	strbuf_addf(&sb, "run: %zu/%zu chunks", done, plan->n_chunks);
+	for (i = 0; i < plan->n_workers && sb.len < 160; i++)
+		if (plan->workers[i].chunks_total > 0 || plan->base)
+			strbuf_addf(&sb, "  %s %zu", plan->workers[i].name,
+			    plan->workers[i].chunks_done);
+	strbuf_addf(&sb, "  %.1fs", elapsed);
+	progress_update(&cli->progress, 0, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+/* Completion times of the workers of one run: their mean, standard
+ * deviation and the slowest's lead over the mean. */
+struct spread {
+	double mean, sd, slowest;
+};
+
+static struct spread
+spread_of(const double *t, size_t n)
+{
+	struct spread s = { 0, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s.mean += t[i];
+		if (t[i] > s.slowest)
+			s.slowest = t[i];
+	}
+	if (n == 0)
+		return s;
+	s.mean /= (double)n;
+	for (i = 0; i < n; i++)
+		s.sd += (t[i] - s.mean) * (t[i] - s.mean);
+	s.sd = n > 1 ? sqrt(s.sd / (double)(n - 1)) : 0;
+	return s;
+}
+
+static void
+print_run_summary(FILE *f, const struct run_plan *plan,
+    const struct run_result *res)
+{
+	static const char *h[] = { "worker", "chunks", "completion", "busy" };
+	static const int num[] = { 0, 1, 1, 1 };
+	double *t = xcalloc(plan->n_workers + 1, sizeof(*t));
+	struct table tb;
+	struct spread s;
+	size_t i, n = 0;
+
+	table_init(&tb, ARRAY_SIZE(h), h, num);
+	for (i = 0; i < plan->n_workers; i++) {
+		const struct run_worker *w = &plan->workers[i];
+
+		if (w->chunks_done == 0)
+			continue;
+		t[n++] = w->finished_at;
+		table_add(&tb, w->name);
+		table_addf(&tb, "%zu", w->chunks_done);
+		table_addf(&tb, "%.2f s", w->finished_at);
+		table_addf(&tb, "%.2f s", w->busy_seconds);
+	}
+	s = spread_of(t, n);
+	fprintf(f, "run of %zu chunks on %zu workers: %.2f s\n", plan->n_chunks,
+	    n, res->wall);
+	table_print(&tb, f);
+	fprintf(f, "completion: mean %.2f s, standard deviation %.2f s, "
+	    "slowest %.2f s (%.2f x the mean)\n", s.mean, s.sd, s.slowest,
+	    s.mean > 0 ? s.slowest / s.mean : 0);
+	table_release(&tb);
+	free(t);
+}
+
+/* Splits argv at "--": what comes after is the command. */
+static int
+split_dashes(int argc, char **argv, int *opts_argc, char ***cmd, size_t *n)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			*opts_argc = i;
+			*cmd = argv + i + 1;
+			*n = (size_t)(argc - i - 1);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+has_placeholder(char **cmd, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(cmd[i], "{}") != NULL)
+			return 1;
+	return 0;
+}
+
+static int
+report_outcome(const struct run_plan *plan, const struct run_result *res)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, shown = 0;
+	int status = 0;
+
+	for (i = 0; i < plan->n_workers; i++)
+		if (plan->workers[i].failed)
+			cli_error("worker '%s' (%s): %s", plan->workers[i].name,
+			    plan->workers[i].where, plan->workers[i].error);
+	if (res->lost_chunks > 0) {
+		for (i = 0; i < plan->n_chunks; i++)
+			if (plan->chunks[i].state == 3 && shown++ < 10)
+				strbuf_addf(&sb, "%s%s", sb.len ? ", " : "",
+				    plan->chunks[i].file);
+		cli_error("%zu of %zu chunks were not run: no worker that "
+		    "holds them could be reached (%s%s)", res->lost_chunks,
+		    plan->n_chunks, sb.buf, res->lost_chunks > 10 ? ", ..." : "");
+		status = sc_exit_code(SC_ERR_WORKER);
+	}
+	strbuf_reset(&sb);
+	shown = 0;
+	if (res->failed_chunks > 0) {
+		for (i = 0; i < plan->n_chunks; i++) {
+			const struct run_chunk *c = &plan->chunks[i];
+
+			if (c->state == 2 && c->exit_code != 0 && shown++ < 10)
+				strbuf_addf(&sb, "%s%s (exit %d)", sb.len ? ", " : "",
+				    c->file, c->exit_code);
+		}
+		cli_error("%zu of %zu chunks failed: %s%s", res->failed_chunks,
+		    plan->n_chunks, sb.buf, res->failed_chunks > 10 ? ", ..." : "");
+		if (status == 0)
+			status = sc_exit_code(SC_ERR_JOBS);
+	}
+	strbuf_release(&sb);
+	return status;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ordered", no_argument, NULL, 'O' },
+		{ "tag", no_argument, NULL, 'T' },
+		{ "pcap-out", required_argument, NULL, 'P' },
+		{ "stdin", no_argument, NULL, 'I' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "size", required_argument, NULL, 's' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_options opt;
+	struct run_result res;
+	struct run_plan plan;
+	struct run_cli cli;
+	struct cluster cl;
+	struct config adhoc_cfg;
+	struct split_result sr;
+	struct sc_err e;
+	const char *target, *pcap_out = NULL;
+	char *tmpdir = NULL, *out_tmp = NULL;
+	int opts_argc, c, quiet = 0, stats = 0, have_cluster = 0, status, r;
+	uint64_t size = 25u << 20, workers = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	memset(&sr, 0, sizeof(sr));
+	memset(&plan, 0, sizeof(plan));
+	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		return cli_help(run_help);
+	if (split_dashes(argc, argv, &opts_argc, &opt.command,
+	    &opt.n_command) != 0 || opt.n_command == 0)
+		return cli_usage_error(RUN_USAGE, "the command goes after '--'");
+	while ((c = getopt_long(opts_argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'O':
+			opt.output = RUN_ORDERED;
+			break;
+		case 'T':
+			opt.tag = 1;
+			break;
+		case 'P':
+			pcap_out = optarg;
+			opt.output = RUN_PCAP;
+			break;
+		case 'I':
+			opt.use_stdin = 1;
+			break;
+		case 'S':
+			stats = 1;
+			break;
+		case 's':
+			if (parse_size(optarg, &size) != 0 || size == 0)
+				return cli_usage_error(RUN_USAGE, "bad --size '%s'",
+				    optarg);
+			break;
+		case 'w':
+			if (parse_uint(optarg, 1, 1024, &workers) != 0)
+				return cli_usage_error(RUN_USAGE,
+				    "bad --workers '%s'", optarg);
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			return cli_help(run_help);
+		default:
+			return cli_usage_error(RUN_USAGE, "bad option");
+		}
+	}
+	if (opts_argc - optind != 1)
+		return cli_usage_error(RUN_USAGE, "run needs one capture name or "
+		    "file before '--'");
+	target = argv[optind];
+	if (opt.tag && opt.output == RUN_PCAP)
+		return cli_usage_error(RUN_USAGE, "--tag makes no sense with "
+		    "--pcap-out");
+	if (!opt.use_stdin && !has_placeholder(opt.command, opt.n_command))
+		return cli_usage_error(RUN_USAGE, "the command has no {} for the "
+		    "chunk (or use --stdin)");
+	if (pcap_out != NULL && strcmp(pcap_out, "-") == 0 && isatty(1)) {
+		cli_error("refusing to write a capture to a terminal; redirect "
+		    "stdout or give --pcap-out FILE");
+		return 2;
+	}
+
+	cli_catch_signals();
+	progress_init(&cli.progress, !quiet);
+	sc_err_clear(&e);
+
+	/* a capture of the cluster, or a file to run on ad hoc */
+	{
+		struct sc_err ignore;
+		char *dir = NULL;
+		struct cat_capture cap;
+		struct stat st;
+
+		if (cluster_find(&dir, &ignore) == 0) {
+			free(dir);
+			if ((status = cli_cluster_open(&cl, 0)) != 0)
+				return status;
+			have_cluster = catalog_capture_get(cl.cat, target, &cap,
+			    &ignore) == 0;
+			if (!have_cluster)
+				cluster_close(&cl);
+		}
+		if (!have_cluster && stat(target, &st) != 0) {
+			cli_error("no capture '%s' in a cluster, and no such file",
+			    target);
+			return sc_exit_code(SC_ERR_NOT_FOUND);
+		}
+	}
+	if (have_cluster) {
+		r = run_plan_cluster(&plan, &cl, target, &cli_signal, &e);
+	} else {
+		struct split_options so;
+		char *name = name_from_path(target);
+		const char *base = getenv("TMPDIR");
+
+		config_init(&adhoc_cfg);
+		tmpdir = xasprintf("%s/shardcap-run-XXXXXX", base && *base ?
+		    base : "/tmp");
+		if (mkdtemp(tmpdir) == NULL) {
+			cli_error("cannot make a temporary directory: %s",
+			    strerror(errno));
+			free(name);
+			free(tmpdir);
+			config_release(&adhoc_cfg);
+			return 1;
+		}
+		memset(&so, 0, sizeof(so));
+		so.input = target;
+		so.dir = tmpdir;
+		so.name = valid_name(name) ? name : "capture";
+		so.size = size;
+		so.force = 1;
+		so.interrupted = &cli_signal;
+		r = split_capture(&so, &sr, &e);
+		if (r == 0 && sr.damage.code != 0)
+			cli_warning("'%s' is damaged at byte %llu: %s; running on "
+			    "the %llu complete packets before it", target,
+			    (unsigned long long)sr.damage.offset, sr.damage.msg,
+			    (unsigned long long)sr.packets);
+		if (r == 0) {
+			long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+			r = run_plan_local(&plan, &adhoc_cfg, so.name, tmpdir, &sr,
+			    workers ? (unsigned)workers :
+			    (unsigned)(cores > 0 ? cores : 1), &e);
+		}
+		free(name);
+	}
+	if (r != 0) {
+		status = cli_report(&e, target);
+		goto out;
+	}
+
+	opt.out_fd = STDOUT_FILENO;
+	opt.err_fd = STDERR_FILENO;
+	opt.interrupted = &cli_signal;
+	opt.progress = show_progress;
+	opt.progress_ctx = &cli;
+	if (pcap_out != NULL && strcmp(pcap_out, "-") != 0) {
+		out_tmp = xasprintf("%s.tmp-XXXXXX", pcap_out);
+		opt.out_fd = mkostemp(out_tmp, O_CLOEXEC);
+		if (opt.out_fd >= 0) {
+			mode_t m = umask(0);
+
+			umask(m);
+			(void)fchmod(opt.out_fd, 0666 & ~m);
+		}
+		if (opt.out_fd < 0) {
+			cli_error("cannot create '%s': %s", out_tmp,
+			    strerror(errno));
+			status = 1;
+			free(out_tmp);
+			out_tmp = NULL;
+			goto out;
+		}
+	}
+	fflush(stdout);
+	r = run_execute(&plan, &opt, &res, &e);
+	progress_done(&cli.progress);
+	if (have_cluster && r != SC_ERR_INTERRUPTED) {
+		struct sc_err ce;
+
+		if (run_record(cl.cat, &plan, &opt, &res, &ce) != 0)
+			cli_warning("the run was not recorded: %s", ce.msg);
+	}
+	if (out_tmp != NULL) {
+		int ok = r == 0 && !res.broken_pipe && fsync(opt.out_fd) == 0;
+
+		if (close(opt.out_fd) != 0)
+			ok = 0;
+		if (ok && (res.failed_chunks == 0 && res.lost_chunks == 0) &&
+		    rename(out_tmp, pcap_out) != 0) {
+			cli_error("cannot rename '%s' to '%s': %s", out_tmp,
+			    pcap_out, strerror(errno));
+			ok = 0;
+		}
+		if (!ok || res.failed_chunks || res.lost_chunks)
+			(void)unlink(out_tmp);
+	}
+	if (r == SC_ERR_INTERRUPTED) {
+		status = cli_signal_status();
+		goto out;
+	}
+	if (r != 0) {
+		status = cli_report(&e, NULL);
+		goto out;
+	}
+	if (res.broken_pipe) {
+		status = 128 + SIGPIPE;
+		goto out;
+	}
+	if (stats)
+		print_run_summary(stderr, &plan, &res);
+	status = report_outcome(&plan, &res);
+out:
+	run_plan_release(&plan);
+	if (have_cluster)
+		cluster_close(&cl);
+	if (tmpdir != NULL) {
+		(void)file_remove_tree(tmpdir, NULL);
+		free(tmpdir);
+		split_result_release(&sr);
+		config_release(&adhoc_cfg);
+	}
+	free(out_tmp);
+	return status;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "last", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cat_run *runs = NULL;
+	struct cluster cl;
+	struct sc_err e;
+	struct json j;
+	uint64_t last = 10;
+	size_t n = 0, i, k;
+	int c, json = 0, status;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_uint(optarg, 1, 100000, &last) != 0)
+				return cli_usage_error(STATS_USAGE,
+				    "bad --last '%s'", optarg);
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			return cli_help(stats_help);
+		default:
+			return cli_usage_error(STATS_USAGE, "bad option");
+		}
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(STATS_USAGE, "at most one capture");
+	if ((status = cli_cluster_open(&cl, 0)) != 0)
+		return status;
+	sc_err_clear(&e);
+	if (catalog_runs(cl.cat, argc - optind == 1 ? argv[optind] : NULL,
+	    (size_t)last, &runs, &n, &e) != 0) {
+		status = cli_report(&e, NULL);
+		cluster_close(&cl);
+		return status;
+	}
+	if (json) {
+		json_init(&j, stdout);
+		json_array_begin(&j, NULL);
+	}
+	for (i = 0; i < n; i++) {
+		struct cat_run_worker *ws = NULL;
+		size_t nw = 0;
+		double *t;
+		struct spread s;
+		double wall = (double)(runs[i].finished_ms - runs[i].started_ms) /
+		    1000.0;
+
+		if (catalog_run_workers(cl.cat, runs[i].id, &ws, &nw, &e) != 0) {
+			status = cli_report(&e, NULL);
+			break;
+		}
+		t = xcalloc(nw + 1, sizeof(*t));
+		for (k = 0; k < nw; k++)
+			t[k] = (double)ws[k].completion_ms / 1000.0;
+		s = spread_of(t, nw);
+		if (json) {
+			json_object_begin(&j, NULL);
+			json_int(&j, "run", runs[i].id);
+			json_string(&j, "capture", runs[i].capture);
+			json_string(&j, "command", runs[i].command);
+			json_int(&j, "started_ms", runs[i].started_ms);
+			json_double(&j, "seconds", wall);
+			json_int(&j, "status", runs[i].status);
+			json_uint(&j, "jobs", runs[i].jobs);
+			json_array_begin(&j, "workers");
+			for (k = 0; k < nw; k++) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "name", ws[k].worker);
+				json_uint(&j, "chunks", ws[k].chunks);
+				json_double(&j, "completion", t[k]);
+				json_double(&j, "busy",
+				    (double)ws[k].busy_ms / 1000.0);
+				json_object_end(&j);
+			}
+			json_array_end(&j);
+			json_double(&j, "mean", s.mean);
+			json_double(&j, "sd", s.sd);
+			json_double(&j, "slowest", s.slowest);
+			json_object_end(&j);
+		} else {
+			static const char *h[] = {
+				"worker", "chunks", "completion", "busy",
+			};
+			static const int num[] = { 0, 1, 1, 1 };
+			struct strbuf when = STRBUF_INIT;
+			struct sc_time st = { runs[i].started_ms / 1000, 0 };
+			struct table tb;
+
+			format_time(&when, &st, 0);
+			printf("%srun %lld  %s  %s UTC  %.2f s  %zu jobs%s\n  %s\n",
+			    i ? "\n" : "", (long long)runs[i].id,
+			    runs[i].capture, when.buf, wall, runs[i].jobs,
+			    runs[i].status ? "  (some failed)" : "",
+			    runs[i].command);
+			table_init(&tb, ARRAY_SIZE(h), h, num);
+			for (k = 0; k < nw; k++) {
+				table_add(&tb, ws[k].worker);
+				table_addf(&tb, "%zu", ws[k].chunks);
+				table_addf(&tb, "%.2f s", t[k]);
+				table_addf(&tb, "%.2f s",
+				    (double)ws[k].busy_ms / 1000.0);
+			}
+			table_print(&tb, stdout);
+			table_release(&tb);
+			printf("completion: mean %.2f s, standard deviation "
+			    "%.2f s, slowest %.2f x the mean\n", s.mean, s.sd,
+			    s.mean > 0 ? s.slowest / s.mean : 0);
+			strbuf_release(&when);
+		}
+		free(t);
+		free(ws);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_finish(&j);
+	}
+	free(runs);
+	cluster_close(&cl);
+	return status ? status : cli_finish_stdout(0);
+}
+
+const struct command cmd_run_entry = {
+	"run", cmd_run, "run a command over every chunk of a capture",
+	run_help,
+};
+
+const struct command cmd_stats_entry = {
+	"stats", cmd_stats, "how the recent runs went, per worker", stats_help,
+};

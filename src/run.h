@@ -1,0 +1,119 @@
+/* run.h - a query: a command over every chunk of a capture, on the workers
+ * holding the chunks, in parallel, with the output brought back.
+ *
+ * The plan says which chunks there are and which workers may run each
+ * (those holding a current copy); the scheduler keeps every worker's slots
+ * busy, taking chunks in capture order. Every job runs under a small
+ * watchdog on the worker that kills the command's process group when the
+ * job's standard input closes - which happens when the command has
+ * finished, and also when shardcap stops or dies - so that nothing is left
+ * running on a worker. Output is held per job (memory up to a budget, then
+ * a temporary file) and written whole when the job ends, in completion
+ * order or in chunk order; stderr is passed on at once, line by line. */
+#ifndef SHARDCAP_RUN_H
+#define SHARDCAP_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "config.h"
+#include "error.h"
+#include "split.h"
+
+enum run_output {
+	RUN_COMPLETION,         /* each chunk's output when it finishes */
+	RUN_ORDERED,            /* in chunk order */
+	RUN_PCAP,               /* captures, merged in chunk order */
+};
+
+struct run_worker {
+	char name[72];
+	char where[300];
+	struct config_worker cw;        /* how to reach it (owned strings) */
+	int64_t worker_id;      /* in the catalog; 0 for an ad hoc run */
+	unsigned slots;         /* jobs at once */
+	unsigned busy;
+	size_t chunks_total, chunks_done;
+	double finished_at;     /* seconds from the start: its last job's end */
+	double busy_seconds;    /* sum of its jobs' wall times */
+	int failed;             /* could not be reached: no more jobs */
+	char error[400];
+};
+
+struct run_chunk {
+	unsigned seq;
+	int64_t chunk_id;       /* 0 for an ad hoc run */
+	char file[96];
+	uint64_t bytes;
+	size_t *holders;        /* workers with a current copy */
+	size_t n_holders;
+	int state;              /* 0 waiting, 1 running, 2 done, 3 given up */
+	size_t worker;          /* who ran it */
+	double start, wall;     /* seconds from the run's start */
+	int exit_code;
+	uint64_t bytes_out;
+};
+
+struct run_plan {
+	char capture[72];
+	int64_t capture_id;     /* 0 for an ad hoc run */
+	const struct config *cfg;
+	const char *control_dir;
+	char *base;             /* ad hoc: the directory of the chunk files */
+	struct run_worker *workers;
+	size_t n_workers;
+	struct run_chunk *chunks;
+	size_t n_chunks;
+};
+
+struct run_options {
+	char **command;         /* the user's argv, with {} for the chunk */
+	size_t n_command;
+	int use_stdin;          /* the chunk on stdin instead of {} */
+	enum run_output output;
+	int tag;                /* lines prefixed with chunk and worker */
+	int out_fd, err_fd;     /* where results and job stderr go */
+	volatile sig_atomic_t *interrupted;
+	void (*progress)(void *ctx, const struct run_plan *plan, double elapsed);
+	void *progress_ctx;
+};
+
+struct run_result {
+	double wall;            /* seconds */
+	size_t failed_chunks;   /* command exited non-zero */
+	size_t lost_chunks;     /* no reachable worker holds them */
+	int broken_pipe;        /* the reader of out_fd went away */
+	uint64_t bytes_out;
+	int64_t started_ms;     /* wall clock, for the catalog */
+};
+
+/* Plans a run of capture name in the cluster: its chunks and the workers
+ * holding current copies; asks workers with "jobs = 0" for their cores. */
+int run_plan_cluster(struct run_plan *plan, struct cluster *cl,
+    const char *name, volatile sig_atomic_t *interrupted, struct sc_err *e);
+/* Plans an ad hoc run over the chunks of split result sr in dir, on n
+ * local workers of one slot each that may run any chunk. */
+int run_plan_local(struct run_plan *plan, const struct config *cfg,
+    const char *name, const char *dir, const struct split_result *sr,
+    unsigned n, struct sc_err *e);
+void run_plan_release(struct run_plan *plan);
+
+/* Runs opt->command over every chunk of the plan. Returns 0 when every
+ * job ran (check res->failed_chunks and res->lost_chunks), or
+ * SC_ERR_INTERRUPTED / another code with e filled in. */
+int run_execute(struct run_plan *plan, const struct run_options *opt,
+    struct run_result *res, struct sc_err *e);
+/* Records the run, its workers' completion times and every job in the
+ * catalog. */
+int run_record(struct catalog *cat, const struct run_plan *plan,
+    const struct run_options *opt, const struct run_result *res,
+    struct sc_err *e);
+
+/* The command string a job runs on a worker (shell syntax, every value
+ * quoted): the command with {} replaced by path, under the watchdog.
+ * Exposed for tests. */
+void run_job_script(struct strbuf *sb, const struct run_options *opt,
+    const char *path);
+
+#endif
