@@ -58,11 +58,13 @@ on_cores_line(struct child *c, const char *line, void *ctx)
 	unsigned long v = strtoul(line, NULL, 10);
 
 	(void)c;
-	if (v > 0 && v < 100000)
+	if (slots != NULL && v > 0 && v < 100000)
 		*slots = (unsigned)v;
 }
 
-/* Workers with "jobs = 0" run one job per core: ask them how many. */
+/* Asks every remote worker that holds chunks for its cores: those with
+ * "jobs = 0" run one job per core. A worker that does not answer is
+ * marked failed, with ssh's words. */
 static int
 ask_cores(struct run_plan *plan, volatile sig_atomic_t *interrupted,
     struct sc_err *e)
@@ -78,20 +80,24 @@ ask_cores(struct run_plan *plan, volatile sig_atomic_t *interrupted,
 
 		child_init(&cs[i], NULL);
 		strvec_init(&argv[i]);
-		if (w->slots != 0 || w->chunks_total == 0)
+		if (w->chunks_total == 0)
 			continue;
 		if (w->cw.local) {
 			long c = sysconf(_SC_NPROCESSORS_ONLN);
 
-			w->slots = c > 0 ? (unsigned)c : 1;
+			if (w->slots == 0)
+				w->slots = c > 0 ? (unsigned)c : 1;
 			continue;
 		}
+		/* Every remote worker is asked, even with its jobs known: the
+		 * answer opens its control connection before the jobs race to,
+		 * and shows now which workers cannot be reached. */
 		remote_script_argv(&argv[i], plan->cfg, &w->cw,
 		    plan->control_dir, "nproc 2>/dev/null || "
 		    "getconf _NPROCESSORS_ONLN");
 		child_init(&cs[i], argv[i].v);
 		cs[i].on_line = on_cores_line;
-		cs[i].ctx = &w->slots;
+		cs[i].ctx = w->slots == 0 ? &w->slots : NULL;
 		if (child_start(&cs[i], e) == 0)
 			running[n++] = &cs[i];
 	}
@@ -243,14 +249,23 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 {
 	size_t i;
 
-	/* The command in a session of its own, so that it and whatever it
-	 * starts can be killed as one; then the shell lets go of the
-	 * output (only the command holds it, so its end is seen) and waits
-	 * for its stdin to close: shardcap closes it when the output ends,
-	 * ssh when the connection goes. Either way the command's group is
-	 * killed (no-op if it is gone) and its status is the job's. */
-	strbuf_addstr(sb, "trap 'kill -TERM -$p 2>/dev/null; exit 143' HUP INT "
-	    "TERM; echo " RUN_STARTED_MARK " >&2; setsid");
+	/*
+	 * The job's shell:
+	 *  - keeps its stdin as fd 3 for the watcher, and passes signals on
+	 *    to the command;
+	 *  - runs the command in a session of its own (so that it and
+	 *    whatever it starts are killed as one), its stdin the chunk or
+	 *    /dev/null;
+	 *  - starts the watcher, a session too, which waits for the job's
+	 *    stdin to close - shardcap closes it when the output has ended,
+	 *    or when it stops; ssh when the connection goes; the kernel when
+	 *    shardcap dies - and then kills the command's session;
+	 *  - lets go of every descriptor (sshd may give stdin and stdout as
+	 *    one socket: nothing but the command may hold it), waits for the
+	 *    command, stops the watcher and exits with the command's status.
+	 */
+	strbuf_addstr(sb, "exec 3<&0; trap 'kill -TERM -$p 2>/dev/null; "
+	    "exit 143' HUP INT TERM; echo " RUN_STARTED_MARK " >&2; setsid");
 	for (i = 0; i < opt->n_command; i++) {
 		struct strbuf word = STRBUF_INIT;
 		const char *a = opt->command[i], *hit;
@@ -265,12 +280,16 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 		shell_quote(sb, word.buf);
 		strbuf_release(&word);
 	}
-	if (opt->use_stdin) {
-		strbuf_addstr(sb, " < ");
+	strbuf_addstr(sb, " < ");
+	if (opt->use_stdin)
 		shell_quote(sb, path);
-	}
-	strbuf_addstr(sb, " & p=$!; exec >/dev/null 2>&1; cat >/dev/null; "
-	    "kill -TERM -$p 2>/dev/null; wait $p");
+	else
+		strbuf_addstr(sb, "/dev/null");
+	strbuf_addstr(sb, " 3<&- & p=$!; "
+	    "setsid sh -c 'cat >/dev/null; kill -TERM -\"$1\" 2>/dev/null' "
+	    "watchdog $p <&3 >/dev/null 2>&1 & w=$!; "
+	    "exec 0</dev/null 3<&- >/dev/null 2>&1; "
+	    "wait $p; s=$?; kill -TERM -$w 2>/dev/null; exit $s");
 }
 
 struct job {
@@ -283,6 +302,7 @@ struct job {
 	double start;
 	int out_eof, err_eof;
 	int started;            /* the marker came: ssh got through */
+	struct strbuf last_err; /* its last line of stderr */
 };
 
 struct runner {
@@ -493,6 +513,8 @@ pass_stderr(struct runner *rn, struct job *j, const char *data, size_t len,
 			/* our own marker: the worker's shell is running */
 			j->started = 1;
 		} else {
+			strbuf_reset(&j->last_err);
+			strbuf_addstr(&j->last_err, j->err_line.buf);
 			struct strbuf sb = STRBUF_INIT;
 
 			strbuf_addf(&sb, "[%s %s] %s\n", ch->file,
@@ -530,6 +552,7 @@ start_job(struct runner *rn, size_t c, size_t w, struct sc_err *e)
 	j->worker = w;
 	outbuf_init(&j->out, &rn->budget);
 	strbuf_init(&j->err_line);
+	strbuf_init(&j->last_err);
 	j->start = now(rn);
 	if (child_start(&j->child, e) != 0) {
 		strvec_release(&j->argv);
@@ -652,8 +675,8 @@ finish_job(struct runner *rn, size_t idx)
 	 * wait for a worker that can be reached (issue of recovery). */
 	if (code == 255 && !j->started && !rw->cw.local && !rn->stopping) {
 		rw->failed = 1;
-		snprintf(rw->error, sizeof(rw->error), "%s",
-		    child_last_error(&j->child));
+		snprintf(rw->error, sizeof(rw->error), "%s", j->last_err.len ?
+		    j->last_err.buf : "ssh failed (exit 255)");
 		ch->state = 0;
 		outbuf_release(&j->out);
 	} else {
@@ -675,6 +698,7 @@ finish_job(struct runner *rn, size_t idx)
 	child_release(&j->child);
 	strvec_release(&j->argv);
 	strbuf_release(&j->err_line);
+	strbuf_release(&j->last_err);
 	free(j);
 	rn->jobs[idx] = rn->jobs[--rn->n_jobs];
 	return r;

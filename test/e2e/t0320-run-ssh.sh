@@ -1,0 +1,103 @@
+#!/bin/sh
+# shardcap run over real sshd workers: equal results, the control
+# connection shared, no process left on a worker after Ctrl-C or after
+# shardcap is killed, an unreachable worker named.
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/test/sshd.sh"
+
+if [ "$(id -u)" != 0 ] || ! command -v "$SSHD" > /dev/null; then
+	test_skip "run on ssh workers" "needs root and sshd"
+	test_done
+	exit
+fi
+
+sshd_setup || { echo "Bail out! ssh setup"; exit 1; }
+P1=$(free_port 11); P2=$(free_port 12); P3=$(free_port 13)
+sshd_start r1 $P1 && sshd_start r2 $P2 && sshd_start r3 $P3 ||
+    { echo "Bail out! sshd"; exit 1; }
+export SHARDCAP_DIR=$TRASH/c/.shardcap P1 P2 P3
+mkdir -p "$TRASH/c"
+$SHARDCAP -C "$TRASH/c" init --local 0 > /dev/null || exit 1
+cluster_use_sshd "$SHARDCAP_DIR/config" || exit 1
+$SHARDCAP worker add r1 root@127.0.0.1:$P1:$TRASH/r1 --jobs 2 > /dev/null &&
+$SHARDCAP worker add r2 root@127.0.0.1:$P2:$TRASH/r2 > /dev/null &&
+$SHARDCAP worker add r3 root@127.0.0.1:$P3:$TRASH/r3 --jobs 1 > /dev/null || exit 1
+DNS=$TRASH/dns.pcap
+$GENCAP mixed --size 24M -o "$DNS" || exit 1
+$SHARDCAP add -q -s 2M "$DNS" > /dev/null || exit 1
+export DNS
+
+test_expect_success 'tshark over ssh workers: the whole file'"'"'s results' '
+	$SHARDCAP run -q dns -- tshark -r {} -Y "dns.flags.response==1" \
+	    -T fields -e dns.qry.name -e dns.a 2>/dev/null | sort > got &&
+	tshark_q -r "$DNS" -Y "dns.flags.response==1" -T fields \
+	    -e dns.qry.name -e dns.a | sort > want &&
+	test -s want && cmp want got
+'
+
+test_expect_success '--ordered and --pcap-out over ssh' '
+	$SHARDCAP run -q --ordered dns -- tcpdump -nS -tt -r {} 2>/dev/null > got &&
+	tcpdump -nS -tt -r "$DNS" 2>/dev/null > want &&
+	cmp want got &&
+	$SHARDCAP run -q dns --pcap-out sel.pcap -- tcpdump -r {} -w - "udp port 53" 2>/dev/null &&
+	tcpdump -r "$DNS" -w want.pcap "udp port 53" 2>/dev/null &&
+	$PCAPDUMP sel.pcap > a && $PCAPDUMP want.pcap > b && cmp a b
+'
+
+test_expect_success 'every worker runs up to its jobs at once (jobs = 0: its cores)' '
+	$SHARDCAP run -q --stats dns -- sh -c "sleep 0.3; cat {} > /dev/null" 2> summary &&
+	$SHARDCAP stats --json --last 1 > s.json &&
+	python3 -c "
+import json; (r,) = json.load(open(\"s.json\"))
+w = {x[\"name\"]: x for x in r[\"workers\"]}
+# r1 has 2 slots: its jobs overlap, so it is busy longer than it takes
+assert w[\"r1\"][\"busy\"] > 1.5 * w[\"r1\"][\"completion\"] - 0.3, w
+assert w[\"r3\"][\"busy\"] <= w[\"r3\"][\"completion\"] + 0.05, w"
+'
+
+test_expect_success 'Ctrl-C: no process of the run left on any worker' '
+	$SHARDCAP run -q dns -- sh -c "sleep 51; cat {}" > /dev/null 2>&1 &
+	pid=$! &&
+	sleep 1.5 &&
+	test "$(pgrep -f "sleep 51" | wc -l)" -ge 3 &&
+	kill -INT $pid &&
+	set +e && wait $pid; st=$? && set -e &&
+	expect_eq $st 130 &&
+	sleep 1 &&
+	expect_eq "$(pgrep -f "sleep 51" | wc -l)" 0
+'
+
+test_expect_success 'shardcap killed with -9: the workers stop the jobs themselves' '
+	$SHARDCAP run -q dns -- sh -c "sleep 52; cat {}" > /dev/null 2>&1 &
+	pid=$! &&
+	sleep 1.5 &&
+	test "$(pgrep -f "sleep 52" | wc -l)" -ge 3 &&
+	kill -KILL $pid &&
+	sleep 1.5 &&
+	expect_eq "$(pgrep -f "sleep 52" | wc -l)" 0
+'
+
+test_expect_success 'a failing chunk over ssh is named with its status' '
+	set +e &&
+	$SHARDCAP run -q dns -- sh -c "case {} in *000002*) exit 7;; esac" 2> err
+	st=$? &&
+	set -e &&
+	expect_eq $st 21 &&
+	grep -q "dns-000002.pcap (exit 7)" err
+'
+
+test_expect_success 'an unreachable worker: named, its chunks not run, exit 20' '
+	kill $(cat "$SSH_DIR/sshd_r3.pid") &&
+	pkill -f "^ssh: $SHARDCAP_DIR/ssh/" ; sleep 0.3 &&
+	set +e &&
+	$SHARDCAP run -q dns -- tcpdump -nr {} > out 2> err
+	st=$? &&
+	set -e &&
+	cat err &&
+	expect_eq $st 20 &&
+	grep -q "worker .r3. (root@127.0.0.1:$P3:.*): ssh: connect to host 127.0.0.1 port $P3: Connection refused" err &&
+	grep -q "chunks were not run: no worker that holds them could be reached" err &&
+	test -s out
+'
+
+test_done
