@@ -8,7 +8,9 @@
 #                             the same under ASan + UBSan (own build dir)
 #   make demo                 install, build, generate a capture, split it
 #   make fuzz FUZZ_SECONDS=60 run the libFuzzer target on the readers
-#   make bench-split          the split benchmark (bench/split)
+#   make bench-split          benchmarks: bench/split, bench/push,
+#   make bench-push           bench/query (see bench/README.md)
+#   make bench-query
 
 VERSION := $(shell cat VERSION)
 CC ?= cc
@@ -114,6 +116,16 @@ bench-split:
 	@$(MAKE) --no-print-directory all
 	@bench/split
 
+bench-push:
+	@tools/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/push
+
+bench-query:
+	@tools/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/query
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/shardcap $(DESTDIR)$(PREFIX)/bin/shardcap
@@ -122,7 +134,8 @@ install: all
 clean:
 	rm -rf build shardcap tools/gencap
 
-.PHONY: all deps check demo fuzz bench-split install clean
+.PHONY: all deps check demo fuzz bench-split bench-push bench-query install \
+	clean
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(BUILD)/tools/gencap.d

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,10 @@
 /* The first line a job's shell writes to stderr, never passed on: a job
  * that ends with 255 without it never reached its worker (ssh's 255). */
 #define RUN_STARTED_MARK "shardcap-job-started"
+/* Written to stderr after each chunk of a stream has gone into the pipe. */
+#define RUN_CHUNK_MARK "shardcap-chunk-fed"
+/* Written to stderr, with the run's token, when a job ends. */
+#define RUN_DONE_MARK "shardcap-job-done"
 
 /* --- planning --- */
 
@@ -49,76 +54,6 @@ worker_from_config(struct run_worker *rw, const struct config_worker *w)
 	remote_describe(&sb, w);
 	snprintf(rw->where, sizeof(rw->where), "%s", sb.buf);
 	strbuf_release(&sb);
-}
-
-static void
-on_cores_line(struct child *c, const char *line, void *ctx)
-{
-	unsigned *slots = ctx;
-	unsigned long v = strtoul(line, NULL, 10);
-
-	(void)c;
-	if (slots != NULL && v > 0 && v < 100000)
-		*slots = (unsigned)v;
-}
-
-/* Asks every remote worker that holds chunks for its cores: those with
- * "jobs = 0" run one job per core. A worker that does not answer is
- * marked failed, with ssh's words. */
-static int
-ask_cores(struct run_plan *plan, volatile sig_atomic_t *interrupted,
-    struct sc_err *e)
-{
-	struct child *cs = xcalloc(plan->n_workers + 1, sizeof(*cs));
-	struct child **running = xcalloc(plan->n_workers + 1, sizeof(*running));
-	struct strvec *argv = xcalloc(plan->n_workers + 1, sizeof(*argv));
-	size_t i, n = 0;
-	int r;
-
-	for (i = 0; i < plan->n_workers; i++) {
-		struct run_worker *w = &plan->workers[i];
-
-		child_init(&cs[i], NULL);
-		strvec_init(&argv[i]);
-		if (w->chunks_total == 0)
-			continue;
-		if (w->cw.local) {
-			long c = sysconf(_SC_NPROCESSORS_ONLN);
-
-			if (w->slots == 0)
-				w->slots = c > 0 ? (unsigned)c : 1;
-			continue;
-		}
-		/* Every remote worker is asked, even with its jobs known: the
-		 * answer opens its control connection before the jobs race to,
-		 * and shows now which workers cannot be reached. */
-		remote_script_argv(&argv[i], plan->cfg, &w->cw,
-		    plan->control_dir, "nproc 2>/dev/null || "
-		    "getconf _NPROCESSORS_ONLN");
-		child_init(&cs[i], argv[i].v);
-		cs[i].on_line = on_cores_line;
-		cs[i].ctx = w->slots == 0 ? &w->slots : NULL;
-		if (child_start(&cs[i], e) == 0)
-			running[n++] = &cs[i];
-	}
-	r = child_wait_all(running, n, interrupted, e);
-	for (i = 0; i < plan->n_workers; i++) {
-		struct run_worker *w = &plan->workers[i];
-
-		if (cs[i].pid > 0 && child_exit_code(&cs[i]) != 0) {
-			w->failed = 1;
-			snprintf(w->error, sizeof(w->error), "%s",
-			    child_last_error(&cs[i]));
-		}
-		if (w->slots == 0)
-			w->slots = 1;
-		child_release(&cs[i]);
-		strvec_release(&argv[i]);
-	}
-	free(cs);
-	free(running);
-	free(argv);
-	return r;
 }
 
 int
@@ -171,7 +106,15 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 				}
 		}
 	}
-	r = ask_cores(plan, interrupted, e);
+	/* Local workers with "jobs = 0" run one job per core of this
+	 * machine; remote ones learn theirs from their first slot. */
+	for (k = 0; k < plan->n_workers; k++) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+		if (plan->workers[k].slots == 0 && plan->workers[k].cw.local)
+			plan->workers[k].slots = cores > 0 ? (unsigned)cores : 1;
+	}
+	(void)interrupted;
 out:
 	free(chunks);
 	free(pl);
@@ -243,29 +186,63 @@ run_plan_release(struct run_plan *plan)
 
 /* --- jobs --- */
 
-void
-run_job_script(struct strbuf *sb, const struct run_options *opt,
+int
+run_stream_arg(char *const *command, size_t n)
+{
+	static const char *const changes_tshark[] = {
+		"-c", "-z", "-q", "-Q", "-2", "-w", "-b", "-a", "-M", "-F", NULL,
+	};
+	static const char *const changes_tcpdump[] = {
+		"-c", "-w", "-C", "-G", "-W", NULL,
+	};
+	static const char *const changes_ngrep[] = {
+		"-n", "-O", "-I", NULL,
+	};
+	const char *tool = strrchr(command[0], '/');
+	const char *const *changes;
+	const char *read_opt;
+	size_t i, k;
+	int arg = -1;
+
+	tool = tool ? tool + 1 : command[0];
+	if (strcmp(tool, "tshark") == 0) {
+		changes = changes_tshark;
+		read_opt = "-r";
+	} else if (strcmp(tool, "tcpdump") == 0) {
+		changes = changes_tcpdump;
+		read_opt = "-r";
+	} else if (strcmp(tool, "ngrep") == 0) {
+		changes = changes_ngrep;
+		read_opt = "-I";
+	} else {
+		return -1;
+	}
+	for (i = 1; i < n; i++) {
+		if (strstr(command[i], "{}") != NULL) {
+			if (strcmp(command[i], "{}") != 0 || arg >= 0 ||
+			    strcmp(command[i - 1], read_opt) != 0)
+				return -1;
+			arg = (int)i;
+			continue;
+		}
+		for (k = 0; changes[k] != NULL; k++) {
+			/* "-c 5" and "-c5" alike; ngrep's own -I we read */
+			if (strncmp(command[i], changes[k], 2) == 0 &&
+			    !(i + 1 < n && strcmp(command[i + 1], "{}") == 0 &&
+			    strcmp(changes[k], read_opt) == 0))
+				return -1;
+		}
+	}
+	return arg;
+}
+
+/* Appends the command, every argument quoted, {} replaced by path. */
+static void
+add_command(struct strbuf *sb, const struct run_options *opt,
     const char *path)
 {
 	size_t i;
 
-	/*
-	 * The job's shell:
-	 *  - keeps its stdin as fd 3 for the watcher, and passes signals on
-	 *    to the command;
-	 *  - runs the command in a session of its own (so that it and
-	 *    whatever it starts are killed as one), its stdin the chunk or
-	 *    /dev/null;
-	 *  - starts the watcher, a session too, which waits for the job's
-	 *    stdin to close - shardcap closes it when the output has ended,
-	 *    or when it stops; ssh when the connection goes; the kernel when
-	 *    shardcap dies - and then kills the command's session;
-	 *  - lets go of every descriptor (sshd may give stdin and stdout as
-	 *    one socket: nothing but the command may hold it), waits for the
-	 *    command, stops the watcher and exits with the command's status.
-	 */
-	strbuf_addstr(sb, "exec 3<&0; trap 'kill -TERM -$p 2>/dev/null; "
-	    "exit 143' HUP INT TERM; echo " RUN_STARTED_MARK " >&2; setsid");
 	for (i = 0; i < opt->n_command; i++) {
 		struct strbuf word = STRBUF_INIT;
 		const char *a = opt->command[i], *hit;
@@ -280,29 +257,84 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 		shell_quote(sb, word.buf);
 		strbuf_release(&word);
 	}
-	strbuf_addstr(sb, " < ");
-	if (opt->use_stdin)
-		shell_quote(sb, path);
-	else
-		strbuf_addstr(sb, "/dev/null");
-	strbuf_addstr(sb, " 3<&- & p=$!; "
-	    "setsid sh -c 'cat >/dev/null; kill -TERM -\"$1\" 2>/dev/null' "
-	    "watchdog $p <&3 >/dev/null 2>&1 & w=$!; "
-	    "exec 0</dev/null 3<&- >/dev/null 2>&1; "
-	    "wait $p; s=$?; kill -TERM -$w 2>/dev/null; exit $s");
 }
 
-struct job {
-	size_t chunk;
+void
+run_job_script(struct strbuf *sb, const struct run_options *opt,
+    char *const *paths, size_t n)
+{
+	size_t i;
+
+	if (opt->stream_arg >= 0) {
+		/* the chunks into one process, a marker after each */
+		strbuf_addstr(sb, "{ ");
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(paths[i]);
+			int ng = len > 7 && strcmp(paths[i] + len - 7,
+			    ".pcapng") == 0;
+
+			strbuf_addstr(sb, i == 0 || ng ? "cat " : "tail -c +25 ");
+			shell_quote(sb, paths[i]);
+			strbuf_addf(sb, "; echo " RUN_CHUNK_MARK " %zu >&2; ", i);
+		}
+		strbuf_addstr(sb, "} |");
+		add_command(sb, opt, "-");
+	} else {
+		add_command(sb, opt, paths[0]);
+		strbuf_addstr(sb, " < ");
+		if (opt->use_stdin)
+			shell_quote(sb, paths[0]);
+		else
+			strbuf_addstr(sb, "/dev/null");
+	}
+	/* The end of the job's output, and of its stderr, each marked with
+	 * the run's token ($1) and the job's number ($2). */
+	strbuf_addstr(sb, "; s=$?; printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
+	    "printf '" RUN_DONE_MARK " %s %s\\n' \"$1\" \"$2\" >&2");
+}
+
+void
+run_slot_script(struct strbuf *sb, const char *token)
+{
+	/*
+	 * A slot: one shell on the worker for the whole run, which reads
+	 * jobs from its stdin, one line each, and starts each in a session
+	 * of its own (so that it and whatever it starts are killed as one);
+	 * shardcap sends the next job once the last one has ended. When its
+	 * stdin closes - shardcap closes it at the end of the run or when
+	 * it stops; ssh when the connection goes; the kernel when shardcap
+	 * dies - the running job's session is killed and the slot ends. One
+	 * session per slot, not per chunk: starting an ssh session costs
+	 * more than many a job.
+	 */
+	strbuf_addf(sb, "trap 'kill -TERM -$p 2>/dev/null; exit 143' HUP INT "
+	    "TERM; p=; T=%s; echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
+	    "getconf _NPROCESSORS_ONLN) >&2; "
+	    "while IFS= read -r j; do eval \"$j\"; done; "
+	    "[ -n \"$p\" ] && kill -TERM -$p 2>/dev/null; exit 0", token);
+}
+
+/* One shell on a worker, running jobs one after another. */
+struct slot {
 	size_t worker;
 	struct strvec argv;
 	struct child child;
-	struct outbuf out;
-	struct strbuf err_line;
-	double start;
+	int started;            /* its shell answered: ssh got through */
+	int closed;             /* its stdin is closed: no more jobs */
 	int out_eof, err_eof;
-	int started;            /* the marker came: ssh got through */
-	struct strbuf last_err; /* its last line of stderr */
+	struct strbuf err_line; /* a line of stderr being read */
+	struct strbuf last_err; /* the last whole one */
+	/* the job it runs */
+	int busy;
+	unsigned job_id;
+	size_t batch[RUN_MAX_BATCH];    /* its chunks, in order */
+	double fed[RUN_MAX_BATCH];      /* when each went into the stream */
+	size_t n_batch, n_fed;
+	double start;
+	struct outbuf out;
+	struct strbuf scan;     /* output that may be the start of the end */
+	int got_out_end, got_err_end;
+	int status;
 };
 
 struct runner {
@@ -310,8 +342,12 @@ struct runner {
 	const struct run_options *opt;
 	struct run_result *res;
 	struct outbuf_budget budget;
-	struct job **jobs;      /* running */
-	size_t n_jobs;
+	struct slot **slots;
+	size_t n_slots, alloc_slots;
+	unsigned *open_slots;   /* per worker */
+	unsigned next_job;
+	char token[48];         /* ends a job's output; random per run */
+	size_t token_len;
 	struct outbuf *done_out; /* ordered/pcap: finished, not yet written */
 	size_t next_write;      /* ordered/pcap: next chunk to write */
 	double t0;
@@ -321,16 +357,23 @@ struct runner {
 	uint8_t pcap_header[24];
 	int pcap_bad;
 	char pcap_msg[200];
-	/* tag prefix of the output being written, and whether the last
-	 * byte written ended a line */
+	/* the output being written: its tag, and whether the last byte
+	 * written ended a line */
 	const char *tag_file, *tag_worker;
 	int at_line_start;
 };
 
-static double
-now(const struct runner *rn)
+/* A child's exit wakes the poll loop at once, through this pipe. */
+static int sigchld_pipe[2] = { -1, -1 };
+
+static void
+on_sigchld(int signo)
 {
-	return monotonic_seconds() - rn->t0;
+	int saved = errno;
+
+	(void)signo;
+	(void)!write(sigchld_pipe[1], "c", 1);
+	errno = saved;
 }
 
 static int
@@ -490,101 +533,250 @@ write_output(struct runner *rn, size_t c, struct outbuf *ob)
 	return r;
 }
 
+/* Passes a slot's stderr on, line by line, prefixed with the chunk its
+ * job works on; takes our own markers out. */
 static void
-pass_stderr(struct runner *rn, struct job *j, const char *data, size_t len,
+take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
     int flush)
 {
-	const struct run_chunk *ch = &rn->plan->chunks[j->chunk];
-	size_t i, start = 0;
+	size_t i, start = 0, chunk_mark = strlen(RUN_CHUNK_MARK);
+	size_t done_mark = strlen(RUN_DONE_MARK);
+	size_t started_mark = strlen(RUN_STARTED_MARK);
 
 	for (i = 0; i <= len; i++) {
 		int end = i == len;
+		const char *line;
 
 		if (!end && data[i] != '\n')
 			continue;
-		if (j->err_line.len < ERR_LINE_MAX)
-			strbuf_add(&j->err_line, data + start, i - start);
+		if (sl->err_line.len < ERR_LINE_MAX)
+			strbuf_add(&sl->err_line, data + start, i - start);
 		start = i + 1;
-		if (end && !flush)
+		if (end && (!flush || sl->err_line.len == 0))
 			break;
-		if (end && j->err_line.len == 0)
-			break;
-		if (!j->started && strcmp(j->err_line.buf, RUN_STARTED_MARK) == 0) {
-			/* our own marker: the worker's shell is running */
-			j->started = 1;
-		} else {
-			strbuf_reset(&j->last_err);
-			strbuf_addstr(&j->last_err, j->err_line.buf);
-			struct strbuf sb = STRBUF_INIT;
+		line = sl->err_line.buf;
+		if (!sl->started && strncmp(line, RUN_STARTED_MARK,
+		    started_mark) == 0) {
+			struct run_worker *rw = &rn->plan->workers[sl->worker];
+			unsigned long cores = strtoul(line + started_mark, NULL, 10);
 
-			strbuf_addf(&sb, "[%s %s] %s\n", ch->file,
-			    rn->plan->workers[j->worker].name, j->err_line.buf);
+			/* "jobs = 0": as many slots as the worker has cores */
+			sl->started = 1;
+			if (rw->slots == 0)
+				rw->slots = cores > 0 && cores < 4096 ?
+				    (unsigned)cores : 1;
+		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
+		    chunk_mark) == 0 && sl->n_fed < sl->n_batch) {
+			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
+		} else if (sl->busy && strncmp(line, RUN_DONE_MARK,
+		    done_mark) == 0 && strncmp(line + done_mark + 1, rn->token,
+		    rn->token_len) == 0) {
+			sl->got_err_end = 1;
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+			size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
+			    sl->n_fed : sl->n_batch - 1] : (size_t)-1;
+
+			strbuf_reset(&sl->last_err);
+			strbuf_addstr(&sl->last_err, line);
+			if (c != (size_t)-1)
+				strbuf_addf(&sb, "[%s %s] %s\n",
+				    rn->plan->chunks[c].file,
+				    rn->plan->workers[sl->worker].name, line);
+			else
+				strbuf_addf(&sb, "[%s] %s\n",
+				    rn->plan->workers[sl->worker].name, line);
 			(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
 			strbuf_release(&sb);
 		}
-		strbuf_reset(&j->err_line);
+		strbuf_reset(&sl->err_line);
 	}
 }
 
+/* Output of a slot: everything up to the run's token is the job's; the
+ * token's line says which job and its exit status. */
 static int
-start_job(struct runner *rn, size_t c, size_t w, struct sc_err *e)
+take_stdout(struct runner *rn, struct slot *sl, const char *data, size_t len,
+    struct sc_err *e)
 {
-	struct run_plan *plan = rn->plan;
-	struct run_worker *rw = &plan->workers[w];
-	struct run_chunk *ch = &plan->chunks[c];
-	struct job *j = xcalloc(1, sizeof(*j));
-	struct strbuf script = STRBUF_INIT;
-	char *path;
+	const char *hit, *nl;
+	size_t keep;
+	int r;
 
-	if (plan->base != NULL)
-		path = xasprintf("%s/%s", plan->base, ch->file);
-	else
-		path = xasprintf("%s/%s/%s", rw->cw.dir, plan->capture, ch->file);
-	run_job_script(&script, rn->opt, path);
-	free(path);
-	strvec_init(&j->argv);
-	remote_script_argv(&j->argv, plan->cfg, &rw->cw, plan->control_dir,
-	    script.buf);
-	strbuf_release(&script);
-	child_init(&j->child, j->argv.v);
-	j->child.want_stdin = 1;
-	j->chunk = c;
-	j->worker = w;
-	outbuf_init(&j->out, &rn->budget);
-	strbuf_init(&j->err_line);
-	strbuf_init(&j->last_err);
-	j->start = now(rn);
-	if (child_start(&j->child, e) != 0) {
-		strvec_release(&j->argv);
-		free(j);
-		return SC_ERR_SYSTEM;
+	if (!sl->busy || sl->got_out_end)
+		return 0;       /* nothing may come between jobs */
+	strbuf_add(&sl->scan, data, len);
+	hit = memmem(sl->scan.buf, sl->scan.len, rn->token, rn->token_len);
+	if (hit == NULL) {
+		/* all but what could be the token's beginning is output */
+		keep = rn->token_len - 1;
+		if (sl->scan.len > keep) {
+			size_t n = sl->scan.len - keep;
+
+			if ((r = outbuf_add(&sl->out, sl->scan.buf, n, e)) != 0)
+				return r;
+			memmove(sl->scan.buf, sl->scan.buf + n, keep);
+			strbuf_setlen(&sl->scan, keep);
+		}
+		return 0;
 	}
-	fcntl(j->child.out_fd, F_SETFL, O_NONBLOCK);
-	fcntl(j->child.err_fd, F_SETFL, O_NONBLOCK);
-	ch->state = 1;
-	ch->worker = w;
-	ch->start = j->start;
-	rw->busy++;
-	rn->jobs[rn->n_jobs++] = j;
+	nl = memchr(hit, '\n', sl->scan.len - (size_t)(hit - sl->scan.buf));
+	if (nl == NULL)
+		return 0;       /* the rest of the token's line is coming */
+	if (hit > sl->scan.buf && (r = outbuf_add(&sl->out, sl->scan.buf,
+	    (size_t)(hit - sl->scan.buf), e)) != 0)
+		return r;
+	{
+		unsigned id = 0;
+		int status = -1;
+
+		if (sscanf(hit + rn->token_len, " %u %d", &id, &status) == 2 &&
+		    id == sl->job_id) {
+			sl->status = status;
+			sl->got_out_end = 1;
+		}
+	}
+	strbuf_reset(&sl->scan);
 	return 0;
 }
 
-/* The next chunk worker w may run: the first waiting one it holds. */
-static size_t
-next_chunk(struct runner *rn, size_t w)
+static int
+open_slot(struct runner *rn, size_t w, struct sc_err *e)
 {
-	size_t i, k;
+	struct run_plan *plan = rn->plan;
+	struct slot *sl = xcalloc(1, sizeof(*sl));
+	struct strbuf script = STRBUF_INIT;
 
-	for (i = 0; i < rn->plan->n_chunks; i++) {
+	sl->worker = w;
+	run_slot_script(&script, rn->token);
+	strvec_init(&sl->argv);
+	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
+	    plan->control_dir, script.buf);
+	strbuf_release(&script);
+	child_init(&sl->child, sl->argv.v);
+	sl->child.want_stdin = 1;
+	strbuf_init(&sl->err_line);
+	strbuf_init(&sl->last_err);
+	strbuf_init(&sl->scan);
+	outbuf_init(&sl->out, &rn->budget);
+	if (child_start(&sl->child, e) != 0) {
+		strvec_release(&sl->argv);
+		free(sl);
+		return SC_ERR_SYSTEM;
+	}
+	fcntl(sl->child.out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(sl->child.err_fd, F_SETFL, O_NONBLOCK);
+	ALLOC_GROW(rn->slots, rn->n_slots + 1, rn->alloc_slots);
+	rn->slots[rn->n_slots++] = sl;
+	rn->open_slots[w]++;
+	return 0;
+}
+
+static void
+close_slot_input(struct slot *sl)
+{
+	if (sl->child.in_fd >= 0) {
+		close(sl->child.in_fd);
+		sl->child.in_fd = -1;
+	}
+	sl->closed = 1;
+}
+
+/* Sends a slot its next job: the chunks of batch. */
+static int
+send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
+{
+	struct run_plan *plan = rn->plan;
+	struct run_worker *rw = &plan->workers[sl->worker];
+	struct strbuf job = STRBUF_INIT, line = STRBUF_INIT;
+	char *paths[RUN_MAX_BATCH];
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct run_chunk *ch = &plan->chunks[batch[i]];
+
+		if (plan->base != NULL)
+			paths[i] = xasprintf("%s/%s", plan->base, ch->file);
+		else
+			paths[i] = xasprintf("%s/%s/%s", rw->cw.dir,
+			    plan->capture, ch->file);
+		sl->batch[i] = batch[i];
+	}
+	sl->n_batch = n;
+	sl->n_fed = 0;
+	sl->job_id = ++rn->next_job;
+	run_job_script(&job, rn->opt, paths, n);
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	strbuf_addstr(&line, "setsid sh -c ");
+	shell_quote(&line, job.buf);
+	strbuf_addf(&line, " job \"$T\" %u < /dev/null & p=$!\n", sl->job_id);
+	strbuf_release(&job);
+	if (write_all(sl->child.in_fd, line.buf, line.len) < 0)
+		r = -1;
+	strbuf_release(&line);
+	sl->busy = 1;
+	sl->got_out_end = sl->got_err_end = 0;
+	sl->status = -1;
+	sl->start = monotonic_seconds() - rn->t0;
+	for (i = 0; i < n; i++) {
+		struct run_chunk *ch = &plan->chunks[batch[i]];
+
+		ch->state = 1;
+		ch->worker = sl->worker;
+		ch->start = sl->start;
+	}
+	rw->busy++;
+	return r;
+}
+
+static int
+holds(const struct run_chunk *c, size_t w)
+{
+	size_t k;
+
+	for (k = 0; k < c->n_holders; k++)
+		if (c->holders[k] == w)
+			return 1;
+	return 0;
+}
+
+static size_t
+waiting_for(const struct runner *rn, size_t w)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rn->plan->n_chunks; i++)
+		if (rn->plan->chunks[i].state == 0 &&
+		    holds(&rn->plan->chunks[i], w))
+			n++;
+	return n;
+}
+
+/* The next chunks worker w runs, as one job: the first waiting ones it
+ * holds, as many as the batch allows - fewer towards the end, so that
+ * its last jobs are short and its slots finish together. */
+static size_t
+next_batch(struct runner *rn, size_t w, size_t *batch)
+{
+	const struct run_worker *rw = &rn->plan->workers[w];
+	size_t i, n = 0, want;
+	unsigned b = rn->opt->stream_arg >= 0 && rn->opt->batch > 1 ?
+	    rn->opt->batch : 1;
+
+	want = (waiting_for(rn, w) + rw->slots - 1) / (rw->slots ? rw->slots : 1);
+	if (want > b)
+		want = b;
+	if (want > RUN_MAX_BATCH)
+		want = RUN_MAX_BATCH;
+	for (i = 0; i < rn->plan->n_chunks && n < want; i++) {
 		const struct run_chunk *c = &rn->plan->chunks[i];
 
-		if (c->state != 0)
-			continue;
-		for (k = 0; k < c->n_holders; k++)
-			if (c->holders[k] == w)
-				return i;
+		if (c->state == 0 && holds(c, w))
+			batch[n++] = i;
 	}
-	return (size_t)-1;
+	return n;
 }
 
 /* Chunks that no worker able to run them holds any more are given up. */
@@ -610,30 +802,49 @@ give_up_lost(struct runner *rn)
 	}
 }
 
+/* Keeps every worker's slots busy: opens slots where there is work for
+ * them, gives idle ones their next job, lets those without one go. */
 static int
-start_jobs(struct runner *rn, struct sc_err *e)
+assign(struct runner *rn, struct sc_err *e)
 {
-	size_t w;
+	size_t w, i, batch[RUN_MAX_BATCH], n;
 	int r;
 
 	give_up_lost(rn);
 	for (w = 0; w < rn->plan->n_workers && !rn->stopping; w++) {
 		struct run_worker *rw = &rn->plan->workers[w];
+		size_t waiting = rw->failed ? 0 : waiting_for(rn, w);
 
-		while (!rw->failed && rw->busy < rw->slots) {
-			size_t c = next_chunk(rn, w);
+		/* A worker whose cores are not known yet gets one slot: its
+		 * answer says how many, and it has opened the worker's
+		 * control connection for the others by then. */
+		unsigned want = rw->slots ? rw->slots : 1;
 
-			if (c == (size_t)-1)
-				break;
-			if ((r = start_job(rn, c, w, e)) != 0)
+		if (rw->slots == 0 && rn->open_slots[w] > 0)
+			continue;
+		while (waiting > 0 && rn->open_slots[w] < want &&
+		    rn->open_slots[w] < rw->busy + waiting) {
+			if ((r = open_slot(rn, w, e)) != 0)
 				return r;
+		}
+	}
+	for (i = 0; i < rn->n_slots; i++) {
+		struct slot *sl = rn->slots[i];
+
+		if (sl->busy || sl->closed)
+			continue;
+		if (!rn->stopping && !rn->plan->workers[sl->worker].failed &&
+		    (n = next_batch(rn, sl->worker, batch)) > 0) {
+			if (send_job(rn, sl, batch, n) < 0)
+				close_slot_input(sl);
+		} else {
+			close_slot_input(sl);
 		}
 	}
 	return 0;
 }
 
-/* Writes finished outputs that are due: all at once in completion order,
- * the next ones in chunk order otherwise. */
+/* Writes finished outputs that are due, in chunk order. */
 static int
 flush_ordered(struct runner *rn)
 {
@@ -655,120 +866,170 @@ flush_ordered(struct runner *rn)
 	return 0;
 }
 
+/* A slot's job has ended (its output and stderr both marked). */
 static int
-finish_job(struct runner *rn, size_t idx)
+finish_job(struct runner *rn, struct slot *sl)
 {
-	struct job *j = rn->jobs[idx];
 	struct run_plan *plan = rn->plan;
-	struct run_chunk *ch = &plan->chunks[j->chunk];
-	struct run_worker *rw = &plan->workers[j->worker];
-	int code = child_exit_code(&j->child), r = 0;
-	double end = now(rn);
+	struct run_worker *rw = &plan->workers[sl->worker];
+	double end = monotonic_seconds() - rn->t0, prev = sl->start;
+	size_t i, first = sl->batch[0];
+	int r = 0;
 
-	pass_stderr(rn, j, "", 0, 1);
 	rw->busy--;
-	ch->wall = end - j->start;
-	ch->exit_code = code;
-	ch->bytes_out = j->out.len;
-	rn->res->bytes_out += j->out.len;
-	/* ssh says 255 when it could not reach the worker: its other chunks
-	 * wait for a worker that can be reached (issue of recovery). */
-	if (code == 255 && !j->started && !rw->cw.local && !rn->stopping) {
-		rw->failed = 1;
-		snprintf(rw->error, sizeof(rw->error), "%s", j->last_err.len ?
-		    j->last_err.buf : "ssh failed (exit 255)");
-		ch->state = 0;
-		outbuf_release(&j->out);
-	} else {
+	sl->busy = 0;
+	rn->res->bytes_out += sl->out.len;
+	/* A chunk of a stream costs the time from the one before it went
+	 * into the pipe until it had; the last one, until the tool ended. */
+	for (i = 0; i < sl->n_batch; i++) {
+		struct run_chunk *ch = &plan->chunks[sl->batch[i]];
+		double until = i + 1 < sl->n_batch && i < sl->n_fed ?
+		    sl->fed[i] : end;
+
 		ch->state = 2;
+		ch->start = prev;
+		ch->wall = until > prev ? until - prev : 0;
+		ch->exit_code = sl->status;
+		ch->bytes_out = sl->out.len / sl->n_batch;
+		prev = until;
 		rw->chunks_done++;
-		rw->busy_seconds += ch->wall;
-		if (end > rw->finished_at)
-			rw->finished_at = end;
-		if (code != 0)
-			rn->res->failed_chunks++;
-		if (!rn->stopping && rn->opt->output == RUN_COMPLETION) {
-			r = write_output(rn, j->chunk, &j->out);
-			outbuf_release(&j->out);
-		} else {
-			rn->done_out[j->chunk] = j->out;
-			r = rn->stopping ? 0 : flush_ordered(rn);
-		}
 	}
-	child_release(&j->child);
-	strvec_release(&j->argv);
-	strbuf_release(&j->err_line);
-	strbuf_release(&j->last_err);
-	free(j);
-	rn->jobs[idx] = rn->jobs[--rn->n_jobs];
+	rw->busy_seconds += end - sl->start;
+	if (end > rw->finished_at)
+		rw->finished_at = end;
+	if (sl->status != 0)
+		rn->res->failed_chunks += sl->n_batch;
+	if (rn->stopping) {
+		outbuf_release(&sl->out);
+	} else if (rn->opt->output == RUN_COMPLETION) {
+		r = write_output(rn, first, &sl->out);
+		outbuf_release(&sl->out);
+	} else {
+		/* ordered and merged outputs run one chunk per job */
+		rn->done_out[first] = sl->out;
+		outbuf_init(&sl->out, &rn->budget);
+		r = flush_ordered(rn);
+	}
 	return r;
 }
 
-/* Stops every job: closing its stdin makes the watchdog kill the command
- * (on the far side of ssh too, and the job then ends by itself); a job
- * still there later gets sig (0: none) - the watchdog traps it and kills
- * the command as well. */
+/* A slot whose shell has gone: if it never answered with ssh's 255, or
+ * went in the middle of a job, its worker is lost for this run and the
+ * chunks it was working on wait for another worker holding them. */
+static void
+slot_gone(struct runner *rn, struct slot *sl)
+{
+	struct run_worker *rw = &rn->plan->workers[sl->worker];
+	int code = child_exit_code(&sl->child);
+	size_t i;
+
+	take_stderr(rn, sl, "", 0, 1);
+	if (sl->busy && !rn->stopping) {
+		rw->failed = 1;
+		if (!sl->started)
+			snprintf(rw->error, sizeof(rw->error), "%s",
+			    sl->last_err.len ? sl->last_err.buf :
+			    "ssh failed");
+		else
+			snprintf(rw->error, sizeof(rw->error), "the connection "
+			    "went during a job (exit %d)%s%s", code,
+			    sl->last_err.len ? ": " : "", sl->last_err.buf);
+		for (i = 0; i < sl->n_batch; i++)
+			rn->plan->chunks[sl->batch[i]].state = 0;
+		rw->busy--;
+		sl->busy = 0;
+	} else if (sl->busy) {
+		rw->busy--;
+		sl->busy = 0;
+	}
+	rn->open_slots[sl->worker]--;
+	outbuf_release(&sl->out);
+	child_release(&sl->child);
+	strvec_release(&sl->argv);
+	strbuf_release(&sl->err_line);
+	strbuf_release(&sl->last_err);
+	strbuf_release(&sl->scan);
+}
+
+/* Stops every slot: a closed stdin makes its shell kill the running job
+ * (on the far side of ssh too) and end; a slot still there later gets
+ * sig (0: none), which its shell traps to the same effect. */
 static void
 stop_all(struct runner *rn, int sig)
 {
 	size_t i;
 
-	for (i = 0; i < rn->n_jobs; i++) {
-		struct job *j = rn->jobs[i];
-
-		if (j->child.in_fd >= 0) {
-			close(j->child.in_fd);
-			j->child.in_fd = -1;
-		}
+	for (i = 0; i < rn->n_slots; i++) {
+		close_slot_input(rn->slots[i]);
 		if (sig != 0)
-			child_signal(&j->child, sig);
+			child_signal(&rn->slots[i]->child, sig);
 	}
 }
 
-/* Reads what a job's pipes have; returns -1 when writing output failed. */
+/* Reads what a slot's pipes have. */
 static int
-drain_job(struct runner *rn, struct job *j, struct sc_err *e)
+drain_slot(struct runner *rn, struct slot *sl, struct sc_err *e)
 {
 	char buf[65536];
 	ssize_t n;
+	int r;
 
-	while (!j->out_eof) {
-		n = read(j->child.out_fd, buf, sizeof(buf));
+	while (!sl->out_eof) {
+		n = read(sl->child.out_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
 		if (n == 0) {
-			j->out_eof = 1;
-			close(j->child.out_fd);
-			j->child.out_fd = -1;
-			/* the command is done writing: let the watchdog go */
-			if (j->child.in_fd >= 0) {
-				close(j->child.in_fd);
-				j->child.in_fd = -1;
-			}
+			sl->out_eof = 1;
+			close(sl->child.out_fd);
+			sl->child.out_fd = -1;
 			break;
 		}
-		if (outbuf_add(&j->out, buf, (size_t)n, e) != 0)
-			return -2;
+		if ((r = take_stdout(rn, sl, buf, (size_t)n, e)) != 0)
+			return r;
 		if ((size_t)n < sizeof(buf))
 			break;
 	}
-	while (!j->err_eof) {
-		n = read(j->child.err_fd, buf, sizeof(buf));
+	while (!sl->err_eof) {
+		n = read(sl->child.err_fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			break;
 		if (n == 0) {
-			j->err_eof = 1;
-			close(j->child.err_fd);
-			j->child.err_fd = -1;
+			sl->err_eof = 1;
+			close(sl->child.err_fd);
+			sl->child.err_fd = -1;
 			break;
 		}
-		pass_stderr(rn, j, buf, (size_t)n, 0);
+		take_stderr(rn, sl, buf, (size_t)n, 0);
 	}
 	return 0;
+}
+
+static void
+make_token(struct runner *rn)
+{
+	unsigned char raw[16];
+	size_t i;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, raw, sizeof(raw)) != (ssize_t)sizeof(raw)) {
+		/* the clock and pid will do where urandom cannot */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		for (i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)((uint64_t)ts.tv_nsec >> (i % 4 * 8) ^
+			    (unsigned)getpid() >> (i % 2 * 8) ^ i * 37);
+	}
+	if (fd >= 0)
+		close(fd);
+	memcpy(rn->token, "shardcap-end-", 13);
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(rn->token + 13 + 2 * i, 3, "%02x", raw[i]);
+	rn->token_len = strlen(rn->token);
 }
 
 int
@@ -776,9 +1037,12 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
     struct run_result *res, struct sc_err *e)
 {
 	struct runner rn;
-	struct pollfd *pfd;
+	struct pollfd *pfd = NULL;
+	size_t alloc_pfd = 0;
+	struct sigaction old_chld;
 	struct timeval tv;
-	double killed_at = -1;
+	struct stat st;
+	double stop_at = -1;
 	size_t i;
 	int r = 0, stop_stage = 0, out_is_pipe;
 
@@ -789,24 +1053,29 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	rn.res = res;
 	rn.budget.limit = OUT_MEMORY;
 	rn.budget.per_buf = OUT_PER_JOB;
-	rn.jobs = xcalloc(plan->n_chunks + 1, sizeof(*rn.jobs));
+	rn.open_slots = xcalloc(plan->n_workers + 1, sizeof(*rn.open_slots));
 	rn.done_out = xcalloc(plan->n_chunks + 1, sizeof(*rn.done_out));
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_init(&rn.done_out[i], &rn.budget);
-	pfd = xcalloc(2 * plan->n_chunks + 2, sizeof(*pfd));
-	{
-		struct stat st;
+	make_token(&rn);
+	out_is_pipe = fstat(opt->out_fd, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		struct sigaction sa;
 
-		out_is_pipe = fstat(opt->out_fd, &st) == 0 &&
-		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_sigchld;
+		sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, &old_chld);
 	}
 	gettimeofday(&tv, NULL);
 	res->started_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 	rn.t0 = monotonic_seconds();
 
-	if ((r = start_jobs(&rn, e)) != 0)
+	if ((r = assign(&rn, e)) != 0)
 		rn.stopping = 1;
-	while (rn.n_jobs > 0) {
+	while (rn.n_slots > 0) {
 		size_t k = 0;
 
 		if (!rn.stopping && opt->interrupted != NULL &&
@@ -814,82 +1083,90 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			rn.stopping = 1;
 			r = sc_err_set(e, SC_ERR_INTERRUPTED, "interrupted");
 		}
-		if (rn.stopping && killed_at < 0) {
+		if (rn.stopping && stop_stage == 0) {
 			stop_all(&rn, 0);
-			killed_at = now(&rn);
+			stop_at = monotonic_seconds();
 			stop_stage = 1;
-		} else if (rn.stopping && stop_stage == 1 &&
-		    now(&rn) - killed_at > 2.0) {
+		} else if (stop_stage == 1 && monotonic_seconds() - stop_at > 2) {
 			stop_all(&rn, SIGTERM);
 			stop_stage = 2;
-		} else if (rn.stopping && stop_stage == 2 &&
-		    now(&rn) - killed_at > 5.0) {
+		} else if (stop_stage == 2 && monotonic_seconds() - stop_at > 5) {
 			stop_all(&rn, SIGKILL);
 			stop_stage = 3;
 		}
-		for (i = 0; i < rn.n_jobs; i++) {
-			struct job *j = rn.jobs[i];
+		ALLOC_GROW(pfd, 2 * rn.n_slots + 2, alloc_pfd);
+		for (i = 0; i < rn.n_slots; i++) {
+			struct slot *sl = rn.slots[i];
 
-			if (!j->out_eof) {
-				pfd[k].fd = j->child.out_fd;
+			if (!sl->out_eof) {
+				pfd[k].fd = sl->child.out_fd;
 				pfd[k++].events = POLLIN;
 			}
-			if (!j->err_eof) {
-				pfd[k].fd = j->child.err_fd;
+			if (!sl->err_eof) {
+				pfd[k].fd = sl->child.err_fd;
 				pfd[k++].events = POLLIN;
 			}
 		}
+		pfd[k].fd = sigchld_pipe[0];
+		pfd[k++].events = POLLIN;
 		/* A reader of the output that goes away shows as an error on
 		 * the pipe at once, not only when the next job ends. */
 		if (out_is_pipe && !rn.stopping) {
 			pfd[k].fd = opt->out_fd;
 			pfd[k++].events = 0;
 		}
-		if (k > 0 && poll(pfd, k, 100) < 0 && errno != EINTR) {
+		if (poll(pfd, k, 100) < 0 && errno != EINTR) {
 			r = sc_err_sys(e, "poll failed");
 			rn.stopping = 1;
 		}
-		if (k == 0) {
-			struct timespec ts = { 0, 5000000 };
+		{
+			char drain[64];
 
-			nanosleep(&ts, NULL);
-		} else if (out_is_pipe && !rn.stopping &&
+			while (read(sigchld_pipe[0], drain, sizeof(drain)) > 0)
+				;
+		}
+		if (out_is_pipe && !rn.stopping &&
 		    pfd[k - 1].fd == opt->out_fd &&
 		    (pfd[k - 1].revents & (POLLERR | POLLHUP))) {
 			res->broken_pipe = 1;
 			rn.stopping = 1;
 		}
-		for (i = 0; i < rn.n_jobs; i++) {
-			int d = drain_job(&rn, rn.jobs[i], e);
+		for (i = 0; i < rn.n_slots; i++) {
+			struct slot *sl = rn.slots[i];
 
-			if (d == -2) {
+			if (drain_slot(&rn, sl, e) != 0) {
 				r = SC_ERR_SYSTEM;
 				rn.stopping = 1;
 			}
+			if (sl->busy && sl->got_out_end && sl->got_err_end &&
+			    finish_job(&rn, sl) < 0 && !rn.stopping) {
+				if (errno == EPIPE)
+					res->broken_pipe = 1;
+				else
+					r = sc_err_sys(e, "cannot write the "
+					    "output");
+				rn.stopping = 1;
+			}
 		}
-		for (i = 0; i < rn.n_jobs; ) {
-			struct job *j = rn.jobs[i];
+		for (i = 0; i < rn.n_slots; ) {
+			struct slot *sl = rn.slots[i];
 
-			if (j->out_eof && j->err_eof && child_reap(&j->child)) {
-				if (finish_job(&rn, i) < 0 && !rn.stopping) {
-					if (errno == EPIPE) {
-						res->broken_pipe = 1;
-					} else {
-						r = sc_err_sys(e, "cannot write "
-						    "the output");
-					}
-					rn.stopping = 1;
-				}
+			if (sl->out_eof && sl->err_eof &&
+			    child_reap(&sl->child)) {
+				slot_gone(&rn, sl);
+				free(sl);
+				rn.slots[i] = rn.slots[--rn.n_slots];
 				continue;
 			}
 			i++;
 		}
-		if (!rn.stopping && (r = start_jobs(&rn, e)) != 0)
+		if (!rn.stopping && (r = assign(&rn, e)) != 0)
 			rn.stopping = 1;
 		if (opt->progress != NULL)
-			opt->progress(opt->progress_ctx, plan, now(&rn));
+			opt->progress(opt->progress_ctx, plan,
+			    monotonic_seconds() - rn.t0);
 	}
-	if (!rn.stopping && (opt->output != RUN_COMPLETION) &&
+	if (!rn.stopping && opt->output != RUN_COMPLETION &&
 	    flush_ordered(&rn) < 0) {
 		if (errno == EPIPE)
 			res->broken_pipe = 1;
@@ -900,11 +1177,18 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 		r = sc_err_set(e, SC_ERR_USAGE, "cannot merge the captures: %s",
 		    rn.pcap_msg);
 	give_up_lost(&rn);
-	res->wall = now(&rn);
+	res->wall = monotonic_seconds() - rn.t0;
+	if (sigchld_pipe[0] >= 0) {
+		sigaction(SIGCHLD, &old_chld, NULL);
+		close(sigchld_pipe[0]);
+		close(sigchld_pipe[1]);
+		sigchld_pipe[0] = sigchld_pipe[1] = -1;
+	}
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_release(&rn.done_out[i]);
 	free(rn.done_out);
-	free(rn.jobs);
+	free(rn.open_slots);
+	free(rn.slots);
 	free(pfd);
 	return r;
 }

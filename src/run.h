@@ -2,16 +2,23 @@
  * holding the chunks, in parallel, with the output brought back.
  *
  * The plan says which chunks there are and which workers may run each
- * (those holding a current copy); the scheduler keeps every worker's slots
- * busy, taking chunks in capture order. Every job runs under a small
- * watchdog on the worker that kills the command's process group when the
- * job's standard input closes - which happens when the command has
- * finished, and also when shardcap stops or dies - so that nothing is left
- * running on a worker. Output is held per job (memory up to a budget, then
- * a temporary file) and written whole when the job ends, in completion
- * order or in chunk order; stderr is passed on at once, line by line. */
+ * (those holding a current copy). Each worker gets as many slots as it
+ * runs jobs at once; a slot is one shell on the worker (one ssh session)
+ * for the whole run, which runs the jobs it is sent one after another -
+ * starting a session costs more than many a job. A job's output ends at
+ * a token that is random per run, its stderr at a marker, so both are
+ * attributed exactly. The slot's shell kills the running job when its
+ * stdin closes: at the end, when shardcap stops, when it dies, when the
+ * connection goes - nothing is left running on a worker. Output is held
+ * per job (memory up to a budget, then a temporary file) and written
+ * whole when the job ends, in completion or in chunk order; stderr is
+ * passed on at once, line by line, prefixed. */
 #ifndef SHARDCAP_RUN_H
 #define SHARDCAP_RUN_H
+
+#define RUN_MAX_BATCH 64
+#define RUN_DEFAULT_BATCH 2
+#define RUN_DEFAULT_BATCH_S "2"
 
 #include <signal.h>
 #include <stdint.h>
@@ -71,6 +78,12 @@ struct run_options {
 	char **command;         /* the user's argv, with {} for the chunk */
 	size_t n_command;
 	int use_stdin;          /* the chunk on stdin instead of {} */
+	/* Streaming: when stream_arg >= 0, command[stream_arg] is "{}" as
+	 * the file a tool reads (tshark -r {}), which then reads "-" and up
+	 * to batch consecutive chunks of one worker are streamed into one
+	 * process: the tool starts once per batch, not once per chunk. */
+	int stream_arg;
+	unsigned batch;
 	enum run_output output;
 	int tag;                /* lines prefixed with chunk and worker */
 	int out_fd, err_fd;     /* where results and job stderr go */
@@ -110,10 +123,21 @@ int run_record(struct catalog *cat, const struct run_plan *plan,
     const struct run_options *opt, const struct run_result *res,
     struct sc_err *e);
 
-/* The command string a job runs on a worker (shell syntax, every value
- * quoted): the command with {} replaced by path, under the watchdog.
- * Exposed for tests. */
+/* The script of one job (shell syntax, every value quoted): the command
+ * with {} replaced by paths[0]; or, streaming, the n chunks at paths fed
+ * into it one after the other (pcap chunks after the first without their
+ * file header, pcapng chunks whole: their sections follow one another),
+ * a marker on stderr after each; then the ends of its output and stderr
+ * marked with the run's token ($1) and the job's number ($2). */
 void run_job_script(struct strbuf *sb, const struct run_options *opt,
-    const char *path);
+    char *const *paths, size_t n);
+/* The script of a slot: one shell on a worker that runs the jobs it is
+ * sent on its stdin, ending each output with token. */
+void run_slot_script(struct strbuf *sb, const char *token);
+/* Whether command can be streamed (run_options.stream_arg): tshark,
+ * tcpdump or ngrep reading "{}" with -r (-I), with no option whose
+ * result would change (a count limit, per-file statistics, two passes,
+ * writing files). Returns the index of "{}" or -1. */
+int run_stream_arg(char *const *command, size_t n);
 
 #endif

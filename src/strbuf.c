@@ -69,6 +69,16 @@ strbuf_reset(struct strbuf *sb)
 }
 
 void
+strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		len = sb->len;
+	sb->len = len;
+	if (sb->alloc != 0)
+		sb->buf[len] = '\0';
+}
+
+void
 strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	strbuf_grow(sb, len);

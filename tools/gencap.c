@@ -1273,12 +1273,23 @@ struct flow {
 	unsigned since_ack;
 };
 
+/* A chatty flow: small requests and responses, as interactive and API
+ * traffic has; most packets of real traffic are small. */
+struct chat {
+	uint32_t client, server;
+	uint16_t cport, sport;
+	uint32_t cseq, sseq;
+	unsigned left;          /* exchanges to go */
+	int state;
+};
+
 struct mixed {
 	struct writer *w;
 	int pcapng;
 	uint64_t t_ns;
 	uint16_t ip_id;
 	struct flow flows[12];
+	struct chat chats[24];
 	uint64_t dns_responses, packets;
 	uint64_t region_responses[4096];
 };
@@ -1379,6 +1390,74 @@ flow_step(struct mixed *m, struct flow *f, unsigned i)
 }
 
 static void
+chat_new(struct chat *c, unsigned i)
+{
+	c->client = 0x0a030000u + (uint32_t)rnd_range(2, 60000);
+	c->server = 0xac100000u + (uint32_t)rnd_range(2, 250) + (i << 8);
+	c->cport = (uint16_t)rnd_range(32768, 60999);
+	c->sport = (uint16_t)(42000 + i % 8);
+	c->cseq = (uint32_t)rnd();
+	c->sseq = (uint32_t)rnd();
+	c->left = rnd_range(5, 400);
+	c->state = 0;
+}
+
+/* One step of a chatty flow: handshake, then request, response, ACK,
+ * with payloads of tens to hundreds of bytes, then the close. */
+static void
+chat_step(struct mixed *m, struct chat *c, unsigned i)
+{
+	uint8_t ip[2048];
+	size_t n, len;
+
+	switch (c->state) {
+	case 0:
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq++, 0, 0x02, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		m->t_ns += rnd_range(20000, 90000);
+		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
+		    c->sseq++, c->cseq, 0x12, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 0);
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		c->state = 1;
+		break;
+	case 1:
+		len = rnd_range(40, 300);
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq, c->sseq, 0x18, payload_bytes(len), len, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		c->cseq += (uint32_t)len;
+		m->t_ns += rnd_range(5000, 60000);
+		len = rnd_range(20, 600);
+		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
+		    c->sseq, c->cseq, 0x18, payload_bytes(len), len, m->ip_id++);
+		mixed_emit(m, ip, n, 0);
+		c->sseq += (uint32_t)len;
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		if (--c->left == 0)
+			c->state = 2;
+		break;
+	default:
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq++, c->sseq, 0x11, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
+		    c->sseq++, c->cseq, 0x11, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 0);
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
+		mixed_emit(m, ip, n, 1);
+		chat_new(c, i);
+		break;
+	}
+}
+
+static void
 dns_transaction(struct mixed *m)
 {
 	uint8_t ip[2048], msg[1024];
@@ -1419,6 +1498,8 @@ mixed_capture(struct writer *w, uint64_t size, int pcapng, FILE *stats)
 	}
 	for (i = 0; i < sizeof(m.flows) / sizeof(m.flows[0]); i++)
 		flow_new(&m.flows[i], i);
+	for (i = 0; i < sizeof(m.chats) / sizeof(m.chats[0]); i++)
+		chat_new(&m.chats[i], i);
 	while (w->bytes < size) {
 		uint64_t region_end = (region + 1) * REGION_BYTES;
 		uint64_t want = dns_profile[region % 27], done = 0;
@@ -1431,9 +1512,12 @@ mixed_capture(struct writer *w, uint64_t size, int pcapng, FILE *stats)
 			    (uint64_t)rnd_range(0, 4096)) {
 				dns_transaction(&m);
 				done++;
-			} else {
+			} else if (rnd() % 3 != 0) {
 				i = (unsigned)(rnd() % 12);
 				flow_step(&m, &m.flows[i], i);
+			} else {
+				i = (unsigned)(rnd() % 24);
+				chat_step(&m, &m.chats[i], i);
 			}
 			m.t_ns += rnd_range(2000, 14000);
 		}
