@@ -6,7 +6,8 @@
 #                             every test
 #   make SANITIZE=address,undefined check
 #                             the same under ASan + UBSan (own build dir)
-#   make demo                 install, build, generate a capture, split it
+#   make demo                 install, build, generate a capture, split
+#                             it, add it to local workers, query it
 #   make fuzz FUZZ_SECONDS=60 run the libFuzzer target on the readers
 #   make bench-split          benchmarks: bench/split, bench/push,
 #   make bench-push           bench/query (see bench/README.md)
@@ -103,7 +104,7 @@ check:
 	@BUILD=$(BUILD) test/run
 
 demo:
-	@tools/install-deps build
+	@tools/install-deps demo
 	@$(MAKE) --no-print-directory all
 	@tools/demo
 

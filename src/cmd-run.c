@@ -269,6 +269,7 @@ cmd_run(int argc, char **argv)
 	const char *target, *pcap_out = NULL;
 	char *tmpdir = NULL, *out_tmp = NULL;
 	int opts_argc, c, quiet = 0, stats = 0, have_cluster = 0, status, r;
+	size_t i;
 	uint64_t size = 25u << 20, workers = 0, batch = RUN_DEFAULT_BATCH;
 
 	memset(&opt, 0, sizeof(opt));
@@ -329,6 +330,11 @@ cmd_run(int argc, char **argv)
 	if (opt.tag && opt.output == RUN_PCAP)
 		return cli_usage_error(RUN_USAGE, "--tag makes no sense with "
 		    "--pcap-out");
+	for (i = 0; i < opt.n_command; i++)
+		if (strchr(opt.command[i], '\n') != NULL)
+			return cli_usage_error(RUN_USAGE, "an argument of the "
+			    "command holds a newline; jobs are sent one line "
+			    "each");
 	if (!opt.use_stdin && !has_placeholder(opt.command, opt.n_command))
 		return cli_usage_error(RUN_USAGE, "the command has no {} for the "
 		    "chunk (or use --stdin)");

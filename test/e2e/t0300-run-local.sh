@@ -178,4 +178,13 @@ test_expect_success 'no such capture or file' '
 	expect_status 2 $SHARDCAP run dns tcpdump -nr {}
 '
 
+test_expect_success 'an argument holding a newline is refused, nothing runs' '
+	nl="$(printf "a\nb")" &&
+	expect_status 2 $SHARDCAP run dns -- sh -c "touch \"$PWD/ran\"" "$nl" {} &&
+	grep -q "newline" .err &&
+	test ! -e ran &&
+	$SHARDCAP run -q dns -- sh -c "touch \"$PWD/ran\"" "a b" {} &&
+	test -e ran
+'
+
 test_done
