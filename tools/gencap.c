@@ -1307,6 +1307,18 @@ mixed_emit(struct mixed *m, const uint8_t *ip, size_t iplen, int to_server)
 	m->packets++;
 }
 
+/*
+ * A client's port: one of the dynamic ports (RFC 6335) that tshark decodes
+ * as no protocol ('tshark -G decodes' lists the ports it does: 34980,
+ * 44321, 44818, 48049, 48898, 57000 among the dynamic ones), so that
+ * neither end of a flow makes a dissector take its payload.
+ */
+static uint16_t
+client_port(void)
+{
+	return (uint16_t)rnd_range(50000, 56999);
+}
+
 static void
 flow_new(struct flow *f, unsigned i)
 {
@@ -1315,7 +1327,7 @@ flow_new(struct flow *f, unsigned i)
 
 	f->client = 0x0a010000u + (uint32_t)rnd_range(2, 4000);
 	f->server = 0xc0a80000u + (uint32_t)rnd_range(2, 250) + (i << 8);
-	f->cport = (uint16_t)rnd_range(32768, 60999);
+	f->cport = client_port();
 	f->sport = ports[rnd() % 4];
 	f->cseq = (uint32_t)rnd();
 	f->sseq = (uint32_t)rnd();
@@ -1394,7 +1406,7 @@ chat_new(struct chat *c, unsigned i)
 {
 	c->client = 0x0a030000u + (uint32_t)rnd_range(2, 60000);
 	c->server = 0xac100000u + (uint32_t)rnd_range(2, 250) + (i << 8);
-	c->cport = (uint16_t)rnd_range(32768, 60999);
+	c->cport = client_port();
 	c->sport = (uint16_t)(42000 + i % 8);
 	c->cseq = (uint32_t)rnd();
 	c->sseq = (uint32_t)rnd();
