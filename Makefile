@@ -12,6 +12,7 @@
 #   make bench-split          benchmarks: bench/split, bench/push,
 #   make bench-push           bench/query (see bench/README.md)
 #   make bench-query
+#   make bench-balance        the planner simulated (bench/balance)
 
 VERSION := $(shell cat VERSION)
 CC ?= cc
@@ -55,17 +56,18 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf run
+	check outbuf run balance
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run \
 	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
-	test-split test-cluster
+	test-split test-cluster test-balance
 
 CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
 UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
 
-all: $(BUILD)/shardcap $(BUILD)/gencap $(BUILD)/unit-tests
+all: $(BUILD)/shardcap $(BUILD)/gencap $(BUILD)/unit-tests \
+	$(BUILD)/balance-sim
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
@@ -87,6 +89,13 @@ $(BUILD)/libshardcap.a: $(CORE_OBJ)
 	$(QUIET_LINK)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/shardcap: $(CLI_OBJ) $(BUILD)/libshardcap.a
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/bench/%.o: bench/%.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/balance-sim: $(BUILD)/bench/balance-sim.o $(BUILD)/libshardcap.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/gencap: $(BUILD)/tools/gencap.o
@@ -127,6 +136,9 @@ bench-query:
 	@$(MAKE) --no-print-directory all
 	@bench/query
 
+bench-balance: all
+	@bench/balance
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/shardcap $(DESTDIR)$(PREFIX)/bin/shardcap
@@ -135,8 +147,8 @@ install: all
 clean:
 	rm -rf build shardcap tools/gencap
 
-.PHONY: all deps check demo fuzz bench-split bench-push bench-query install \
-	clean
+.PHONY: all deps check demo fuzz bench-split bench-push bench-query \
+	bench-balance install clean
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
-	$(BUILD)/tools/gencap.d
+	$(BUILD)/tools/gencap.d $(BUILD)/bench/balance-sim.d

@@ -25,6 +25,7 @@ static const struct {
 	{ "config", test_config },
 	{ "remote", test_remote },
 	{ "catalog", test_catalog },
+	{ "balance", test_balance },
 };
 
 static int

@@ -15,5 +15,6 @@ void test_split_damage(void);
 void test_config(void);
 void test_remote(void);
 void test_catalog(void);
+void test_balance(void);
 
 #endif

@@ -1,0 +1,317 @@
+/* balance-sim.c - the balancing planner on simulated clusters: how fast it
+ * converges and how long planning takes, for the paper's algorithm and
+ * the default, at sizes no lab reaches.
+ *
+ *   balance-sim [--workers N] [--chunks M] [--rounds R] [--hetero]
+ *               [--seed S] [--timing]
+ *
+ * A chunk's true work is drawn from a skewed distribution (most chunks
+ * cheap, a few up to 30 times dearer, like the DNS density of the paper's
+ * data); a worker's true speed is 1, or with --hetero one of 1, 0.5 and
+ * 0.25. Each round "runs the query": a chunk costs work / speed on its
+ * worker, with 3 % noise; a worker's completion time is the sum of its
+ * chunks' costs. The planner sees only those measurements (and, for the
+ * default, speeds estimated from the history), its moves are applied, and
+ * the next round runs. Printed per round: the slowest worker's time over
+ * the ideal (total work / total speed), the standard deviation of the
+ * workers' times over their mean, and the chunks moved.
+ *
+ * --timing prints, for the first three runs, how long planning took (for
+ * the default including the estimation of speeds from the history). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "balance.h"
+#include "xalloc.h"
+
+struct sim {
+	size_t n_workers, n_chunks, alloc_chunks;
+	double *speed;          /* true */
+	double *work;           /* true, per chunk */
+	size_t *where;
+	size_t *came_from;
+	uint64_t *bytes;
+	struct balance_obs *hist;
+	size_t n_hist, alloc_hist;
+	unsigned rng;
+};
+
+static double
+uniform(unsigned *rng)
+{
+	return (rand_r(rng) + 0.5) / ((double)RAND_MAX + 1);
+}
+
+static void
+sim_init(struct sim *s, size_t workers, size_t chunks, int hetero,
+    unsigned seed)
+{
+	static const double speeds[] = { 1, 0.5, 0.25 };
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->rng = seed;
+	s->n_workers = workers;
+	s->n_chunks = chunks;
+	s->alloc_chunks = chunks;
+	s->speed = xcalloc(workers, sizeof(*s->speed));
+	s->work = xcalloc(chunks, sizeof(*s->work));
+	s->where = xcalloc(chunks, sizeof(*s->where));
+	s->came_from = xcalloc(chunks, sizeof(*s->came_from));
+	s->bytes = xcalloc(chunks, sizeof(*s->bytes));
+	for (i = 0; i < workers; i++)
+		s->speed[i] = hetero ? speeds[i % 3] : 1;
+	for (i = 0; i < chunks; i++) {
+		/* most chunks 0.3-1 s, one in ten up to 30 times that */
+		double u = uniform(&s->rng);
+
+		s->work[i] = 0.3 + 0.7 * uniform(&s->rng);
+		if (u < 0.1)
+			s->work[i] *= 1 + 29 * uniform(&s->rng);
+		s->where[i] = i % workers;      /* round robin, as add does */
+		s->came_from[i] = BALANCE_NONE;
+		s->bytes[i] = 25u << 20;
+	}
+}
+
+static void
+sim_release(struct sim *s)
+{
+	free(s->speed);
+	free(s->work);
+	free(s->where);
+	free(s->came_from);
+	free(s->bytes);
+	free(s->hist);
+}
+
+/* Runs the query: measured cost per chunk, completion per worker. */
+static void
+sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_workers; i++) {
+		completion[i] = 0;
+		n_run[i] = 0;
+	}
+	for (i = 0; i < s->n_chunks; i++) {
+		size_t w = s->where[i];
+		double noise = 1 + 0.03 * (2 * uniform(&s->rng) - 1);
+
+		cost[i] = s->work[i] / s->speed[w] * noise;
+		completion[w] += cost[i];
+		n_run[w]++;
+		ALLOC_GROW(s->hist, s->n_hist + 1, s->alloc_hist);
+		s->hist[s->n_hist].item = i;
+		s->hist[s->n_hist].worker = w;
+		s->hist[s->n_hist].cost = cost[i];
+		s->n_hist++;
+	}
+}
+
+static double
+ideal_of(const struct sim *s)
+{
+	double work = 0, speed = 0;
+	size_t i;
+
+	for (i = 0; i < s->n_chunks; i++)
+		work += s->work[i];
+	for (i = 0; i < s->n_workers; i++)
+		speed += s->speed[i];
+	return work / speed;
+}
+
+/* Cuts chunk c into parts of equal work, the parts staying on its worker. */
+static void
+sim_split(struct sim *s, size_t c, unsigned parts)
+{
+	size_t i, n = s->n_chunks + parts - 1;
+
+	if (n > s->alloc_chunks) {
+		s->alloc_chunks = n * 2;
+		s->work = xreallocarray(s->work, s->alloc_chunks, sizeof(double));
+		s->where = xreallocarray(s->where, s->alloc_chunks, sizeof(size_t));
+		s->came_from = xreallocarray(s->came_from, s->alloc_chunks,
+		    sizeof(size_t));
+		s->bytes = xreallocarray(s->bytes, s->alloc_chunks,
+		    sizeof(uint64_t));
+	}
+	s->work[c] /= parts;
+	s->bytes[c] /= parts;
+	for (i = s->n_chunks; i < n; i++) {
+		s->work[i] = s->work[c];
+		s->bytes[i] = s->bytes[c];
+		s->where[i] = s->where[c];
+		s->came_from[i] = BALANCE_NONE;
+	}
+	s->n_chunks = n;
+}
+
+struct round {
+	double over_ideal, spread;
+	size_t moved, splits;
+	double plan_seconds;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
+    unsigned seed, size_t rounds, struct round *out)
+{
+	struct sim s;
+	struct balance_plan plan;
+	size_t r, i;
+
+	sim_init(&s, workers, chunks, hetero, seed);
+	balance_plan_init(&plan);
+	for (r = 0; r < rounds; r++) {
+		double *cost = xcalloc(s.n_chunks, sizeof(double));
+		double *completion = xcalloc(workers, sizeof(double));
+		double *speed = xcalloc(workers, sizeof(double));
+		size_t *n_run = xcalloc(workers, sizeof(size_t));
+		struct balance_worker *bw = xcalloc(workers, sizeof(*bw));
+		struct balance_chunk *bc = xcalloc(s.n_chunks, sizeof(*bc));
+		struct balance_input in;
+		double mean = 0, var = 0, t0;
+
+		sim_run(&s, cost, completion, n_run);
+		for (i = 0; i < workers; i++)
+			mean += completion[i];
+		mean /= (double)workers;
+		for (i = 0; i < workers; i++)
+			var += (completion[i] - mean) * (completion[i] - mean);
+		out[r].over_ideal = 0;
+		for (i = 0; i < workers; i++)
+			if (completion[i] > out[r].over_ideal)
+				out[r].over_ideal = completion[i];
+		out[r].over_ideal /= ideal_of(&s);
+		out[r].spread = sqrt(var / (double)workers) / mean;
+
+		t0 = now();
+		if (algo == BALANCE_DEFAULT)
+			balance_estimate_speeds(s.hist, s.n_hist, s.n_chunks,
+			    workers, speed);
+		for (i = 0; i < workers; i++) {
+			bw[i].completion = completion[i];
+			bw[i].n_run = n_run[i];
+			bw[i].slots = 1;
+			bw[i].speed = algo == BALANCE_DEFAULT ? speed[i] : 0;
+		}
+		for (i = 0; i < s.n_chunks; i++) {
+			bc[i].worker = s.where[i];
+			bc[i].bytes = s.bytes[i];
+			bc[i].cost = cost[i];
+			bc[i].came_from = s.came_from[i];
+		}
+		in.algo = algo;
+		in.workers = bw;
+		in.n_workers = workers;
+		in.chunks = bc;
+		in.n_chunks = s.n_chunks;
+		in.threshold = 0.1;
+		in.seed = seed + r;
+		balance_plan(&in, &plan);
+		out[r].plan_seconds = now() - t0;
+		out[r].moved = plan.n_moves;
+		out[r].splits = plan.n_splits;
+		for (i = 0; i < plan.n_moves; i++) {
+			s.came_from[plan.moves[i].chunk] = plan.moves[i].from;
+			s.where[plan.moves[i].chunk] = plan.moves[i].to;
+		}
+		for (i = 0; i < plan.n_splits; i++)
+			sim_split(&s, plan.splits[i], plan.split_parts[i]);
+		/* the history of a cut chunk no longer applies */
+		if (plan.n_splits)
+			s.n_hist = 0;
+		free(cost);
+		free(completion);
+		free(speed);
+		free(n_run);
+		free(bw);
+		free(bc);
+	}
+	balance_plan_release(&plan);
+	sim_release(&s);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "workers", required_argument, NULL, 'w' },
+		{ "chunks", required_argument, NULL, 'c' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "hetero", no_argument, NULL, 'H' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "timing", no_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t workers = 100, chunks = 2800, rounds = 6, r;
+	unsigned seed = 1;
+	int hetero = 0, timing = 0, c;
+	struct round *paper, *dflt;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w': workers = strtoul(optarg, NULL, 10); break;
+		case 'c': chunks = strtoul(optarg, NULL, 10); break;
+		case 'r': rounds = strtoul(optarg, NULL, 10); break;
+		case 'H': hetero = 1; break;
+		case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 't': timing = 1; break;
+		default:
+			fprintf(stderr, "usage: balance-sim [--workers N] "
+			    "[--chunks M] [--rounds R] [--hetero] [--seed S] "
+			    "[--timing]\n");
+			return 2;
+		}
+	}
+	if (workers == 0 || chunks == 0 || rounds == 0) {
+		fprintf(stderr, "balance-sim: workers, chunks and rounds must "
+		    "be positive\n");
+		return 2;
+	}
+	if (timing && rounds > 3)
+		rounds = 3;
+	paper = xcalloc(rounds, sizeof(*paper));
+	dflt = xcalloc(rounds, sizeof(*dflt));
+	simulate(BALANCE_PAPER, workers, chunks, hetero, seed, rounds, paper);
+	simulate(BALANCE_DEFAULT, workers, chunks, hetero, seed, rounds, dflt);
+	if (timing) {
+		for (r = 0; r < rounds; r++)
+			printf("| %zu workers, %zu chunks%s, after run %zu | "
+			    "%.3f s, %zu moves | %.3f s, %zu moves, %zu cut |\n",
+			    workers, chunks, hetero ? ", mixed speeds" : "",
+			    r + 1, paper[r].plan_seconds, paper[r].moved,
+			    dflt[r].plan_seconds, dflt[r].moved,
+			    dflt[r].splits);
+		return 0;
+	}
+	printf("%zu workers%s, %zu chunks, threshold 10 %%, seed %u\n\n",
+	    workers, hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, seed);
+	printf("| run | paper: slowest / ideal | spread | moved | "
+	    "default: slowest / ideal | spread | moved | cut |\n");
+	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	for (r = 0; r < rounds; r++)
+		printf("| %zu | %.2f | %.2f | %zu | %.2f | %.2f | %zu | %zu |\n",
+		    r + 1, paper[r].over_ideal, paper[r].spread, paper[r].moved,
+		    dflt[r].over_ideal, dflt[r].spread, dflt[r].moved,
+		    dflt[r].splits);
+	free(paper);
+	free(dflt);
+	return 0;
+}

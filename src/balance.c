@@ -1,0 +1,725 @@
+/* balance.c - the balancing planner (see balance.h, docs/balance.md). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "balance.h"
+#include "xalloc.h"
+
+/* A move must shorten the slowest worker's predicted time by this share
+ * of the ideal time at least: copying 25 MB for less is not worth it. */
+#define MIN_GAIN 0.01
+/* Moves whose results are this close (share of the ideal) are taken as
+ * equally good; the one with fewer bytes wins. */
+#define SAME_RESULT 0.02
+#define MAX_PARTS 64
+/* How many chunks of a worker whose speed nobody measured it takes for
+ * their median cost to count for half of its estimated speed. */
+#define UNMEASURED_PRIOR 8
+
+void
+balance_plan_init(struct balance_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+}
+
+void
+balance_plan_release(struct balance_plan *plan)
+{
+	free(plan->moves);
+	free(plan->splits);
+	free(plan->split_parts);
+	free(plan->before);
+	free(plan->after);
+	balance_plan_init(plan);
+}
+
+double
+balance_makespan(const double *times, size_t n)
+{
+	double m = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (times[i] > m)
+			m = times[i];
+	return m;
+}
+
+/* splitmix64: small, seedable, good enough for choosing chunks. */
+static uint64_t
+next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* A uniform integer in [0, n), n > 0, without modulo bias. */
+static size_t
+random_below(uint64_t *state, size_t n)
+{
+	uint64_t limit = UINT64_MAX - UINT64_MAX % n, r;
+
+	do
+		r = next_random(state);
+	while (r >= limit);
+	return (size_t)(r % n);
+}
+
+/* The model both algorithms are judged by. */
+struct model {
+	size_t n_workers, n_chunks;
+	double *rate;           /* a worker's speed times its slots */
+	double *speed;          /* of one slot */
+	double *work;           /* a chunk's cost on a slot of speed 1 */
+};
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Speeds nobody measured (no chunk of the worker ran elsewhere too) are
+ * estimated from the medians of the chunk costs: chunks are placed
+ * without regard to their cost, so a worker whose typical chunk takes
+ * twice the typical chunk of all is taken as half as fast. The median,
+ * not the mean, so that one dear chunk does not make its worker look
+ * slow; and drawn towards the common speed when the worker ran few
+ * chunks. The estimates are put on the scale of the measured speeds.
+ */
+static void
+model_speeds(struct model *m, const struct balance_input *in)
+{
+	double *all = xcalloc(in->n_chunks + 1, sizeof(*all));
+	double *by_worker = xcalloc(in->n_chunks + 1, sizeof(*by_worker));
+	size_t *start = xcalloc(in->n_workers + 2, sizeof(*start));
+	double *typical = xcalloc(in->n_workers + 1, sizeof(*typical));
+	double m_all, log_scale = 0;
+	size_t i, n_all = 0, n_scale = 0;
+
+	/* the measured costs, grouped by worker (a counting sort) */
+	for (i = 0; i < in->n_chunks; i++)
+		if (in->chunks[i].cost > 0)
+			start[in->chunks[i].worker + 2]++;
+	for (i = 2; i < in->n_workers + 2; i++)
+		start[i] += start[i - 1];
+	for (i = 0; i < in->n_chunks; i++)
+		if (in->chunks[i].cost > 0) {
+			by_worker[start[in->chunks[i].worker + 1]++] =
+			    in->chunks[i].cost;
+			all[n_all++] = in->chunks[i].cost;
+		}
+	/* now worker w's costs are by_worker[start[w] .. start[w + 1]) */
+	m_all = median(all, n_all);
+	for (i = 0; i < in->n_workers; i++) {
+		size_t n = start[i + 1] - start[i];
+
+		/* A few chunks tell little: the estimate is drawn towards 1
+		 * the fewer there are (half way at UNMEASURED_PRIOR). */
+		typical[i] = n && m_all > 0 ?
+		    pow(m_all / median(by_worker + start[i], n),
+		    (double)n / (double)(n + UNMEASURED_PRIOR)) : 0;
+		if (in->workers[i].speed > 0 && typical[i] > 0) {
+			log_scale += log(in->workers[i].speed / typical[i]);
+			n_scale++;
+		}
+	}
+	if (n_scale)
+		log_scale /= (double)n_scale;
+	for (i = 0; i < in->n_workers; i++) {
+		const struct balance_worker *w = &in->workers[i];
+
+		if (w->speed > 0)
+			m->speed[i] = w->speed;
+		else if (typical[i] > 0)
+			m->speed[i] = typical[i] * exp(log_scale);
+		else
+			m->speed[i] = 1;
+		m->rate[i] = m->speed[i] * (w->slots ? w->slots : 1);
+	}
+	free(all);
+	free(by_worker);
+	free(start);
+	free(typical);
+}
+
+static void
+model_build(struct model *m, const struct balance_input *in)
+{
+	double known_work = 0, known_bytes = 0;
+	size_t i;
+
+	m->n_workers = in->n_workers;
+	m->n_chunks = in->n_chunks;
+	m->rate = xcalloc(in->n_workers + 1, sizeof(*m->rate));
+	m->speed = xcalloc(in->n_workers + 1, sizeof(*m->speed));
+	m->work = xcalloc(in->n_chunks + 1, sizeof(*m->work));
+	model_speeds(m, in);
+	for (i = 0; i < in->n_chunks; i++) {
+		const struct balance_chunk *c = &in->chunks[i];
+
+		if (c->cost >= 0) {
+			m->work[i] = c->cost * m->speed[c->worker];
+			known_work += m->work[i];
+			known_bytes += (double)c->bytes;
+		}
+	}
+	/* A chunk without a measured cost: the measured cost of a byte
+	 * elsewhere; failing that, its worker's mean job time. */
+	for (i = 0; i < in->n_chunks; i++) {
+		const struct balance_chunk *c = &in->chunks[i];
+		const struct balance_worker *w = &in->workers[c->worker];
+
+		if (c->cost >= 0)
+			continue;
+		if (known_bytes > 0)
+			m->work[i] = known_work / known_bytes * (double)c->bytes;
+		else if (w->n_run > 0)
+			m->work[i] = w->completion * m->rate[c->worker] /
+			    (double)w->n_run;
+	}
+}
+
+static void
+model_release(struct model *m)
+{
+	free(m->rate);
+	free(m->speed);
+	free(m->work);
+}
+
+/* Predicted completion time of every worker with chunk i on assign[i]. */
+static void
+predict(const struct model *m, const size_t *assign, double *times)
+{
+	size_t i;
+
+	for (i = 0; i < m->n_workers; i++)
+		times[i] = 0;
+	for (i = 0; i < m->n_chunks; i++)
+		times[assign[i]] += m->work[i];
+	for (i = 0; i < m->n_workers; i++)
+		times[i] = m->rate[i] > 0 ? times[i] / m->rate[i] : 0;
+}
+
+static void
+add_move(struct balance_plan *plan, const struct balance_input *in,
+    size_t chunk, size_t from, size_t to)
+{
+	ALLOC_GROW(plan->moves, plan->n_moves + 1, plan->alloc_moves);
+	plan->moves[plan->n_moves].chunk = chunk;
+	plan->moves[plan->n_moves].from = from;
+	plan->moves[plan->n_moves].to = to;
+	plan->n_moves++;
+	plan->bytes_moved += in->chunks[chunk].bytes;
+}
+
+/* Sorts the workers in list by their time t, slowest first (descending)
+ * or fastest first; equal times keep index order. Lists are short. */
+static void
+sort_workers(size_t *list, size_t n, const double *t, int descending)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		size_t x = list[i];
+
+		for (j = i; j > 0; j--) {
+			size_t y = list[j - 1];
+			int x_first = descending ? t[x] > t[y] : t[x] < t[y];
+
+			if (!x_first && !(t[x] == t[y] && x < y))
+				break;
+			list[j] = y;
+		}
+		list[j] = x;
+	}
+}
+
+/*
+ * The paper's algorithm, step by step as DESIGN.md states it.
+ */
+static void
+plan_paper(const struct balance_input *in, size_t *assign,
+    struct balance_plan *plan)
+{
+	double *t = xcalloc(in->n_workers + 1, sizeof(*t));
+	size_t *slow = xcalloc(in->n_workers + 1, sizeof(*slow));
+	size_t *fast = xcalloc(in->n_workers + 1, sizeof(*fast));
+	size_t *pool = xcalloc(in->n_chunks + 1, sizeof(*pool));
+	size_t n_slow = 0, n_fast = 0, i, k;
+	double avg = 0, p = in->threshold;
+	uint64_t rng = in->seed;
+
+	for (i = 0; i < in->n_workers; i++) {
+		t[i] = in->workers[i].completion;
+		avg += t[i];
+	}
+	avg = in->n_workers ? avg / (double)in->n_workers : 0;
+	for (i = 0; i < in->n_workers; i++) {
+		if (t[i] > avg * (1 + p))
+			slow[n_slow++] = i;
+		else if (t[i] < avg * (1 - p) && !in->workers[i].closed)
+			fast[n_fast++] = i;
+	}
+	sort_workers(slow, n_slow, t, 1);
+	sort_workers(fast, n_fast, t, 0);
+
+	for (k = 0; k < n_slow && k < n_fast; k++) {
+		size_t s = slow[k], f = fast[k], n_pool = 0, want, j;
+		size_t n_s = in->workers[s].n_run;
+		double per, x;
+
+		if (n_s == 0 || t[s] <= 0)
+			continue;
+		per = t[s] / (double)n_s;
+		/* ceil, with the rounding of the division forgiven: 3.0000001
+		 * from (T_s - avg) / per is 3 */
+		x = (t[s] - avg) / per;
+		want = (size_t)ceil(x - 1e-9);
+		for (j = 0; j < in->n_chunks; j++)
+			if (assign[j] == s)
+				pool[n_pool++] = j;
+		if (want > n_pool)
+			want = n_pool;
+		/* want chunks at random: a partial Fisher-Yates shuffle */
+		for (j = 0; j < want; j++) {
+			size_t r = j + random_below(&rng, n_pool - j), c;
+
+			c = pool[r];
+			pool[r] = pool[j];
+			pool[j] = c;
+			assign[c] = f;
+			add_move(plan, in, c, s, f);
+		}
+	}
+	free(t);
+	free(slow);
+	free(fast);
+	free(pool);
+}
+
+/*
+ * The default algorithm: greedy on the model, the slowest worker first.
+ */
+
+/* The chunks each worker holds in the plan so far. */
+struct holding {
+	size_t **list;
+	size_t *n, *alloc;
+};
+
+static void
+holding_add(struct holding *h, size_t worker, size_t chunk)
+{
+	ALLOC_GROW(h->list[worker], h->n[worker] + 1, h->alloc[worker]);
+	h->list[worker][h->n[worker]++] = chunk;
+}
+
+/* Above this many workers a chunk is tried on the DEST_CANDIDATES that
+ * would end soonest with a chunk of the mean size, not on every one. */
+#define ALL_DESTINATIONS 64
+#define DEST_CANDIDATES 32
+
+/* The destinations worth trying for chunks of worker s: all of them, or
+ * of many the few that would end soonest. Returns how many. */
+static size_t
+destinations(const struct balance_input *in, const struct model *m,
+    const double *times, size_t s, double mean_work, size_t *dest,
+    double *key)
+{
+	size_t n = 0, d, i;
+
+	for (d = 0; d < in->n_workers; d++) {
+		double k;
+
+		if (d == s || in->workers[d].closed || m->rate[d] <= 0)
+			continue;
+		k = times[d] + mean_work / m->rate[d];
+		if (in->n_workers <= ALL_DESTINATIONS) {
+			dest[n++] = d;
+			continue;
+		}
+		/* keep the DEST_CANDIDATES smallest keys, sorted */
+		if (n == DEST_CANDIDATES && k >= key[n - 1])
+			continue;
+		if (n < DEST_CANDIDATES)
+			n++;
+		for (i = n - 1; i > 0 && key[i - 1] > k; i--) {
+			key[i] = key[i - 1];
+			dest[i] = dest[i - 1];
+		}
+		key[i] = k;
+		dest[i] = d;
+	}
+	return n;
+}
+
+/* A chunk that alone takes longer than the ideal, even on the fastest
+ * slot, keeps the time above the ideal wherever it goes: it is to be cut
+ * into parts of at most half the ideal each, and is not moved. */
+static void
+plan_splits(const struct balance_input *in, const struct model *m,
+    unsigned char *fixed, struct balance_plan *plan)
+{
+	double max_speed = 0;
+	size_t i;
+
+	if (plan->ideal <= 0)
+		return;
+	for (i = 0; i < in->n_workers; i++)
+		if (m->speed[i] > max_speed)
+			max_speed = m->speed[i];
+	for (i = 0; i < in->n_chunks; i++) {
+		double alone = m->work[i] / max_speed, parts;
+
+		if (alone <= plan->ideal)
+			continue;
+		parts = ceil(2 * alone / plan->ideal);
+		ALLOC_GROW(plan->splits, plan->n_splits + 1,
+		    plan->alloc_splits);
+		plan->split_parts = xreallocarray(plan->split_parts,
+		    plan->alloc_splits, sizeof(*plan->split_parts));
+		plan->splits[plan->n_splits] = i;
+		plan->split_parts[plan->n_splits] = parts > MAX_PARTS ?
+		    MAX_PARTS : (unsigned)parts;
+		plan->n_splits++;
+		fixed[i] = 1;
+	}
+}
+
+static void
+holding_take(struct holding *h, size_t worker, size_t chunk)
+{
+	size_t k;
+
+	for (k = 0; k < h->n[worker]; k++)
+		if (h->list[worker][k] == chunk) {
+			h->list[worker][k] = h->list[worker][--h->n[worker]];
+			return;
+		}
+}
+
+/* The exchange of chunk a of worker s with a smaller chunk b of another
+ * worker d that leaves the slower of the two lowest, if that is below
+ * limit; it is planned as two moves. Returns whether there was one. */
+static int
+best_swap(const struct balance_input *in, const struct model *m,
+    double *times, struct holding *h, size_t s, const size_t *dest,
+    size_t n_dest, double limit, struct balance_plan *plan)
+{
+	size_t ka, kb, bi, best_a = BALANCE_NONE, best_b = 0, best_d = 0;
+	double best = limit, best_td = INFINITY;
+
+	for (ka = 0; ka < h->n[s]; ka++) {
+		size_t a = h->list[s][ka];
+
+		for (bi = 0; bi < n_dest; bi++) {
+			size_t d = dest[bi];
+
+			if (d == in->chunks[a].came_from)
+				continue;
+			for (kb = 0; kb < h->n[d]; kb++) {
+				size_t b = h->list[d][kb];
+				double ts, td, result;
+
+				if (m->work[b] >= m->work[a] ||
+				    s == in->chunks[b].came_from)
+					continue;
+				ts = times[s] + (m->work[b] - m->work[a]) /
+				    m->rate[s];
+				td = times[d] + (m->work[a] - m->work[b]) /
+				    m->rate[d];
+				result = td > ts ? td : ts;
+				if (result < best ||
+				    (result == best && td < best_td)) {
+					best = result;
+					best_td = td;
+					best_a = a;
+					best_b = b;
+					best_d = d;
+				}
+			}
+		}
+	}
+	if (best_a == BALANCE_NONE)
+		return 0;
+	times[s] += (m->work[best_b] - m->work[best_a]) / m->rate[s];
+	times[best_d] += (m->work[best_a] - m->work[best_b]) / m->rate[best_d];
+	holding_take(h, s, best_a);
+	holding_take(h, best_d, best_b);
+	add_move(plan, in, best_a, s, best_d);
+	add_move(plan, in, best_b, best_d, s);
+	return 1;
+}
+
+static void
+plan_default(const struct balance_input *in, const struct model *m,
+    size_t *assign, double *times, struct balance_plan *plan)
+{
+	unsigned char *fixed = xcalloc(in->n_chunks + 1, 1);
+	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
+	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
+	double limit = plan->ideal * (1 + in->threshold);
+	double min_gain = MIN_GAIN * plan->ideal;
+	struct holding h;
+	size_t i, iter;
+
+	h.list = xcalloc(in->n_workers + 1, sizeof(*h.list));
+	h.n = xcalloc(in->n_workers + 1, sizeof(*h.n));
+	h.alloc = xcalloc(in->n_workers + 1, sizeof(*h.alloc));
+	plan_splits(in, m, fixed, plan);
+	for (i = 0; i < in->n_chunks; i++)
+		if (!fixed[i])
+			holding_add(&h, assign[i], i);
+
+	for (iter = 0; iter < in->n_chunks; iter++) {
+		size_t s = 0, best_c = BALANCE_NONE, best_d = BALANCE_NONE;
+		size_t n_dest, bi, k, at = 0;
+		double best = INFINITY, best_td = INFINITY, mean_work = 0, good;
+		uint64_t best_bytes = UINT64_MAX;
+
+		for (i = 1; i < in->n_workers; i++)
+			if (times[i] > times[s])
+				s = i;
+		if (times[s] <= limit || h.n[s] == 0)
+			break;
+		for (k = 0; k < h.n[s]; k++)
+			mean_work += m->work[h.list[s][k]];
+		mean_work /= (double)h.n[s];
+		n_dest = destinations(in, m, times, s, mean_work, dest, key);
+
+		/* The best result: the slowest of the two workers after the
+		 * move, as low as it goes. */
+		for (k = 0; k < h.n[s]; k++) {
+			size_t c = h.list[s][k];
+			double ts = times[s] - m->work[c] / m->rate[s];
+
+			for (bi = 0; bi < n_dest; bi++) {
+				size_t d = dest[bi];
+				double td, result;
+
+				if (d == in->chunks[c].came_from)
+					continue;
+				td = times[d] + m->work[c] / m->rate[d];
+				result = td > ts ? td : ts;
+				/* equal results: the receiver left lower */
+				if (result < best ||
+				    (result == best && td < best_td)) {
+					best = result;
+					best_td = td;
+					best_c = c;
+					best_d = d;
+				}
+			}
+		}
+		if (best_c == BALANCE_NONE || best > times[s] - min_gain) {
+			/* No single move helps - big chunks where the others
+			 * are nearly full: exchange one for a smaller one. */
+			if (best_swap(in, m, times, &h, s, dest, n_dest,
+			    times[s] - min_gain, plan))
+				continue;
+			break;
+		}
+		/* Among the results about as good, the fewest bytes. */
+		good = best + SAME_RESULT * plan->ideal;
+		if (good > times[s] - min_gain)
+			good = times[s] - min_gain;
+		for (k = 0; k < h.n[s]; k++) {
+			size_t c = h.list[s][k];
+			double ts = times[s] - m->work[c] / m->rate[s];
+
+			if (in->chunks[c].bytes > best_bytes)
+				continue;
+			for (bi = 0; bi < n_dest; bi++) {
+				size_t d = dest[bi];
+				double td, result;
+
+				if (d == in->chunks[c].came_from)
+					continue;
+				td = times[d] + m->work[c] / m->rate[d];
+				result = td > ts ? td : ts;
+				if (result > good)
+					continue;
+				if (in->chunks[c].bytes < best_bytes ||
+				    result < best ||
+				    (result == best && td < best_td)) {
+					best_bytes = in->chunks[c].bytes;
+					best = result;
+					best_td = td;
+					best_c = c;
+					best_d = d;
+					at = k;
+				}
+			}
+		}
+		times[s] -= m->work[best_c] / m->rate[s];
+		times[best_d] += m->work[best_c] / m->rate[best_d];
+		assign[best_c] = best_d;
+		/* one move per chunk per plan: it leaves the lists */
+		h.list[s][at] = h.list[s][--h.n[s]];
+		add_move(plan, in, best_c, s, best_d);
+	}
+	for (i = 0; i < in->n_workers; i++)
+		free(h.list[i]);
+	free(h.list);
+	free(h.n);
+	free(h.alloc);
+	free(fixed);
+	free(dest);
+	free(key);
+}
+
+int
+balance_plan(const struct balance_input *in, struct balance_plan *plan)
+{
+	struct model m;
+	size_t *assign, i;
+	double total_work = 0, total_rate = 0;
+
+	balance_plan_release(plan);
+	if (in->threshold < 0 || (in->n_chunks > 0 && in->n_workers == 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < in->n_chunks; i++)
+		if (in->chunks[i].worker >= in->n_workers) {
+			errno = EINVAL;
+			return -1;
+		}
+	model_build(&m, in);
+	assign = xcalloc(in->n_chunks + 1, sizeof(*assign));
+	for (i = 0; i < in->n_chunks; i++) {
+		assign[i] = in->chunks[i].worker;
+		total_work += m.work[i];
+	}
+	for (i = 0; i < in->n_workers; i++) {
+		total_rate += m.rate[i];
+		plan->mean += in->workers[i].completion;
+	}
+	if (in->n_workers)
+		plan->mean /= (double)in->n_workers;
+	plan->ideal = total_rate > 0 ? total_work / total_rate : 0;
+	plan->before = xcalloc(in->n_workers + 1, sizeof(double));
+	plan->after = xcalloc(in->n_workers + 1, sizeof(double));
+	predict(&m, assign, plan->before);
+	memcpy(plan->after, plan->before, in->n_workers * sizeof(double));
+
+	if (in->algo == BALANCE_PAPER) {
+		plan_paper(in, assign, plan);
+		predict(&m, assign, plan->after);
+	} else {
+		plan_default(in, &m, assign, plan->after, plan);
+	}
+	free(assign);
+	model_release(&m);
+	return 0;
+}
+
+void
+balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
+    size_t n_items, size_t n_workers, double *speed)
+{
+	double *lw = xcalloc(n_items + 1, sizeof(*lw));    /* log work */
+	double *ls = xcalloc(n_workers + 1, sizeof(*ls));  /* log speed */
+	double *sum = xcalloc((n_items > n_workers ? n_items : n_workers) + 1,
+	    sizeof(*sum));
+	size_t *cnt = xcalloc((n_items > n_workers ? n_items : n_workers) + 1,
+	    sizeof(*cnt));
+	size_t *workers_of = xcalloc(n_items + 1, sizeof(*workers_of));
+	unsigned char *linked = xcalloc(n_workers + 1, 1);
+	size_t i, iter, n_linked = 0;
+	double mean;
+
+	/* An item tells speeds apart only when seen on two workers or more;
+	 * a worker is linked when it ran such an item. */
+	for (i = 0; i < n_items; i++)
+		workers_of[i] = BALANCE_NONE;
+	for (i = 0; i < n_obs; i++) {
+		size_t it = obs[i].item;
+
+		if (it >= n_items || obs[i].worker >= n_workers ||
+		    !(obs[i].cost > 0))
+			continue;
+		if (workers_of[it] == BALANCE_NONE)
+			workers_of[it] = obs[i].worker;
+		else if (workers_of[it] != obs[i].worker)
+			workers_of[it] = BALANCE_NONE - 1;      /* several */
+	}
+	for (i = 0; i < n_obs; i++)
+		if (obs[i].item < n_items && obs[i].worker < n_workers &&
+		    obs[i].cost > 0 && workers_of[obs[i].item] ==
+		    BALANCE_NONE - 1)
+			linked[obs[i].worker] = 1;
+
+	/* Alternating least squares on log(cost) = log(work) - log(speed),
+	 * over the items seen on several workers. */
+	for (iter = 0; iter < 100; iter++) {
+		memset(sum, 0, (n_items + 1) * sizeof(*sum));
+		memset(cnt, 0, (n_items + 1) * sizeof(*cnt));
+		for (i = 0; i < n_obs; i++) {
+			const struct balance_obs *o = &obs[i];
+
+			if (o->item >= n_items || o->worker >= n_workers ||
+			    !(o->cost > 0) ||
+			    workers_of[o->item] != BALANCE_NONE - 1)
+				continue;
+			sum[o->item] += log(o->cost) + ls[o->worker];
+			cnt[o->item]++;
+		}
+		for (i = 0; i < n_items; i++)
+			if (cnt[i])
+				lw[i] = sum[i] / (double)cnt[i];
+		memset(sum, 0, (n_workers + 1) * sizeof(*sum));
+		memset(cnt, 0, (n_workers + 1) * sizeof(*cnt));
+		for (i = 0; i < n_obs; i++) {
+			const struct balance_obs *o = &obs[i];
+
+			if (o->item >= n_items || o->worker >= n_workers ||
+			    !(o->cost > 0) ||
+			    workers_of[o->item] != BALANCE_NONE - 1)
+				continue;
+			sum[o->worker] += lw[o->item] - log(o->cost);
+			cnt[o->worker]++;
+		}
+		mean = 0;
+		n_linked = 0;
+		for (i = 0; i < n_workers; i++)
+			if (cnt[i]) {
+				ls[i] = sum[i] / (double)cnt[i];
+				mean += ls[i];
+				n_linked++;
+			}
+		/* the scale is free: geometric mean 1 over the linked */
+		if (n_linked)
+			mean /= (double)n_linked;
+		for (i = 0; i < n_workers; i++)
+			if (cnt[i])
+				ls[i] -= mean;
+	}
+	for (i = 0; i < n_workers; i++)
+		speed[i] = linked[i] ? exp(ls[i]) : 0;
+	free(lw);
+	free(ls);
+	free(sum);
+	free(cnt);
+	free(workers_of);
+	free(linked);
+}

@@ -1,0 +1,402 @@
+/* test-balance.c - the balancing planner on fixed inputs, and properties
+ * over random ones. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "balance.h"
+#include "tap.h"
+#include "unit.h"
+
+#define W(t, n) { (t), (n), 1, 1, 0 }
+
+static void
+chunks_round_robin(struct balance_chunk *c, size_t n, size_t workers,
+    double cost)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c[i].worker = i % workers;
+		c[i].bytes = 25u << 20;
+		c[i].cost = cost;
+		c[i].came_from = BALANCE_NONE;
+	}
+}
+
+static size_t
+moves_between(const struct balance_plan *p, size_t from, size_t to)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n_moves; i++)
+		n += p->moves[i].from == from && p->moves[i].to == to;
+	return n;
+}
+
+static void
+test_paper_rules(void)
+{
+	struct balance_worker w[3] = { W(16, 8), W(8, 8), W(12, 8) };
+	struct balance_chunk c[24];
+	struct balance_input in = { BALANCE_PAPER, w, 3, c, 24, 0.1, 1 };
+	struct balance_plan p;
+
+	balance_plan_init(&p);
+	chunks_round_robin(c, 24, 3, 1.5);
+	/* avg 12: A (16) is slow, B (8) fast, C (12) neither; per chunk
+	 * 16 / 8 = 2, so ceil((16 - 12) / 2) = 2 exactly */
+	is_int(balance_plan(&in, &p), 0, "paper: plans");
+	is_int(p.n_moves, 2, "paper: ceil((T_s - avg) / (T_s / n_s)) when exact");
+	is_int(moves_between(&p, 0, 1), 2, "paper: from the slow to the fast");
+	ok(fabs(p.mean - 12) < 1e-9, "paper: the mean completion time");
+
+	/* T_s = 17: avg 12.33, per 2.125, 2.196 -> 3 */
+	w[0].completion = 17;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 3, "paper: the ceiling of 2.196 is 3");
+
+	/* on the edges of the threshold nobody is slow or fast */
+	w[0].completion = 13.2;
+	w[1].completion = 10.8;
+	w[2].completion = 12;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "paper: T = avg (1 +- p) exactly is inside");
+	w[0].completion = 13.2001;
+	w[1].completion = 10.7999;
+	balance_plan(&in, &p);
+	ok(p.n_moves > 0, "paper: just outside moves");
+
+	/* identical workers: nothing */
+	w[0].completion = w[1].completion = w[2].completion = 12;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "paper: identical workers, no moves");
+	balance_plan_release(&p);
+}
+
+static void
+test_paper_pairs(void)
+{
+	/* avg 16.67; slow: w0 (30), w1 (25); fast: w3 (5), w2 (10) */
+	struct balance_worker w[6] = {
+		W(30, 10), W(25, 10), W(10, 10), W(5, 10), W(15, 10), W(17, 10),
+	};
+	struct balance_chunk c[60];
+	struct balance_input in = { BALANCE_PAPER, w, 6, c, 60, 0.1, 7 };
+	struct balance_plan p, q;
+	size_t i;
+	int distinct = 1, from_slow = 1, same = 1;
+
+	balance_plan_init(&p);
+	balance_plan_init(&q);
+	chunks_round_robin(c, 60, 6, 1);
+	balance_plan(&in, &p);
+	/* ceil((30 - 16.67) / 3) = 5; ceil((25 - 16.67) / 2.5) = 4 */
+	is_int(moves_between(&p, 0, 3), 5, "paper: slowest paired with fastest");
+	is_int(moves_between(&p, 1, 2), 4, "paper: second slowest with second fastest");
+	is_int(p.n_moves, 9, "paper: no other moves");
+	for (i = 0; i < p.n_moves; i++) {
+		size_t j;
+
+		from_slow &= c[p.moves[i].chunk].worker == p.moves[i].from;
+		for (j = 0; j < i; j++)
+			distinct &= p.moves[j].chunk != p.moves[i].chunk;
+	}
+	ok(from_slow, "paper: every chunk moved is the slow worker's");
+	ok(distinct, "paper: no chunk chosen twice");
+
+	/* the same seed, the same choice; another seed, another */
+	balance_plan(&in, &q);
+	for (i = 0; i < p.n_moves; i++)
+		same &= p.moves[i].chunk == q.moves[i].chunk;
+	ok(same, "paper: the seed fixes the random choice");
+	in.seed = 8;
+	balance_plan(&in, &q);
+	same = 1;
+	for (i = 0; i < p.n_moves; i++)
+		same &= p.moves[i].chunk == q.moves[i].chunk;
+	ok(!same, "paper: another seed chooses other chunks");
+
+	/* more to move than the slow worker has: all of them */
+	w[0].completion = 300;
+	w[0].n_run = 100;     /* per chunk 3: 79 to move, 10 there */
+	in.seed = 7;
+	balance_plan(&in, &p);
+	is_int(moves_between(&p, 0, 3), 10, "paper: k capped by the chunks there");
+	/* a fast worker that may not receive is not paired */
+	w[3].closed = 1;
+	balance_plan(&in, &p);
+	is_int(moves_between(&p, 0, 3), 0, "paper: a closed worker gets nothing");
+	is_int(moves_between(&p, 0, 2), 10, "paper: the next fastest instead");
+	balance_plan_release(&p);
+	balance_plan_release(&q);
+}
+
+static void
+test_default_basic(void)
+{
+	struct balance_worker w[4] = { W(10, 10), W(10, 10), W(10, 10), W(10, 10) };
+	struct balance_chunk c[40];
+	struct balance_input in = { BALANCE_DEFAULT, w, 4, c, 40, 0.1, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	chunks_round_robin(c, 40, 4, 1);
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "default: identical workers and chunks, no moves");
+	is_int(p.n_splits, 0, "default: and no splits");
+	ok(fabs(p.ideal - 10) < 1e-9, "default: the ideal is work / speed");
+
+	/* one hot chunk, 100 s where the others take 1 */
+	c[5].cost = 100;
+	w[1].completion = 109;
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 1, "default: a chunk longer than the ideal is split");
+	is_int(p.splits[0], 5, "default: that chunk");
+	ok(p.split_parts[0] >= 2 && p.split_parts[0] * p.ideal / 2 >= 100,
+	    "default: into parts of at most half the ideal (%u parts, ideal %.2f)",
+	    p.split_parts[0], p.ideal);
+	for (i = 0; i < p.n_moves; i++)
+		ok(p.moves[i].chunk != 5, "default: the hot chunk is not moved");
+	ok(balance_makespan(p.after, 4) <= balance_makespan(p.before, 4),
+	    "default: never worse");
+
+	/* uneven costs: worker 0 has all the expensive chunks */
+	for (i = 0; i < 40; i++)
+		c[i].cost = i % 4 == 0 ? 3 : 1;
+	balance_plan(&in, &p);
+	ok(p.n_moves > 0, "default: moves off the expensive worker");
+	ok(balance_makespan(p.after, 4) <= p.ideal * 1.1 + 1e-9,
+	    "default: predicted within the threshold of the ideal "
+	    "(%.2f, ideal %.2f)", balance_makespan(p.after, 4), p.ideal);
+	for (i = 0; i < p.n_moves; i++)
+		ok(p.moves[i].from == 0, "default: only from the slow worker");
+	balance_plan_release(&p);
+}
+
+static void
+test_default_speeds(void)
+{
+	struct balance_worker w[2] = { W(10, 20), W(20, 20) };
+	struct balance_chunk c[40];
+	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 40, 0.05, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	/* worker 0 is twice as fast: same work, half the time */
+	w[0].speed = 2;
+	w[1].speed = 1;
+	for (i = 0; i < 40; i++) {
+		c[i].worker = i % 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = i % 2 ? 1 : 0.5;
+		c[i].came_from = BALANCE_NONE;
+	}
+	balance_plan(&in, &p);
+	/* work 40, speed 3: ideal 13.33; 6 or 7 chunks to the fast one */
+	ok(fabs(p.ideal - 40.0 / 3) < 1e-9, "default: ideal with speeds");
+	ok(p.n_moves >= 6 && p.n_moves <= 7,
+	    "default: moves as the speeds say (%zu)", p.n_moves);
+	is_int(moves_between(&p, 1, 0), p.n_moves, "default: slow to fast");
+	ok(balance_makespan(p.after, 2) <= p.ideal * 1.05,
+	    "default: within 5%% of the ideal");
+
+	/* a chunk does not go back where it came from */
+	for (i = 0; i < 40; i++)
+		c[i].came_from = i % 2 ? 0 : BALANCE_NONE;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "default: no chunk back to the worker it left");
+
+	/* among equal moves, the fewest bytes */
+	for (i = 0; i < 40; i++) {
+		c[i].came_from = BALANCE_NONE;
+		c[i].bytes = i == 17 ? 1000 : 25u << 20;
+	}
+	balance_plan(&in, &p);
+	ok(p.n_moves > 0 && p.moves[0].chunk == 17,
+	    "default: the smallest chunk moves first");
+	balance_plan_release(&p);
+}
+
+static void
+test_default_unknown_speeds(void)
+{
+	struct balance_worker w[2] = { { 10, 20, 1, 0, 0 }, { 20, 20, 1, 0, 0 } };
+	struct balance_chunk c[40];
+	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 40, 0.05, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	/* nobody measured the speeds; worker 1's chunks all take twice as
+	 * long (with one dear chunk on each): a slower worker, not dear
+	 * chunks */
+	for (i = 0; i < 40; i++) {
+		c[i].worker = i % 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = i % 2 ? 1 : 0.5;
+		c[i].came_from = BALANCE_NONE;
+	}
+	c[0].cost = 1.5;
+	c[1].cost = 3;
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 0, "unknown speeds: a slow worker's chunks are not cut");
+	ok(p.n_moves >= 5 && moves_between(&p, 1, 0) == p.n_moves,
+	    "unknown speeds: taken from the median costs, chunks go to the "
+	    "faster (%zu moves)", p.n_moves);
+	ok(balance_makespan(p.after, 2) <= p.ideal * 1.05,
+	    "unknown speeds: within 5%% of the ideal (%.2f, %.2f)",
+	    balance_makespan(p.after, 2), p.ideal);
+	/* a chunk dear on any worker is still cut */
+	c[1].cost = 200;
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 1, "unknown speeds: a truly dear chunk is cut");
+	balance_plan_release(&p);
+}
+
+/* A random cluster: do the predictions add up, does nothing get worse? */
+static void
+test_random_properties(void)
+{
+	struct balance_worker w[12];
+	struct balance_chunk c[200];
+	struct balance_plan p;
+	unsigned seed = 12345;
+	int round, worse = 0, bad_sum = 0, bad_move = 0, paper_ok = 1;
+
+	balance_plan_init(&p);
+	for (round = 0; round < 200; round++) {
+		struct balance_input in = { BALANCE_DEFAULT, w, 0, c, 0, 0.1, 0 };
+		size_t nw = 2 + (size_t)(rand_r(&seed) % 11);
+		size_t nc = 1 + (size_t)(rand_r(&seed) % 200), i;
+		double before_work = 0, after_work = 0;
+
+		for (i = 0; i < nw; i++) {
+			w[i].completion = 0;
+			w[i].n_run = 0;
+			w[i].slots = 1 + (unsigned)(rand_r(&seed) % 3);
+			w[i].speed = 0.25 + (rand_r(&seed) % 100) / 25.0;
+			w[i].closed = rand_r(&seed) % 8 == 0;
+		}
+		for (i = 0; i < nc; i++) {
+			c[i].worker = (size_t)rand_r(&seed) % nw;
+			c[i].bytes = 1 + (uint64_t)(rand_r(&seed) % (25u << 20));
+			c[i].cost = rand_r(&seed) % 10 == 0 ? -1 :
+			    0.1 + (rand_r(&seed) % 1000) / 100.0;
+			c[i].came_from = rand_r(&seed) % 5 == 0 ?
+			    (size_t)rand_r(&seed) % nw : BALANCE_NONE;
+			w[c[i].worker].n_run++;
+			w[c[i].worker].completion += c[i].cost > 0 ? c[i].cost : 1;
+		}
+		in.n_workers = nw;
+		in.n_chunks = nc;
+		in.threshold = (rand_r(&seed) % 30) / 100.0;
+		in.algo = round % 2 ? BALANCE_PAPER : BALANCE_DEFAULT;
+		in.seed = (uint64_t)round;
+		if (balance_plan(&in, &p) != 0) {
+			paper_ok = 0;
+			continue;
+		}
+		for (i = 0; i < nw; i++) {
+			before_work += p.before[i] * w[i].speed * w[i].slots;
+			after_work += p.after[i] * w[i].speed * w[i].slots;
+		}
+		if (fabs(before_work - after_work) > 1e-6 * (1 + before_work))
+			bad_sum++;
+		for (i = 0; i < p.n_moves; i++)
+			if (w[p.moves[i].to].closed ||
+			    p.moves[i].from == p.moves[i].to ||
+			    (in.algo == BALANCE_DEFAULT &&
+			    p.moves[i].to == c[p.moves[i].chunk].came_from))
+				bad_move++;
+		if (in.algo == BALANCE_DEFAULT &&
+		    balance_makespan(p.after, nw) >
+		    balance_makespan(p.before, nw) + 1e-9)
+			worse++;
+	}
+	ok(paper_ok, "random: every input planned");
+	is_int(bad_sum, 0, "random: moves keep the total work");
+	is_int(bad_move, 0, "random: no move to a closed worker, to itself, or back");
+	is_int(worse, 0, "random: default never predicts a worse slowest time");
+	balance_plan_release(&p);
+}
+
+static void
+test_bad_input(void)
+{
+	struct balance_worker w[1] = { W(1, 1) };
+	struct balance_chunk c[1] = { { 3, 1, 1, BALANCE_NONE } };
+	struct balance_input in = { BALANCE_DEFAULT, w, 1, c, 1, 0.1, 0 };
+	struct balance_plan p;
+
+	balance_plan_init(&p);
+	is_int(balance_plan(&in, &p), -1, "a chunk on no worker is refused");
+	c[0].worker = 0;
+	in.threshold = -1;
+	is_int(balance_plan(&in, &p), -1, "a negative threshold is refused");
+	in.threshold = 0;
+	in.n_chunks = 0;
+	is_int(balance_plan(&in, &p), 0, "no chunks: nothing to do");
+	is_int(p.n_moves, 0, "no chunks: no moves");
+	balance_plan_release(&p);
+}
+
+static void
+test_speeds(void)
+{
+	/* 3 workers with speeds 1, 2, 0.5 (geometric mean 1); 30 items of
+	 * random work, each seen on two or three of them */
+	double truth[4] = { 1, 2, 0.5, 1 }, work[30], speed[4];
+	struct balance_obs obs[120];
+	size_t n = 0, i;
+	unsigned seed = 99;
+
+	for (i = 0; i < 30; i++) {
+		size_t w;
+
+		work[i] = 1 + rand_r(&seed) % 50;
+		for (w = 0; w < 3; w++)
+			if (w != i % 3 || i % 2) {
+				obs[n].item = i;
+				obs[n].worker = w;
+				obs[n].cost = work[i] / truth[w];
+				n++;
+			}
+	}
+	/* worker 3 ran only items nobody else did */
+	obs[n].item = 29;
+	obs[n].worker = 3;
+	obs[n].cost = 7;
+	n++;
+	obs[n - 1].item = 40;   /* out of range: ignored */
+	balance_estimate_speeds(obs, n, 30, 4, speed);
+	ok(fabs(speed[0] - 1) < 1e-6 && fabs(speed[1] - 2) < 1e-6 &&
+	    fabs(speed[2] - 0.5) < 1e-6,
+	    "speeds found from items seen on several workers (%.4f %.4f %.4f)",
+	    speed[0], speed[1], speed[2]);
+	ok(speed[3] == 0, "a worker linked to no other: speed unknown (0)");
+
+	/* nothing seen twice: everyone 1 */
+	for (i = 0; i < 30; i++) {
+		obs[i].item = i;
+		obs[i].worker = i % 3;
+		obs[i].cost = 1 + (double)i;
+	}
+	balance_estimate_speeds(obs, 30, 30, 3, speed);
+	ok(speed[0] == 0 && speed[1] == 0 && speed[2] == 0,
+	    "no item on two workers: all speeds unknown");
+}
+
+void
+test_balance(void)
+{
+	test_paper_rules();
+	test_paper_pairs();
+	test_default_basic();
+	test_default_speeds();
+	test_default_unknown_speeds();
+	test_random_properties();
+	test_bad_input();
+	test_speeds();
+}
