@@ -14,9 +14,9 @@
  * equally good; the one with fewer bytes wins. */
 #define SAME_RESULT 0.02
 #define MAX_PARTS 64
-/* How many chunks of a worker whose speed nobody measured it takes for
- * their median cost to count for half of its estimated speed. */
-#define UNMEASURED_PRIOR 8
+/* The variance of a median of n draws is about pi/2 times that of their
+ * mean. */
+#define MEDIAN_NOISE 1.5707963267948966
 
 void
 balance_plan_init(struct balance_plan *plan)
@@ -101,8 +101,19 @@ median(double *v, size_t n)
  * without regard to their cost, so a worker whose typical chunk takes
  * twice the typical chunk of all is taken as half as fast. The median,
  * not the mean, so that one dear chunk does not make its worker look
- * slow; and drawn towards the common speed when the worker ran few
- * chunks. The estimates are put on the scale of the measured speeds.
+ * slow.
+ *
+ * How far to believe a worker's median is an empirical-Bayes question:
+ * the log of its median is the truth plus noise of variance about
+ * (pi/2) s^2 / n (s^2 the spread of log costs within workers, n its
+ * chunks); the workers' true log speeds spread with variance t^2, which
+ * is what the medians' spread has beyond that noise. Each estimate is
+ * drawn towards the common speed by t^2 / (t^2 + noise): all the way when
+ * the medians differ no more than chance would make them (costs that vary
+ * by chunk, as DNS density does, on identical workers), hardly at all
+ * when one worker's chunks all take far longer than everybody else's (a
+ * slow worker). The estimates are put on the scale of the measured
+ * speeds.
  */
 static void
 model_speeds(struct model *m, const struct balance_input *in)
@@ -111,8 +122,10 @@ model_speeds(struct model *m, const struct balance_input *in)
 	double *by_worker = xcalloc(in->n_chunks + 1, sizeof(*by_worker));
 	size_t *start = xcalloc(in->n_workers + 2, sizeof(*start));
 	double *typical = xcalloc(in->n_workers + 1, sizeof(*typical));
-	double m_all, log_scale = 0;
-	size_t i, n_all = 0, n_scale = 0;
+	double *dev = xcalloc(in->n_workers + 1, sizeof(*dev));
+	double m_all, log_scale = 0, within = 0, noise = 0, mean_dev = 0;
+	double between = 0, spread;
+	size_t i, k, n_all = 0, n_scale = 0, dof = 0, n_dev = 0;
 
 	/* the measured costs, grouped by worker (a counting sort) */
 	for (i = 0; i < in->n_chunks; i++)
@@ -130,17 +143,48 @@ model_speeds(struct model *m, const struct balance_input *in)
 	m_all = median(all, n_all);
 	for (i = 0; i < in->n_workers; i++) {
 		size_t n = start[i + 1] - start[i];
+		double *c = by_worker + start[i], mean = 0;
 
-		/* A few chunks tell little: the estimate is drawn towards 1
-		 * the fewer there are (half way at UNMEASURED_PRIOR). */
-		typical[i] = n && m_all > 0 ?
-		    pow(m_all / median(by_worker + start[i], n),
-		    (double)n / (double)(n + UNMEASURED_PRIOR)) : 0;
+		if (n == 0 || m_all <= 0)
+			continue;
+		for (k = 0; k < n; k++)
+			mean += log(c[k]);
+		mean /= (double)n;
+		for (k = 0; k < n; k++)
+			within += (log(c[k]) - mean) * (log(c[k]) - mean);
+		dof += n - 1;
+		dev[i] = log(m_all / median(c, n));
+		mean_dev += dev[i];
+		n_dev++;
+	}
+	within = dof ? within / (double)dof : 0;
+	if (n_dev > 1) {
+		mean_dev /= (double)n_dev;
+		for (i = 0; i < in->n_workers; i++) {
+			size_t n = start[i + 1] - start[i];
+
+			if (n == 0 || m_all <= 0)
+				continue;
+			between += (dev[i] - mean_dev) * (dev[i] - mean_dev);
+			noise += MEDIAN_NOISE * within / (double)n;
+		}
+		between /= (double)(n_dev - 1);
+		noise /= (double)n_dev;
+	}
+	/* t^2: what the medians' spread has beyond chance */
+	spread = between > noise ? between - noise : 0;
+	for (i = 0; i < in->n_workers; i++) {
+		size_t n = start[i + 1] - start[i];
+		double own_noise = n ? MEDIAN_NOISE * within / (double)n : 0;
+		double weight = spread > 0 ? spread / (spread + own_noise) : 0;
+
+		typical[i] = n && m_all > 0 ? exp(weight * dev[i]) : 0;
 		if (in->workers[i].speed > 0 && typical[i] > 0) {
 			log_scale += log(in->workers[i].speed / typical[i]);
 			n_scale++;
 		}
 	}
+	free(dev);
 	if (n_scale)
 		log_scale /= (double)n_scale;
 	for (i = 0; i < in->n_workers; i++) {
