@@ -683,3 +683,140 @@ catalog_run_workers(struct catalog *c, int64_t run_id,
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list a run");
 }
+
+static int
+collect_jobs(struct catalog *c, sqlite3_stmt *st, struct cat_job **list,
+    size_t *n, struct sc_err *e)
+{
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_job *j;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		j = &(*list)[(*n)++];
+		memset(j, 0, sizeof(*j));
+		j->run_id = sqlite3_column_int64(st, 0);
+		j->chunk_id = sqlite3_column_int64(st, 1);
+		j->worker_id = sqlite3_column_int64(st, 2);
+		copy_text(j->worker, sizeof(j->worker), st, 3);
+		j->started_ms = sqlite3_column_int64(st, 4);
+		j->wall_ms = sqlite3_column_int64(st, 5);
+		j->exit_status = sqlite3_column_int(st, 6);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list jobs");
+}
+
+#define JOB_COLUMNS "j.run_id, j.chunk_id, j.worker_id, w.name, " \
+	"j.started_ms, j.wall_ms, j.exit_status "
+
+int
+catalog_jobs(struct catalog *c, int64_t run_id, struct cat_job **list,
+    size_t *n, struct sc_err *e)
+{
+	return collect_jobs(c, prepare(c, e, "SELECT " JOB_COLUMNS
+	    "FROM jobs j JOIN workers w ON w.id = j.worker_id "
+	    "WHERE j.run_id = ? ORDER BY j.id", "i", run_id), list, n, e);
+}
+
+int
+catalog_jobs_history(struct catalog *c, int64_t capture_id,
+    const char *command, size_t runs, struct cat_job **list, size_t *n,
+    struct sc_err *e)
+{
+	return collect_jobs(c, prepare(c, e, "SELECT " JOB_COLUMNS
+	    "FROM jobs j JOIN workers w ON w.id = j.worker_id "
+	    "WHERE j.run_id IN (SELECT id FROM runs WHERE capture_id = ?1 "
+	    "AND command = ?2 ORDER BY id DESC LIMIT ?3) ORDER BY j.id",
+	    "itu", capture_id, command, (uint64_t)runs), list, n, e);
+}
+
+int
+catalog_move_add(struct catalog *c, int64_t chunk_id, int64_t from_worker,
+    int64_t to_worker, int64_t *id, struct sc_err *e)
+{
+	int64_t now = (int64_t)time(NULL);
+	int r = run(c, prepare(c, e, "INSERT INTO moves (chunk_id, "
+	    "from_worker, to_worker, state, planned_at, updated_at) VALUES "
+	    "(?, ?, ?, 'planned', ?, ?)", "iiiii", chunk_id, from_worker,
+	    to_worker, now, now), e);
+
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return r;
+}
+
+int
+catalog_move_state(struct catalog *c, int64_t id, const char *state,
+    struct sc_err *e)
+{
+	return run(c, prepare(c, e, "UPDATE moves SET state = ?, updated_at = ? "
+	    "WHERE id = ?", "tii", state, (int64_t)time(NULL), id), e);
+}
+
+static int
+collect_moves(struct catalog *c, sqlite3_stmt *st, struct cat_move **list,
+    size_t *n, struct sc_err *e)
+{
+	size_t alloc = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct cat_move *m;
+
+		ALLOC_GROW(*list, *n + 1, alloc);
+		m = &(*list)[(*n)++];
+		memset(m, 0, sizeof(*m));
+		m->id = sqlite3_column_int64(st, 0);
+		m->chunk_id = sqlite3_column_int64(st, 1);
+		copy_text(m->file, sizeof(m->file), st, 2);
+		copy_text(m->capture, sizeof(m->capture), st, 3);
+		m->from_id = sqlite3_column_int64(st, 4);
+		copy_text(m->from, sizeof(m->from), st, 5);
+		m->to_id = sqlite3_column_int64(st, 6);
+		copy_text(m->to, sizeof(m->to), st, 7);
+		copy_text(m->state, sizeof(m->state), st, 8);
+		copy_text(m->digest, sizeof(m->digest), st, 9);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list moves");
+}
+
+#define MOVE_QUERY "SELECT m.id, m.chunk_id, ch.file, cap.name, " \
+	"coalesce(m.from_worker, 0), coalesce(wf.name, ''), m.to_worker, " \
+	"wt.name, m.state, ch.digest FROM moves m " \
+	"JOIN chunks ch ON ch.id = m.chunk_id " \
+	"JOIN captures cap ON cap.id = ch.capture_id " \
+	"LEFT JOIN workers wf ON wf.id = m.from_worker " \
+	"JOIN workers wt ON wt.id = m.to_worker "
+
+int
+catalog_moves_open(struct catalog *c, struct cat_move **list, size_t *n,
+    struct sc_err *e)
+{
+	return collect_moves(c, prepare(c, e, MOVE_QUERY "WHERE m.state IN "
+	    "('planned', 'copied', 'verified', 'committed') "
+	    "ORDER BY cap.name, m.id", ""),
+	    list, n, e);
+}
+
+int
+catalog_moves_last(struct catalog *c, int64_t capture_id,
+    struct cat_move **list, size_t *n, struct sc_err *e)
+{
+	return collect_moves(c, prepare(c, e, MOVE_QUERY "WHERE m.id IN "
+	    "(SELECT max(m2.id) FROM moves m2 JOIN chunks c2 ON "
+	    "c2.id = m2.chunk_id WHERE c2.capture_id = ? AND m2.state <> "
+	    "'rolled-back' GROUP BY m2.chunk_id) ORDER BY m.id", "i",
+	    capture_id), list, n, e);
+}

@@ -73,6 +73,26 @@ struct cat_run_worker {
 	int64_t busy_ms;        /* sum of its jobs' wall times */
 };
 
+struct cat_job {
+	int64_t run_id, chunk_id, worker_id;
+	char worker[72];
+	int64_t started_ms;     /* from the run's start */
+	int64_t wall_ms;
+	int exit_status;
+};
+
+/* A move of a chunk between workers, journaled (docs/balance.md). */
+struct cat_move {
+	int64_t id, chunk_id;
+	char file[96];
+	char capture[72];
+	int64_t from_id, to_id; /* from_id 0: the worker is gone */
+	char from[72], to[72];
+	char state[16];         /* planned copied verified committed deleted
+	                         * rolled-back */
+	char digest[72];        /* the chunk's */
+};
+
 /* Opens (creating if needed, and migrating to the current schema) the
  * catalog at path. */
 int catalog_open(struct catalog **out, const char *path, struct sc_err *e);
@@ -139,5 +159,28 @@ int catalog_runs(struct catalog *c, const char *capture, size_t limit,
 /* The workers of a run, by name. */
 int catalog_run_workers(struct catalog *c, int64_t run_id,
     struct cat_run_worker **list, size_t *n, struct sc_err *e);
+
+/* The jobs of a run, in the order they were recorded. */
+int catalog_jobs(struct catalog *c, int64_t run_id, struct cat_job **list,
+    size_t *n, struct sc_err *e);
+/* The jobs of the last `runs` runs of a capture with exactly this
+ * command. */
+int catalog_jobs_history(struct catalog *c, int64_t capture_id,
+    const char *command, size_t runs, struct cat_job **list, size_t *n,
+    struct sc_err *e);
+
+/* Journals a move as planned; sets *id. */
+int catalog_move_add(struct catalog *c, int64_t chunk_id, int64_t from_worker,
+    int64_t to_worker, int64_t *id, struct sc_err *e);
+int catalog_move_state(struct catalog *c, int64_t id, const char *state,
+    struct sc_err *e);
+/* The moves not finished: planned, copied, verified or committed; by
+ * capture, then in the order they were planned. */
+int catalog_moves_open(struct catalog *c, struct cat_move **list, size_t *n,
+    struct sc_err *e);
+/* For each chunk of a capture that ever moved, its last move that was not
+ * rolled back. */
+int catalog_moves_last(struct catalog *c, int64_t capture_id,
+    struct cat_move **list, size_t *n, struct sc_err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "move.h"
 #include "strbuf.h"
 #include "util.h"
 #include "banned.h"
@@ -183,5 +184,21 @@ cli_cluster_open(struct cluster *cl, unsigned flags)
 	sc_err_clear(&e);
 	if (cluster_open(cl, flags, say_waiting, NULL, &e) != 0)
 		return cli_report(&e, NULL);
+	if (flags & CLUSTER_LOCK) {
+		size_t finished, rolled_back;
+
+		/* a command that died moving chunks left the journal open */
+		if (move_recover(cl, &cli_signal, &finished, &rolled_back,
+		    &e) != 0) {
+			int status = cli_report(&e, NULL);
+
+			cluster_close(cl);
+			return status;
+		}
+		if (finished || rolled_back)
+			cli_warning("finished %zu and rolled back %zu chunk "
+			    "moves an earlier command left open", finished,
+			    rolled_back);
+	}
 	return 0;
 }

@@ -70,9 +70,19 @@ cluster_open(struct cluster *cl, unsigned flags, void (*waiting)(void *ctx),
 
 	memset(cl, 0, sizeof(*cl));
 	cl->lock_fd = -1;
+	cl->runs_fd = -1;
+	cl->waiting = waiting;
+	cl->waiting_ctx = ctx;
 	config_init(&cl->cfg);
 	if ((r = cluster_find(&cl->dir, e)) != 0)
 		goto fail;
+	if (flags & CLUSTER_READS) {
+		path = xasprintf("%s/runs.lock", cl->dir);
+		r = file_lock_mode(path, &cl->runs_fd, 1, waiting, ctx, e);
+		free(path);
+		if (r != 0)
+			goto fail;
+	}
 	if (flags & CLUSTER_LOCK) {
 		path = xasprintf("%s/lock", cl->dir);
 		r = file_lock(path, &cl->lock_fd, waiting, ctx, e);
@@ -120,10 +130,32 @@ cluster_close(struct cluster *cl)
 	catalog_close(cl->cat);
 	config_release(&cl->cfg);
 	file_unlock(cl->lock_fd);
+	file_unlock(cl->runs_fd);
 	free(cl->dir);
 	free(cl->control_dir);
 	memset(cl, 0, sizeof(*cl));
 	cl->lock_fd = -1;
+	cl->runs_fd = -1;
+}
+
+int
+cluster_quiesce(struct cluster *cl, struct sc_err *e)
+{
+	char *path;
+	int r;
+
+	if (cl->runs_exclusive)
+		return 0;
+	/* a query that balances afterwards lets go of its own share */
+	file_unlock(cl->runs_fd);
+	cl->runs_fd = -1;
+	path = xasprintf("%s/runs.lock", cl->dir);
+	r = file_lock_mode(path, &cl->runs_fd, 0, cl->waiting, cl->waiting_ctx,
+	    e);
+	free(path);
+	if (r == 0)
+		cl->runs_exclusive = 1;
+	return r;
 }
 
 int

@@ -12,6 +12,9 @@
 
 enum cluster_flags {
 	CLUSTER_LOCK = 1 << 0,  /* the command changes the cluster: take the lock */
+	CLUSTER_READS = 1 << 1, /* it reads chunks on the workers (a query):
+	                         * chunks' old copies are not removed while
+	                         * it runs */
 };
 
 struct cluster {
@@ -19,6 +22,11 @@ struct cluster {
 	struct config cfg;
 	struct catalog *cat;
 	int lock_fd;
+	int runs_fd;            /* runs.lock: shared by queries, exclusive
+	                         * while old copies are removed */
+	int runs_exclusive;
+	void (*waiting)(void *ctx);
+	void *waiting_ctx;
 	char *control_dir;      /* ssh control sockets */
 };
 
@@ -31,6 +39,10 @@ int cluster_find(char **dir, struct sc_err *e);
 int cluster_open(struct cluster *cl, unsigned flags,
     void (*waiting)(void *ctx), void *ctx, struct sc_err *e);
 void cluster_close(struct cluster *cl);
+/* Waits until no query reads chunks (and keeps new ones from starting
+ * until the cluster is closed): before removing copies of chunks that a
+ * query planned with the catalog of before may be reading. */
+int cluster_quiesce(struct cluster *cl, struct sc_err *e);
 /* Creates .shardcap in top with its config (and the given workers), an
  * empty catalog and store. Fails if one exists. */
 int cluster_create(const char *top, const struct config_worker *workers,

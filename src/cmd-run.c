@@ -24,7 +24,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] -- COMMAND ARG..."
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] [--balance[=ALGO]] -- COMMAND ARG..."
 #define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
 
 static const char run_help[] =
@@ -54,6 +54,9 @@ static const char run_help[] =
     "                      them, in chunk order, into FILE ('-': stdout)\n"
     "      --stdin         the chunk is the command's stdin (no {} needed)\n"
     "      --stats         after the run, per-worker times on stderr\n"
+    "      --balance[=ALGO] after a run of a cluster's capture, balance it\n"
+    "                      from this run's times (shardcap balance; ALGO\n"
+    "                      default or paper), the plan on stderr\n"
     "      --size SIZE     chunk size for a capture file (default 25M)\n"
     "      --workers N     local workers for a capture file (default: cores)\n"
     "      --batch N       stream up to N chunks of a worker into one tshark,\n"
@@ -255,9 +258,11 @@ cmd_run(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "balance", optional_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct balance_request bal;
 	struct run_options opt;
 	struct run_result res;
 	struct run_plan plan;
@@ -269,10 +274,14 @@ cmd_run(int argc, char **argv)
 	const char *target, *pcap_out = NULL;
 	char *tmpdir = NULL, *out_tmp = NULL;
 	int opts_argc, c, quiet = 0, stats = 0, have_cluster = 0, status, r;
+	int balance = 0;
 	size_t i;
 	uint64_t size = 25u << 20, workers = 0, batch = RUN_DEFAULT_BATCH;
 
 	memset(&opt, 0, sizeof(opt));
+	memset(&bal, 0, sizeof(bal));
+	bal.threshold = -1;
+	bal.report = stderr;
 	memset(&sr, 0, sizeof(sr));
 	memset(&plan, 0, sizeof(plan));
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
@@ -317,6 +326,13 @@ cmd_run(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'b':
+			balance = 1;
+			if (optarg != NULL &&
+			    balance_parse_algorithm(optarg, &bal.algo) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --balance "
+				    "'%s': want default or paper", optarg);
+			break;
 		case 'h':
 			return cli_help(run_help);
 		default:
@@ -357,7 +373,9 @@ cmd_run(int argc, char **argv)
 
 		if (cluster_find(&dir, &ignore) == 0) {
 			free(dir);
-			if ((status = cli_cluster_open(&cl, 0)) != 0)
+			/* CLUSTER_READS: no copy this run may read is
+			 * removed by a balance until it ends */
+			if ((status = cli_cluster_open(&cl, CLUSTER_READS)) != 0)
 				return status;
 			have_cluster = catalog_capture_get(cl.cat, target, &cap,
 			    &ignore) == 0;
@@ -369,6 +387,9 @@ cmd_run(int argc, char **argv)
 			    target);
 			return sc_exit_code(SC_ERR_NOT_FOUND);
 		}
+		if (!have_cluster && balance)
+			return cli_usage_error(RUN_USAGE, "--balance needs a "
+			    "capture of the cluster, not a file");
 	}
 	if (have_cluster) {
 		r = run_plan_cluster(&plan, &cl, target, &cli_signal, &e);
@@ -483,6 +504,14 @@ cmd_run(int argc, char **argv)
 	if (stats)
 		print_run_summary(stderr, &plan, &res);
 	status = report_outcome(&plan, &res);
+	if (balance && have_cluster && status == 0) {
+		/* the run's share of runs.lock must go first: moving
+		 * waits for every query to end */
+		run_plan_release(&plan);
+		cluster_close(&cl);
+		have_cluster = 0;
+		status = balance_capture(target, &bal);
+	}
 out:
 	run_plan_release(&plan);
 	if (have_cluster)

@@ -145,7 +145,6 @@ set_value(const struct keyword *k, void *base, const char *value,
 {
 	char *field = (char *)base + k->offset;
 	uint64_t v;
-	char *end;
 	double d;
 	int algo;
 
@@ -167,15 +166,7 @@ set_value(const struct keyword *k, void *base, const char *value,
 		*(unsigned *)(void *)field = (unsigned)v;
 		return 0;
 	case K_PERCENT:
-		errno = 0;
-		d = strtod(value, &end);
-		if (errno != 0 || end == value || d < 0)
-			goto bad;
-		if (strcmp(end, "%") == 0)
-			d /= 100.0;
-		else if (*end != '\0')
-			goto bad;
-		if (d >= 1.0)
+		if (parse_percent(value, &d) != 0)
 			goto bad;
 		*(double *)(void *)field = d;
 		return 0;

@@ -89,14 +89,15 @@ file_write_atomic(const char *path, const void *data, size_t len,
 }
 
 int
-file_lock(const char *path, int *fd, void (*waiting)(void *ctx), void *ctx,
-    struct sc_err *e)
+file_lock_mode(const char *path, int *fd, int shared,
+    void (*waiting)(void *ctx), void *ctx, struct sc_err *e)
 {
 	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	int op = shared ? LOCK_SH : LOCK_EX;
 
 	if (f < 0)
 		return sc_err_sys(e, "cannot open the lock '%s'", path);
-	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+	if (flock(f, op | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
 			int r = sc_err_sys(e, "cannot lock '%s'", path);
 
@@ -105,7 +106,7 @@ file_lock(const char *path, int *fd, void (*waiting)(void *ctx), void *ctx,
 		}
 		if (waiting != NULL)
 			waiting(ctx);
-		while (flock(f, LOCK_EX) < 0) {
+		while (flock(f, op) < 0) {
 			if (errno != EINTR) {
 				int r = sc_err_sys(e, "cannot lock '%s'", path);
 
@@ -116,6 +117,13 @@ file_lock(const char *path, int *fd, void (*waiting)(void *ctx), void *ctx,
 	}
 	*fd = f;
 	return 0;
+}
+
+int
+file_lock(const char *path, int *fd, void (*waiting)(void *ctx), void *ctx,
+    struct sc_err *e)
+{
+	return file_lock_mode(path, fd, 0, waiting, ctx, e);
 }
 
 void

@@ -22,6 +22,9 @@ int file_write_atomic(const char *path, const void *data, size_t len,
  * file_unlock. */
 int file_lock(const char *path, int *fd, void (*waiting)(void *ctx),
     void *ctx, struct sc_err *e);
+/* The same, shared (LOCK_SH) when shared is set. */
+int file_lock_mode(const char *path, int *fd, int shared,
+    void (*waiting)(void *ctx), void *ctx, struct sc_err *e);
 void file_unlock(int fd);
 /* mkdir -p, with mode for the directories it makes. */
 int file_mkdirs(const char *path, mode_t mode, struct sc_err *e);

@@ -31,6 +31,7 @@ const struct command *const commands[] = {
 	&cmd_check_entry,
 	&cmd_run_entry,
 	&cmd_stats_entry,
+	&cmd_balance_entry,
 	&cmd_rm_entry,
 	&cmd_split_entry,
 	&cmd_inspect_entry,

@@ -285,7 +285,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			continue;
 		if ((r = write_list(cl, j, chunks, e)) != 0 ||
 		    (r = remote_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
-		    store, j->list_path, cap->name, e)) != 0)
+		    store, j->list_path, cap->name, NULL, e)) != 0)
 			goto out;
 		child_init(&j->child, j->argv.v);
 		j->child.on_line = on_rsync_line;

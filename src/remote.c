@@ -180,7 +180,7 @@ int
 remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
-    struct sc_err *e)
+    const char *const *extra, struct sc_err *e)
 {
 	struct strbuf src = STRBUF_INIT;
 	size_t i;
@@ -199,6 +199,8 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 	strvec_pushf(av, "--files-from=%s", files_from);
 	strvec_push(av, "--out-format=" REMOTE_SENT_PREFIX "%n %l %b");
 	strvec_push(av, "--stats");
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		strvec_push(av, extra[i]);
 	if (!w->local) {
 		struct strvec ssh = STRVEC_INIT;
 		struct strbuf rsh = STRBUF_INIT;

@@ -48,7 +48,7 @@ void remote_script_argv(struct strvec *av, const struct config *cfg,
 int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
-    struct sc_err *e);
+    const char *const *extra, struct sc_err *e);
 /* "user@host:port" or "local:/dir", for messages. */
 void remote_describe(struct strbuf *sb, const struct config_worker *w);
 

@@ -27,6 +27,28 @@ parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 int
+parse_percent(const char *s, double *out)
+{
+	char *end;
+	double d;
+
+	if (s == NULL || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return SC_ERR_USAGE;
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno != 0 || end == s || !(d >= 0))
+		return SC_ERR_USAGE;
+	if (strcmp(end, "%") == 0)
+		d /= 100.0;
+	else if (*end != '\0')
+		return SC_ERR_USAGE;
+	if (d >= 1.0)
+		return SC_ERR_USAGE;
+	*out = d;
+	return 0;
+}
+
+int
 parse_size(const char *s, uint64_t *out)
 {
 	static const struct {

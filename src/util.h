@@ -22,6 +22,9 @@ struct sc_time {
 int parse_size(const char *s, uint64_t *out);
 /* Parses an unsigned decimal integer in [min, max]. Returns 0 or SC_ERR_USAGE. */
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parses a fraction written as a percentage ("10%") or as a number
+ * ("0.1"), in [0, 1). Returns 0 or SC_ERR_USAGE. */
+int parse_percent(const char *s, double *out);
 /* Appends a byte count for people: "695.2 MB" (powers of 1000, as tools
  * that report capture sizes do), or "812 B". */
 void format_bytes(struct strbuf *sb, uint64_t bytes);

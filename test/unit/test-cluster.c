@@ -242,8 +242,18 @@ test_remote(void)
 		w.host = (char *)"h";
 		free(cfg.ssh_config);
 		cfg.ssh_config = xstrdup("/with space/cfg");
-		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/c tl", "/store/x",
-		    "/tmp/list", "x", &e), 0, "rsync argv");
+		{
+			static const char *const extra[] = { "-c", "-n", NULL };
+
+			is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/c tl",
+			    "/store/x", "/tmp/list", "x", extra, &e), 0,
+			    "rsync argv");
+		}
+		for (i = 0; i < av.n; i++)
+			if (strcmp(av.v[i], "-c") == 0)
+				break;
+		ok(i + 1 < av.n && strcmp(av.v[i + 1], "-n") == 0 &&
+		    i + 2 < av.n - 2, "extra options before the source and dest");
 		for (i = 0; i < av.n; i++)
 			if (strcmp(av.v[i], "-e") == 0)
 				break;
@@ -257,7 +267,7 @@ test_remote(void)
 		free(cfg.ssh_config);
 		cfg.ssh_config = xstrdup("/a'b\"c");
 		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l",
-		    "x", &e), SC_ERR_CONFIG, "a path with both quotes is refused");
+		    "x", NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
 		strvec_release(&av);
 		config_release(&cfg);
 	}

@@ -1,0 +1,536 @@
+/* move.c - moving chunks between workers, journaled (see move.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "file.h"
+#include "move.h"
+#include "remote.h"
+#include "strvec.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* One move as this file works on it. */
+struct item {
+	int64_t journal_id;
+	int64_t chunk_id;
+	char file[96];
+	char digest[72];
+	uint64_t bytes;
+	const struct config_worker *from, *to;  /* NULL: not configured */
+	int64_t from_id, to_id;
+	int ok;                 /* the last step worked for it */
+	char error[400];
+};
+
+enum step {
+	STEP_COPY,              /* store -> to */
+	STEP_VERIFY,            /* compare the store's and to's by checksum */
+	STEP_DROP_NEW,          /* remove to's copy (rolling back) */
+	STEP_DROP_OLD,          /* remove from's copy (after the commit) */
+};
+
+/* One child per worker for a step. */
+struct wjob {
+	const struct config_worker *cw;
+	struct strvec argv;
+	struct child child;
+	char *list_path;
+	size_t *items;
+	size_t n_items, alloc_items;
+	char **listed;          /* files rsync reported */
+	size_t n_listed, alloc_listed;
+	int started;
+};
+
+static void
+crash_point(const char *state)
+{
+	const char *want = getenv(MOVE_CRASH_ENV);
+
+	if (want != NULL && strcmp(want, state) == 0)
+		raise(SIGKILL);
+}
+
+static void
+on_rsync_line(struct child *c, const char *line, void *ctx)
+{
+	struct wjob *j = ctx;
+	const char *name, *sp;
+
+	(void)c;
+	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) != 0)
+		return;
+	name = line + strlen(REMOTE_SENT_PREFIX);
+	sp = strchr(name, ' ');
+	if (sp == NULL || sp[-1] == '/')
+		return;
+	ALLOC_GROW(j->listed, j->n_listed + 1, j->alloc_listed);
+	j->listed[j->n_listed++] = xstrndup(name, (size_t)(sp - name));
+}
+
+static int
+was_listed(const struct wjob *j, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < j->n_listed; i++)
+		if (strcmp(j->listed[i], file) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+wjob_release(struct wjob *j)
+{
+	size_t i;
+
+	child_release(&j->child);
+	strvec_release(&j->argv);
+	if (j->list_path != NULL) {
+		(void)unlink(j->list_path);
+		free(j->list_path);
+	}
+	for (i = 0; i < j->n_listed; i++)
+		free(j->listed[i]);
+	free(j->listed);
+	free(j->items);
+}
+
+static const struct config_worker *
+step_worker(const struct item *it, enum step step)
+{
+	return step == STEP_DROP_OLD ? it->from : it->to;
+}
+
+/* The argv of a step on one worker. */
+static int
+build_step(struct cluster *cl, const char *capture, struct item *items,
+    struct wjob *j, enum step step, struct sc_err *e)
+{
+	static const char *const verify[] = { "-c", "-n", NULL };
+	size_t i;
+	int r;
+
+	if (step == STEP_COPY || step == STEP_VERIFY) {
+		struct strbuf list = STRBUF_INIT;
+		char *dir = xasprintf("%s/tmp", cl->dir);
+		char *store = cluster_store_dir(cl, capture);
+
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			r = sc_err_sys(e, "cannot create '%s'", dir);
+			free(dir);
+			free(store);
+			return r;
+		}
+		for (i = 0; i < j->n_items; i++) {
+			strbuf_addstr(&list, items[j->items[i]].file);
+			strbuf_addch(&list, '\0');
+		}
+		j->list_path = xasprintf("%s/move-%s-%ld.list", dir,
+		    j->cw->name, (long)getpid());
+		r = file_write_atomic(j->list_path, list.buf, list.len, 0600, e);
+		if (r == 0)
+			r = remote_rsync_argv(&j->argv, &cl->cfg, j->cw,
+			    cl->control_dir, store, j->list_path, capture,
+			    step == STEP_VERIFY ? verify : NULL, e);
+		strbuf_release(&list);
+		free(dir);
+		free(store);
+		return r;
+	} else {
+		struct strbuf script = STRBUF_INIT;
+
+		strbuf_addstr(&script, "rm -f --");
+		for (i = 0; i < j->n_items; i++) {
+			char *path = xasprintf("%s/%s/%s", j->cw->dir, capture,
+			    items[j->items[i]].file);
+
+			strbuf_addch(&script, ' ');
+			shell_quote(&script, path);
+			free(path);
+		}
+		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
+		    script.buf);
+		strbuf_release(&script);
+		return 0;
+	}
+}
+
+/*
+ * Runs a step for items[0..n) (all of one capture), one child per worker
+ * at once, and sets each item's ok. An item whose worker is not
+ * configured any more: removing its copy there is moot (ok), copying to
+ * it impossible (not ok).
+ */
+static int
+run_step(struct cluster *cl, const char *capture, struct item *items,
+    size_t n, enum step step, volatile sig_atomic_t *interrupted,
+    struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, i, k, n_running = 0;
+	struct wjob *jobs = xcalloc(W + 1, sizeof(*jobs));
+	struct child **running = xcalloc(W + 1, sizeof(*running));
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct config_worker *w = step_worker(&items[i], step);
+
+		items[i].ok = 0;
+		if (w == NULL) {
+			items[i].ok = step == STEP_DROP_NEW ||
+			    step == STEP_DROP_OLD;
+			if (!items[i].ok)
+				snprintf(items[i].error, sizeof(items[i].error),
+				    "its worker is not configured any more");
+			continue;
+		}
+		k = (size_t)(w - cl->cfg.workers);
+		jobs[k].cw = w;
+		ALLOC_GROW(jobs[k].items, jobs[k].n_items + 1,
+		    jobs[k].alloc_items);
+		jobs[k].items[jobs[k].n_items++] = i;
+	}
+	for (k = 0; k < W; k++) {
+		struct wjob *j = &jobs[k];
+
+		strvec_init(&j->argv);
+		child_init(&j->child, NULL);
+		if (j->n_items == 0)
+			continue;
+		if ((r = build_step(cl, capture, items, j, step, e)) != 0)
+			goto out;
+		child_init(&j->child, j->argv.v);
+		if (step == STEP_COPY || step == STEP_VERIFY) {
+			j->child.on_line = on_rsync_line;
+			j->child.ctx = j;
+		}
+		if (child_start(&j->child, e) != 0) {
+			for (i = 0; i < j->n_items; i++)
+				snprintf(items[j->items[i]].error,
+				    sizeof(items[j->items[i]].error), "%s",
+				    e->msg);
+			continue;
+		}
+		j->started = 1;
+		running[n_running++] = &j->child;
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+	for (k = 0; k < W && r == 0; k++) {
+		struct wjob *j = &jobs[k];
+		int code;
+
+		if (!j->started)
+			continue;
+		code = child_exit_code(&j->child);
+		for (i = 0; i < j->n_items; i++) {
+			struct item *it = &items[j->items[i]];
+
+			if (code != 0) {
+				const char *why = child_last_error(&j->child);
+
+				snprintf(it->error, sizeof(it->error),
+				    "worker '%s': %s (exit %d)", j->cw->name,
+				    *why ? why : "failed", code);
+			} else if (step == STEP_VERIFY &&
+			    was_listed(j, it->file)) {
+				snprintf(it->error, sizeof(it->error),
+				    "worker '%s': the copy of '%s' differs from "
+				    "the store's", j->cw->name, it->file);
+			} else {
+				it->ok = 1;
+			}
+		}
+	}
+out:
+	for (k = 0; k < W; k++)
+		wjob_release(&jobs[k]);
+	free(jobs);
+	free(running);
+	return r;
+}
+
+static int
+set_state(struct cluster *cl, struct item *items, size_t n, int only_ok,
+    const char *state, struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		if (!only_ok || items[i].ok)
+			r = catalog_move_state(cl->cat, items[i].journal_id,
+			    state, e);
+	if (r != 0) {
+		catalog_rollback(cl->cat);
+		return r;
+	}
+	return catalog_commit(cl->cat, e);
+}
+
+/* Moves the items that did not make it back: their new copy removed (as
+ * far as possible), the journal says rolled-back. Keeps the rest. */
+static int
+roll_back_failed(struct cluster *cl, const char *capture, struct item *items,
+    size_t *n, struct move_outcome *out, volatile sig_atomic_t *interrupted,
+    struct sc_err *e)
+{
+	struct item *bad = xcalloc(*n + 1, sizeof(*bad));
+	size_t n_bad = 0, kept = 0, i;
+	int r = 0;
+
+	for (i = 0; i < *n; i++) {
+		if (items[i].ok) {
+			items[kept++] = items[i];
+			continue;
+		}
+		if (out != NULL) {
+			out->failed++;
+			if (!out->error[0])
+				snprintf(out->error, sizeof(out->error), "%s",
+				    items[i].error);
+		}
+		bad[n_bad++] = items[i];
+	}
+	*n = kept;
+	if (n_bad) {
+		/* best effort: a copy left behind is only wasted space */
+		r = run_step(cl, capture, bad, n_bad, STEP_DROP_NEW,
+		    interrupted, e);
+		if (r == 0) {
+			for (i = 0; i < n_bad; i++)
+				bad[i].ok = 1;
+			r = set_state(cl, bad, n_bad, 0, "rolled-back", e);
+		}
+	}
+	free(bad);
+	return r;
+}
+
+/* The catalog switch: the new copy recorded, the old one forgotten. */
+static int
+commit_moves(struct cluster *cl, struct item *items, size_t n,
+    struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		r = catalog_placement_set(cl->cat, items[i].chunk_id,
+		    items[i].to_id, items[i].digest, e);
+		if (r == 0 && items[i].from_id != 0)
+			r = catalog_placement_delete(cl->cat,
+			    items[i].chunk_id, items[i].from_id, e);
+		if (r == 0)
+			r = catalog_move_state(cl->cat, items[i].journal_id,
+			    "committed", e);
+	}
+	if (r != 0) {
+		catalog_rollback(cl->cat);
+		return r;
+	}
+	return catalog_commit(cl->cat, e);
+}
+
+/* Removes the old copies of committed moves, once no query reads them. */
+static int
+drop_old(struct cluster *cl, const char *capture, struct item *items,
+    size_t n, size_t *done, size_t *left, volatile sig_atomic_t *interrupted,
+    struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = cluster_quiesce(cl, e)) != 0)
+		return r;
+	if ((r = run_step(cl, capture, items, n, STEP_DROP_OLD, interrupted,
+	    e)) != 0)
+		return r;
+	if ((r = set_state(cl, items, n, 1, "deleted", e)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (items[i].ok)
+			(*done)++;
+		else
+			(*left)++;
+	}
+	return 0;
+}
+
+int
+move_apply(struct cluster *cl, const char *capture,
+    const struct move_request *moves, size_t n,
+    volatile sig_atomic_t *interrupted, struct move_outcome *out,
+    struct sc_err *e)
+{
+	struct item *items = xcalloc(n + 1, sizeof(*items));
+	size_t i, count = n;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (n == 0) {
+		free(items);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
+		it->chunk_id = moves[i].chunk_id;
+		snprintf(it->file, sizeof(it->file), "%s", moves[i].file);
+		snprintf(it->digest, sizeof(it->digest), "%s", moves[i].digest);
+		it->bytes = moves[i].bytes;
+		it->from = &cl->cfg.workers[moves[i].from];
+		it->to = &cl->cfg.workers[moves[i].to];
+	}
+	/* planned */
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		goto out;
+	for (i = 0; i < n && r == 0; i++) {
+		r = catalog_worker_ensure(cl->cat, items[i].from->name,
+		    &items[i].from_id, e);
+		if (r == 0)
+			r = catalog_worker_ensure(cl->cat, items[i].to->name,
+			    &items[i].to_id, e);
+		if (r == 0)
+			r = catalog_move_add(cl->cat, items[i].chunk_id,
+			    items[i].from_id, items[i].to_id,
+			    &items[i].journal_id, e);
+	}
+	if (r != 0) {
+		catalog_rollback(cl->cat);
+		goto out;
+	}
+	if ((r = catalog_commit(cl->cat, e)) != 0)
+		goto out;
+	crash_point("planned");
+
+	/* copied */
+	if ((r = run_step(cl, capture, items, count, STEP_COPY, interrupted,
+	    e)) != 0)
+		goto out;
+	if ((r = set_state(cl, items, count, 1, "copied", e)) != 0 ||
+	    (r = roll_back_failed(cl, capture, items, &count, out,
+	    interrupted, e)) != 0)
+		goto out;
+	crash_point("copied");
+
+	/* verified */
+	if ((r = run_step(cl, capture, items, count, STEP_VERIFY, interrupted,
+	    e)) != 0)
+		goto out;
+	if ((r = set_state(cl, items, count, 1, "verified", e)) != 0 ||
+	    (r = roll_back_failed(cl, capture, items, &count, out,
+	    interrupted, e)) != 0)
+		goto out;
+	crash_point("verified");
+
+	/* committed */
+	if ((r = commit_moves(cl, items, count, e)) != 0)
+		goto out;
+	crash_point("committed");
+	for (i = 0; i < count; i++)
+		out->bytes += items[i].bytes;
+
+	/* deleted */
+	r = drop_old(cl, capture, items, count, &out->done, &out->left,
+	    interrupted, e);
+	if (r == 0)
+		crash_point("deleted");
+	if (r == 0 && out->failed)
+		r = sc_err_set(e, SC_ERR_WORKER, "%zu of %zu moves failed: %s",
+		    out->failed, n, out->error);
+out:
+	free(items);
+	return r;
+}
+
+/* The items of the open moves of one capture, by state. */
+static int
+recover_capture(struct cluster *cl, const char *capture,
+    const struct cat_move *mv, size_t n, volatile sig_atomic_t *interrupted,
+    size_t *finished, size_t *rolled_back, struct sc_err *e)
+{
+	struct item *back = xcalloc(n + 1, sizeof(*back));
+	struct item *commit = xcalloc(n + 1, sizeof(*commit));
+	struct item *drop = xcalloc(n + 1, sizeof(*drop));
+	size_t n_back = 0, n_commit = 0, n_drop = 0, i, left = 0;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		struct item it;
+
+		memset(&it, 0, sizeof(it));
+		it.journal_id = mv[i].id;
+		it.chunk_id = mv[i].chunk_id;
+		snprintf(it.file, sizeof(it.file), "%s", mv[i].file);
+		snprintf(it.digest, sizeof(it.digest), "%s", mv[i].digest);
+		it.from = cluster_worker(cl, mv[i].from);
+		it.to = cluster_worker(cl, mv[i].to);
+		it.from_id = mv[i].from_id;
+		it.to_id = mv[i].to_id;
+		if (strcmp(mv[i].state, "planned") == 0 ||
+		    strcmp(mv[i].state, "copied") == 0 ||
+		    (strcmp(mv[i].state, "verified") == 0 && it.to == NULL))
+			back[n_back++] = it;
+		else if (strcmp(mv[i].state, "verified") == 0)
+			commit[n_commit++] = it;
+		else
+			drop[n_drop++] = it;
+	}
+	if (n_back) {
+		r = run_step(cl, capture, back, n_back, STEP_DROP_NEW,
+		    interrupted, e);
+		if (r == 0)
+			r = set_state(cl, back, n_back, 0, "rolled-back", e);
+		if (r == 0)
+			*rolled_back += n_back;
+	}
+	if (r == 0 && n_commit) {
+		r = commit_moves(cl, commit, n_commit, e);
+		for (i = 0; i < n_commit && r == 0; i++)
+			drop[n_drop++] = commit[i];
+	}
+	if (r == 0)
+		r = drop_old(cl, capture, drop, n_drop, finished, &left,
+		    interrupted, e);
+	free(back);
+	free(commit);
+	free(drop);
+	return r;
+}
+
+int
+move_recover(struct cluster *cl, volatile sig_atomic_t *interrupted,
+    size_t *finished, size_t *rolled_back, struct sc_err *e)
+{
+	struct cat_move *mv = NULL;
+	size_t n = 0, i, j;
+	int r;
+
+	*finished = 0;
+	*rolled_back = 0;
+	if ((r = catalog_moves_open(cl->cat, &mv, &n, e)) != 0)
+		return r;
+	/* the list comes by capture: one capture at a time */
+	for (i = 0; i < n && r == 0; i = j) {
+		for (j = i; j < n && strcmp(mv[j].capture, mv[i].capture) == 0;
+		    j++)
+			;
+		r = recover_capture(cl, mv[i].capture, mv + i, j - i,
+		    interrupted, finished, rolled_back, e);
+	}
+	free(mv);
+	return r;
+}

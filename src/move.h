@@ -1,0 +1,66 @@
+/* move.h - applying a balancing plan: moving chunks from one worker to
+ * another, every move journaled in the catalog.
+ *
+ * A move goes planned -> copied -> verified -> committed -> deleted:
+ *
+ *   planned    the journal row exists; nothing else has changed;
+ *   copied     rsync brought the chunk from the store to the new worker
+ *              (under a temporary name until whole, as every push);
+ *   verified   a second rsync, comparing checksums without copying, found
+ *              the new copy equal to the store's;
+ *   committed  in one transaction: the new worker's placement added, the
+ *              old one's removed - queries now read the new copy;
+ *   deleted    the old copy is removed from the old worker.
+ *
+ * The catalog is true at every step (a copy is recorded only once it is
+ * verified, and the old one only forgotten then), and the store keeps
+ * every chunk, so a crash anywhere loses nothing. move_recover, which
+ * every command that changes the cluster runs first, rolls a planned or
+ * copied move back (removing a copy that may have arrived), and takes a
+ * verified or committed one to its end. */
+#ifndef SHARDCAP_MOVE_H
+#define SHARDCAP_MOVE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cluster.h"
+#include "error.h"
+
+struct move_request {
+	int64_t chunk_id;
+	char file[96];
+	char digest[72];
+	uint64_t bytes;
+	size_t from, to;        /* workers of the config */
+};
+
+struct move_outcome {
+	size_t done;            /* committed (and the old copy deleted) */
+	size_t failed;          /* rolled back: the chunk stays where it was */
+	size_t left;            /* committed, the old copy not deleted yet:
+	                         * the next command deletes it */
+	uint64_t bytes;         /* of the moves done */
+	char error[400];        /* the first failure, for the user */
+};
+
+/* Test hook: with SHARDCAP_MOVE_CRASH=STATE in the environment, the
+ * process dies (SIGKILL) right after the first move reached STATE. */
+#define MOVE_CRASH_ENV "SHARDCAP_MOVE_CRASH"
+
+/* Moves chunks of capture cap. The cluster lock must be held. Returns 0
+ * when every move was done, SC_ERR_WORKER when some failed (out says how
+ * many and why; those chunks stay where they were), other codes when the
+ * catalog failed or the user interrupted (the journal then says what the
+ * next command is to finish). */
+int move_apply(struct cluster *cl, const char *capture,
+    const struct move_request *moves, size_t n,
+    volatile sig_atomic_t *interrupted, struct move_outcome *out,
+    struct sc_err *e);
+
+/* Finishes or rolls back the moves a crash left open. The cluster lock
+ * must be held. *finished and *rolled_back say how many of each. */
+int move_recover(struct cluster *cl, volatile sig_atomic_t *interrupted,
+    size_t *finished, size_t *rolled_back, struct sc_err *e);
+
+#endif

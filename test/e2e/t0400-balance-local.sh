@@ -1,0 +1,206 @@
+#!/bin/sh
+# shardcap balance on local workers: the plan comes from the last run and
+# moves chunks off the slow worker; applied, every chunk is where the
+# catalog says and nowhere else, and queries return the same result. The
+# move journal is tested by killing shardcap after each of its states: the
+# chunks stay reachable, the next command finishes or rolls back, and
+# nothing is lost or left behind.
+. "$(dirname "$0")/../lib.sh"
+
+DNS=$TRASH/dns.pcap
+$GENCAP mixed --size 12M -o "$DNS" || exit 1
+tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
+    exit 1
+export DNS
+
+# A query that is slow on local1 (0.3 s more per chunk), to have something
+# to balance.
+SLOW='case {} in */local1/*) sleep 0.3;; esac; exec tcpdump -nS -tt -r {} "udp port 53"'
+export SLOW
+
+# new_cluster DIR: 3 local workers holding dns in 1 MB chunks.
+new_cluster() {
+	mkdir -p "$1" &&
+	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
+	(cd "$1" && $SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null)
+}
+
+# slow_run: the slow query, its result checked against the whole file's.
+slow_run() {
+	$SHARDCAP run -q dns -- sh -c "$SLOW" 2>/dev/null | sort > got &&
+	cmp "$TRASH/want" got
+}
+
+# placed_as_catalog: the files in every worker's directory are exactly the
+# copies the catalog lists, and the store holds every chunk.
+placed_as_catalog() {
+	$SHARDCAP status dns --json > st.json &&
+	python3 - "$PWD/.shardcap" st.json <<-'EOF'
+	import json, os, sys
+	top, st = sys.argv[1], json.load(open(sys.argv[2]))
+	want, have = set(), set()
+	for c in st["chunks"]:
+	    if not c["workers"]:
+	        sys.exit("chunk %s is on no worker" % c["file"])
+	    for w in c["workers"]:
+	        want.add((w, c["file"]))
+	    if not os.path.exists(os.path.join(top, "store", "dns", c["file"])):
+	        sys.exit("chunk %s is not in the store" % c["file"])
+	for w in os.listdir(os.path.join(top, "workers")):
+	    d = os.path.join(top, "workers", w, "dns")
+	    for f in os.listdir(d) if os.path.isdir(d) else []:
+	        have.add((w, f))
+	if want != have:
+	    sys.exit("catalog only: %s; disk only: %s" %
+	             (sorted(want - have), sorted(have - want)))
+	if st["complete"] != len(st["chunks"]) or st["stale"]:
+	    sys.exit("not complete: %r" % st)
+	EOF
+}
+
+test_expect_success 'no run yet: exit 15 and says why' '
+	new_cluster c && cd c &&
+	expect_status 15 $SHARDCAP balance dns &&
+	grep -q "has no run yet" .err &&
+	expect_status 15 $SHARDCAP balance nosuch
+'
+
+test_expect_success 'usage errors' '
+	expect_status 2 $SHARDCAP balance &&
+	expect_status 2 $SHARDCAP balance dns --algorithm best &&
+	grep -q "want default or paper" .err &&
+	expect_status 2 $SHARDCAP balance dns --threshold 150% &&
+	expect_status 2 $SHARDCAP balance dns --threshold ten &&
+	expect_status 2 $SHARDCAP run "$DNS" --balance -- tcpdump -r {}
+'
+
+test_expect_success '--dry-run: a plan off the slow worker, nothing moved' '
+	new_cluster c && cd c && slow_run &&
+	find .shardcap/workers -type f | sort > before &&
+	$SHARDCAP balance dns --dry-run > plan &&
+	grep -q "^ideal" plan && grep -q "dry run: nothing moved" plan &&
+	$SHARDCAP balance dns --dry-run --json > plan.json &&
+	python3 -c "
+import json, sys
+p = json.load(open(\"plan.json\"))
+assert p[\"applied\"] is None, p
+assert p[\"moves\"], \"no moves planned\"
+for m in p[\"moves\"]:
+    assert m[\"from\"] == \"local1\" and m[\"to\"] != \"local1\", m
+assert p[\"slowest_after\"] < p[\"slowest_before\"], p
+w = {x[\"name\"]: x for x in p[\"workers\"]}
+assert w[\"local1\"][\"measured\"] > w[\"local2\"][\"measured\"], w
+" &&
+	find .shardcap/workers -type f | sort > after &&
+	cmp before after
+'
+
+test_expect_success 'balance moves chunks, the catalog follows, results unchanged' '
+	new_cluster c && cd c && slow_run &&
+	n1=$(ls .shardcap/workers/local1/dns | wc -l) &&
+	$SHARDCAP balance dns > out &&
+	grep -q "^moved [1-9][0-9]* chunks\? (" out &&
+	n2=$(ls .shardcap/workers/local1/dns | wc -l) &&
+	test "$n2" -lt "$n1" &&
+	placed_as_catalog &&
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" 2>/dev/null |
+	    sort > got && cmp "$TRASH/want" got
+'
+
+test_expect_success 'no second balance on stale timings' '
+	new_cluster c && cd c && slow_run &&
+	$SHARDCAP balance dns > /dev/null &&
+	expect_status 15 $SHARDCAP balance dns &&
+	grep -q "changed since its last run" .err
+'
+
+test_expect_success 'the paper algorithm, seeded: the same plan twice' '
+	new_cluster c && cd c && slow_run &&
+	$SHARDCAP balance dns -n --json --algorithm paper --seed 7 > a &&
+	$SHARDCAP balance dns -n --json --algorithm paper --seed 7 > b &&
+	cmp a b && grep -q "\"algorithm\": \"paper\"" a
+'
+
+test_expect_success 'run --balance: the plan on stderr, stdout only the query' '
+	new_cluster c && cd c &&
+	$SHARDCAP run -q --balance dns -- sh -c "$SLOW" 2>err | sort > got &&
+	cmp "$TRASH/want" got &&
+	grep -q "^moved [1-9]" err &&
+	placed_as_catalog
+'
+
+test_expect_success 'a balanced query is faster than the one before' '
+	new_cluster c && cd c && slow_run &&
+	$SHARDCAP balance dns > /dev/null && slow_run &&
+	$SHARDCAP stats --json --last 2 > s.json &&
+	python3 -c "
+import json
+runs = json.load(open(\"s.json\"))
+after, before = runs[0][\"slowest\"], runs[1][\"slowest\"]
+assert after < before, (before, after)
+"
+'
+
+for state in planned copied verified committed deleted; do
+	test_expect_success "killed after '$state': nothing lost, the next command recovers" '
+		new_cluster c && cd c && slow_run &&
+		set +e
+		SHARDCAP_MOVE_CRASH='$state' $SHARDCAP balance dns > /dev/null 2>&1
+		st=$?
+		set -e
+		expect_eq $st 137 "killed by SIGKILL" &&
+		$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+		    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
+		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&
+		case '$state' in
+		planned|copied) grep -q "finished 0 and rolled back [1-9]" err ;;
+		verified|committed) grep -q "finished [1-9][0-9]* and rolled back 0" err ;;
+		deleted) test ! -s err ;;
+		esac &&
+		placed_as_catalog &&
+		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err2 &&
+		test ! -s err2 &&
+		$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+		    2>/dev/null | sort > got && cmp "$TRASH/want" got
+	'
+done
+
+test_expect_success 'a move to a worker that cannot take it rolls back' '
+	new_cluster c && cd c && slow_run &&
+	for w in local2 local3; do
+		mv .shardcap/workers/$w/dns .shardcap/workers/$w/dns.aside &&
+		echo "not a directory" > .shardcap/workers/$w/dns || exit 1
+	done &&
+	set +e
+	$SHARDCAP balance dns > out 2> err
+	st=$?
+	set -e
+	for w in local2 local3; do
+		rm .shardcap/workers/$w/dns &&
+		mv .shardcap/workers/$w/dns.aside .shardcap/workers/$w/dns ||
+		    exit 1
+	done &&
+	expect_eq $st 20 && grep -q "moves failed" err &&
+	grep -q "failed and stay where they were" out &&
+	placed_as_catalog &&
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got
+'
+
+test_expect_success 'an old copy that cannot be removed is removed by the next command' '
+	new_cluster c && cd c && slow_run &&
+	d=.shardcap/workers/local1/dns &&
+	for f in $(ls $d); do
+		rm $d/$f && mkdir $d/$f && touch $d/$f/x || exit 1
+	done &&
+	$SHARDCAP balance dns > out 2> err &&
+	grep -q "old copies could not be removed yet" out &&
+	for f in $(ls $d); do
+		rm -r $d/$f && cp .shardcap/store/dns/$f $d/$f || exit 1
+	done &&
+	$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&
+	grep -q "finished [1-9][0-9]* and rolled back 0" err &&
+	placed_as_catalog
+'
+
+test_done
