@@ -866,6 +866,43 @@ flush_ordered(struct runner *rn)
 	return 0;
 }
 
+/*
+ * The first chunk of a stream also paid the tool's start-up, which the
+ * stream as a whole costs: a chunk moved elsewhere takes its own work and
+ * its share of a start-up with it, not the whole. The first chunk's own
+ * work is taken as that of the others per byte; what it took beyond that
+ * is the start-up, shared out equally. The batch's total is unchanged.
+ */
+static void
+spread_startup(struct run_plan *plan, const size_t *batch, size_t n)
+{
+	struct run_chunk *first = &plan->chunks[batch[0]];
+	double rest = 0, rest_bytes = 0, own, startup;
+	size_t i;
+
+	if (n < 2)
+		return;
+	for (i = 1; i < n; i++) {
+		rest += plan->chunks[batch[i]].wall;
+		rest_bytes += (double)plan->chunks[batch[i]].bytes;
+	}
+	if (rest_bytes <= 0)
+		return;
+	own = rest * (double)first->bytes / rest_bytes;
+	if (own >= first->wall)
+		return;
+	startup = first->wall - own;
+	first->wall = own;
+	for (i = 0; i < n; i++) {
+		struct run_chunk *ch = &plan->chunks[batch[i]];
+
+		ch->wall += startup / (double)n;
+		if (i > 0)
+			ch->start = plan->chunks[batch[i - 1]].start +
+			    plan->chunks[batch[i - 1]].wall;
+	}
+}
+
 /* A slot's job has ended (its output and stderr both marked). */
 static int
 finish_job(struct runner *rn, struct slot *sl)
@@ -894,6 +931,7 @@ finish_job(struct runner *rn, struct slot *sl)
 		prev = until;
 		rw->chunks_done++;
 	}
+	spread_startup(plan, sl->batch, sl->n_batch);
 	rw->busy_seconds += end - sl->start;
 	if (end > rw->finished_at)
 		rw->finished_at = end;
