@@ -78,113 +78,144 @@ struct model {
 	double *work;           /* a chunk's cost on a slot of speed 1 */
 };
 
+/* A value with a weight, for weighted medians. */
+struct weighed {
+	double v, w;
+};
+
 static int
-cmp_double(const void *a, const void *b)
+cmp_weighed(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
+	double x = ((const struct weighed *)a)->v;
+	double y = ((const struct weighed *)b)->v;
 
 	return x < y ? -1 : x > y;
 }
 
+/* The weighted median of v[0..n), n > 0; sorts v. */
 static double
-median(double *v, size_t n)
+weighted_median(struct weighed *v, size_t n)
 {
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	double total = 0, run = 0;
+	size_t i;
+
+	qsort(v, n, sizeof(*v), cmp_weighed);
+	for (i = 0; i < n; i++)
+		total += v[i].w;
+	for (i = 0; i < n; i++) {
+		run += v[i].w;
+		if (run >= total / 2)
+			return v[i].v;
+	}
+	return v[n - 1].v;
 }
 
 /*
  * Speeds nobody measured (no chunk of the worker ran elsewhere too) are
- * estimated from the medians of the chunk costs: chunks are placed
- * without regard to their cost, so a worker whose typical chunk takes
- * twice the typical chunk of all is taken as half as fast. The median,
- * not the mean, so that one dear chunk does not make its worker look
- * slow.
+ * estimated from what a byte typically cost on each worker: chunks are
+ * placed without regard to their cost, so a worker on which a byte
+ * typically took twice what it took on all of them is taken as half as
+ * fast. Typically: the median of the chunks' log cost per byte, each
+ * chunk weighing its bytes - the median so that one dear chunk does not
+ * make its worker look slow, the weights so that the small last chunk of
+ * a capture, whose time is mostly the tool starting, counts for little.
  *
- * How far to believe a worker's median is an empirical-Bayes question:
- * the log of its median is the truth plus noise of variance about
- * (pi/2) s^2 / n (s^2 the spread of log costs within workers, n its
- * chunks); the workers' true log speeds spread with variance t^2, which
- * is what the medians' spread has beyond that noise. Each estimate is
- * drawn towards the common speed by t^2 / (t^2 + noise): all the way when
- * the medians differ no more than chance would make them (costs that vary
- * by chunk, as DNS density does, on identical workers), hardly at all
- * when one worker's chunks all take far longer than everybody else's (a
- * slow worker). The estimates are put on the scale of the measured
- * speeds.
+ * How far to believe a worker's median is an empirical-Bayes question: it
+ * is the truth plus noise of variance about (pi/2) s^2 / n (s the robust
+ * spread, 1.4826 times the median absolute deviation, of the chunks'
+ * log cost per byte within workers; n its chunks, counted by bytes); the
+ * workers' true log speeds spread with variance t^2, which is what their
+ * medians spread beyond that noise. Each estimate is drawn towards the
+ * common speed by t^2 / (t^2 + noise): all the way when the workers
+ * differ no more than chance would make them (costs that vary by chunk,
+ * as DNS density does, on identical workers), hardly at all when every
+ * chunk of one worker took far longer than anybody else's (a slow
+ * worker). The estimates are put on the scale of the measured speeds.
  */
 static void
 model_speeds(struct model *m, const struct balance_input *in)
 {
-	double *all = xcalloc(in->n_chunks + 1, sizeof(*all));
-	double *by_worker = xcalloc(in->n_chunks + 1, sizeof(*by_worker));
+	struct weighed *all = xcalloc(in->n_chunks + 1, sizeof(*all));
+	struct weighed *by = xcalloc(in->n_chunks + 1, sizeof(*by));
+	struct weighed *tmp = xcalloc(in->n_chunks + 1, sizeof(*tmp));
 	size_t *start = xcalloc(in->n_workers + 2, sizeof(*start));
 	double *typical = xcalloc(in->n_workers + 1, sizeof(*typical));
 	double *dev = xcalloc(in->n_workers + 1, sizeof(*dev));
-	double m_all, log_scale = 0, within = 0, noise = 0, mean_dev = 0;
-	double between = 0, spread;
-	size_t i, k, n_all = 0, n_scale = 0, dof = 0, n_dev = 0;
+	double *n_eff = xcalloc(in->n_workers + 1, sizeof(*n_eff));
+	double center = 0, log_scale = 0, within = 0, dof = 0, noise = 0;
+	double mean_dev = 0, between = 0, spread;
+	size_t i, k, n_all = 0, n_scale = 0, n_dev = 0;
 
-	/* the measured costs, grouped by worker (a counting sort) */
+	/* log cost per byte, by bytes, grouped by worker (a counting sort) */
 	for (i = 0; i < in->n_chunks; i++)
-		if (in->chunks[i].cost > 0)
+		if (in->chunks[i].cost > 0 && in->chunks[i].bytes > 0)
 			start[in->chunks[i].worker + 2]++;
 	for (i = 2; i < in->n_workers + 2; i++)
 		start[i] += start[i - 1];
-	for (i = 0; i < in->n_chunks; i++)
-		if (in->chunks[i].cost > 0) {
-			by_worker[start[in->chunks[i].worker + 1]++] =
-			    in->chunks[i].cost;
-			all[n_all++] = in->chunks[i].cost;
-		}
-	/* now worker w's costs are by_worker[start[w] .. start[w + 1]) */
-	m_all = median(all, n_all);
-	for (i = 0; i < in->n_workers; i++) {
-		size_t n = start[i + 1] - start[i];
-		double *c = by_worker + start[i], mean = 0;
+	for (i = 0; i < in->n_chunks; i++) {
+		const struct balance_chunk *c = &in->chunks[i];
+		struct weighed x;
 
-		if (n == 0 || m_all <= 0)
+		if (c->cost <= 0 || c->bytes == 0)
 			continue;
-		for (k = 0; k < n; k++)
-			mean += log(c[k]);
-		mean /= (double)n;
-		for (k = 0; k < n; k++)
-			within += (log(c[k]) - mean) * (log(c[k]) - mean);
-		dof += n - 1;
-		dev[i] = log(m_all / median(c, n));
+		x.w = (double)c->bytes;
+		x.v = log(c->cost / x.w);
+		by[start[c->worker + 1]++] = x;
+		all[n_all++] = x;
+	}
+	/* now worker w's are by[start[w] .. start[w + 1]) */
+	if (n_all)
+		center = weighted_median(all, n_all);
+	for (i = 0; i < in->n_workers; i++) {
+		struct weighed *v = by + start[i];
+		size_t n = start[i + 1] - start[i];
+		double med, mad, s, w = 0, w2 = 0;
+
+		if (n == 0)
+			continue;
+		med = weighted_median(v, n);
+		for (k = 0; k < n; k++) {
+			tmp[k].v = fabs(v[k].v - med);
+			tmp[k].w = v[k].w;
+			w += v[k].w;
+			w2 += v[k].w * v[k].w;
+		}
+		mad = weighted_median(tmp, n);
+		s = 1.4826 * mad;
+		n_eff[i] = w * w / w2;
+		within += s * s * n_eff[i];
+		dof += n_eff[i] - 1;
+		dev[i] = center - med;
 		mean_dev += dev[i];
 		n_dev++;
 	}
-	within = dof ? within / (double)dof : 0;
+	within = dof > 0 ? within / dof : 0;
 	if (n_dev > 1) {
 		mean_dev /= (double)n_dev;
 		for (i = 0; i < in->n_workers; i++) {
-			size_t n = start[i + 1] - start[i];
-
-			if (n == 0 || m_all <= 0)
+			if (n_eff[i] <= 0)
 				continue;
 			between += (dev[i] - mean_dev) * (dev[i] - mean_dev);
-			noise += MEDIAN_NOISE * within / (double)n;
+			noise += MEDIAN_NOISE * within / n_eff[i];
 		}
 		between /= (double)(n_dev - 1);
 		noise /= (double)n_dev;
 	}
-	/* t^2: what the medians' spread has beyond chance */
+	/* t^2: what the workers' medians spread beyond chance */
 	spread = between > noise ? between - noise : 0;
 	for (i = 0; i < in->n_workers; i++) {
-		size_t n = start[i + 1] - start[i];
-		double own_noise = n ? MEDIAN_NOISE * within / (double)n : 0;
-		double weight = spread > 0 ? spread / (spread + own_noise) : 0;
+		double weight;
 
-		typical[i] = n && m_all > 0 ? exp(weight * dev[i]) : 0;
-		if (in->workers[i].speed > 0 && typical[i] > 0) {
+		if (n_eff[i] <= 0)
+			continue;
+		weight = spread > 0 ? spread / (spread +
+		    MEDIAN_NOISE * within / n_eff[i]) : 0;
+		typical[i] = exp(weight * dev[i]);
+		if (in->workers[i].speed > 0) {
 			log_scale += log(in->workers[i].speed / typical[i]);
 			n_scale++;
 		}
 	}
-	free(dev);
 	if (n_scale)
 		log_scale /= (double)n_scale;
 	for (i = 0; i < in->n_workers; i++) {
@@ -199,9 +230,12 @@ model_speeds(struct model *m, const struct balance_input *in)
 		m->rate[i] = m->speed[i] * (w->slots ? w->slots : 1);
 	}
 	free(all);
-	free(by_worker);
+	free(by);
+	free(tmp);
 	free(start);
 	free(typical);
+	free(dev);
+	free(n_eff);
 }
 
 static void
