@@ -77,6 +77,7 @@ test_expect_success 'the man page renders and names every command' '
 	    groff -man -Tascii $TOP/docs/shardcap.1 > man.txt &&
 	grep -q "split" man.txt &&
 	grep -q "inspect" man.txt &&
+	grep -q "balance" man.txt &&
 	grep -q "EXIT STATUS" man.txt
 '
 
