@@ -28,7 +28,8 @@ static const char balance_help[] =
     "Plans, from the last run of a query on capture NAME, which chunks to\n"
     "move from the workers that finished late to those that finished\n"
     "early, prints the plan, and carries it out: each chunk is copied from\n"
-    "the store to its new worker, checked, switched over in the catalog\n"
+    "the store (or, with cluster.peer-copy, from its old worker) to its\n"
+    "new worker, checked against the store, switched over in the catalog\n"
     "and only then removed from its old worker. Every step is journaled,\n"
     "so a move cut short by a crash is finished or rolled back by the\n"
     "next shardcap command that changes the cluster.\n"
@@ -435,6 +436,7 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 		json_uint(&j, "failed", out->failed);
 		json_uint(&j, "old_copies_left", out->left);
 		json_uint(&j, "bytes", out->bytes);
+		json_uint(&j, "worker_to_worker", out->peer);
 		json_double(&j, "seconds", seconds);
 		if (out->error[0])
 			json_string(&j, "error", out->error);
@@ -539,9 +541,11 @@ balance_capture(const char *name, const struct balance_request *o)
 		struct strbuf sb = STRBUF_INIT;
 
 		format_bytes(&sb, out.bytes);
-		fprintf(o->report, "moved %zu chunk%s (%s) in %.2f s", out.done +
-		    out.left, out.done + out.left == 1 ? "" : "s", sb.buf,
-		    monotonic_seconds() - t0);
+		fprintf(o->report, "moved %zu chunk%s (%s", out.done + out.left,
+		    out.done + out.left == 1 ? "" : "s", sb.buf);
+		if (out.peer)
+			fprintf(o->report, ", %zu worker to worker", out.peer);
+		fprintf(o->report, ") in %.2f s", monotonic_seconds() - t0);
 		if (out.failed)
 			fprintf(o->report, "; %zu failed and stay where they "
 			    "were", out.failed);

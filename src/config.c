@@ -43,6 +43,7 @@ static const struct keyword cluster_keys[] = {
 	CK("cluster", "replicas", K_UINT, replicas, 1, 64),
 	CK("cluster", "threshold", K_PERCENT, threshold, 0, 0),
 	CK("cluster", "digest", K_DIGEST, digest, 0, 0),
+	CK("cluster", "peer-copy", K_BOOL, peer_copy, 0, 0),
 	CK("ssh", "command", K_STRING, ssh_command, 0, 0),
 	CK("ssh", "options", K_STRING, ssh_options, 0, 0),
 	CK("ssh", "config", K_PATH, ssh_config, 0, 0),

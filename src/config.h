@@ -32,6 +32,7 @@ struct config {
 	unsigned replicas;
 	double threshold;       /* a fraction: 10% is 0.10 */
 	enum digest_algo digest;
+	int peer_copy;          /* workers may rsync chunks to each other */
 	/* [ssh] */
 	char *ssh_command;
 	char *ssh_options;      /* more options, split at white space */

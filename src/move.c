@@ -30,6 +30,7 @@ struct item {
 };
 
 enum step {
+	STEP_PEER,              /* from -> to, worker to worker */
 	STEP_COPY,              /* store -> to */
 	STEP_VERIFY,            /* compare the store's and to's by checksum */
 	STEP_DROP_NEW,          /* remove to's copy (rolling back) */
@@ -106,7 +107,7 @@ wjob_release(struct wjob *j)
 static const struct config_worker *
 step_worker(const struct item *it, enum step step)
 {
-	return step == STEP_DROP_OLD ? it->from : it->to;
+	return step == STEP_DROP_OLD || step == STEP_PEER ? it->from : it->to;
 }
 
 /* The argv of a step on one worker. */
@@ -143,6 +144,35 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		strbuf_release(&list);
 		free(dir);
 		free(store);
+		return r;
+	} else if (step == STEP_PEER) {
+		struct strbuf script = STRBUF_INIT;
+		const char **files = xcalloc(j->n_items + 1, sizeof(*files));
+		size_t k, n;
+
+		/* one rsync for each worker the chunks go to */
+		r = 0;
+		for (i = 0; i < j->n_items && r == 0; i++) {
+			const struct config_worker *to = items[j->items[i]].to;
+
+			for (k = 0; k < i; k++)
+				if (items[j->items[k]].to == to)
+					break;
+			if (k < i)
+				continue;
+			for (n = 0, k = i; k < j->n_items; k++)
+				if (items[j->items[k]].to == to)
+					files[n++] = items[j->items[k]].file;
+			if (script.len)
+				strbuf_addstr(&script, " && ");
+			r = remote_peer_script(&script, &cl->cfg, j->cw, to,
+			    capture, files, n, e);
+		}
+		if (r == 0)
+			remote_script_argv(&j->argv, &cl->cfg, j->cw,
+			    cl->control_dir, script.buf);
+		free(files);
+		strbuf_release(&script);
 		return r;
 	} else {
 		struct strbuf script = STRBUF_INIT;
@@ -315,6 +345,65 @@ roll_back_failed(struct cluster *cl, const char *capture, struct item *items,
 	return r;
 }
 
+static int
+peer_eligible(const struct cluster *cl, const struct item *it)
+{
+	return cl->cfg.peer_copy && it->from != NULL && it->to != NULL &&
+	    !it->from->local && !it->to->local;
+}
+
+/*
+ * Copies the chunks to their new workers: with peer-copy, straight from
+ * the old worker where both are remote (the paper's peer-to-peer future
+ * work: the bytes do not pass through this machine); from the store
+ * otherwise, and for every peer copy that failed. Sets each item's ok.
+ */
+static int
+copy_items(struct cluster *cl, const char *capture, struct item *items,
+    size_t n, volatile sig_atomic_t *interrupted, struct move_outcome *out,
+    struct sc_err *e)
+{
+	struct item *sub = xcalloc(n + 1, sizeof(*sub));
+	size_t *where = xcalloc(n + 1, sizeof(*where));
+	size_t i, m = 0;
+	int r = 0;
+
+	for (i = 0; i < n; i++) {
+		items[i].ok = 0;
+		if (peer_eligible(cl, &items[i])) {
+			where[m] = i;
+			sub[m++] = items[i];
+		}
+	}
+	if (m > 0) {
+		r = run_step(cl, capture, sub, m, STEP_PEER, interrupted, e);
+		for (i = 0; i < m && r == 0; i++) {
+			items[where[i]].ok = sub[i].ok;
+			if (sub[i].ok)
+				out->peer++;
+		}
+	}
+	/* the rest, and what did not make it, from the store */
+	m = 0;
+	for (i = 0; i < n && r == 0; i++) {
+		if (items[i].ok)
+			continue;
+		where[m] = i;
+		sub[m++] = items[i];
+	}
+	if (m > 0 && r == 0) {
+		r = run_step(cl, capture, sub, m, STEP_COPY, interrupted, e);
+		for (i = 0; i < m && r == 0; i++) {
+			items[where[i]].ok = sub[i].ok;
+			memcpy(items[where[i]].error, sub[i].error,
+			    sizeof(sub[i].error));
+		}
+	}
+	free(sub);
+	free(where);
+	return r;
+}
+
 /* The catalog switch: the new copy recorded, the old one forgotten. */
 static int
 commit_moves(struct cluster *cl, struct item *items, size_t n,
@@ -417,7 +506,7 @@ move_apply(struct cluster *cl, const char *capture,
 	crash_point("planned");
 
 	/* copied */
-	if ((r = run_step(cl, capture, items, count, STEP_COPY, interrupted,
+	if ((r = copy_items(cl, capture, items, count, interrupted, out,
 	    e)) != 0)
 		goto out;
 	if ((r = set_state(cl, items, count, 1, "copied", e)) != 0 ||

@@ -4,8 +4,9 @@
  * A move goes planned -> copied -> verified -> committed -> deleted:
  *
  *   planned    the journal row exists; nothing else has changed;
- *   copied     rsync brought the chunk from the store to the new worker
- *              (under a temporary name until whole, as every push);
+ *   copied     rsync brought the chunk to the new worker from the store,
+ *              or with peer-copy straight from the old worker (under a
+ *              temporary name until whole, as every push);
  *   verified   a second rsync, comparing checksums without copying, found
  *              the new copy equal to the store's;
  *   committed  in one transaction: the new worker's placement added, the
@@ -40,6 +41,7 @@ struct move_outcome {
 	size_t failed;          /* rolled back: the chunk stays where it was */
 	size_t left;            /* committed, the old copy not deleted yet:
 	                         * the next command deletes it */
+	size_t peer;            /* copied worker to worker (peer-copy) */
 	uint64_t bytes;         /* of the moves done */
 	char error[400];        /* the first failure, for the user */
 };

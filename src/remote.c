@@ -108,12 +108,16 @@ remote_ssh_argv(struct strvec *av, const struct config *cfg,
 	/* Options given with -o win over every config file. */
 	strvec_push(av, "-o");
 	strvec_push(av, "BatchMode=yes");
-	strvec_push(av, "-o");
-	strvec_push(av, "ControlMaster=auto");
-	strvec_push(av, "-o");
-	strvec_pushf(av, "ControlPath=%s/%%C", control_dir);
-	strvec_push(av, "-o");
-	strvec_pushf(av, "ControlPersist=%u", cfg->control_persist);
+	/* a worker's ssh to another worker (control_dir NULL) has no
+	 * control socket of ours to share */
+	if (control_dir != NULL) {
+		strvec_push(av, "-o");
+		strvec_push(av, "ControlMaster=auto");
+		strvec_push(av, "-o");
+		strvec_pushf(av, "ControlPath=%s/%%C", control_dir);
+		strvec_push(av, "-o");
+		strvec_pushf(av, "ControlPersist=%u", cfg->control_persist);
+	}
 	strvec_push(av, "-o");
 	strvec_pushf(av, "ConnectTimeout=%u", cfg->connect_timeout);
 	strvec_push(av, "-o");
@@ -233,6 +237,41 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 		strvec_pushf(av, "%s:%s/%s/", w->host, w->dir, dest_subdir);
 	strbuf_release(&src);
 	return 0;
+}
+
+int
+remote_peer_script(struct strbuf *sb, const struct config *cfg,
+    const struct config_worker *from, const struct config_worker *to,
+    const char *subdir, const char *const *files, size_t n, struct sc_err *e)
+{
+	struct strvec av = STRVEC_INIT;
+	char *src = xasprintf("%s/%s", from->dir, subdir);
+	size_t i;
+	int r;
+
+	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, e);
+	if (r == 0) {
+		strbuf_addstr(sb, "cd ");
+		shell_quote(sb, src);
+		strbuf_addstr(sb, " && printf '%s\\0'");
+		for (i = 0; i < n; i++) {
+			strbuf_addch(sb, ' ');
+			shell_quote(sb, files[i]);
+		}
+		strbuf_addstr(sb, " |");
+		/* the list is on stdin: rsync must not mix its own report
+		 * into it, nor we its report into our lines */
+		for (i = 0; i < av.n; i++) {
+			if (strncmp(av.v[i], "--out-format=", 13) == 0 ||
+			    strcmp(av.v[i], "--stats") == 0)
+				continue;
+			strbuf_addch(sb, ' ');
+			shell_quote(sb, av.v[i]);
+		}
+	}
+	strvec_release(&av);
+	free(src);
+	return r;
 }
 
 void

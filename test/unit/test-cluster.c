@@ -269,6 +269,29 @@ test_remote(void)
 		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l",
 		    "x", NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
 		strvec_release(&av);
+		free(cfg.ssh_config);
+		cfg.ssh_config = NULL;
+		{
+			struct config_worker from = w;
+			static const char *const files[] = { "a b.pcap", "c'd" };
+
+			from.host = (char *)"src";
+			from.dir = (char *)"/w d";
+			strbuf_reset(&sb);
+			is_int(remote_peer_script(&sb, &cfg, &from, &w, "cap",
+			    files, 2, &e), 0, "peer script");
+			ok(strncmp(sb.buf, "cd '/w d/cap' && printf '%s\\0' "
+			    "'a b.pcap' 'c'\\''d' | ", 47) == 0,
+			    "peer: from the source's directory, the list on "
+			    "stdin: %s", sb.buf);
+			ok(strstr(sb.buf, "'--files-from=-'") != NULL &&
+			    strstr(sb.buf, "ControlPath") == NULL &&
+			    strstr(sb.buf, "out-format") == NULL,
+			    "peer: rsync reads the list, no control socket");
+			ok(sb.len > 12 && strcmp(sb.buf + sb.len - 12,
+			    " 'h:/d/cap/'") == 0, "peer: to the other worker: %s",
+			    sb.buf);
+		}
 		config_release(&cfg);
 	}
 	strbuf_release(&sb);

@@ -1,0 +1,116 @@
+#!/bin/sh
+# bench/lab: emulated servers (sshd in a network namespace and a CPU
+# cgroup each). Up twice is up once; the workers' jobs run in their
+# cgroup under the quota; queries over the lab equal the whole file's;
+# balancing moves chunks off the slowest; down leaves nothing behind.
+# A lab of its own (SHARDCAP_LAB_NET), so a bench's lab is not touched.
+. "$(dirname "$0")/../lib.sh"
+
+if [ "$(id -u)" != 0 ] || [ ! -d /sys/fs/cgroup/cpu ] ||
+    ! command -v sshd > /dev/null && [ ! -x /usr/sbin/sshd ]; then
+	test_skip "the lab" "needs root, sshd and the cgroup v1 cpu controller"
+	test_done
+	exit
+fi
+
+LABNET=$((230 + $$ % 10))
+export SHARDCAP_LAB=$TRASH/lab SHARDCAP_LAB_NET=$LABNET SHARDCAP
+LAB_CMD="$TOP/bench/lab"
+CG=/sys/fs/cgroup/cpu/shardcap-lab$LABNET
+NSP=sc${LABNET}l
+at_exit '"$LAB_CMD" down > /dev/null 2>&1'
+DNS=$TRASH/dns.pcap
+$GENCAP mixed --size 8M -o "$DNS" || exit 1
+tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
+    exit 1
+export DNS LAB_CMD CG NSP
+
+test_expect_success 'up: two workers with their quotas, reachable' '
+	"$LAB_CMD" up 2 --cpu 0.5,0.25 > dir &&
+	ip netns exec ${NSP}1 ssh -F "$SHARDCAP_LAB/ssh/ssh_config" \
+	    -o BatchMode=yes root@10.$LABNET.2.2 true &&
+	expect_eq "$(cat dir)" "$SHARDCAP_LAB/cluster" &&
+	expect_eq "$(cat $CG/lab1/cpu.cfs_quota_us)" 50000 &&
+	expect_eq "$(cat $CG/lab2/cpu.cfs_quota_us)" 25000 &&
+	grep -qx "$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid)" $CG/lab1/cgroup.procs &&
+	ip netns list | grep -q "^${NSP}1 " &&
+	$SHARDCAP -C "$SHARDCAP_LAB/cluster" check > check.txt &&
+	grep -q lab2 check.txt
+'
+
+test_expect_success 'up again: nothing changes' '
+	p1=$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid) &&
+	"$LAB_CMD" up 2 --cpu 0.5,0.25 > /dev/null &&
+	expect_eq "$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid)" "$p1"
+'
+
+test_expect_success 'bad arguments are refused' '
+	expect_status 2 "$LAB_CMD" up &&
+	expect_status 1 "$LAB_CMD" up 2 --cpu fast &&
+	expect_status 1 "$LAB_CMD" up 0
+'
+
+test_expect_success 'jobs run in their worker'"'"'s cgroup; results exact' '
+	C=$SHARDCAP_LAB/cluster &&
+	$SHARDCAP -C "$C" add -q -s 1M --name dns "$DNS" > /dev/null &&
+	$SHARDCAP -C "$C" run -q --tag dns -- sh -c "grep :cpu: /proc/self/cgroup" {} > cg &&
+	grep -q "lab1	.*shardcap-lab$LABNET/lab1\$" cg &&
+	grep -q "lab2	.*shardcap-lab$LABNET/lab2\$" cg &&
+	! grep -v "lab\([12]\)	.*/lab\1\$" cg &&
+	$SHARDCAP -C "$C" run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got
+'
+
+test_expect_success 'balancing over ssh moves chunks to the faster worker' '
+	C=$SHARDCAP_LAB/cluster &&
+	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done" &&
+	$SHARDCAP -C "$C" balance dns --json > plan.json &&
+	python3 -c "
+import json
+p = json.load(open(\"plan.json\"))
+assert p[\"moves\"], p
+assert all(m[\"from\"] == \"lab2\" and m[\"to\"] == \"lab1\" for m in p[\"moves\"]), p[\"moves\"]
+assert p[\"applied\"][\"failed\"] == 0, p
+" &&
+	$SHARDCAP -C "$C" run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got
+'
+
+test_expect_success 'peer-copy: chunks go worker to worker, checked, results exact' '
+	C=$SHARDCAP_LAB/cluster &&
+	sed -i "s/^\[cluster\]\$/[cluster]\n\tpeer-copy = true/" "$C/.shardcap/config" &&
+	$SHARDCAP -C "$C" rm dns > /dev/null &&
+	$SHARDCAP -C "$C" add -q -s 1M --name dns "$DNS" > /dev/null &&
+	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done" &&
+	$SHARDCAP -C "$C" balance dns --json > plan.json &&
+	python3 -c "
+import json
+p = json.load(open(\"plan.json\"))
+a = p[\"applied\"]
+assert p[\"moves\"] and a[\"failed\"] == 0, p
+assert a[\"worker_to_worker\"] == len(p[\"moves\"]), a
+" &&
+	for w in lab1 lab2; do
+		ls "$SHARDCAP_LAB/workers/$w/dns" > have.$w &&
+		$SHARDCAP -C "$C" status dns --json | python3 -c "
+import json, sys
+st = json.load(sys.stdin)
+print(\"\\n\".join(c[\"file\"] for c in st[\"chunks\"] if \"$w\" in c[\"workers\"]))
+" > want.$w && cmp want.$w have.$w || exit 1
+	done &&
+	$SHARDCAP -C "$C" run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got
+'
+
+test_expect_success 'down: no namespace, link, cgroup, route or directory left' '
+	"$LAB_CMD" down &&
+	! ip netns list | grep -q "^$NSP" &&
+	! ip link show | grep -q "v$NSP" &&
+	! ip link show "scbr$LABNET" 2>/dev/null &&
+	test ! -d $CG &&
+	! ip route show type blackhole | grep -q "10.$LABNET.0.0/16" &&
+	test ! -d "$SHARDCAP_LAB" &&
+	"$LAB_CMD" down
+'
+
+test_done
