@@ -63,17 +63,14 @@ static void
 on_rsync_line(struct child *c, const char *line, void *ctx)
 {
 	struct wjob *j = ctx;
-	const char *name, *sp;
+	const char *name;
+	size_t len;
 
 	(void)c;
-	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) != 0)
-		return;
-	name = line + strlen(REMOTE_SENT_PREFIX);
-	sp = strchr(name, ' ');
-	if (sp == NULL || sp[-1] == '/')
+	if ((name = remote_sent_file(line, &len, NULL)) == NULL)
 		return;
 	ALLOC_GROW(j->listed, j->n_listed + 1, j->alloc_listed);
-	j->listed[j->n_listed++] = xstrndup(name, (size_t)(sp - name));
+	j->listed[j->n_listed++] = xstrndup(name, len);
 }
 
 static int

@@ -63,16 +63,15 @@ on_rsync_line(struct child *c, const char *line, void *ctx)
 
 	(void)c;
 	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) == 0) {
-		const char *name = line + strlen(REMOTE_SENT_PREFIX);
-		const char *sp = strchr(name, ' ');
+		const char *rest, *name;
+		size_t len;
 
-		/* directories ("./") are reported too; only files count */
-		if (sp == NULL || sp[-1] == '/')
+		if ((name = remote_sent_file(line, &len, &rest)) == NULL)
 			return;
 		ALLOC_GROW(j->sent, j->n_sent + 1, j->alloc_sent);
-		j->sent[j->n_sent++] = xstrndup(name, (size_t)(sp - name));
+		j->sent[j->n_sent++] = xstrndup(name, len);
 		j->pw->sent_files++;
-		j->pw->sent_bytes += digits(sp + 1);
+		j->pw->sent_bytes += digits(rest);
 		if (j->progress != NULL) {
 			struct add_progress p = { 1, { 0, 0, 0 }, j->all, j->n_all };
 

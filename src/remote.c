@@ -274,6 +274,24 @@ remote_peer_script(struct strbuf *sb, const struct config *cfg,
 	return r;
 }
 
+const char *
+remote_sent_file(const char *line, size_t *len, const char **rest)
+{
+	const char *name, *sp;
+
+	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) != 0)
+		return NULL;
+	name = line + strlen(REMOTE_SENT_PREFIX);
+	sp = strchr(name, ' ');
+	/* directories ("./") are reported too; only files count */
+	if (sp == NULL || sp == name || sp[-1] == '/')
+		return NULL;
+	*len = (size_t)(sp - name);
+	if (rest != NULL)
+		*rest = sp + 1;
+	return name;
+}
+
 void
 remote_describe(struct strbuf *sb, const struct config_worker *w)
 {

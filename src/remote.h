@@ -16,6 +16,11 @@
 /* Each file rsync sends is reported on a line of its standard output:
  * this prefix, the file name, its length and the bytes sent for it. */
 #define REMOTE_SENT_PREFIX "shardcap-sent "
+/* The file named by such a line (its length in *len, the rest of the line
+ * after it in *rest), or NULL when the line is not one or names a
+ * directory. */
+const char *remote_sent_file(const char *line, size_t *len,
+    const char **rest);
 
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
 void shell_quote(struct strbuf *sb, const char *s);
