@@ -504,6 +504,9 @@ cmd_run(int argc, char **argv)
 	if (stats)
 		print_run_summary(stderr, &plan, &res);
 	status = report_outcome(&plan, &res);
+	if (balance && have_cluster && status != 0)
+		cli_warning("not balancing: the run did not complete, so its "
+		    "times do not tell where the chunks should be");
 	if (balance && have_cluster && status == 0) {
 		/* the run's share of runs.lock must go first: moving
 		 * waits for every query to end */

@@ -141,6 +141,14 @@ assert after < before, (before, after)
 "
 '
 
+test_expect_success 'run --balance after a failed run: no balancing, a warning' '
+	new_cluster c && cd c &&
+	expect_status 21 $SHARDCAP run -q --balance dns -- sh -c "case {} in *-000002.pcap) exit 3;; esac; true" &&
+	grep -q "not balancing: the run did not complete" .err &&
+	! grep -q "^moved" .err &&
+	placed_as_catalog
+'
+
 for state in planned copied verified committed deleted; do
 	test_expect_success "killed after '$state': nothing lost, the next command recovers" '
 		new_cluster c && cd c && slow_run &&
