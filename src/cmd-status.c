@@ -200,6 +200,35 @@ status_all(struct cluster *cl, int json)
 			table_print(&t, stdout);
 		table_release(&t);
 	}
+	{
+		struct cat_move *mv = NULL;
+		size_t n_mv = 0;
+
+		/* moves a crash left open: the next locking command ends them */
+		if (status == 0 && catalog_moves_open(cl->cat, &mv, &n_mv,
+		    &e) != 0)
+			status = cli_report(&e, NULL);
+		if (json) {
+			json_array_end(&j);
+			json_array_begin(&j, "moves_open");
+			for (i = 0; i < n_mv; i++) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "capture", mv[i].capture);
+				json_string(&j, "chunk", mv[i].file);
+				json_string(&j, "from", mv[i].from);
+				json_string(&j, "to", mv[i].to);
+				json_string(&j, "state", mv[i].state);
+				json_object_end(&j);
+			}
+		} else if (n_mv > 0) {
+			printf("\n%zu chunk move%s left open by a command that "
+			    "stopped (%s ...); the next command that changes the "
+			    "cluster finishes or rolls %s back\n", n_mv,
+			    n_mv == 1 ? "" : "s", mv[0].state,
+			    n_mv == 1 ? "it" : "them");
+		}
+		free(mv);
+	}
 	if (json) {
 		json_array_end(&j);
 		json_object_end(&j);

@@ -157,6 +157,13 @@ for state in planned copied verified committed deleted; do
 		st=$?
 		set -e
 		expect_eq $st 137 "killed by SIGKILL" &&
+		$SHARDCAP status --json > st.json &&
+		python3 -c "
+import json
+m = json.load(open(\"st.json\"))[\"moves_open\"]
+assert (len(m) > 0) == (\"'$state'\" != \"deleted\"), m
+assert all(x[\"state\"] == \"'$state'\" for x in m), m
+" &&
 		$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
 		    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
 		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&
