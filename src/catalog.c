@@ -321,17 +321,15 @@ catalog_worker_delete(struct catalog *c, const char *name, struct sc_err *e)
 	    name), e);
 }
 
-int
-catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
-    struct sc_err *e)
+/* Reads every row of st (finalizing it) with read, into a new array of
+ * elements of size bytes each, zeroed before they are read. */
+typedef void (*row_reader)(sqlite3_stmt *st, void *row);
+
+static int
+collect(struct catalog *c, sqlite3_stmt *st, size_t size, row_reader read,
+    void **list, size_t *n, const char *what, struct sc_err *e)
 {
-	/* Only current copies count: a placement whose digest is not its
-	 * chunk's any more describes an outdated file. */
-	sqlite3_stmt *st = prepare(c, e,
-	    "SELECT w.id, w.name, count(ch.id), coalesce(sum(ch.bytes), 0) "
-	    "FROM workers w LEFT JOIN placements p ON p.worker_id = w.id "
-	    "LEFT JOIN chunks ch ON ch.id = p.chunk_id AND ch.digest = p.digest "
-	    "GROUP BY w.id ORDER BY w.name", "");
+	char *v = NULL;
 	size_t alloc = 0;
 	int rc;
 
@@ -340,17 +338,47 @@ catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
 	if (st == NULL)
 		return SC_ERR_CATALOG;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_worker *w;
-
-		ALLOC_GROW(*list, *n + 1, alloc);
-		w = &(*list)[(*n)++];
-		w->id = sqlite3_column_int64(st, 0);
-		copy_text(w->name, sizeof(w->name), st, 1);
-		w->chunks = (uint64_t)sqlite3_column_int64(st, 2);
-		w->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+		if (*n + 1 > alloc) {
+			alloc = alloc < 8 ? 8 : alloc * 2;
+			v = xreallocarray(v, alloc, size);
+		}
+		memset(v + *n * size, 0, size);
+		read(st, v + *n * size);
+		(*n)++;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list workers");
+	*list = v;
+	return rc == SQLITE_DONE ? 0 : db_error(c, e, what);
+}
+
+static void
+read_worker(sqlite3_stmt *st, void *row)
+{
+	struct cat_worker *w = row;
+
+	w->id = sqlite3_column_int64(st, 0);
+	copy_text(w->name, sizeof(w->name), st, 1);
+	w->chunks = (uint64_t)sqlite3_column_int64(st, 2);
+	w->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+}
+
+int
+catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
+    struct sc_err *e)
+{
+	void *v;
+	int r;
+
+	/* Only current copies count: a placement whose digest is not its
+	 * chunk's any more describes an outdated file. */
+	r = collect(c, prepare(c, e,
+	    "SELECT w.id, w.name, count(ch.id), coalesce(sum(ch.bytes), 0) "
+	    "FROM workers w LEFT JOIN placements p ON p.worker_id = w.id "
+	    "LEFT JOIN chunks ch ON ch.id = p.chunk_id AND ch.digest = p.digest "
+	    "GROUP BY w.id ORDER BY w.name", ""), sizeof(**list), read_worker,
+	    &v, n, "cannot list workers", e);
+	*list = v;
+	return r;
 }
 
 /* --- captures --- */
@@ -440,61 +468,55 @@ catalog_capture_delete(struct catalog *c, int64_t id, struct sc_err *e)
 	    id), e);
 }
 
+static void
+read_capture_row(sqlite3_stmt *st, void *row)
+{
+	read_capture(st, row);
+}
+
 int
 catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
     struct sc_err *e)
 {
-	sqlite3_stmt *st = prepare(c, e, "SELECT " CAPTURE_COLUMNS
-	    " FROM captures ORDER BY name", "");
-	size_t alloc = 0;
-	int rc;
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT " CAPTURE_COLUMNS
+	    " FROM captures ORDER BY name", ""), sizeof(**list),
+	    read_capture_row, &v, n, "cannot list captures", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(*list, *n + 1, alloc);
-		read_capture(st, &(*list)[(*n)++]);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list captures");
+	*list = v;
+	return r;
 }
 
 /* --- chunks --- */
+
+static void
+read_chunk(sqlite3_stmt *st, void *row)
+{
+	struct cat_chunk *ch = row;
+
+	ch->id = sqlite3_column_int64(st, 0);
+	ch->capture_id = sqlite3_column_int64(st, 8);
+	ch->seq = (unsigned)sqlite3_column_int(st, 1);
+	copy_text(ch->file, sizeof(ch->file), st, 2);
+	ch->bytes = (uint64_t)sqlite3_column_int64(st, 3);
+	ch->packets = (uint64_t)sqlite3_column_int64(st, 4);
+	copy_text(ch->first_time, sizeof(ch->first_time), st, 5);
+	copy_text(ch->last_time, sizeof(ch->last_time), st, 6);
+	copy_text(ch->digest, sizeof(ch->digest), st, 7);
+}
 
 int
 catalog_chunks(struct catalog *c, int64_t capture_id, struct cat_chunk **list,
     size_t *n, struct sc_err *e)
 {
-	sqlite3_stmt *st = prepare(c, e, "SELECT id, seq, file, bytes, packets, "
-	    "first_time, last_time, digest FROM chunks WHERE capture_id = ? "
-	    "ORDER BY seq", "i", capture_id);
-	size_t alloc = 0;
-	int rc;
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT id, seq, file, bytes, "
+	    "packets, first_time, last_time, digest, capture_id FROM chunks "
+	    "WHERE capture_id = ? ORDER BY seq", "i", capture_id),
+	    sizeof(**list), read_chunk, &v, n, "cannot list chunks", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_chunk *ch;
-
-		ALLOC_GROW(*list, *n + 1, alloc);
-		ch = &(*list)[(*n)++];
-		memset(ch, 0, sizeof(*ch));
-		ch->id = sqlite3_column_int64(st, 0);
-		ch->capture_id = capture_id;
-		ch->seq = (unsigned)sqlite3_column_int(st, 1);
-		copy_text(ch->file, sizeof(ch->file), st, 2);
-		ch->bytes = (uint64_t)sqlite3_column_int64(st, 3);
-		ch->packets = (uint64_t)sqlite3_column_int64(st, 4);
-		copy_text(ch->first_time, sizeof(ch->first_time), st, 5);
-		copy_text(ch->last_time, sizeof(ch->last_time), st, 6);
-		copy_text(ch->digest, sizeof(ch->digest), st, 7);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list chunks");
+	*list = v;
+	return r;
 }
 
 int
@@ -534,36 +556,33 @@ catalog_chunks_trim(struct catalog *c, int64_t capture_id, unsigned last,
 
 /* --- placements --- */
 
+static void
+read_placement(sqlite3_stmt *st, void *row)
+{
+	struct cat_placement *p = row;
+
+	p->chunk_id = sqlite3_column_int64(st, 0);
+	p->seq = (unsigned)sqlite3_column_int(st, 1);
+	p->worker_id = sqlite3_column_int64(st, 2);
+	copy_text(p->worker, sizeof(p->worker), st, 3);
+	copy_text(p->digest, sizeof(p->digest), st, 4);
+	p->current = sqlite3_column_int(st, 5);
+}
+
 int
 catalog_placements(struct catalog *c, int64_t capture_id,
     struct cat_placement **list, size_t *n, struct sc_err *e)
 {
-	sqlite3_stmt *st = prepare(c, e, "SELECT p.chunk_id, ch.seq, "
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT p.chunk_id, ch.seq, "
 	    "p.worker_id, w.name, p.digest, p.digest = ch.digest "
 	    "FROM placements p JOIN chunks ch ON ch.id = p.chunk_id "
 	    "JOIN workers w ON w.id = p.worker_id WHERE ch.capture_id = ? "
-	    "ORDER BY ch.seq, w.name", "i", capture_id);
-	size_t alloc = 0;
-	int rc;
+	    "ORDER BY ch.seq, w.name", "i", capture_id), sizeof(**list),
+	    read_placement, &v, n, "cannot list placements", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_placement *p;
-
-		ALLOC_GROW(*list, *n + 1, alloc);
-		p = &(*list)[(*n)++];
-		p->chunk_id = sqlite3_column_int64(st, 0);
-		p->seq = (unsigned)sqlite3_column_int(st, 1);
-		p->worker_id = sqlite3_column_int64(st, 2);
-		copy_text(p->worker, sizeof(p->worker), st, 3);
-		copy_text(p->digest, sizeof(p->digest), st, 4);
-		p->current = sqlite3_column_int(st, 5);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list placements");
+	*list = v;
+	return r;
 }
 
 int
@@ -619,98 +638,88 @@ catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
 	    started_ms, wall_ms, (int64_t)exit_status, bytes_out), e);
 }
 
+static void
+read_run(sqlite3_stmt *st, void *row)
+{
+	struct cat_run *r = row;
+
+	r->id = sqlite3_column_int64(st, 0);
+	copy_text(r->capture, sizeof(r->capture), st, 1);
+	copy_text(r->command, sizeof(r->command), st, 2);
+	r->started_ms = sqlite3_column_int64(st, 3);
+	r->finished_ms = sqlite3_column_int64(st, 4);
+	r->status = sqlite3_column_int(st, 5);
+	r->jobs = (size_t)sqlite3_column_int64(st, 6);
+}
+
 int
 catalog_runs(struct catalog *c, const char *capture, size_t limit,
     struct cat_run **list, size_t *n, struct sc_err *e)
 {
-	sqlite3_stmt *st = prepare(c, e, "SELECT r.id, cap.name, r.command, "
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT r.id, cap.name, r.command, "
 	    "r.started_ms, coalesce(r.finished_ms, 0), coalesce(r.status, -1), "
 	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id) "
 	    "FROM runs r JOIN captures cap ON cap.id = r.capture_id "
 	    "WHERE ?1 IS NULL OR cap.name = ?1 ORDER BY r.id DESC LIMIT ?2",
-	    "tu", capture, (uint64_t)limit);
-	size_t alloc = 0;
-	int rc;
+	    "tu", capture, (uint64_t)limit), sizeof(**list), read_run, &v, n,
+	    "cannot list runs", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_run *r;
+	*list = v;
+	return r;
+}
 
-		ALLOC_GROW(*list, *n + 1, alloc);
-		r = &(*list)[(*n)++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		copy_text(r->capture, sizeof(r->capture), st, 1);
-		copy_text(r->command, sizeof(r->command), st, 2);
-		r->started_ms = sqlite3_column_int64(st, 3);
-		r->finished_ms = sqlite3_column_int64(st, 4);
-		r->status = sqlite3_column_int(st, 5);
-		r->jobs = (size_t)sqlite3_column_int64(st, 6);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list runs");
+static void
+read_run_worker(sqlite3_stmt *st, void *row)
+{
+	struct cat_run_worker *w = row;
+
+	copy_text(w->worker, sizeof(w->worker), st, 0);
+	w->chunks = (size_t)sqlite3_column_int64(st, 1);
+	w->completion_ms = sqlite3_column_int64(st, 2);
+	w->busy_ms = sqlite3_column_int64(st, 3);
 }
 
 int
 catalog_run_workers(struct catalog *c, int64_t run_id,
     struct cat_run_worker **list, size_t *n, struct sc_err *e)
 {
-	sqlite3_stmt *st = prepare(c, e, "SELECT w.name, rw.chunks, "
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT w.name, rw.chunks, "
 	    "rw.completion_ms, (SELECT coalesce(sum(j.wall_ms), 0) FROM jobs j "
 	    "WHERE j.run_id = rw.run_id AND j.worker_id = rw.worker_id) "
 	    "FROM run_workers rw JOIN workers w ON w.id = rw.worker_id "
-	    "WHERE rw.run_id = ? ORDER BY w.name", "i", run_id);
-	size_t alloc = 0;
-	int rc;
+	    "WHERE rw.run_id = ? ORDER BY w.name", "i", run_id),
+	    sizeof(**list), read_run_worker, &v, n, "cannot list a run", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_run_worker *w;
+	*list = v;
+	return r;
+}
 
-		ALLOC_GROW(*list, *n + 1, alloc);
-		w = &(*list)[(*n)++];
-		copy_text(w->worker, sizeof(w->worker), st, 0);
-		w->chunks = (size_t)sqlite3_column_int64(st, 1);
-		w->completion_ms = sqlite3_column_int64(st, 2);
-		w->busy_ms = sqlite3_column_int64(st, 3);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list a run");
+static void
+read_job(sqlite3_stmt *st, void *row)
+{
+	struct cat_job *j = row;
+
+	j->run_id = sqlite3_column_int64(st, 0);
+	j->chunk_id = sqlite3_column_int64(st, 1);
+	j->worker_id = sqlite3_column_int64(st, 2);
+	copy_text(j->worker, sizeof(j->worker), st, 3);
+	j->started_ms = sqlite3_column_int64(st, 4);
+	j->wall_ms = sqlite3_column_int64(st, 5);
+	j->exit_status = sqlite3_column_int(st, 6);
 }
 
 static int
 collect_jobs(struct catalog *c, sqlite3_stmt *st, struct cat_job **list,
     size_t *n, struct sc_err *e)
 {
-	size_t alloc = 0;
-	int rc;
+	void *v;
+	int r = collect(c, st, sizeof(**list), read_job, &v, n,
+	    "cannot list jobs", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_job *j;
-
-		ALLOC_GROW(*list, *n + 1, alloc);
-		j = &(*list)[(*n)++];
-		memset(j, 0, sizeof(*j));
-		j->run_id = sqlite3_column_int64(st, 0);
-		j->chunk_id = sqlite3_column_int64(st, 1);
-		j->worker_id = sqlite3_column_int64(st, 2);
-		copy_text(j->worker, sizeof(j->worker), st, 3);
-		j->started_ms = sqlite3_column_int64(st, 4);
-		j->wall_ms = sqlite3_column_int64(st, 5);
-		j->exit_status = sqlite3_column_int(st, 6);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list jobs");
+	*list = v;
+	return r;
 }
 
 #define JOB_COLUMNS "j.run_id, j.chunk_id, j.worker_id, w.name, " \
@@ -760,36 +769,33 @@ catalog_move_state(struct catalog *c, int64_t id, const char *state,
 	    "WHERE id = ?", "tii", state, (int64_t)time(NULL), id), e);
 }
 
+static void
+read_move(sqlite3_stmt *st, void *row)
+{
+	struct cat_move *m = row;
+
+	m->id = sqlite3_column_int64(st, 0);
+	m->chunk_id = sqlite3_column_int64(st, 1);
+	copy_text(m->file, sizeof(m->file), st, 2);
+	copy_text(m->capture, sizeof(m->capture), st, 3);
+	m->from_id = sqlite3_column_int64(st, 4);
+	copy_text(m->from, sizeof(m->from), st, 5);
+	m->to_id = sqlite3_column_int64(st, 6);
+	copy_text(m->to, sizeof(m->to), st, 7);
+	copy_text(m->state, sizeof(m->state), st, 8);
+	copy_text(m->digest, sizeof(m->digest), st, 9);
+}
+
 static int
 collect_moves(struct catalog *c, sqlite3_stmt *st, struct cat_move **list,
     size_t *n, struct sc_err *e)
 {
-	size_t alloc = 0;
-	int rc;
+	void *v;
+	int r = collect(c, st, sizeof(**list), read_move, &v, n,
+	    "cannot list moves", e);
 
-	*list = NULL;
-	*n = 0;
-	if (st == NULL)
-		return SC_ERR_CATALOG;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct cat_move *m;
-
-		ALLOC_GROW(*list, *n + 1, alloc);
-		m = &(*list)[(*n)++];
-		memset(m, 0, sizeof(*m));
-		m->id = sqlite3_column_int64(st, 0);
-		m->chunk_id = sqlite3_column_int64(st, 1);
-		copy_text(m->file, sizeof(m->file), st, 2);
-		copy_text(m->capture, sizeof(m->capture), st, 3);
-		m->from_id = sqlite3_column_int64(st, 4);
-		copy_text(m->from, sizeof(m->from), st, 5);
-		m->to_id = sqlite3_column_int64(st, 6);
-		copy_text(m->to, sizeof(m->to), st, 7);
-		copy_text(m->state, sizeof(m->state), st, 8);
-		copy_text(m->digest, sizeof(m->digest), st, 9);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_error(c, e, "cannot list moves");
+	*list = v;
+	return r;
 }
 
 #define MOVE_QUERY "SELECT m.id, m.chunk_id, ch.file, cap.name, " \
