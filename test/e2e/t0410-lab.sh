@@ -33,12 +33,12 @@ tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
 export DNS LAB_CMD CG NSP
 
 test_expect_success 'up: two workers with their quotas, reachable' '
-	"$LAB_CMD" up 2 --cpu 0.5,0.25 > dir &&
+	"$LAB_CMD" up 2 --cpu 0.5,0.1 > dir &&
 	ip netns exec ${NSP}1 ssh -F "$SHARDCAP_LAB/ssh/ssh_config" \
 	    -o BatchMode=yes root@10.$LABNET.2.2 true &&
 	expect_eq "$(cat dir)" "$SHARDCAP_LAB/cluster" &&
 	expect_eq "$(cat $CG/lab1/cpu.cfs_quota_us)" 50000 &&
-	expect_eq "$(cat $CG/lab2/cpu.cfs_quota_us)" 25000 &&
+	expect_eq "$(cat $CG/lab2/cpu.cfs_quota_us)" 10000 &&
 	grep -qx "$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid)" $CG/lab1/cgroup.procs &&
 	ip netns list | grep -q "^${NSP}1 " &&
 	$SHARDCAP -C "$SHARDCAP_LAB/cluster" check > check.txt &&
@@ -47,7 +47,7 @@ test_expect_success 'up: two workers with their quotas, reachable' '
 
 test_expect_success 'up again: nothing changes' '
 	p1=$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid) &&
-	"$LAB_CMD" up 2 --cpu 0.5,0.25 > /dev/null &&
+	"$LAB_CMD" up 2 --cpu 0.5,0.1 > /dev/null &&
 	expect_eq "$(cat $SHARDCAP_LAB/ssh/sshd_lab1.pid)" "$p1"
 '
 
@@ -70,7 +70,7 @@ test_expect_success 'jobs run in their worker'"'"'s cgroup; results exact' '
 
 test_expect_success 'balancing over ssh moves chunks to the faster worker' '
 	C=$SHARDCAP_LAB/cluster &&
-	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done" &&
+	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 60000 ]; do i=\$((i+1)); done" &&
 	$SHARDCAP -C "$C" balance dns --json > plan.json &&
 	python3 -c "
 import json
@@ -88,7 +88,7 @@ test_expect_success 'peer-copy: chunks go worker to worker, checked, results exa
 	sed -i "s/^\[cluster\]\$/[cluster]\n\tpeer-copy = true/" "$C/.shardcap/config" &&
 	$SHARDCAP -C "$C" rm dns > /dev/null &&
 	$SHARDCAP -C "$C" add -q -s 1M --name dns "$DNS" > /dev/null &&
-	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 30000 ]; do i=\$((i+1)); done" &&
+	$SHARDCAP -C "$C" run -q dns -- sh -c "dd if={} of=/dev/null bs=64k 2>/dev/null; i=0; while [ \$i -lt 60000 ]; do i=\$((i+1)); done" &&
 	$SHARDCAP -C "$C" balance dns --json > plan.json &&
 	python3 -c "
 import json
