@@ -213,3 +213,23 @@ cluster_worker(const struct cluster *cl, const char *name)
 {
 	return config_worker(&cl->cfg, name);
 }
+
+int
+cluster_write_list(const struct cluster *cl, const char *prefix,
+    const char *worker, const struct strbuf *list, char **path,
+    struct sc_err *e)
+{
+	char *dir = xasprintf("%s/tmp", cl->dir);
+	int r;
+
+	*path = NULL;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = sc_err_sys(e, "cannot create '%s'", dir);
+		free(dir);
+		return r;
+	}
+	*path = xasprintf("%s/%s-%s-%ld.list", dir, prefix, worker,
+	    (long)getpid());
+	free(dir);
+	return file_write_atomic(*path, list->buf, list->len, 0600, e);
+}

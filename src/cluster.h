@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "error.h"
+#include "strbuf.h"
 
 #define CLUSTER_DIRNAME ".shardcap"
 
@@ -49,6 +50,12 @@ int cluster_create(const char *top, const struct config_worker *workers,
     size_t n, struct sc_err *e);
 /* The store directory of a capture (allocated). */
 char *cluster_store_dir(const struct cluster *cl, const char *capture);
+/* Writes list (file names, each ended by a NUL: rsync --from0
+ * --files-from) to .shardcap/tmp/PREFIX-WORKER-PID.list, creating tmp/ if
+ * needed; sets *path (the caller unlinks and frees it). */
+int cluster_write_list(const struct cluster *cl, const char *prefix,
+    const char *worker, const struct strbuf *list, char **path,
+    struct sc_err *e);
 /* The configured worker of that name, or NULL. */
 const struct config_worker *cluster_worker(const struct cluster *cl,
     const char *name);

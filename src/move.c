@@ -1,15 +1,12 @@
 /* move.c - moving chunks between workers, journaled (see move.h). */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "child.h"
-#include "file.h"
 #include "move.h"
 #include "remote.h"
 #include "strvec.h"
@@ -118,28 +115,19 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 
 	if (step == STEP_COPY || step == STEP_VERIFY) {
 		struct strbuf list = STRBUF_INIT;
-		char *dir = xasprintf("%s/tmp", cl->dir);
 		char *store = cluster_store_dir(cl, capture);
 
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			r = sc_err_sys(e, "cannot create '%s'", dir);
-			free(dir);
-			free(store);
-			return r;
-		}
 		for (i = 0; i < j->n_items; i++) {
 			strbuf_addstr(&list, items[j->items[i]].file);
 			strbuf_addch(&list, '\0');
 		}
-		j->list_path = xasprintf("%s/move-%s-%ld.list", dir,
-		    j->cw->name, (long)getpid());
-		r = file_write_atomic(j->list_path, list.buf, list.len, 0600, e);
+		r = cluster_write_list(cl, "move", j->cw->name, &list,
+		    &j->list_path, e);
 		if (r == 0)
 			r = remote_rsync_argv(&j->argv, &cl->cfg, j->cw,
 			    cl->control_dir, store, j->list_path, capture,
 			    step == STEP_VERIFY ? verify : NULL, e);
 		strbuf_release(&list);
-		free(dir);
 		free(store);
 		return r;
 	} else if (step == STEP_PEER) {

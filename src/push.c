@@ -158,30 +158,21 @@ sent_file(const struct job *j, const char *file)
 	return 0;
 }
 
-/* Writes the NUL-separated list of files for rsync --files-from. */
+/* Writes the list of files for rsync --files-from. */
 static int
 write_list(const struct cluster *cl, struct job *j,
     const struct cat_chunk *chunks, struct sc_err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char *dir = xasprintf("%s/tmp", cl->dir);
 	size_t i;
 	int r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = sc_err_sys(e, "cannot create '%s'", dir);
-		free(dir);
-		return r;
-	}
 	for (i = 0; i < j->n_want; i++) {
 		strbuf_addstr(&sb, chunks[j->want[i]].file);
 		strbuf_addch(&sb, '\0');
 	}
-	j->list_path = xasprintf("%s/push-%s-%ld.list", dir, j->pw->name,
-	    (long)getpid());
-	r = file_write_atomic(j->list_path, sb.buf, sb.len, 0600, e);
+	r = cluster_write_list(cl, "push", j->pw->name, &sb, &j->list_path, e);
 	strbuf_release(&sb);
-	free(dir);
 	return r;
 }
 
