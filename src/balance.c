@@ -723,7 +723,9 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 	    sizeof(*cnt));
 	size_t *workers_of = xcalloc(n_items + 1, sizeof(*workers_of));
 	unsigned char *linked = xcalloc(n_workers + 1, 1);
-	size_t i, iter, n_linked = 0;
+	size_t *use = xcalloc(n_obs + 1, sizeof(*use));
+	double *lc = xcalloc(n_obs + 1, sizeof(*lc));
+	size_t i, k, iter, n_linked = 0, n_use = 0;
 	double mean;
 
 	/* An item tells speeds apart only when seen on two workers or more;
@@ -741,25 +743,27 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 		else if (workers_of[it] != obs[i].worker)
 			workers_of[it] = BALANCE_NONE - 1;      /* several */
 	}
-	for (i = 0; i < n_obs; i++)
-		if (obs[i].item < n_items && obs[i].worker < n_workers &&
-		    obs[i].cost > 0 && workers_of[obs[i].item] ==
-		    BALANCE_NONE - 1)
-			linked[obs[i].worker] = 1;
+	/* the observations that count, with the log of their cost */
+	for (i = 0; i < n_obs; i++) {
+		const struct balance_obs *o = &obs[i];
+
+		if (o->item >= n_items || o->worker >= n_workers ||
+		    !(o->cost > 0) || workers_of[o->item] != BALANCE_NONE - 1)
+			continue;
+		use[n_use] = i;
+		lc[n_use++] = log(o->cost);
+		linked[o->worker] = 1;
+	}
 
 	/* Alternating least squares on log(cost) = log(work) - log(speed),
 	 * over the items seen on several workers. */
 	for (iter = 0; iter < 100; iter++) {
 		memset(sum, 0, (n_items + 1) * sizeof(*sum));
 		memset(cnt, 0, (n_items + 1) * sizeof(*cnt));
-		for (i = 0; i < n_obs; i++) {
-			const struct balance_obs *o = &obs[i];
+		for (k = 0; k < n_use; k++) {
+			const struct balance_obs *o = &obs[use[k]];
 
-			if (o->item >= n_items || o->worker >= n_workers ||
-			    !(o->cost > 0) ||
-			    workers_of[o->item] != BALANCE_NONE - 1)
-				continue;
-			sum[o->item] += log(o->cost) + ls[o->worker];
+			sum[o->item] += lc[k] + ls[o->worker];
 			cnt[o->item]++;
 		}
 		for (i = 0; i < n_items; i++)
@@ -767,14 +771,10 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 				lw[i] = sum[i] / (double)cnt[i];
 		memset(sum, 0, (n_workers + 1) * sizeof(*sum));
 		memset(cnt, 0, (n_workers + 1) * sizeof(*cnt));
-		for (i = 0; i < n_obs; i++) {
-			const struct balance_obs *o = &obs[i];
+		for (k = 0; k < n_use; k++) {
+			const struct balance_obs *o = &obs[use[k]];
 
-			if (o->item >= n_items || o->worker >= n_workers ||
-			    !(o->cost > 0) ||
-			    workers_of[o->item] != BALANCE_NONE - 1)
-				continue;
-			sum[o->worker] += lw[o->item] - log(o->cost);
+			sum[o->worker] += lw[o->item] - lc[k];
 			cnt[o->worker]++;
 		}
 		mean = 0;
@@ -800,4 +800,6 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 	free(cnt);
 	free(workers_of);
 	free(linked);
+	free(use);
+	free(lc);
 }

@@ -389,6 +389,23 @@ copy_items(struct cluster *cl, const char *capture, struct item *items,
 	return r;
 }
 
+/* After a step: the items it worked for reach state, the others are
+ * rolled back and leave the list. */
+static int
+settle(struct cluster *cl, const char *capture, struct item *items,
+    size_t *n, const char *state, struct move_outcome *out,
+    volatile sig_atomic_t *interrupted, struct sc_err *e)
+{
+	int r;
+
+	if ((r = set_state(cl, items, *n, 1, state, e)) != 0 ||
+	    (r = roll_back_failed(cl, capture, items, n, out, interrupted,
+	    e)) != 0)
+		return r;
+	crash_point(state);
+	return 0;
+}
+
 /* The catalog switch: the new copy recorded, the old one forgotten. */
 static int
 commit_moves(struct cluster *cl, struct item *items, size_t n,
@@ -494,21 +511,17 @@ move_apply(struct cluster *cl, const char *capture,
 	if ((r = copy_items(cl, capture, items, count, interrupted, out,
 	    e)) != 0)
 		goto out;
-	if ((r = set_state(cl, items, count, 1, "copied", e)) != 0 ||
-	    (r = roll_back_failed(cl, capture, items, &count, out,
+	if ((r = settle(cl, capture, items, &count, "copied", out,
 	    interrupted, e)) != 0)
 		goto out;
-	crash_point("copied");
 
 	/* verified */
 	if ((r = run_step(cl, capture, items, count, STEP_VERIFY, interrupted,
 	    e)) != 0)
 		goto out;
-	if ((r = set_state(cl, items, count, 1, "verified", e)) != 0 ||
-	    (r = roll_back_failed(cl, capture, items, &count, out,
+	if ((r = settle(cl, capture, items, &count, "verified", out,
 	    interrupted, e)) != 0)
 		goto out;
-	crash_point("verified");
 
 	/* committed */
 	if ((r = commit_moves(cl, items, count, e)) != 0)

@@ -259,8 +259,8 @@ remote_peer_script(struct strbuf *sb, const struct config *cfg,
 			shell_quote(sb, files[i]);
 		}
 		strbuf_addstr(sb, " |");
-		/* the list is on stdin: rsync must not mix its own report
-		 * into it, nor we its report into our lines */
+		/* nobody reads the report of a worker's rsync: it is not
+		 * asked for */
 		for (i = 0; i < av.n; i++) {
 			if (strncmp(av.v[i], "--out-format=", 13) == 0 ||
 			    strcmp(av.v[i], "--stats") == 0)
