@@ -1414,56 +1414,57 @@ chat_new(struct chat *c, unsigned i)
 	c->state = 0;
 }
 
+/* One packet of a chatty flow, from the client or from the server. */
+static void
+chat_packet(struct mixed *m, uint8_t *ip, const struct chat *c,
+    int from_client, uint32_t seq, uint32_t ack, uint8_t flags,
+    const uint8_t *payload, size_t len)
+{
+	size_t n;
+
+	if (from_client)
+		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
+		    seq, ack, flags, payload, len, m->ip_id++);
+	else
+		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
+		    seq, ack, flags, payload, len, m->ip_id++);
+	mixed_emit(m, ip, n, from_client);
+}
+
 /* One step of a chatty flow: handshake, then request, response, ACK,
  * with payloads of tens to hundreds of bytes, then the close. */
 static void
 chat_step(struct mixed *m, struct chat *c, unsigned i)
 {
 	uint8_t ip[2048];
-	size_t n, len;
+	size_t len;
 
 	switch (c->state) {
 	case 0:
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq++, 0, 0x02, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
+		chat_packet(m, ip, c, 1, c->cseq++, 0, 0x02, NULL, 0);
 		m->t_ns += rnd_range(20000, 90000);
-		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
-		    c->sseq++, c->cseq, 0x12, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 0);
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
+		chat_packet(m, ip, c, 0, c->sseq++, c->cseq, 0x12, NULL, 0);
+		chat_packet(m, ip, c, 1, c->cseq, c->sseq, 0x10, NULL, 0);
 		c->state = 1;
 		break;
 	case 1:
 		len = rnd_range(40, 300);
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq, c->sseq, 0x18, payload_bytes(len), len, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
+		chat_packet(m, ip, c, 1, c->cseq, c->sseq, 0x18,
+		    payload_bytes(len), len);
 		c->cseq += (uint32_t)len;
 		m->t_ns += rnd_range(5000, 60000);
 		len = rnd_range(20, 600);
-		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
-		    c->sseq, c->cseq, 0x18, payload_bytes(len), len, m->ip_id++);
-		mixed_emit(m, ip, n, 0);
+		chat_packet(m, ip, c, 0, c->sseq, c->cseq, 0x18,
+		    payload_bytes(len), len);
 		c->sseq += (uint32_t)len;
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
+		chat_packet(m, ip, c, 1, c->cseq, c->sseq, 0x10, NULL, 0);
 		if (--c->left == 0)
 			c->state = 2;
 		break;
 	default:
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq++, c->sseq, 0x11, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
-		n = tcp_packet(ip, c->server, c->client, c->sport, c->cport,
-		    c->sseq++, c->cseq, 0x11, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 0);
-		n = tcp_packet(ip, c->client, c->server, c->cport, c->sport,
-		    c->cseq, c->sseq, 0x10, NULL, 0, m->ip_id++);
-		mixed_emit(m, ip, n, 1);
+		chat_packet(m, ip, c, 1, c->cseq++, c->sseq, 0x11, NULL, 0);
+		chat_packet(m, ip, c, 0, c->sseq++, c->cseq, 0x11, NULL, 0);
+		chat_packet(m, ip, c, 1, c->cseq, c->sseq, 0x10, NULL, 0);
 		chat_new(c, i);
 		break;
 	}
