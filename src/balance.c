@@ -495,6 +495,23 @@ holding_take(struct holding *h, size_t worker, size_t chunk)
 		}
 }
 
+/* Moving chunk c from worker s to d: *result, the slower of the two
+ * afterwards, and *td, d's time. 0 when the chunk may not go there (it
+ * came from d). */
+static int
+move_result(const struct balance_input *in, const struct model *m,
+    const double *times, size_t c, size_t s, size_t d, double *result,
+    double *td)
+{
+	double ts = times[s] - m->work[c] / m->rate[s];
+
+	if (d == in->chunks[c].came_from)
+		return 0;
+	*td = times[d] + m->work[c] / m->rate[d];
+	*result = *td > ts ? *td : ts;
+	return 1;
+}
+
 /* The exchange of chunk a of worker s with a smaller chunk b of another
  * worker d that leaves the slower of the two lowest, if that is below
  * limit; it is planned as two moves. Returns whether there was one. */
@@ -588,16 +605,14 @@ plan_default(const struct balance_input *in, const struct model *m,
 		 * move, as low as it goes. */
 		for (k = 0; k < h.n[s]; k++) {
 			size_t c = h.list[s][k];
-			double ts = times[s] - m->work[c] / m->rate[s];
 
 			for (bi = 0; bi < n_dest; bi++) {
 				size_t d = dest[bi];
 				double td, result;
 
-				if (d == in->chunks[c].came_from)
+				if (!move_result(in, m, times, c, s, d, &result,
+				    &td))
 					continue;
-				td = times[d] + m->work[c] / m->rate[d];
-				result = td > ts ? td : ts;
 				/* equal results: the receiver left lower */
 				if (result < best ||
 				    (result == best && td < best_td)) {
@@ -622,7 +637,6 @@ plan_default(const struct balance_input *in, const struct model *m,
 			good = times[s] - min_gain;
 		for (k = 0; k < h.n[s]; k++) {
 			size_t c = h.list[s][k];
-			double ts = times[s] - m->work[c] / m->rate[s];
 
 			if (in->chunks[c].bytes > best_bytes)
 				continue;
@@ -630,11 +644,8 @@ plan_default(const struct balance_input *in, const struct model *m,
 				size_t d = dest[bi];
 				double td, result;
 
-				if (d == in->chunks[c].came_from)
-					continue;
-				td = times[d] + m->work[c] / m->rate[d];
-				result = td > ts ? td : ts;
-				if (result > good)
+				if (!move_result(in, m, times, c, s, d, &result,
+				    &td) || result > good)
 					continue;
 				if (in->chunks[c].bytes < best_bytes ||
 				    result < best ||
