@@ -56,8 +56,9 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf run balance move
+	check outbuf run balance move repair
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
+	cmd-repair \
 	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
 	test-split test-cluster test-balance

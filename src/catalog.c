@@ -753,7 +753,7 @@ catalog_move_add(struct catalog *c, int64_t chunk_id, int64_t from_worker,
 	int64_t now = (int64_t)time(NULL);
 	int r = run(c, prepare(c, e, "INSERT INTO moves (chunk_id, "
 	    "from_worker, to_worker, state, planned_at, updated_at) VALUES "
-	    "(?, ?, ?, 'planned', ?, ?)", "iiiii", chunk_id, from_worker,
+	    "(?, nullif(?, 0), ?, 'planned', ?, ?)", "iiiii", chunk_id, from_worker,
 	    to_worker, now, now), e);
 
 	if (r == 0)

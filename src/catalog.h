@@ -169,7 +169,8 @@ int catalog_jobs_history(struct catalog *c, int64_t capture_id,
     const char *command, size_t runs, struct cat_job **list, size_t *n,
     struct sc_err *e);
 
-/* Journals a move as planned; sets *id. */
+/* Journals a move as planned; sets *id. from_worker 0: a copy from the
+ * store that replaces nothing (a repair). */
 int catalog_move_add(struct catalog *c, int64_t chunk_id, int64_t from_worker,
     int64_t to_worker, int64_t *id, struct sc_err *e);
 int catalog_move_state(struct catalog *c, int64_t id, const char *state,

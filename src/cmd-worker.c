@@ -7,9 +7,11 @@
 #include "catalog.h"
 #include "cli.h"
 #include "cluster.h"
+#include "child.h"
 #include "cmd.h"
 #include "json.h"
 #include "remote.h"
+#include "repair.h"
 #include "table.h"
 #include "util.h"
 #include "xalloc.h"
@@ -30,8 +32,12 @@ static const char worker_help[] =
     "through the user's own ssh configuration, agent and known_hosts.\n"
     "\n"
     "rm: removes a worker from the config and the catalog. A worker that\n"
-    "holds chunks is refused unless --force, which forgets its copies (the\n"
-    "store keeps every chunk; the next 'shardcap add' places them anew).\n"
+    "holds chunks is drained first: each of its chunks gets its replicas\n"
+    "on the other workers (copied from the store, as 'shardcap repair'\n"
+    "does), then its copies are deleted there (if it answers). When the\n"
+    "others cannot take them, nothing is removed (exit 20); --force then\n"
+    "forgets its copies without draining (the store keeps every chunk;\n"
+    "'shardcap repair' places them anew).\n"
     "\n"
     "list: the workers, how they are reached, and what they hold.\n"
     "\n"
@@ -39,7 +45,7 @@ static const char worker_help[] =
     "      --jobs N        jobs to run at once on it (default: its cores)\n"
     "      --identity FILE ssh private key for it\n"
     "      --local         the worker is a directory on this machine\n"
-    "      --force         rm: forget the chunks it holds\n"
+    "      --force         rm: forget the chunks it holds, do not drain\n"
     "      --json          list: as JSON\n"
     "  -h, --help          show this help\n";
 
@@ -200,6 +206,79 @@ out:
 	return status ? status : cli_finish_stdout(0);
 }
 
+/* Deletes worker name's copies of the captures it holds, best effort:
+ * they are about to be forgotten. */
+static void
+drop_copies(struct cluster *cl, const char *name)
+{
+	const struct config_worker *cw = cluster_worker(cl, name);
+	struct cat_capture *caps = NULL;
+	struct strbuf script = STRBUF_INIT;
+	struct strvec av = STRVEC_INIT;
+	struct child ch, *chp = &ch;
+	struct sc_err e;
+	size_t n = 0, i;
+
+	sc_err_clear(&e);
+	if (cw == NULL || catalog_captures(cl->cat, &caps, &n, &e) != 0)
+		return;
+	strbuf_addstr(&script, "rm -rf --");
+	for (i = 0; i < n; i++) {
+		char *path = xasprintf("%s/%s", cw->dir, caps[i].name);
+
+		strbuf_addch(&script, ' ');
+		shell_quote(&script, path);
+		free(path);
+	}
+	free(caps);
+	remote_script_argv(&av, &cl->cfg, cw, cl->control_dir, script.buf);
+	child_init(&ch, av.v);
+	if (child_start(&ch, &e) == 0 &&
+	    child_wait_all(&chp, 1, &cli_signal, &e) == 0 &&
+	    child_exit_code(&ch) != 0)
+		cli_warning("could not delete the copies on worker '%s': %s "
+		    "(they are forgotten all the same)", name,
+		    child_last_error(&ch));
+	child_release(&ch);
+	strvec_release(&av);
+	strbuf_release(&script);
+}
+
+/* Gives every chunk worker name holds its replicas elsewhere. */
+static int
+drain(struct cluster *cl, const char *name)
+{
+	struct repair_options opt;
+	struct repair_result res;
+	struct sc_err e;
+	size_t i, made = 0;
+	int r;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.exclude = name;
+	opt.probe = 1;
+	opt.interrupted = &cli_signal;
+	sc_err_clear(&e);
+	r = repair_run(cl, &opt, &res, &e);
+	for (i = 0; i < res.n_caps; i++)
+		made += res.caps[i].copied;
+	if (r == SC_ERR_WORKER) {
+		cli_error("cannot drain worker '%s': %s; nothing removed "
+		    "('--force' forgets its copies without draining)", name,
+		    e.msg);
+		repair_result_release(&res);
+		return sc_exit_code(r);
+	}
+	repair_result_release(&res);
+	if (r != 0)
+		return r == SC_ERR_INTERRUPTED && cli_signal ?
+		    cli_signal_status() : cli_report(&e, NULL);
+	printf("drained worker '%s': %zu cop%s made on the others\n", name,
+	    made, made == 1 ? "y" : "ies");
+	drop_copies(cl, name);
+	return 0;
+}
+
 static int
 worker_rm(int argc, char **argv)
 {
@@ -214,7 +293,7 @@ worker_rm(int argc, char **argv)
 	size_t n = 0, i;
 	const char *name;
 	char *path;
-	int c, force = 0, status, known = 0;
+	int c, force = 0, status, known = 0, drained = 0;
 	uint64_t held = 0;
 
 	optind = 1;
@@ -232,6 +311,7 @@ worker_rm(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error(WORKER_USAGE, "worker rm needs a name");
 	name = argv[optind];
+	cli_catch_signals();
 	if ((status = cli_cluster_open(&cl, CLUSTER_LOCK)) != 0)
 		return status;
 	sc_err_clear(&e);
@@ -250,12 +330,9 @@ worker_rm(int argc, char **argv)
 		goto out;
 	}
 	if (held > 0 && !force) {
-		cli_error("worker '%s' holds %llu chunk%s; 'shardcap worker rm "
-		    "--force %s' forgets them (the store keeps every chunk and "
-		    "the next 'shardcap add' places them elsewhere)", name,
-		    (unsigned long long)held, held == 1 ? "" : "s", name);
-		status = sc_exit_code(SC_ERR_BUSY);
-		goto out;
+		if ((status = drain(&cl, name)) != 0)
+			goto out;
+		drained = 1;
 	}
 	path = xasprintf("%s/config", cl.dir);
 	if (cluster_worker(&cl, name) != NULL &&
@@ -269,8 +346,8 @@ worker_rm(int argc, char **argv)
 		status = cli_report(&e, NULL);
 		goto out;
 	}
-	printf("removed worker '%s'%s\n", name, held ? " and forgot its "
-	    "chunks" : "");
+	printf("removed worker '%s'%s\n", name, !held ? "" : drained ?
+	    " (drained)" : " and forgot its chunks");
 	status = cli_finish_stdout(0);
 out:
 	free(ws);

@@ -23,6 +23,8 @@ extern const struct command cmd_rm_entry;
 extern const struct command cmd_run_entry;
 extern const struct command cmd_stats_entry;
 extern const struct command cmd_balance_entry;
+extern const struct command cmd_repair_entry;
+extern const struct command cmd_verify_entry;
 extern const struct command cmd_split_entry;
 extern const struct command cmd_inspect_entry;
 

@@ -32,6 +32,8 @@ const struct command *const commands[] = {
 	&cmd_run_entry,
 	&cmd_stats_entry,
 	&cmd_balance_entry,
+	&cmd_repair_entry,
+	&cmd_verify_entry,
 	&cmd_rm_entry,
 	&cmd_split_entry,
 	&cmd_inspect_entry,

@@ -23,6 +23,7 @@ struct item {
 	const struct config_worker *from, *to;  /* NULL: not configured */
 	int64_t from_id, to_id;
 	int ok;                 /* the last step worked for it */
+	int differs;            /* verify: the copy differs or is missing */
 	char error[400];
 };
 
@@ -110,6 +111,9 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
     struct wjob *j, enum step step, struct sc_err *e)
 {
 	static const char *const verify[] = { "-c", "-n", NULL };
+	/* -c: a copy already there is compared by content, not by size and
+	 * time - a damaged copy of the same size and second is replaced */
+	static const char *const copy[] = { "-c", NULL };
 	size_t i;
 	int r;
 
@@ -126,7 +130,7 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		if (r == 0)
 			r = remote_rsync_argv(&j->argv, &cl->cfg, j->cw,
 			    cl->control_dir, store, j->list_path, capture,
-			    step == STEP_VERIFY ? verify : NULL, e);
+			    step == STEP_VERIFY ? verify : copy, e);
 		strbuf_release(&list);
 		free(store);
 		return r;
@@ -255,6 +259,7 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 				    *why ? why : "failed", code);
 			} else if (step == STEP_VERIFY &&
 			    was_listed(j, it->file)) {
+				it->differs = 1;
 				snprintf(it->error, sizeof(it->error),
 				    "worker '%s': the copy of '%s' differs from "
 				    "the store's", j->cw->name, it->file);
@@ -433,18 +438,22 @@ commit_moves(struct cluster *cl, struct item *items, size_t n,
 	return catalog_commit(cl->cat, e);
 }
 
-/* Removes the old copies of committed moves, once no query reads them. */
+/* Removes the old copies of committed moves, once no query reads them.
+ * A copy from the store (a repair) has no old copy: no query is waited
+ * for. */
 static int
 drop_old(struct cluster *cl, const char *capture, struct item *items,
     size_t n, size_t *done, size_t *left, volatile sig_atomic_t *interrupted,
     struct sc_err *e)
 {
-	size_t i;
+	size_t i, old = 0;
 	int r;
 
+	for (i = 0; i < n; i++)
+		old += items[i].from != NULL;
 	if (n == 0)
 		return 0;
-	if ((r = cluster_quiesce(cl, e)) != 0)
+	if (old > 0 && (r = cluster_quiesce(cl, e)) != 0)
 		return r;
 	if ((r = run_step(cl, capture, items, n, STEP_DROP_OLD, interrupted,
 	    e)) != 0)
@@ -482,15 +491,17 @@ move_apply(struct cluster *cl, const char *capture,
 		snprintf(it->file, sizeof(it->file), "%s", moves[i].file);
 		snprintf(it->digest, sizeof(it->digest), "%s", moves[i].digest);
 		it->bytes = moves[i].bytes;
-		it->from = &cl->cfg.workers[moves[i].from];
+		it->from = moves[i].from == MOVE_FROM_STORE ? NULL :
+		    &cl->cfg.workers[moves[i].from];
 		it->to = &cl->cfg.workers[moves[i].to];
 	}
 	/* planned */
 	if ((r = catalog_begin(cl->cat, e)) != 0)
 		goto out;
 	for (i = 0; i < n && r == 0; i++) {
-		r = catalog_worker_ensure(cl->cat, items[i].from->name,
-		    &items[i].from_id, e);
+		if (items[i].from != NULL)
+			r = catalog_worker_ensure(cl->cat, items[i].from->name,
+			    &items[i].from_id, e);
 		if (r == 0)
 			r = catalog_worker_ensure(cl->cat, items[i].to->name,
 			    &items[i].to_id, e);
@@ -539,6 +550,31 @@ move_apply(struct cluster *cl, const char *capture,
 		r = sc_err_set(e, SC_ERR_WORKER, "%zu of %zu moves failed: %s",
 		    out->failed, n, out->error);
 out:
+	free(items);
+	return r;
+}
+
+int
+move_check_copies(struct cluster *cl, const char *capture,
+    struct move_check *checks, size_t n, volatile sig_atomic_t *interrupted,
+    struct sc_err *e)
+{
+	struct item *items = xcalloc(n + 1, sizeof(*items));
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		snprintf(items[i].file, sizeof(items[i].file), "%s",
+		    checks[i].file);
+		items[i].to = &cl->cfg.workers[checks[i].worker];
+	}
+	r = run_step(cl, capture, items, n, STEP_VERIFY, interrupted, e);
+	for (i = 0; i < n && r == 0; i++) {
+		checks[i].state = items[i].ok ? MOVE_COPY_SAME :
+		    items[i].differs ? MOVE_COPY_DIFFERS : MOVE_COPY_UNKNOWN;
+		snprintf(checks[i].error, sizeof(checks[i].error), "%s",
+		    items[i].error);
+	}
 	free(items);
 	return r;
 }

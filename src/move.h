@@ -28,12 +28,17 @@
 #include "cluster.h"
 #include "error.h"
 
+/* move_request.from for a copy that comes from the store and replaces no
+ * other: a repair adding a replica. Nothing is deleted afterwards. */
+#define MOVE_FROM_STORE ((size_t)-1)
+
 struct move_request {
 	int64_t chunk_id;
 	char file[96];
 	char digest[72];
 	uint64_t bytes;
-	size_t from, to;        /* workers of the config */
+	size_t from, to;        /* workers of the config (from may be
+	                         * MOVE_FROM_STORE) */
 };
 
 struct move_outcome {
@@ -64,5 +69,24 @@ int move_apply(struct cluster *cl, const char *capture,
  * must be held. *finished and *rolled_back say how many of each. */
 int move_recover(struct cluster *cl, volatile sig_atomic_t *interrupted,
     size_t *finished, size_t *rolled_back, struct sc_err *e);
+
+/* Compares copies of chunks of capture on workers with the store's, by
+ * checksum (rsync -c -n), one rsync per worker at once. */
+enum move_copy_state {
+	MOVE_COPY_SAME,
+	MOVE_COPY_DIFFERS,      /* damaged, or not there */
+	MOVE_COPY_UNKNOWN,      /* the worker could not be asked */
+};
+
+struct move_check {
+	char file[96];
+	size_t worker;          /* of the config */
+	enum move_copy_state state;     /* out */
+	char error[400];        /* out */
+};
+
+int move_check_copies(struct cluster *cl, const char *capture,
+    struct move_check *checks, size_t n, volatile sig_atomic_t *interrupted,
+    struct sc_err *e);
 
 #endif

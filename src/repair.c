@@ -1,0 +1,451 @@
+/* repair.c - restoring every chunk's replica count (see repair.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "check.h"
+#include "digest.h"
+#include "move.h"
+#include "repair.h"
+#include "util.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* Per configured worker: whether it may hold copies, and how much it
+ * holds (current copies, and those planned here), to choose the least
+ * loaded. */
+struct target {
+	int64_t id;
+	int live;
+	uint64_t bytes;
+};
+
+static int
+placed_on(const struct cat_placement *pl, size_t n, int64_t chunk,
+    int64_t worker, int *current)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pl[i].chunk_id == chunk && pl[i].worker_id == worker) {
+			*current = pl[i].current;
+			return 1;
+		}
+	return 0;
+}
+
+/* Plans the missing copies of one capture: requests for move_apply. */
+static int
+plan_capture(struct cluster *cl, const struct cat_capture *cap,
+    struct target *tg, struct repair_capture *rc, struct move_request **out,
+    size_t *n_out, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, pass;
+	struct cat_chunk *chunks = NULL;
+	struct cat_placement *pl = NULL;
+	struct move_request *req = NULL;
+	size_t n_req = 0, alloc_req = 0;
+	int r;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((r = catalog_chunks(cl->cat, cap->id, &chunks, &n_chunks, e)) != 0 ||
+	    (r = catalog_placements(cl->cat, cap->id, &pl, &n_pl, e)) != 0)
+		goto out;
+	snprintf(rc->name, sizeof(rc->name), "%s", cap->name);
+	rc->replicas = cap->replicas;
+	rc->chunks = n_chunks;
+	for (i = 0; i < n_chunks; i++) {
+		unsigned have = 0;
+		int cur, *taken = xcalloc(W + 1, sizeof(*taken));
+
+		for (k = 0; k < W; k++)
+			if (placed_on(pl, n_pl, chunks[i].id, tg[k].id, &cur) &&
+			    cur && tg[k].live) {
+				have++;
+				taken[k] = 1;
+			}
+		if (have < cap->replicas) {
+			rc->short_chunks++;
+			rc->needed += cap->replicas - have;
+		}
+		/* a worker with a stale copy first, then the least loaded;
+		 * ties from the chunk's round-robin place on */
+		for (pass = 0; pass < 2 && have < cap->replicas; pass++) {
+			while (have < cap->replicas) {
+				size_t best = W;
+
+				for (k = 0; k < W; k++) {
+					size_t w = (chunks[i].seq - 1 + k) % W;
+					int stale = placed_on(pl, n_pl,
+					    chunks[i].id, tg[w].id, &cur) && !cur;
+
+					if (!tg[w].live || taken[w] ||
+					    (pass == 0 && !stale))
+						continue;
+					if (best == W || tg[w].bytes < tg[best].bytes)
+						best = w;
+				}
+				if (best == W)
+					break;
+				taken[best] = 1;
+				have++;
+				tg[best].bytes += chunks[i].bytes;
+				ALLOC_GROW(req, n_req + 1, alloc_req);
+				memset(&req[n_req], 0, sizeof(req[n_req]));
+				req[n_req].chunk_id = chunks[i].id;
+				snprintf(req[n_req].file, sizeof(req[n_req].file),
+				    "%s", chunks[i].file);
+				snprintf(req[n_req].digest,
+				    sizeof(req[n_req].digest), "%s",
+				    chunks[i].digest);
+				req[n_req].bytes = chunks[i].bytes;
+				req[n_req].from = MOVE_FROM_STORE;
+				req[n_req].to = best;
+				rc->bytes += chunks[i].bytes;
+				n_req++;
+			}
+		}
+		if (have < cap->replicas)
+			rc->no_room += cap->replicas - have;
+		free(taken);
+	}
+	*out = req;
+	*n_out = n_req;
+	req = NULL;
+out:
+	free(req);
+	free(chunks);
+	free(pl);
+	return r;
+}
+
+/* Which configured workers may hold copies, and what they hold now. */
+static int
+find_targets(struct cluster *cl, const struct repair_options *opt,
+    struct target *tg, struct repair_result *res, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_ws = 0, i, k;
+	struct cat_worker *ws = NULL;
+	int r;
+
+	for (k = 0; k < W; k++) {
+		if ((r = catalog_worker_ensure(cl->cat, cl->cfg.workers[k].name,
+		    &tg[k].id, e)) != 0)
+			return r;
+		tg[k].live = opt->exclude == NULL ||
+		    strcmp(opt->exclude, cl->cfg.workers[k].name) != 0;
+	}
+	if (opt->probe && W > 0) {
+		struct check_result *cr = NULL;
+		size_t n = 0;
+
+		if ((r = check_workers(cl, opt->interrupted, &cr, &n, e)) != 0)
+			return r;
+		res->down = xcalloc(n + 1, sizeof(*res->down));
+		for (k = 0; k < n && k < W; k++) {
+			if (cr[k].reachable && cr[k].writable)
+				continue;
+			tg[k].live = 0;
+			snprintf(res->down[res->n_down++], sizeof(*res->down),
+			    "%s", cr[k].name);
+		}
+		free(cr);
+	}
+	if ((r = catalog_workers(cl->cat, &ws, &n_ws, e)) != 0)
+		return r;
+	for (i = 0; i < n_ws; i++)
+		for (k = 0; k < W; k++)
+			if (ws[i].id == tg[k].id)
+				tg[k].bytes = ws[i].bytes;
+	free(ws);
+	return 0;
+}
+
+int
+repair_run(struct cluster *cl, const struct repair_options *opt,
+    struct repair_result *res, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_caps = 0, i;
+	struct target *tg = xcalloc(W + 1, sizeof(*tg));
+	struct cat_capture *caps = NULL;
+	double t0 = monotonic_seconds();
+	int r, short_any = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (opt->capture != NULL) {
+		caps = xcalloc(1, sizeof(*caps));
+		r = catalog_capture_get(cl->cat, opt->capture, caps, e);
+		n_caps = r == 0;
+	} else {
+		r = catalog_captures(cl->cat, &caps, &n_caps, e);
+	}
+	if (r == 0)
+		r = find_targets(cl, opt, tg, res, e);
+	if (r != 0)
+		goto out;
+	res->caps = xcalloc(n_caps + 1, sizeof(*res->caps));
+	for (i = 0; i < n_caps && r == 0; i++) {
+		struct repair_capture *rc = &res->caps[res->n_caps++];
+		struct move_request *req = NULL;
+		struct move_outcome mo;
+		size_t n_req = 0;
+
+		if (opt->interrupted != NULL && *opt->interrupted) {
+			r = sc_err_set(e, SC_ERR_INTERRUPTED, "interrupted");
+			break;
+		}
+		if ((r = plan_capture(cl, &caps[i], tg, rc, &req, &n_req,
+		    e)) != 0)
+			break;
+		if (!opt->dry_run && n_req > 0) {
+			r = move_apply(cl, caps[i].name, req, n_req,
+			    opt->interrupted, &mo, e);
+			rc->copied = mo.done + mo.left;
+			rc->failed = mo.failed;
+			snprintf(rc->error, sizeof(rc->error), "%s", mo.error);
+			if (r == SC_ERR_WORKER) {
+				/* those chunks stay short; go on with the rest */
+				sc_err_clear(e);
+				r = 0;
+			}
+		}
+		if (rc->no_room > 0 || rc->failed > 0)
+			short_any = 1;
+		free(req);
+	}
+	if (r == 0 && short_any)
+		r = sc_err_set(e, SC_ERR_WORKER, "some chunks still have fewer "
+		    "copies than their replicas");
+out:
+	res->seconds = monotonic_seconds() - t0;
+	free(caps);
+	free(tg);
+	return r;
+}
+
+void
+repair_result_release(struct repair_result *res)
+{
+	free(res->caps);
+	free(res->down);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+repair_forget(struct cluster *cl, const int64_t *chunk_ids,
+    const int64_t *worker_ids, size_t n, struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++)
+		r = catalog_placement_delete(cl->cat, chunk_ids[i],
+		    worker_ids[i], e);
+	if (r != 0) {
+		catalog_rollback(cl->cat);
+		return r;
+	}
+	return catalog_commit(cl->cat, e);
+}
+
+/* Whether the store's copy of chunk has the digest the catalog holds. */
+static int
+store_copy_good(struct cluster *cl, const struct cat_capture *cap,
+    const struct cat_chunk *ch)
+{
+	char *dir = cluster_store_dir(cl, cap->name);
+	char *path = xasprintf("%s/%s", dir, ch->file);
+	int algo = digest_algo_from_name(cap->digest_algo);
+	char hex[DIGEST_MAX_HEX + 1];
+	uint8_t raw[DIGEST_MAX_LEN];
+	static char buf[1 << 16];
+	struct digest d;
+	ssize_t n;
+	int fd, good = 0;
+
+	free(dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0 || algo < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	digest_init(&d, (enum digest_algo)algo);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		digest_update(&d, buf, (size_t)n);
+	}
+	if (n == 0) {
+		digest_final(&d, raw);
+		digest_hex((enum digest_algo)algo, raw, hex);
+		good = strcmp(hex, ch->digest) == 0;
+	}
+	digest_release(&d);
+	close(fd);
+	return good;
+}
+
+static void
+note_bad(struct verify_result *res, const char *where, const char *file)
+{
+	if (res->n_bad_files < sizeof(res->bad_files) / sizeof(res->bad_files[0]))
+		snprintf(res->bad_files[res->n_bad_files++],
+		    sizeof(res->bad_files[0]), "%s:%s", where, file);
+}
+
+/* Copies to forget: chunk and worker ids. */
+struct forget_list {
+	int64_t *chunk, *worker;
+	size_t n, alloc_chunk, alloc_worker;
+};
+
+/* Verifies one capture; adds the copies found bad to fl. */
+static int
+verify_capture(struct cluster *cl, const struct cat_capture *cap,
+    const int64_t *worker_ids, volatile sig_atomic_t *interrupted,
+    struct verify_result *res, struct forget_list *fl, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, n = 0;
+	struct cat_chunk *chunks = NULL;
+	struct cat_placement *pl = NULL;
+	struct move_check *checks = NULL;
+	int64_t *chunk_of = NULL;
+	char *store_bad = NULL;
+	int r;
+
+	if ((r = catalog_chunks(cl->cat, cap->id, &chunks, &n_chunks, e)) != 0 ||
+	    (r = catalog_placements(cl->cat, cap->id, &pl, &n_pl, e)) != 0)
+		goto out;
+	store_bad = xcalloc(n_chunks + 1, 1);
+	for (i = 0; i < n_chunks; i++) {
+		if (interrupted != NULL && *interrupted) {
+			r = sc_err_set(e, SC_ERR_INTERRUPTED, "interrupted");
+			goto out;
+		}
+		res->store_checked++;
+		if (!store_copy_good(cl, cap, &chunks[i])) {
+			store_bad[i] = 1;
+			res->store_bad++;
+			note_bad(res, "store", chunks[i].file);
+		}
+	}
+	checks = xcalloc(n_pl + 1, sizeof(*checks));
+	chunk_of = xcalloc(n_pl + 1, sizeof(*chunk_of));
+	for (k = 0; k < n_pl; k++) {
+		size_t w;
+
+		if (!pl[k].current)
+			continue;
+		for (w = 0; w < W && worker_ids[w] != pl[k].worker_id; w++)
+			;
+		if (w == W)
+			continue;
+		for (i = 0; i < n_chunks && chunks[i].id != pl[k].chunk_id; i++)
+			;
+		if (i == n_chunks)
+			continue;
+		snprintf(checks[n].file, sizeof(checks[n].file), "%s",
+		    chunks[i].file);
+		checks[n].worker = w;
+		chunk_of[n++] = pl[k].chunk_id;
+	}
+	if (n > 0 && (r = move_check_copies(cl, cap->name, checks, n,
+	    interrupted, e)) != 0)
+		goto out;
+	for (k = 0; k < n; k++) {
+		struct verify_worker *vw = &res->workers[checks[k].worker];
+		size_t c;
+
+		for (c = 0; c < n_chunks && chunks[c].id != chunk_of[k]; c++)
+			;
+		vw->checked++;
+		if (checks[k].state == MOVE_COPY_UNKNOWN) {
+			vw->unknown++;
+			if (!vw->error[0])
+				snprintf(vw->error, sizeof(vw->error), "%s",
+				    checks[k].error);
+		} else if (checks[k].state == MOVE_COPY_DIFFERS &&
+		    c < n_chunks && !store_bad[c]) {
+			/* the store's is sound: the worker's is what is wrong */
+			vw->bad++;
+			note_bad(res, vw->name, checks[k].file);
+			ALLOC_GROW(fl->chunk, fl->n + 1, fl->alloc_chunk);
+			ALLOC_GROW(fl->worker, fl->n + 1, fl->alloc_worker);
+			fl->chunk[fl->n] = chunk_of[k];
+			fl->worker[fl->n++] = worker_ids[checks[k].worker];
+		}
+	}
+out:
+	free(chunks);
+	free(pl);
+	free(checks);
+	free(chunk_of);
+	free(store_bad);
+	return r;
+}
+
+int
+repair_verify(struct cluster *cl, const char *capture,
+    volatile sig_atomic_t *interrupted, struct verify_result *res,
+    struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_caps = 0, i;
+	struct forget_list fl = { NULL, NULL, 0, 0, 0 };
+	struct cat_capture *caps = NULL;
+	int64_t *ids = xcalloc(W + 1, sizeof(*ids));
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->n_workers = W;
+	res->workers = xcalloc(W + 1, sizeof(*res->workers));
+	for (i = 0; i < W && r == 0; i++) {
+		snprintf(res->workers[i].name, sizeof(res->workers[i].name),
+		    "%s", cl->cfg.workers[i].name);
+		r = catalog_worker_ensure(cl->cat, cl->cfg.workers[i].name,
+		    &ids[i], e);
+	}
+	if (r == 0 && capture != NULL) {
+		caps = xcalloc(1, sizeof(*caps));
+		r = catalog_capture_get(cl->cat, capture, caps, e);
+		n_caps = r == 0;
+	} else if (r == 0) {
+		r = catalog_captures(cl->cat, &caps, &n_caps, e);
+	}
+	for (i = 0; i < n_caps && r == 0; i++)
+		r = verify_capture(cl, &caps[i], ids, interrupted, res, &fl, e);
+	if (r == 0)
+		r = repair_forget(cl, fl.chunk, fl.worker, fl.n, e);
+	if (r == 0 && res->store_bad > 0)
+		r = sc_err_set(e, SC_ERR_STORE, "%zu chunk%s in the store "
+		    "differ%s from the digest recorded when added: nothing "
+		    "can be repaired from %s", res->store_bad,
+		    res->store_bad == 1 ? "" : "s",
+		    res->store_bad == 1 ? "s" : "", res->store_bad == 1 ?
+		    "it" : "them");
+	free(caps);
+	free(ids);
+	free(fl.chunk);
+	free(fl.worker);
+	return r;
+}
+
+void
+verify_result_release(struct verify_result *res)
+{
+	free(res->workers);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# Replicas kept on local workers: repair after a worker is lost, verify
+# finding damaged and missing copies and making them again, worker rm
+# draining a worker first; and runs that recover from a missing or damaged
+# copy, and from a straggler, with the result unchanged.
+. "$(dirname "$0")/../lib.sh"
+
+DNS=$TRASH/dns.pcap
+$GENCAP mixed --size 8M -o "$DNS" || exit 1
+tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
+    exit 1
+export DNS
+
+# new_cluster DIR R: 3 local workers holding dns in 1 MB chunks, R copies.
+new_cluster() {
+	mkdir -p "$1" &&
+	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
+	(cd "$1" && $SHARDCAP add -q -s 1M -r "$2" "$DNS" --name dns > /dev/null)
+}
+
+# lose W: local worker W can no longer be used: its directory is a file.
+lose() {
+	mv .shardcap/workers/$1 .shardcap/workers/$1.gone &&
+	echo "not a directory" > .shardcap/workers/$1
+}
+
+query() {
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" 2>err |
+	    sort > got
+}
+
+# copies_ok R: every chunk has R current copies, each on a worker whose
+# directory holds that file with the store's bytes, and no file on a
+# worker the catalog does not list.
+copies_ok() {
+	$SHARDCAP status dns --json > st.json &&
+	python3 - "$PWD/.shardcap" st.json "$1" <<-'EOF'
+	import json, os, sys, filecmp
+	top, st, r = sys.argv[1], json.load(open(sys.argv[2])), int(sys.argv[3])
+	want, have = set(), set()
+	for c in st["chunks"]:
+	    if len(c["workers"]) != r:
+	        sys.exit("chunk %s on %r, want %d" % (c["file"], c["workers"], r))
+	    for w in c["workers"]:
+	        want.add((w, c["file"]))
+	        p = os.path.join(top, "workers", w, "dns", c["file"])
+	        s = os.path.join(top, "store", "dns", c["file"])
+	        if not os.path.exists(p) or not filecmp.cmp(p, s, shallow=False):
+	            sys.exit("%s on %s differs from the store" % (c["file"], w))
+	for w in os.listdir(os.path.join(top, "workers")):
+	    d = os.path.join(top, "workers", w, "dns")
+	    for f in os.listdir(d) if os.path.isdir(d) else []:
+	        if not f.startswith("."):
+	            have.add((w, f))
+	if want - have:
+	    sys.exit("catalog only: %s" % sorted(want - have))
+	EOF
+}
+
+test_expect_success 'repair: nothing to do on a sound cluster' '
+	new_cluster c 2 && cd c &&
+	$SHARDCAP repair > out && grep -q "every chunk has its copies" out &&
+	$SHARDCAP repair --json > out.json &&
+	python3 -c "
+import json; r = json.load(open(\"out.json\"))
+assert r[\"captures\"][0][\"copies_missing\"] == 0, r
+assert r[\"down\"] == [], r"
+'
+
+test_expect_success 'a lost worker: repair makes its copies on the others' '
+	new_cluster c 2 && cd c &&
+	lose local3 &&
+	$SHARDCAP repair -n > plan &&
+	grep -q "does not answer" plan && grep -q "^would make" plan &&
+	$SHARDCAP repair > out &&
+	grep -q "worker .local3. does not answer" out &&
+	grep -q "^made \([0-9]*\) of \1 missing" out &&
+	$SHARDCAP status dns --json > st.json &&
+	python3 -c "
+import json
+for c in json.load(open(\"st.json\"))[\"chunks\"]:
+    live = [w for w in c[\"workers\"] if w != \"local3\"]
+    assert sorted(live) == [\"local1\", \"local2\"], c" &&
+	query && cmp "$TRASH/want" got
+'
+
+test_expect_success 'too few workers for the replicas: exit 20, says so' '
+	new_cluster c 3 && cd c &&
+	lose local2 &&
+	expect_status 20 $SHARDCAP repair &&
+	grep -q "fewer copies than their replicas" .err
+'
+
+test_expect_success 'verify: a deleted and a damaged copy are found and made again' '
+	new_cluster c 2 && cd c &&
+	f1=$(ls .shardcap/workers/local1/dns | head -1) &&
+	f2=$(ls .shardcap/workers/local2/dns | sed -n 2p) &&
+	rm .shardcap/workers/local1/dns/$f1 &&
+	printf XXXX | dd of=.shardcap/workers/local2/dns/$f2 bs=1 seek=200 \
+	    conv=notrunc 2>/dev/null &&
+	$SHARDCAP verify > out &&
+	grep -q "damaged or missing: local1:$f1" out &&
+	grep -q "damaged or missing: local2:$f2" out &&
+	grep -q "^made 2 of 2 missing" out &&
+	copies_ok 2 &&
+	$SHARDCAP verify --json > v.json &&
+	python3 -c "
+import json; v = json.load(open(\"v.json\"))
+assert all(w[\"damaged\"] == 0 for w in v[\"workers\"]), v
+assert v[\"store_damaged\"] == 0, v"
+'
+
+test_expect_success 'verify: a damaged chunk in the store is exit 22, named' '
+	new_cluster c 1 && cd c &&
+	f=$(ls .shardcap/store/dns | head -1) &&
+	printf XXXX | dd of=.shardcap/store/dns/$f bs=1 seek=300 conv=notrunc \
+	    2>/dev/null &&
+	expect_status 22 $SHARDCAP verify &&
+	grep -q "in the store differs" .err &&
+	$SHARDCAP verify 2>/dev/null | grep -q "damaged or missing: store:$f"
+'
+
+test_expect_success 'worker rm drains a worker first, the result is unchanged' '
+	new_cluster c 1 && cd c &&
+	$SHARDCAP worker rm local2 > out &&
+	grep -q "drained worker .local2." out &&
+	grep -q "removed worker .local2. (drained)" out &&
+	test -z "$(ls .shardcap/workers/local2/dns 2>/dev/null)" &&
+	copies_ok 1 && query && cmp "$TRASH/want" got
+'
+
+test_expect_success 'worker rm of the last worker holding copies: refused' '
+	mkdir c && $SHARDCAP -C c init --local 1 > /dev/null && cd c &&
+	$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null &&
+	expect_status 20 $SHARDCAP worker rm local1 &&
+	grep -q "cannot drain" .err &&
+	$SHARDCAP worker rm --force local1 > out &&
+	grep -q "forgot its chunks" out
+'
+
+test_done
