@@ -168,6 +168,37 @@ drain(struct child *c, int *fd, int is_err)
 		take_output(c, buf, (size_t)n);
 }
 
+size_t
+child_pollfds(const struct child *c, struct pollfd *pfd)
+{
+	size_t k = 0;
+
+	if (c->out_fd >= 0) {
+		pfd[k].fd = c->out_fd;
+		pfd[k++].events = POLLIN;
+	}
+	if (c->err_fd >= 0) {
+		pfd[k].fd = c->err_fd;
+		pfd[k++].events = POLLIN;
+	}
+	return k;
+}
+
+void
+child_service(struct child *c, const struct pollfd *pfd, size_t n)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (pfd[j].revents == 0 || pfd[j].fd < 0)
+			continue;
+		if (pfd[j].fd == c->out_fd)
+			drain(c, &c->out_fd, 0);
+		else if (pfd[j].fd == c->err_fd)
+			drain(c, &c->err_fd, 1);
+	}
+}
+
 int
 child_reap(struct child *c)
 {
@@ -252,19 +283,8 @@ child_wait_all(struct child **cs, size_t n, volatile sig_atomic_t *interrupted,
 			free(pfd);
 			return sc_err_sys(e, "poll failed");
 		}
-		for (i = 0; i < n; i++) {
-			struct child *c = cs[i];
-			size_t j;
-
-			for (j = 0; j < k; j++) {
-				if (pfd[j].revents == 0)
-					continue;
-				if (pfd[j].fd == c->out_fd)
-					drain(c, &c->out_fd, 0);
-				else if (pfd[j].fd == c->err_fd)
-					drain(c, &c->err_fd, 1);
-			}
-		}
+		for (i = 0; i < n; i++)
+			child_service(cs[i], pfd, k);
 	}
 	free(pfd);
 	if (stopping)

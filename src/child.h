@@ -11,6 +11,7 @@
 #ifndef SHARDCAP_CHILD_H
 #define SHARDCAP_CHILD_H
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -46,6 +47,11 @@ int child_start(struct child *c, struct sc_err *e);
  * are gone. Returns 0 otherwise, whatever the children's exit statuses. */
 int child_wait_all(struct child **cs, size_t n,
     volatile sig_atomic_t *interrupted, struct sc_err *e);
+/* For a caller's own poll loop: adds c's open pipes to pfd (room for two)
+ * and returns how many; after poll(), child_service reads what the n
+ * entries of pfd say is ready for c. */
+size_t child_pollfds(const struct child *c, struct pollfd *pfd);
+void child_service(struct child *c, const struct pollfd *pfd, size_t n);
 /* Collects the child's exit status if it has exited (never waits).
  * Returns 1 once it has. */
 int child_reap(struct child *c);

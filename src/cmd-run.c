@@ -24,7 +24,9 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] [--balance[=ALGO]] -- COMMAND ARG..."
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
+/* Every chunk's output is there, but a worker failed or a copy was bad. */
+#define RUN_EXIT_RECOVERED 23
 #define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
 
 static const char run_help[] =
@@ -59,6 +61,11 @@ static const char run_help[] =
     "                      default or paper), the plan on stderr\n"
     "      --size SIZE     chunk size for a capture file (default 25M)\n"
     "      --workers N     local workers for a capture file (default: cores)\n"
+    "      --timeout T     a job running longer than T per chunk (30s, 2m)\n"
+    "                      or than T times the median job (5x, per byte)\n"
+    "                      is a straggler: its chunks start again on\n"
+    "                      another worker, the first to finish wins and\n"
+    "                      the other is killed, its output thrown away\n"
     "      --batch N       stream up to N chunks of a worker into one tshark,\n"
     "                      tcpdump or ngrep (default " RUN_DEFAULT_BATCH_S "); 1: one\n"
     "                      process per chunk. See 'Streaming' below.\n"
@@ -75,10 +82,22 @@ static const char run_help[] =
     "until it had gone into the stream. Not with --ordered, --tag,\n"
     "--pcap-out or --stdin, which need every line's chunk.\n"
     "\n"
-    "Exit status: 0 when every chunk's command succeeded; 21 when some\n"
-    "failed (named on stderr with their exit statuses); 20 when a worker\n"
-    "could not be reached and chunks only it holds were not run; 130 (and\n"
-    "128+N) when stopped by a signal - no process of the run is left on any\n"
+    "Failures: a worker that cannot be reached, or is lost during the\n"
+    "run (its connection goes; a frozen host after ssh's keep-alives,\n"
+    "15 s by default), leaves its chunks to another worker holding them,\n"
+    "or they are copied there from the store; a copy found missing or cut\n"
+    "(its size is checked before each job), or damaged (a failed job's\n"
+    "copies are compared with the store's), is replaced the same way.\n"
+    "Every chunk's output appears once: a job's output is written only\n"
+    "when it has ended. What the run learnt goes into the catalog (copies\n"
+    "made, bad copies forgotten); 'shardcap repair' restores replicas.\n"
+    "\n"
+    "Exit status: 0 when every chunk's command succeeded; 23 when it did,\n"
+    "but only after a worker failed or a bad copy was replaced (the output\n"
+    "is complete; stderr says what failed and what was recovered); 21 when\n"
+    "the command failed on some chunks (named on stderr with their exit\n"
+    "statuses); 20 when chunks could not be run anywhere; 130 (and 128+N)\n"
+    "when stopped by a signal - no process of the run is left on any\n"
     "worker; 141 when the reader of stdout went away.\n";
 
 static const char stats_help[] =
@@ -222,7 +241,7 @@ report_outcome(const struct run_plan *plan, const struct run_result *res)
 				strbuf_addf(&sb, "%s%s", sb.len ? ", " : "",
 				    plan->chunks[i].file);
 		cli_error("%zu of %zu chunks were not run: no worker that "
-		    "holds them could be reached (%s%s)", res->lost_chunks,
+		    "could run them was left (%s%s)", res->lost_chunks,
 		    plan->n_chunks, sb.buf, res->lost_chunks > 10 ? ", ..." : "");
 		status = sc_exit_code(SC_ERR_WORKER);
 	}
@@ -242,7 +261,54 @@ report_outcome(const struct run_plan *plan, const struct run_result *res)
 			status = sc_exit_code(SC_ERR_JOBS);
 	}
 	strbuf_release(&sb);
+	if (res->stragglers > 0)
+		cli_warning("%zu straggling job%s: %zu chunk%s started again "
+		    "elsewhere, %zu of them finished there first",
+		    res->stragglers, res->stragglers == 1 ? "" : "s",
+		    res->speculated, res->speculated == 1 ? "" : "s",
+		    res->speculation_won);
+	if (res->failed_workers > 0 || res->bad_copies > 0) {
+		cli_warning("recovered: %zu chunk%s ran on other workers than "
+		    "planned%s; %zu cop%s made from the store; %zu bad cop%s "
+		    "replaced or forgotten ('shardcap repair' restores the "
+		    "replicas)", res->again_chunks,
+		    res->again_chunks == 1 ? "" : "s",
+		    res->failed_workers ? " after a worker failed" : "",
+		    res->fetched, res->fetched == 1 ? "y" : "ies",
+		    res->bad_copies, res->bad_copies == 1 ? "y" : "ies");
+		if (status == 0)
+			status = RUN_EXIT_RECOVERED;
+	}
 	return status;
+}
+
+/* --timeout: a duration (30, 30s, 2m, 1h, 500ms) or a factor (5x). */
+static int
+parse_timeout(const char *s, double *seconds, double *factor)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	*seconds = *factor = 0;
+	if (end == s || !(v > 0) || v > 1e6)
+		return -1;
+	if (strcmp(end, "x") == 0) {
+		if (v < 1)
+			return -1;
+		*factor = v;
+		return 0;
+	}
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		*seconds = v;
+	else if (strcmp(end, "ms") == 0)
+		*seconds = v / 1000;
+	else if (strcmp(end, "m") == 0)
+		*seconds = v * 60;
+	else if (strcmp(end, "h") == 0)
+		*seconds = v * 3600;
+	else
+		return -1;
+	return 0;
 }
 
 static int
@@ -257,6 +323,7 @@ cmd_run(int argc, char **argv)
 		{ "size", required_argument, NULL, 's' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "balance", optional_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
@@ -322,6 +389,13 @@ cmd_run(int argc, char **argv)
 			if (parse_uint(optarg, 1, RUN_MAX_BATCH, &batch) != 0)
 				return cli_usage_error(RUN_USAGE, "bad --batch '%s': "
 				    "want 1 to %d", optarg, RUN_MAX_BATCH);
+			break;
+		case 't':
+			if (parse_timeout(optarg, &opt.timeout,
+			    &opt.timeout_factor) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --timeout "
+				    "'%s': want a duration (30s, 2m) or a factor "
+				    "of the median job (5x)", optarg);
 			break;
 		case 'q':
 			quiet = 1;

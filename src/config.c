@@ -49,6 +49,8 @@ static const struct keyword cluster_keys[] = {
 	CK("ssh", "config", K_PATH, ssh_config, 0, 0),
 	CK("ssh", "connect-timeout", K_SECONDS, connect_timeout, 1, 3600),
 	CK("ssh", "control-persist", K_SECONDS, control_persist, 0, 86400),
+	CK("ssh", "alive-interval", K_SECONDS, alive_interval, 1, 600),
+	CK("ssh", "alive-count", K_UINT, alive_count, 1, 100),
 	CK("rsync", "command", K_STRING, rsync_command, 0, 0),
 	CK("rsync", "compress-level", K_UINT, compress_level, 0, 9),
 };
@@ -74,6 +76,8 @@ config_init(struct config *cfg)
 	cfg->ssh_command = xstrdup("ssh");
 	cfg->connect_timeout = 10;
 	cfg->control_persist = 60;
+	cfg->alive_interval = 5;
+	cfg->alive_count = 3;
 	cfg->rsync_command = xstrdup("rsync");
 	cfg->compress_level = 1;
 }

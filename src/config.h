@@ -39,6 +39,10 @@ struct config {
 	char *ssh_config;       /* passed as -F */
 	unsigned connect_timeout;       /* seconds */
 	unsigned control_persist;       /* seconds */
+	/* a worker that does not answer alive_count keep-alives, one every
+	 * alive_interval seconds, is given up on (a frozen host) */
+	unsigned alive_interval;        /* seconds */
+	unsigned alive_count;
 	/* [rsync] */
 	char *rsync_command;
 	unsigned compress_level;

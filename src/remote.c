@@ -121,9 +121,9 @@ remote_ssh_argv(struct strvec *av, const struct config *cfg,
 	strvec_push(av, "-o");
 	strvec_pushf(av, "ConnectTimeout=%u", cfg->connect_timeout);
 	strvec_push(av, "-o");
-	strvec_push(av, "ServerAliveInterval=5");
+	strvec_pushf(av, "ServerAliveInterval=%u", cfg->alive_interval);
 	strvec_push(av, "-o");
-	strvec_push(av, "ServerAliveCountMax=3");
+	strvec_pushf(av, "ServerAliveCountMax=%u", cfg->alive_count);
 	if (w->port != 0) {
 		strvec_push(av, "-p");
 		strvec_pushf(av, "%u", w->port);

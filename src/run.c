@@ -32,6 +32,12 @@
 #define RUN_CHUNK_MARK "shardcap-chunk-fed"
 /* Written to stderr, with the run's token, when a job ends. */
 #define RUN_DONE_MARK "shardcap-job-done"
+/* A relative --timeout never calls a job of less than this a straggler:
+ * below it, the time a job takes is noise. */
+#define RUN_MIN_STRAGGLER 1.0
+/* After this many failed jobs whose copies were found sound (and none
+ * damaged), failures are taken as the command's own: no more checks. */
+#define RUN_CHECKS_SOUND 2
 
 /* --- planning --- */
 
@@ -71,6 +77,7 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 	plan->control_dir = cl->control_dir;
 	if ((r = catalog_capture_get(cl->cat, name, &cap, e)) != 0)
 		return r;
+	plan->store = cluster_store_dir(cl, name);
 	snprintf(plan->capture, sizeof(plan->capture), "%s", name);
 	plan->capture_id = cap.id;
 	if ((r = catalog_chunks(cl->cat, cap.id, &chunks, &n_chunks, e)) != 0 ||
@@ -92,8 +99,10 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 		c->seq = chunks[i].seq;
 		c->chunk_id = chunks[i].id;
 		snprintf(c->file, sizeof(c->file), "%s", chunks[i].file);
+		snprintf(c->digest, sizeof(c->digest), "%s", chunks[i].digest);
 		c->bytes = chunks[i].bytes;
 		c->holders = xcalloc(plan->n_workers + 1, sizeof(size_t));
+		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < n_pl; k++) {
 			size_t w;
 
@@ -156,6 +165,7 @@ run_plan_local(struct run_plan *plan, const struct config *cfg,
 		snprintf(c->file, sizeof(c->file), "%s", sr->chunks[i]->file);
 		c->bytes = sr->chunks[i]->bytes;
 		c->holders = xcalloc(plan->n_workers, sizeof(size_t));
+		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < plan->n_workers; k++)
 			c->holders[c->n_holders++] = k;
 	}
@@ -176,11 +186,14 @@ run_plan_release(struct run_plan *plan)
 		free(w->identity);
 		free(w->dir);
 	}
-	for (i = 0; i < plan->n_chunks; i++)
+	for (i = 0; i < plan->n_chunks; i++) {
 		free(plan->chunks[i].holders);
+		free(plan->chunks[i].copy);
+	}
 	free(plan->workers);
 	free(plan->chunks);
 	free(plan->base);
+	free(plan->store);
 	memset(plan, 0, sizeof(*plan));
 }
 
@@ -261,10 +274,21 @@ add_command(struct strbuf *sb, const struct run_options *opt,
 
 void
 run_job_script(struct strbuf *sb, const struct run_options *opt,
-    char *const *paths, size_t n)
+    char *const *paths, const uint64_t *sizes, size_t n)
 {
 	size_t i;
 
+	/* every chunk there, whole: a missing or cut copy is reported, not
+	 * read as a shorter capture */
+	strbuf_addstr(sb, "b=; ");
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(sb, "[ \"$(wc -c 2>/dev/null < ");
+		shell_quote(sb, paths[i]);
+		strbuf_addf(sb, ")\" = %llu ] || b=\"$b %zu\"; ",
+		    (unsigned long long)sizes[i], i);
+	}
+	strbuf_addstr(sb, "if [ -n \"$b\" ]; then echo " RUN_BAD_MARK
+	    " \"$1\" \"$2\"$b >&2; s=125; else ");
 	if (opt->stream_arg >= 0) {
 		/* the chunks into one process, a marker after each */
 		strbuf_addstr(sb, "{ ");
@@ -289,7 +313,7 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 	}
 	/* The end of the job's output, and of its stderr, each marked with
 	 * the run's token ($1) and the job's number ($2). */
-	strbuf_addstr(sb, "; s=$?; printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
+	strbuf_addstr(sb, "; s=$?; fi; printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
 	    "printf '" RUN_DONE_MARK " %s %s\\n' \"$1\" \"$2\" >&2");
 }
 
@@ -335,6 +359,43 @@ struct slot {
 	struct strbuf scan;     /* output that may be the start of the end */
 	int got_out_end, got_err_end;
 	int status;
+	unsigned char bad[RUN_MAX_BATCH];       /* its copy is not sound */
+	int bad_any;
+	int overdue;            /* ran past its time: a straggler */
+	int cancelled;          /* another run of its chunks won: the job
+	                         * is killed, its output thrown away */
+	int spec;               /* its job runs a straggler's chunk again */
+};
+
+/* A copy of chunks from the store to a worker, while the run goes on:
+ * for chunks no usable worker holds (their worker failed, their copy was
+ * bad), for a straggler's chunks, or to check a failed job's copies (rsync
+ * -c sends only what differs: a copy sent was damaged). */
+enum fetch_why { FETCH_RESCUE, FETCH_CHECK };
+
+struct job_end {               /* a job that ended, its outcome pending */
+	size_t worker;
+	size_t batch[RUN_MAX_BATCH];
+	double fed[RUN_MAX_BATCH];
+	size_t n_batch, n_fed;
+	double start, end;
+	int status;
+	int spec;
+	struct outbuf out;
+};
+
+struct fetch {
+	enum fetch_why why;
+	size_t worker;
+	size_t *chunks;
+	size_t n;
+	struct strvec argv;
+	struct child child;
+	struct strbuf list;     /* the files, NUL-separated, for its stdin */
+	size_t list_sent;
+	char **sent;            /* files rsync reported sending */
+	size_t n_sent, alloc_sent;
+	struct job_end *job;    /* FETCH_CHECK: the failed job */
 };
 
 struct runner {
@@ -361,6 +422,16 @@ struct runner {
 	 * written ended a line */
 	const char *tag_file, *tag_worker;
 	int at_line_start;
+	/* copies from the store under way */
+	struct fetch **fetches;
+	size_t n_fetches, alloc_fetches;
+	/* seconds per byte of the chunks done, for a relative timeout */
+	double *per_byte;
+	size_t n_per_byte, alloc_per_byte, median_of;
+	double median;
+	/* failed jobs whose copies were checked: found sound, found bad */
+	size_t checks_sound, checks_bad;
+	int *worker_lost;       /* counted in failed_workers */
 };
 
 /* A child's exit wakes the poll loop at once, through this pipe. */
@@ -542,6 +613,7 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 	size_t i, start = 0, chunk_mark = strlen(RUN_CHUNK_MARK);
 	size_t done_mark = strlen(RUN_DONE_MARK);
 	size_t started_mark = strlen(RUN_STARTED_MARK);
+	size_t bad_mark = strlen(RUN_BAD_MARK);
 
 	for (i = 0; i <= len; i++) {
 		int end = i == len;
@@ -568,10 +640,28 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
 		    chunk_mark) == 0 && sl->n_fed < sl->n_batch) {
 			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
-		} else if (sl->busy && strncmp(line, RUN_DONE_MARK,
-		    done_mark) == 0 && strncmp(line + done_mark + 1, rn->token,
+		} else if (strncmp(line, RUN_DONE_MARK, done_mark) == 0 &&
+		    strncmp(line + done_mark + 1, rn->token,
 		    rn->token_len) == 0) {
-			sl->got_err_end = 1;
+			if (sl->busy && strtoul(line + done_mark + 1 +
+			    rn->token_len, NULL, 10) == sl->job_id)
+				sl->got_err_end = 1;
+		} else if (strncmp(line, RUN_BAD_MARK, bad_mark) == 0 &&
+		    strncmp(line + bad_mark + 1, rn->token,
+		    rn->token_len) == 0) {
+			char *p = (char *)line + bad_mark + 1 + rn->token_len, *q;
+			unsigned long id = strtoul(p, &q, 10), k;
+
+			while (sl->busy && id == sl->job_id && q != p) {
+				p = q;
+				k = strtoul(p, &q, 10);
+				if (q != p && k < sl->n_batch) {
+					sl->bad[k] = 1;
+					sl->bad_any = 1;
+				}
+			}
+		} else if (sl->cancelled) {
+			/* a killed job's last words are noise */
 		} else {
 			struct strbuf sb = STRBUF_INIT;
 			size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
@@ -690,6 +780,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	struct run_worker *rw = &plan->workers[sl->worker];
 	struct strbuf job = STRBUF_INIT, line = STRBUF_INIT;
 	char *paths[RUN_MAX_BATCH];
+	uint64_t sizes[RUN_MAX_BATCH];
 	size_t i;
 	int r = 0;
 
@@ -701,12 +792,16 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 		else
 			paths[i] = xasprintf("%s/%s/%s", rw->cw.dir,
 			    plan->capture, ch->file);
+		sizes[i] = ch->bytes;
 		sl->batch[i] = batch[i];
+		sl->bad[i] = 0;
 	}
 	sl->n_batch = n;
 	sl->n_fed = 0;
+	sl->bad_any = 0;
+	sl->overdue = 0;
 	sl->job_id = ++rn->next_job;
-	run_job_script(&job, rn->opt, paths, n);
+	run_job_script(&job, rn->opt, paths, sizes, n);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	strbuf_addstr(&line, "setsid sh -c ");
@@ -724,6 +819,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 		struct run_chunk *ch = &plan->chunks[batch[i]];
 
 		ch->state = 1;
+		ch->running++;
 		ch->worker = sl->worker;
 		ch->start = sl->start;
 	}
@@ -742,6 +838,52 @@ holds(const struct run_chunk *c, size_t w)
 	return 0;
 }
 
+static void
+drop_holder(struct run_chunk *c, size_t w)
+{
+	size_t k;
+
+	for (k = 0; k < c->n_holders; k++)
+		if (c->holders[k] == w) {
+			c->holders[k] = c->holders[--c->n_holders];
+			return;
+		}
+}
+
+/* A worker is lost for the rest of the run; the message says why. */
+static void
+worker_lost(struct runner *rn, size_t w, const char *why)
+{
+	struct run_worker *rw = &rn->plan->workers[w];
+
+	rw->failed = 1;
+	if (!rw->error[0])
+		snprintf(rw->error, sizeof(rw->error), "%s", why);
+	if (!rn->worker_lost[w]) {
+		rn->worker_lost[w] = 1;
+		rn->res->failed_workers++;
+	}
+}
+
+/* A job's hold on its chunks ends without a result: those nobody else
+ * runs wait again. */
+static void
+requeue(struct run_plan *plan, const size_t *batch, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct run_chunk *c = &plan->chunks[batch[i]];
+
+		if (c->running > 0)
+			c->running--;
+		if (c->state == 1 && c->running == 0) {
+			c->state = 0;
+			c->again = 1;
+		}
+	}
+}
+
 static size_t
 waiting_for(const struct runner *rn, size_t w)
 {
@@ -754,17 +896,38 @@ waiting_for(const struct runner *rn, size_t w)
 	return n;
 }
 
+/* A straggler's chunk that worker w may run too: its job is overdue, it
+ * runs once, elsewhere. */
+static int
+speculable(const struct run_chunk *c, size_t w)
+{
+	return c->state == 1 && c->overdue && c->running == 1 &&
+	    c->worker != w && holds(c, w);
+}
+
+static size_t
+speculable_for(const struct runner *rn, size_t w)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rn->plan->n_chunks; i++)
+		n += speculable(&rn->plan->chunks[i], w);
+	return n;
+}
+
 /* The next chunks worker w runs, as one job: the first waiting ones it
  * holds, as many as the batch allows - fewer towards the end, so that
- * its last jobs are short and its slots finish together. */
+ * its last jobs are short and its slots finish together. With none
+ * waiting, a straggler's chunk, alone. */
 static size_t
-next_batch(struct runner *rn, size_t w, size_t *batch)
+next_batch(struct runner *rn, size_t w, size_t *batch, int *spec)
 {
 	const struct run_worker *rw = &rn->plan->workers[w];
 	size_t i, n = 0, want;
 	unsigned b = rn->opt->stream_arg >= 0 && rn->opt->batch > 1 ?
 	    rn->opt->batch : 1;
 
+	*spec = 0;
 	want = (waiting_for(rn, w) + rw->slots - 1) / (rw->slots ? rw->slots : 1);
 	if (want > b)
 		want = b;
@@ -776,30 +939,113 @@ next_batch(struct runner *rn, size_t w, size_t *batch)
 		if (c->state == 0 && holds(c, w))
 			batch[n++] = i;
 	}
+	for (i = 0; i < rn->plan->n_chunks && n == 0; i++)
+		if (speculable(&rn->plan->chunks[i], w)) {
+			batch[n++] = i;
+			*spec = 1;
+		}
 	return n;
 }
 
-/* Chunks that no worker able to run them holds any more are given up. */
-static void
-give_up_lost(struct runner *rn)
+static int
+usable_holder(const struct runner *rn, const struct run_chunk *c,
+    size_t except)
 {
-	size_t i, k;
+	size_t k;
 
-	for (i = 0; i < rn->plan->n_chunks; i++) {
-		struct run_chunk *c = &rn->plan->chunks[i];
-		int alive = 0;
+	for (k = 0; k < c->n_holders; k++)
+		if (c->holders[k] != except &&
+		    !rn->plan->workers[c->holders[k]].failed)
+			return 1;
+	return 0;
+}
 
-		if (c->state != 0)
+static int start_fetch(struct runner *rn, enum fetch_why why, size_t w,
+    const size_t *chunks, size_t n, struct job_end *job, struct sc_err *e);
+
+/*
+ * Chunks that no usable worker holds - their workers failed, their copies
+ * were bad - are copied from the store to the least loaded usable worker
+ * (or given up, in an ad hoc run or when no worker can take them); a
+ * straggler's chunk that only its own worker holds is copied to an idle
+ * worker, to start it again there.
+ */
+static int
+plan_fetches(struct runner *rn, struct sc_err *e)
+{
+	struct run_plan *plan = rn->plan;
+	size_t W = plan->n_workers, i, w;
+	size_t *wait = xcalloc(W + 1, sizeof(*wait));
+	size_t **lists = xcalloc(W + 1, sizeof(*lists));
+	size_t *n_list = xcalloc(W + 1, sizeof(*n_list));
+	size_t *alloc_list = xcalloc(W + 1, sizeof(*alloc_list));
+	int r = 0, computed = 0;
+
+	for (i = 0; i < plan->n_chunks; i++) {
+		struct run_chunk *c = &plan->chunks[i];
+		size_t best = W;
+		double best_load = 0;
+		int lost = c->state == 0 && !c->fetching &&
+		    !usable_holder(rn, c, W);
+		int straggler = c->state == 1 && c->overdue &&
+		    c->running == 1 && !c->fetching &&
+		    !usable_holder(rn, c, c->worker);
+
+		if (!lost && !(straggler && plan->store != NULL))
 			continue;
-		for (k = 0; k < c->n_holders; k++)
-			if (!rn->plan->workers[c->holders[k]].failed)
-				alive = 1;
-		if (!alive) {
-			c->state = 3;
-			c->exit_code = -1;
-			rn->res->lost_chunks++;
+		if (!computed) {
+			for (w = 0; w < W; w++)
+				wait[w] = waiting_for(rn, w);
+			computed = 1;
 		}
+		for (w = 0; w < W && plan->store != NULL; w++) {
+			const struct run_worker *rw = &plan->workers[w];
+			unsigned slots = rw->slots ? rw->slots : 1;
+			double load = (double)(wait[w] + rw->busy +
+			    n_list[w]) / slots;
+
+			if (rw->failed || c->copy[w] == RUN_COPY_UNFIT)
+				continue;
+			if (straggler && (w == c->worker || wait[w] > 0 ||
+			    n_list[w] > 0 || rw->busy >= slots))
+				continue;
+			if (best == W || load < best_load) {
+				best = w;
+				best_load = load;
+			}
+		}
+		if (best == W) {
+			if (lost) {
+				c->state = 3;
+				c->exit_code = -1;
+				rn->res->lost_chunks++;
+			}
+			continue;
+		}
+		ALLOC_GROW(lists[best], n_list[best] + 1, alloc_list[best]);
+		lists[best][n_list[best]++] = i;
+		c->fetching = 1;
+		c->again |= lost;
 	}
+	for (w = 0; w < W; w++) {
+		if (n_list[w] > 0 && r == 0 &&
+		    (r = start_fetch(rn, FETCH_RESCUE, w, lists[w], n_list[w],
+		    NULL, e)) != 0) {
+			/* could not even start: that worker will not do */
+			for (i = 0; i < n_list[w]; i++) {
+				plan->chunks[lists[w][i]].fetching = 0;
+				plan->chunks[lists[w][i]].copy[w] =
+				    RUN_COPY_UNFIT;
+			}
+			r = 0;
+		}
+		free(lists[w]);
+	}
+	free(lists);
+	free(n_list);
+	free(alloc_list);
+	free(wait);
+	return r;
 }
 
 /* Keeps every worker's slots busy: opens slots where there is work for
@@ -808,9 +1054,10 @@ static int
 assign(struct runner *rn, struct sc_err *e)
 {
 	size_t w, i, batch[RUN_MAX_BATCH], n;
-	int r;
+	int r, spec;
 
-	give_up_lost(rn);
+	if ((r = plan_fetches(rn, e)) != 0)
+		return r;
 	for (w = 0; w < rn->plan->n_workers && !rn->stopping; w++) {
 		struct run_worker *rw = &rn->plan->workers[w];
 		size_t waiting = rw->failed ? 0 : waiting_for(rn, w);
@@ -820,6 +1067,8 @@ assign(struct runner *rn, struct sc_err *e)
 		 * control connection for the others by then. */
 		unsigned want = rw->slots ? rw->slots : 1;
 
+		if (waiting == 0 && !rw->failed)
+			waiting = speculable_for(rn, w) > 0;
 		if (rw->slots == 0 && rn->open_slots[w] > 0)
 			continue;
 		while (waiting > 0 && rn->open_slots[w] < want &&
@@ -834,9 +1083,11 @@ assign(struct runner *rn, struct sc_err *e)
 		if (sl->busy || sl->closed)
 			continue;
 		if (!rn->stopping && !rn->plan->workers[sl->worker].failed &&
-		    (n = next_batch(rn, sl->worker, batch)) > 0) {
+		    (n = next_batch(rn, sl->worker, batch, &spec)) > 0) {
 			if (send_job(rn, sl, batch, n) < 0)
 				close_slot_input(sl);
+			sl->spec = spec;
+			rn->res->speculated += (size_t)spec;
 		} else {
 			close_slot_input(sl);
 		}
@@ -903,52 +1154,248 @@ spread_startup(struct run_plan *plan, const size_t *batch, size_t n)
 	}
 }
 
-/* A slot's job has ended (its output and stderr both marked). */
+/* Takes a job that ended off its slot: its chunks, times and output. */
+static struct job_end *
+detach_job(struct runner *rn, struct slot *sl)
+{
+	struct job_end *j = xcalloc(1, sizeof(*j));
+
+	j->worker = sl->worker;
+	memcpy(j->batch, sl->batch, sl->n_batch * sizeof(*j->batch));
+	memcpy(j->fed, sl->fed, sl->n_fed * sizeof(*j->fed));
+	j->n_batch = sl->n_batch;
+	j->n_fed = sl->n_fed;
+	j->start = sl->start;
+	j->end = monotonic_seconds() - rn->t0;
+	j->status = sl->status;
+	j->spec = sl->spec;
+	j->out = sl->out;
+	outbuf_init(&sl->out, &rn->budget);
+	rn->plan->workers[sl->worker].busy--;
+	sl->busy = 0;
+	return j;
+}
+
+static void
+drop_job(struct job_end *j)
+{
+	outbuf_release(&j->out);
+	free(j);
+}
+
+/* Kills a slot's job, throws its output away: another run of its chunks
+ * won. The slot ends (its shell kills the job when its stdin closes). */
+static void
+cancel_slot(struct runner *rn, struct slot *sl)
+{
+	if (sl->busy) {
+		rn->plan->workers[sl->worker].busy--;
+		sl->busy = 0;
+		requeue(rn->plan, sl->batch, sl->n_batch);
+		outbuf_release(&sl->out);
+		outbuf_init(&sl->out, &rn->budget);
+	}
+	sl->cancelled = 1;
+	close_slot_input(sl);
+}
+
 static int
-finish_job(struct runner *rn, struct slot *sl)
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median_per_byte(struct runner *rn)
+{
+	if (rn->median_of != rn->n_per_byte) {
+		double *v = xcalloc(rn->n_per_byte + 1, sizeof(*v));
+		size_t n = rn->n_per_byte;
+
+		memcpy(v, rn->per_byte, n * sizeof(*v));
+		qsort(v, n, sizeof(*v), cmp_double);
+		rn->median = n == 0 ? 0 : n % 2 ? v[n / 2] :
+		    (v[n / 2 - 1] + v[n / 2]) / 2;
+		rn->median_of = n;
+		free(v);
+	}
+	return rn->median;
+}
+
+/* How long a job of these chunks may run before it is a straggler; 0: no
+ * limit (yet). */
+static double
+job_limit(struct runner *rn, const struct slot *sl)
+{
+	double bytes = 0, limit;
+	size_t i;
+
+	if (rn->opt->timeout > 0)
+		return rn->opt->timeout * (double)sl->n_batch;
+	if (rn->opt->timeout_factor <= 0 || rn->n_per_byte < 3)
+		return 0;
+	for (i = 0; i < sl->n_batch; i++)
+		bytes += (double)rn->plan->chunks[sl->batch[i]].bytes;
+	limit = rn->opt->timeout_factor * median_per_byte(rn) * bytes;
+	return limit < RUN_MIN_STRAGGLER ? RUN_MIN_STRAGGLER : limit;
+}
+
+/* Marks the jobs running past their limit: their chunks may start again
+ * on another worker. */
+static void
+find_stragglers(struct runner *rn)
+{
+	double now = monotonic_seconds() - rn->t0;
+	size_t i, k;
+
+	if (rn->opt->timeout <= 0 && rn->opt->timeout_factor <= 0)
+		return;
+	for (i = 0; i < rn->n_slots; i++) {
+		struct slot *sl = rn->slots[i];
+		double limit;
+
+		if (!sl->busy || sl->overdue || sl->cancelled)
+			continue;
+		limit = job_limit(rn, sl);
+		if (limit <= 0 || now - sl->start <= limit)
+			continue;
+		sl->overdue = 1;
+		rn->res->stragglers++;
+		for (k = 0; k < sl->n_batch; k++)
+			rn->plan->chunks[sl->batch[k]].overdue = 1;
+		{
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_addf(&sb, "[%s %s] running for %.1f s, past its "
+			    "%.1f s: a straggler; it may start again on "
+			    "another worker\n",
+			    rn->plan->chunks[sl->batch[0]].file,
+			    rn->plan->workers[sl->worker].name,
+			    now - sl->start, limit);
+			(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
+			strbuf_release(&sb);
+		}
+	}
+}
+
+/* A job's result stands: its chunks are done, its output goes out, any
+ * other run of its chunks is killed. */
+static int
+job_complete(struct runner *rn, struct job_end *j)
 {
 	struct run_plan *plan = rn->plan;
-	struct run_worker *rw = &plan->workers[sl->worker];
-	double end = monotonic_seconds() - rn->t0, prev = sl->start;
-	size_t i, first = sl->batch[0];
+	struct run_worker *rw = &plan->workers[j->worker];
+	double prev = j->start;
+	size_t i, k, m, first = j->batch[0];
 	int r = 0;
 
-	rw->busy--;
-	sl->busy = 0;
-	rn->res->bytes_out += sl->out.len;
+	/* won by another run meanwhile: this output would repeat it */
+	for (i = 0; i < j->n_batch; i++)
+		if (plan->chunks[j->batch[i]].state == 2) {
+			requeue(plan, j->batch, j->n_batch);
+			drop_job(j);
+			return 0;
+		}
+	rn->res->bytes_out += j->out.len;
 	/* A chunk of a stream costs the time from the one before it went
 	 * into the pipe until it had; the last one, until the tool ended. */
-	for (i = 0; i < sl->n_batch; i++) {
-		struct run_chunk *ch = &plan->chunks[sl->batch[i]];
-		double until = i + 1 < sl->n_batch && i < sl->n_fed ?
-		    sl->fed[i] : end;
+	for (i = 0; i < j->n_batch; i++) {
+		struct run_chunk *ch = &plan->chunks[j->batch[i]];
+		double until = i + 1 < j->n_batch && i < j->n_fed ?
+		    j->fed[i] : j->end;
 
+		if (ch->running > 0)
+			ch->running--;
 		ch->state = 2;
+		ch->worker = j->worker;
 		ch->start = prev;
 		ch->wall = until > prev ? until - prev : 0;
-		ch->exit_code = sl->status;
-		ch->bytes_out = sl->out.len / sl->n_batch;
+		ch->exit_code = j->status;
+		ch->bytes_out = j->out.len / j->n_batch;
 		prev = until;
 		rw->chunks_done++;
 	}
-	spread_startup(plan, sl->batch, sl->n_batch);
-	rw->busy_seconds += end - sl->start;
-	if (end > rw->finished_at)
-		rw->finished_at = end;
-	if (sl->status != 0)
-		rn->res->failed_chunks += sl->n_batch;
+	spread_startup(plan, j->batch, j->n_batch);
+	for (i = 0; i < j->n_batch && j->status == 0; i++) {
+		const struct run_chunk *ch = &plan->chunks[j->batch[i]];
+
+		if (ch->bytes == 0)
+			continue;
+		ALLOC_GROW(rn->per_byte, rn->n_per_byte + 1,
+		    rn->alloc_per_byte);
+		rn->per_byte[rn->n_per_byte++] = ch->wall / (double)ch->bytes;
+	}
+	rw->busy_seconds += j->end - j->start;
+	if (j->end > rw->finished_at)
+		rw->finished_at = j->end;
+	if (j->status != 0)
+		rn->res->failed_chunks += j->n_batch;
+	if (j->spec)
+		rn->res->speculation_won++;
+	/* the other runs of these chunks lose */
+	for (k = 0; k < rn->n_slots; k++) {
+		struct slot *sl = rn->slots[k];
+
+		for (m = 0; sl->busy && m < sl->n_batch; m++)
+			for (i = 0; i < j->n_batch; i++)
+				if (sl->batch[m] == j->batch[i] && sl->busy)
+					cancel_slot(rn, sl);
+	}
 	if (rn->stopping) {
-		outbuf_release(&sl->out);
+		outbuf_release(&j->out);
 	} else if (rn->opt->output == RUN_COMPLETION) {
-		r = write_output(rn, first, &sl->out);
-		outbuf_release(&sl->out);
+		r = write_output(rn, first, &j->out);
+		outbuf_release(&j->out);
 	} else {
 		/* ordered and merged outputs run one chunk per job */
-		rn->done_out[first] = sl->out;
-		outbuf_init(&sl->out, &rn->budget);
+		rn->done_out[first] = j->out;
+		outbuf_init(&j->out, &rn->budget);
 		r = flush_ordered(rn);
 	}
+	free(j);
 	return r;
+}
+
+/* A slot's job has ended (its output and stderr both marked). */
+static int
+finish_job(struct runner *rn, struct slot *sl, struct sc_err *e)
+{
+	struct run_plan *plan = rn->plan;
+	struct job_end *j = detach_job(rn, sl);
+	size_t i;
+
+	if (sl->bad_any) {
+		/* a copy missing or cut: the command did not run; that
+		 * worker's copy is not used again, the chunks wait for
+		 * another (or a fresh copy from the store) */
+		for (i = 0; i < j->n_batch; i++) {
+			struct run_chunk *c = &plan->chunks[j->batch[i]];
+
+			if (!sl->bad[i])
+				continue;
+			drop_holder(c, j->worker);
+			c->copy[j->worker] = RUN_COPY_BAD;
+			rn->res->bad_copies++;
+		}
+		requeue(plan, j->batch, j->n_batch);
+		drop_job(j);
+		return 0;
+	}
+	/* A job that failed may have read a damaged copy of the right
+	 * size: its copies are checked against the store before its
+	 * failure stands - unless failures so far were the command's own. */
+	if (j->status != 0 && plan->store != NULL && !rn->stopping &&
+	    (rn->checks_bad > 0 || rn->checks_sound < RUN_CHECKS_SOUND)) {
+		size_t batch[RUN_MAX_BATCH];
+
+		memcpy(batch, j->batch, j->n_batch * sizeof(*batch));
+		if (start_fetch(rn, FETCH_CHECK, j->worker, batch, j->n_batch,
+		    j, e) == 0)
+			return 0;
+	}
+	return job_complete(rn, j);
 }
 
 /* A slot whose shell has gone: if it never answered with ssh's 255, or
@@ -959,26 +1406,24 @@ slot_gone(struct runner *rn, struct slot *sl)
 {
 	struct run_worker *rw = &rn->plan->workers[sl->worker];
 	int code = child_exit_code(&sl->child);
-	size_t i;
 
 	take_stderr(rn, sl, "", 0, 1);
-	if (sl->busy && !rn->stopping) {
-		rw->failed = 1;
+	if (sl->busy && !rn->stopping && !sl->cancelled) {
+		char why[400];
+
 		if (!sl->started)
-			snprintf(rw->error, sizeof(rw->error), "%s",
-			    sl->last_err.len ? sl->last_err.buf :
-			    "ssh failed");
+			snprintf(why, sizeof(why), "%s", sl->last_err.len ?
+			    sl->last_err.buf : "ssh failed");
 		else
-			snprintf(rw->error, sizeof(rw->error), "the connection "
-			    "went during a job (exit %d)%s%s", code,
-			    sl->last_err.len ? ": " : "", sl->last_err.buf);
-		for (i = 0; i < sl->n_batch; i++)
-			rn->plan->chunks[sl->batch[i]].state = 0;
+			snprintf(why, sizeof(why), "the connection went during "
+			    "a job (exit %d)%s%s", code, sl->last_err.len ?
+			    ": " : "", sl->last_err.buf);
+		worker_lost(rn, sl->worker, why);
+	}
+	if (sl->busy) {
 		rw->busy--;
 		sl->busy = 0;
-	} else if (sl->busy) {
-		rw->busy--;
-		sl->busy = 0;
+		requeue(rn->plan, sl->batch, sl->n_batch);
 	}
 	rn->open_slots[sl->worker]--;
 	outbuf_release(&sl->out);
@@ -989,9 +1434,164 @@ slot_gone(struct runner *rn, struct slot *sl)
 	strbuf_release(&sl->scan);
 }
 
+/* --- copies from the store during a run --- */
+
+static void
+on_fetch_line(struct child *c, const char *line, void *ctx)
+{
+	struct fetch *f = ctx;
+	const char *name;
+	size_t len;
+
+	(void)c;
+	if ((name = remote_sent_file(line, &len, NULL)) == NULL)
+		return;
+	ALLOC_GROW(f->sent, f->n_sent + 1, f->alloc_sent);
+	f->sent[f->n_sent++] = xstrndup(name, len);
+}
+
+static int
+fetch_sent(const struct fetch *f, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < f->n_sent; i++)
+		if (strcmp(f->sent[i], file) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+start_fetch(struct runner *rn, enum fetch_why why, size_t w,
+    const size_t *chunks, size_t n, struct job_end *job, struct sc_err *e)
+{
+	static const char *const checksum[] = { "-c", NULL };
+	struct run_plan *plan = rn->plan;
+	struct fetch *f = xcalloc(1, sizeof(*f));
+	size_t i;
+
+	f->why = why;
+	f->worker = w;
+	f->chunks = xcalloc(n + 1, sizeof(*f->chunks));
+	memcpy(f->chunks, chunks, n * sizeof(*chunks));
+	f->n = n;
+	f->job = job;
+	strbuf_init(&f->list);
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&f->list, plan->chunks[chunks[i]].file);
+		strbuf_addch(&f->list, '\0');
+	}
+	strvec_init(&f->argv);
+	if (remote_rsync_argv(&f->argv, plan->cfg, &plan->workers[w].cw,
+	    plan->control_dir, plan->store, "-", plan->capture, checksum,
+	    e) != 0)
+		goto fail;
+	child_init(&f->child, f->argv.v);
+	f->child.want_stdin = 1;
+	f->child.on_line = on_fetch_line;
+	f->child.ctx = f;
+	if (child_start(&f->child, e) != 0)
+		goto fail;
+	/* the list is short; rsync reads it first */
+	if (write_all(f->child.in_fd, f->list.buf, f->list.len) < 0)
+		child_signal(&f->child, SIGTERM);
+	close(f->child.in_fd);
+	f->child.in_fd = -1;
+	ALLOC_GROW(rn->fetches, rn->n_fetches + 1, rn->alloc_fetches);
+	rn->fetches[rn->n_fetches++] = f;
+	return 0;
+fail:
+	strvec_release(&f->argv);
+	strbuf_release(&f->list);
+	free(f->chunks);
+	free(f);
+	return SC_ERR_WORKER;
+}
+
+static void
+fetch_release(struct fetch *f)
+{
+	size_t i;
+
+	child_release(&f->child);
+	strvec_release(&f->argv);
+	strbuf_release(&f->list);
+	for (i = 0; i < f->n_sent; i++)
+		free(f->sent[i]);
+	free(f->sent);
+	free(f->chunks);
+	if (f->job != NULL)
+		drop_job(f->job);
+	free(f);
+}
+
+/* A copy from the store has ended. */
+static int
+fetch_done(struct runner *rn, struct fetch *f)
+{
+	struct run_plan *plan = rn->plan;
+	int code = child_exit_code(&f->child), r = 0;
+	size_t i, bad = 0;
+
+	if (f->why == FETCH_RESCUE) {
+		for (i = 0; i < f->n; i++) {
+			struct run_chunk *c = &plan->chunks[f->chunks[i]];
+
+			c->fetching = 0;
+			if (code != 0) {
+				c->copy[f->worker] = RUN_COPY_UNFIT;
+				continue;
+			}
+			if (!holds(c, f->worker))
+				c->holders[c->n_holders++] = f->worker;
+			c->copy[f->worker] = RUN_COPY_FETCHED;
+			rn->res->fetched++;
+		}
+	} else if (code == 0) {
+		for (i = 0; i < f->n; i++) {
+			struct run_chunk *c = &plan->chunks[f->chunks[i]];
+
+			if (!fetch_sent(f, c->file))
+				continue;
+			/* it was damaged; it is sound now */
+			c->copy[f->worker] = RUN_COPY_FETCHED;
+			rn->res->bad_copies++;
+			bad++;
+		}
+		if (bad > 0) {
+			rn->checks_bad++;
+			requeue(plan, f->job->batch, f->job->n_batch);
+			drop_job(f->job);
+		} else {
+			rn->checks_sound++;
+			r = job_complete(rn, f->job);
+		}
+		f->job = NULL;
+	} else {
+		/* could not check: the failure stands */
+		r = job_complete(rn, f->job);
+		f->job = NULL;
+	}
+	if (code == 255)
+		worker_lost(rn, f->worker, *child_last_error(&f->child) ?
+		    child_last_error(&f->child) : "ssh failed");
+	else if (code != 0) {
+		struct strbuf sb = STRBUF_INIT;
+
+		strbuf_addf(&sb, "[%s] copying %zu chunk%s from the store "
+		    "failed (rsync exit %d): %s\n", plan->workers[f->worker].name,
+		    f->n, f->n == 1 ? "" : "s", code,
+		    child_last_error(&f->child));
+		(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
+		strbuf_release(&sb);
+	}
+	return r;
+}
+
 /* Stops every slot: a closed stdin makes its shell kill the running job
  * (on the far side of ssh too) and end; a slot still there later gets
- * sig (0: none), which its shell traps to the same effect. */
+ * sig (0: none), which its shell traps to the same effect. Copies from
+ * the store get sig too. */
 static void
 stop_all(struct runner *rn, int sig)
 {
@@ -1002,6 +1602,8 @@ stop_all(struct runner *rn, int sig)
 		if (sig != 0)
 			child_signal(&rn->slots[i]->child, sig);
 	}
+	for (i = 0; i < rn->n_fetches; i++)
+		child_signal(&rn->fetches[i]->child, sig ? sig : SIGTERM);
 }
 
 /* Reads what a slot's pipes have. */
@@ -1092,6 +1694,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	rn.budget.limit = OUT_MEMORY;
 	rn.budget.per_buf = OUT_PER_JOB;
 	rn.open_slots = xcalloc(plan->n_workers + 1, sizeof(*rn.open_slots));
+	rn.worker_lost = xcalloc(plan->n_workers + 1, sizeof(*rn.worker_lost));
 	rn.done_out = xcalloc(plan->n_chunks + 1, sizeof(*rn.done_out));
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_init(&rn.done_out[i], &rn.budget);
@@ -1113,7 +1716,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 
 	if ((r = assign(&rn, e)) != 0)
 		rn.stopping = 1;
-	while (rn.n_slots > 0) {
+	while (rn.n_slots > 0 || rn.n_fetches > 0) {
 		size_t k = 0;
 
 		if (!rn.stopping && opt->interrupted != NULL &&
@@ -1132,7 +1735,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			stop_all(&rn, SIGKILL);
 			stop_stage = 3;
 		}
-		ALLOC_GROW(pfd, 2 * rn.n_slots + 2, alloc_pfd);
+		ALLOC_GROW(pfd, 2 * rn.n_slots + 2 * rn.n_fetches + 2,
+		    alloc_pfd);
+		for (i = 0; i < rn.n_fetches; i++)
+			k += child_pollfds(&rn.fetches[i]->child, pfd + k);
 		for (i = 0; i < rn.n_slots; i++) {
 			struct slot *sl = rn.slots[i];
 
@@ -1177,7 +1783,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 				rn.stopping = 1;
 			}
 			if (sl->busy && sl->got_out_end && sl->got_err_end &&
-			    finish_job(&rn, sl) < 0 && !rn.stopping) {
+			    finish_job(&rn, sl, e) < 0 && !rn.stopping) {
 				if (errno == EPIPE)
 					res->broken_pipe = 1;
 				else
@@ -1198,6 +1804,28 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			}
 			i++;
 		}
+		for (i = 0; i < rn.n_fetches; ) {
+			struct fetch *f = rn.fetches[i];
+
+			child_service(&f->child, pfd, k);
+			if (f->child.out_fd < 0 && f->child.err_fd < 0 &&
+			    child_reap(&f->child)) {
+				if (fetch_done(&rn, f) < 0 && !rn.stopping) {
+					if (errno == EPIPE)
+						res->broken_pipe = 1;
+					else
+						r = sc_err_sys(e, "cannot write "
+						    "the output");
+					rn.stopping = 1;
+				}
+				fetch_release(f);
+				rn.fetches[i] = rn.fetches[--rn.n_fetches];
+				continue;
+			}
+			i++;
+		}
+		if (!rn.stopping)
+			find_stragglers(&rn);
 		if (!rn.stopping && (r = assign(&rn, e)) != 0)
 			rn.stopping = 1;
 		if (opt->progress != NULL)
@@ -1214,7 +1842,19 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	if (r == 0 && rn.pcap_bad)
 		r = sc_err_set(e, SC_ERR_USAGE, "cannot merge the captures: %s",
 		    rn.pcap_msg);
-	give_up_lost(&rn);
+	/* what did not run: given up (or stopped) */
+	for (i = 0; i < plan->n_chunks; i++) {
+		struct run_chunk *c = &plan->chunks[i];
+
+		if (c->state == 0 || c->state == 1) {
+			c->state = 3;
+			c->exit_code = -1;
+			if (!rn.stopping)
+				res->lost_chunks++;
+		}
+		if (c->state == 2 && c->again)
+			res->again_chunks++;
+	}
 	res->wall = monotonic_seconds() - rn.t0;
 	if (sigchld_pipe[0] >= 0) {
 		sigaction(SIGCHLD, &old_chld, NULL);
@@ -1226,7 +1866,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 		outbuf_release(&rn.done_out[i]);
 	free(rn.done_out);
 	free(rn.open_slots);
+	free(rn.worker_lost);
 	free(rn.slots);
+	free(rn.fetches);
+	free(rn.per_byte);
 	free(pfd);
 	return r;
 }
@@ -1268,6 +1911,23 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 		    plan->workers[c->worker].worker_id,
 		    (int64_t)(c->start * 1000), (int64_t)(c->wall * 1000),
 		    c->exit_code, c->bytes_out, e);
+	}
+	/* What the run learnt of the copies: one made from the store is
+	 * there now; one found missing or damaged is claimed no more. */
+	for (i = 0; r == 0 && i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+		size_t w;
+
+		for (w = 0; r == 0 && w < plan->n_workers; w++) {
+			int64_t wid = plan->workers[w].worker_id;
+
+			if (c->copy[w] == RUN_COPY_FETCHED)
+				r = catalog_placement_set(cat, c->chunk_id, wid,
+				    c->digest, e);
+			else if (c->copy[w] == RUN_COPY_BAD)
+				r = catalog_placement_delete(cat, c->chunk_id,
+				    wid, e);
+		}
 	}
 	if (r == 0)
 		r = catalog_commit(cat, e);

@@ -48,14 +48,28 @@ struct run_worker {
 	char error[400];
 };
 
+/* What a run learnt of a chunk's copy on a worker (run_chunk.copy). */
+enum run_copy {
+	RUN_COPY_AS_PLANNED,
+	RUN_COPY_BAD,           /* missing or damaged: not used again */
+	RUN_COPY_FETCHED,       /* copied (again) from the store in the run */
+	RUN_COPY_UNFIT,         /* a copy from the store to it failed */
+};
+
 struct run_chunk {
 	unsigned seq;
 	int64_t chunk_id;       /* 0 for an ad hoc run */
 	char file[96];
+	char digest[72];
 	uint64_t bytes;
 	size_t *holders;        /* workers with a current copy */
 	size_t n_holders;
+	unsigned char *copy;    /* per worker: enum run_copy */
 	int state;              /* 0 waiting, 1 running, 2 done, 3 given up */
+	unsigned running;       /* jobs running it: a straggler and its copy */
+	int overdue;            /* its job ran past --timeout */
+	int fetching;           /* a copy from the store is on its way */
+	int again;              /* run again after a worker or copy failed */
 	size_t worker;          /* who ran it */
 	double start, wall;     /* seconds from the run's start */
 	int exit_code;
@@ -68,6 +82,9 @@ struct run_plan {
 	const struct config *cfg;
 	const char *control_dir;
 	char *base;             /* ad hoc: the directory of the chunk files */
+	char *store;            /* a cluster's: the capture's store, from
+	                         * which chunks are copied to workers when no
+	                         * usable worker holds them */
 	struct run_worker *workers;
 	size_t n_workers;
 	struct run_chunk *chunks;
@@ -85,6 +102,11 @@ struct run_options {
 	int stream_arg;
 	unsigned batch;
 	enum run_output output;
+	/* A job running longer than timeout seconds a chunk, or (factor)
+	 * timeout_factor times the median job's time per byte, is a
+	 * straggler: its chunks may start again on another worker, the
+	 * first to finish wins. 0: none. */
+	double timeout, timeout_factor;
 	int tag;                /* lines prefixed with chunk and worker */
 	int out_fd, err_fd;     /* where results and job stderr go */
 	volatile sig_atomic_t *interrupted;
@@ -96,6 +118,13 @@ struct run_result {
 	double wall;            /* seconds */
 	size_t failed_chunks;   /* command exited non-zero */
 	size_t lost_chunks;     /* no reachable worker holds them */
+	size_t failed_workers;  /* lost during the run */
+	size_t again_chunks;    /* run again after a worker or copy failed */
+	size_t bad_copies;      /* copies found missing or damaged */
+	size_t fetched;         /* copies made from the store in the run */
+	size_t stragglers;      /* jobs that ran past the timeout */
+	size_t speculated;      /* chunks started again for a straggler */
+	size_t speculation_won; /* ... whose second run finished first */
 	int broken_pipe;        /* the reader of out_fd went away */
 	uint64_t bytes_out;
 	int64_t started_ms;     /* wall clock, for the catalog */
@@ -123,14 +152,19 @@ int run_record(struct catalog *cat, const struct run_plan *plan,
     const struct run_options *opt, const struct run_result *res,
     struct sc_err *e);
 
-/* The script of one job (shell syntax, every value quoted): the command
- * with {} replaced by paths[0]; or, streaming, the n chunks at paths fed
- * into it one after the other (pcap chunks after the first without their
- * file header, pcapng chunks whole: their sections follow one another),
- * a marker on stderr after each; then the ends of its output and stderr
- * marked with the run's token ($1) and the job's number ($2). */
+/* The script of one job (shell syntax, every value quoted): first a check
+ * that each of the n chunks at paths is there with its size (sizes[i]):
+ * when one is not, the command does not run and a line on stderr names
+ * them (RUN_BAD_MARK, the run's token, the job's number, their indexes);
+ * then the command with {} replaced by paths[0]; or, streaming, the n
+ * chunks fed into it one after the other (pcap chunks after the first
+ * without their file header, pcapng chunks whole: their sections follow
+ * one another), a marker on stderr after each; then the ends of its
+ * output and stderr marked with the run's token ($1) and the job's
+ * number ($2). */
+#define RUN_BAD_MARK "shardcap-chunk-bad"
 void run_job_script(struct strbuf *sb, const struct run_options *opt,
-    char *const *paths, size_t n);
+    char *const *paths, const uint64_t *sizes, size_t n);
 /* The script of a slot: one shell on a worker that runs the jobs it is
  * sent on its stdin, ending each output with token. */
 void run_slot_script(struct strbuf *sb, const char *token);

@@ -168,16 +168,21 @@ assert s[\"complete\"] == len(s[\"chunks\"])" &&
 	expect_status 2 $SHARDCAP add -q --replicas 4 --name other small.pcap
 '
 
-test_expect_success 'worker add, list, rm (refused while it holds chunks)' '
+test_expect_success 'worker add, list, rm (drained first while it holds chunks)' '
 	$SHARDCAP worker add extra --local "$TRASH/extra" --jobs 2 > out &&
 	grep -q "added worker .extra." out &&
 	$SHARDCAP worker list > wl &&
 	grep -q "^extra  *local .* 2 *0 " wl &&
 	grep -q "worker \"extra\"" "$SHARDCAP_DIR/config" &&
-	$SHARDCAP worker rm extra &&
+	$GENCAP pcap-le-us -n 600 -o tiny.pcap &&
+	$SHARDCAP add -q --name tiny -s 16K tiny.pcap > /dev/null &&
+	test -n "$(ls "$TRASH/extra/tiny")" &&
+	$SHARDCAP worker rm extra > out &&
+	grep -q "drained worker .extra." out &&
 	! grep -q extra "$SHARDCAP_DIR/config" &&
-	expect_status 17 $SHARDCAP worker rm local1 &&
-	grep -q "holds" .err &&
+	test -z "$(ls "$TRASH/extra/tiny" 2>/dev/null)" &&
+	$SHARDCAP status tiny | grep -q "chunks complete, 0 missing" &&
+	$SHARDCAP rm tiny > /dev/null &&
 	expect_status 15 $SHARDCAP worker rm nosuch &&
 	expect_status 11 $SHARDCAP worker add local1 --local /tmp/x
 '

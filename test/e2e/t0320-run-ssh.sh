@@ -86,18 +86,29 @@ test_expect_success 'a failing chunk over ssh is named with its status' '
 	grep -q "dns-000002.pcap (exit 7)" err
 '
 
-test_expect_success 'an unreachable worker: named, its chunks not run, exit 20' '
+test_expect_success 'an unreachable worker: named, its chunks run elsewhere, exit 23' '
 	kill $(cat "$SSH_DIR/sshd_r3.pid") &&
 	pkill -f "^ssh: $SHARDCAP_DIR/ssh/" ; sleep 0.3 &&
 	set +e &&
-	$SHARDCAP run -q dns -- tcpdump -nr {} > out 2> err
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} > out 2> err
 	st=$? &&
 	set -e &&
 	cat err &&
-	expect_eq $st 20 &&
+	expect_eq $st 23 &&
 	grep -q "worker .r3. (root@127.0.0.1:$P3:.*): ssh: connect to host 127.0.0.1 port $P3: Connection refused" err &&
-	grep -q "chunks were not run: no worker that holds them could be reached" err &&
-	test -s out
+	grep -q "recovered: [1-9][0-9]* chunks\? ran on other workers" err &&
+	tcpdump -nS -tt -r "$DNS" 2>/dev/null | sort > want &&
+	sort out | cmp - want
+'
+
+test_expect_success 'repair: the lost worker copies made on the others' '
+	$SHARDCAP repair > out &&
+	grep -q "worker .r3. does not answer" out &&
+	$SHARDCAP status dns --json > st.json &&
+	python3 -c "
+import json
+for c in json.load(open(\"st.json\"))[\"chunks\"]:
+    assert [w for w in c[\"workers\"] if w != \"r3\"], c"
 '
 
 test_done

@@ -138,4 +138,80 @@ test_expect_success 'worker rm of the last worker holding copies: refused' '
 	grep -q "forgot its chunks" out
 '
 
+# A damaged copy below is the first record's captured length made
+# impossible (byte 32 of a pcap file): tcpdump fails on it, streamed or
+# not.
+
+# run_status: the query's exit status, its sorted output in got
+run_status() {
+	set +e
+	$SHARDCAP run -q dns "$@" > out 2> err
+	st=$?
+	set -e
+	sort out > got
+	return 0
+}
+
+test_expect_success 'run: a deleted copy runs from the store, exit 23, the catalog learns' '
+	new_cluster c 1 && cd c &&
+	f=$(ls .shardcap/workers/local2/dns | head -1) &&
+	rm .shardcap/workers/local2/dns/$f &&
+	run_status -- tcpdump -nS -tt -r {} "udp port 53" &&
+	expect_eq $st 23 && cmp "$TRASH/want" got &&
+	grep -q "recovered: .* 1 cop\(y\|ies\) made from the store; 1 bad copy" err &&
+	copies_ok 1 &&
+	run_status -- tcpdump -nS -tt -r {} "udp port 53" &&
+	expect_eq $st 0 && cmp "$TRASH/want" got
+'
+
+test_expect_success 'run: a damaged copy of the right size is found and replaced' '
+	new_cluster c 1 && cd c &&
+	f=$(ls .shardcap/workers/local3/dns | sed -n 2p) &&
+	printf "\377\377\377\377" | dd of=.shardcap/workers/local3/dns/$f bs=1 \
+	    seek=32 conv=notrunc 2>/dev/null &&
+	run_status -- tcpdump -nS -tt -r {} "udp port 53" &&
+	expect_eq $st 23 && cmp "$TRASH/want" got &&
+	grep -q "1 bad copy" err && copies_ok 1
+'
+
+test_expect_success 'run: a command failing by itself is exit 21, copies kept' '
+	new_cluster c 1 && cd c &&
+	run_status -- sh -c "case {} in *-000002.pcap) exit 3;; esac; true" &&
+	expect_eq $st 21 && grep -q "dns-000002.pcap (exit 3)" err &&
+	! grep -q recovered err && copies_ok 1
+'
+
+test_expect_success 'run: a replica stands in for a lost worker, no copy needed' '
+	new_cluster c 2 && cd c && lose local1 &&
+	run_status -- tcpdump -nS -tt -r {} "udp port 53" &&
+	expect_eq $st 23 && cmp "$TRASH/want" got &&
+	grep -q "0 copies made from the store" err
+'
+
+test_expect_success 'run --timeout: stragglers start again elsewhere, first wins' '
+	new_cluster c 1 && cd c &&
+	SLOW="case {} in */local1/*) sleep 30;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
+	run_status --timeout 1s -- sh -c "$SLOW" &&
+	expect_eq $st 0 && cmp "$TRASH/want" got &&
+	grep -q "straggling jobs\?: \([0-9]*\) chunks\? started again elsewhere, \1 of them finished there first" err &&
+	! pgrep -f "sleep 30" > /dev/null
+'
+
+test_expect_success 'run --timeout: relative to the median job' '
+	new_cluster c 1 && cd c &&
+	SLOW="case {} in */local2/*-000002.pcap) sleep 30;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
+	run_status --timeout 5x -- sh -c "$SLOW" &&
+	expect_eq $st 0 && cmp "$TRASH/want" got &&
+	grep -q "1 straggling job" err &&
+	! pgrep -f "sleep 30" > /dev/null
+'
+
+test_expect_success 'run --timeout: usage errors' '
+	new_cluster c 1 && cd c &&
+	expect_status 2 $SHARDCAP run dns --timeout soon -- true {} &&
+	grep -q "bad --timeout" .err &&
+	expect_status 2 $SHARDCAP run dns --timeout 0.5x -- true {} &&
+	expect_status 2 $SHARDCAP run dns --timeout -3s -- true {}
+'
+
 test_done
