@@ -268,7 +268,7 @@ report_outcome(const struct run_plan *plan, const struct run_result *res)
 		    res->speculated, res->speculated == 1 ? "" : "s",
 		    res->speculation_won);
 	if (res->failed_workers > 0 || res->bad_copies > 0) {
-		cli_warning("recovered: %zu chunk%s ran on other workers than "
+		cli_warning("recovered: %zu chunk%s ran again or elsewhere than "
 		    "planned%s; %zu cop%s made from the store; %zu bad cop%s "
 		    "replaced or forgotten ('shardcap repair' restores the "
 		    "replicas)", res->again_chunks,

@@ -96,7 +96,7 @@ test_expect_success 'an unreachable worker: named, its chunks run elsewhere, exi
 	cat err &&
 	expect_eq $st 23 &&
 	grep -q "worker .r3. (root@127.0.0.1:$P3:.*): ssh: connect to host 127.0.0.1 port $P3: Connection refused" err &&
-	grep -q "recovered: [1-9][0-9]* chunks\? ran on other workers" err &&
+	grep -q "recovered: [1-9][0-9]* chunks\? ran again or elsewhere" err &&
 	tcpdump -nS -tt -r "$DNS" 2>/dev/null | sort > want &&
 	sort out | cmp - want
 '
