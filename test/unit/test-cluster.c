@@ -10,6 +10,7 @@
 #include "config.h"
 #include "file.h"
 #include "remote.h"
+#include "run.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "tap.h"
@@ -390,4 +391,80 @@ test_catalog(void)
 	else
 		ok(0, "a newer schema is refused");
 	free(path);
+}
+
+/* Runs a job script as a slot would (token T, job 7), stderr with stdout. */
+static char *
+job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
+    size_t n)
+{
+	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	char *out;
+
+	run_job_script(&script, opt, paths, sizes, n);
+	/* all of it in one write, for sh_out's one read */
+	strbuf_addstr(&cmd, "o=$(sh -c ");
+	shell_quote(&cmd, script.buf);
+	strbuf_addstr(&cmd, " job T 7 2>&1); printf '%s\\n' \"$o\"");
+	out = sh_out(cmd.buf);
+	strbuf_release(&script);
+	strbuf_release(&cmd);
+	return out;
+}
+
+void
+test_run_script(void)
+{
+	char dir[] = "/tmp/shardcap-unit-XXXXXX";
+	char cat[] = "cat", ph[] = "{}";
+	char *cat_cmd[] = { cat, ph };
+	char *a, *b, *paths[2], *out;
+	uint64_t sizes[2] = { 6, 4 };
+	struct run_options opt;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	a = xasprintf("%s/a b", dir);
+	b = xasprintf("%s/it's", dir);
+	if ((f = fopen(a, "w")) != NULL) {
+		fputs("hello\n", f);
+		fclose(f);
+	}
+	memset(&opt, 0, sizeof(opt));
+	opt.command = cat_cmd;
+	opt.n_command = 2;
+	opt.stream_arg = -1;
+	paths[0] = a;
+	paths[1] = b;
+
+	out = job_out(&opt, paths, sizes, 1);
+	ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+	    "job script: a sound chunk runs, its end marked");
+	free(out);
+	sizes[0] = 5;
+	out = job_out(&opt, paths, sizes, 1);
+	ok(strcmp(out, RUN_BAD_MARK " T 7 0\nT 7 125\nshardcap-job-done T 7\n")
+	    == 0, "job script: a chunk of the wrong size is reported, not read");
+	free(out);
+	sizes[0] = 6;
+	out = job_out(&opt, paths, sizes, 2);
+	ok(strncmp(out, RUN_BAD_MARK " T 7 1\n", strlen(RUN_BAD_MARK) + 7) == 0,
+	    "job script: a missing chunk is named by its index");
+	free(out);
+	if ((f = fopen(b, "w")) != NULL) {
+		fputs("bye\n", f);
+		fclose(f);
+	}
+	out = job_out(&opt, paths, sizes, 2);
+	ok(strstr(out, RUN_BAD_MARK) == NULL && strstr(out, "T 7 0\n"),
+	    "job script: every chunk there, the command runs");
+	free(out);
+	(void)unlink(a);
+	(void)unlink(b);
+	(void)rmdir(dir);
+	free(a);
+	free(b);
 }

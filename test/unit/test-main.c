@@ -24,6 +24,7 @@ static const struct {
 	{ "split_damage", test_split_damage },
 	{ "config", test_config },
 	{ "remote", test_remote },
+	{ "run_script", test_run_script },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 };
