@@ -1009,6 +1009,11 @@ plan_fetches(struct runner *rn, struct sc_err *e)
 			if (straggler && (w == c->worker || wait[w] > 0 ||
 			    n_list[w] > 0 || rw->busy >= slots))
 				continue;
+			/* a bad copy is made sound where it is */
+			if (lost && c->copy[w] == RUN_COPY_BAD) {
+				best = w;
+				break;
+			}
 			if (best == W || load < best_load) {
 				best = w;
 				best_load = load;
