@@ -245,14 +245,7 @@ child_wait_all(struct child **cs, size_t n, volatile sig_atomic_t *interrupted,
 		for (i = 0; i < n; i++) {
 			struct child *c = cs[i];
 
-			if (c->out_fd >= 0) {
-				pfd[k].fd = c->out_fd;
-				pfd[k++].events = POLLIN;
-			}
-			if (c->err_fd >= 0) {
-				pfd[k].fd = c->err_fd;
-				pfd[k++].events = POLLIN;
-			}
+			k += child_pollfds(c, pfd + k);
 			child_reap(c);
 			if (!c->exited && c->pid >= 0)
 				running++;

@@ -1677,6 +1677,19 @@ make_token(struct runner *rn)
 	rn->token_len = strlen(rn->token);
 }
 
+/* Writing a result failed: the run stops; a reader of the output that
+ * went away is not an error (the status is SIGPIPE's), anything else is
+ * (in *r). */
+static void
+output_failed(struct runner *rn, int *r, struct sc_err *e)
+{
+	rn->stopping = 1;
+	if (errno == EPIPE)
+		rn->res->broken_pipe = 1;
+	else
+		*r = sc_err_sys(e, "cannot write the output");
+}
+
 int
 run_execute(struct run_plan *plan, const struct run_options *opt,
     struct run_result *res, struct sc_err *e)
@@ -1788,14 +1801,8 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 				rn.stopping = 1;
 			}
 			if (sl->busy && sl->got_out_end && sl->got_err_end &&
-			    finish_job(&rn, sl, e) < 0 && !rn.stopping) {
-				if (errno == EPIPE)
-					res->broken_pipe = 1;
-				else
-					r = sc_err_sys(e, "cannot write the "
-					    "output");
-				rn.stopping = 1;
-			}
+			    finish_job(&rn, sl, e) < 0 && !rn.stopping)
+				output_failed(&rn, &r, e);
 		}
 		for (i = 0; i < rn.n_slots; ) {
 			struct slot *sl = rn.slots[i];
@@ -1815,14 +1822,8 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			child_service(&f->child, pfd, k);
 			if (f->child.out_fd < 0 && f->child.err_fd < 0 &&
 			    child_reap(&f->child)) {
-				if (fetch_done(&rn, f) < 0 && !rn.stopping) {
-					if (errno == EPIPE)
-						res->broken_pipe = 1;
-					else
-						r = sc_err_sys(e, "cannot write "
-						    "the output");
-					rn.stopping = 1;
-				}
+				if (fetch_done(&rn, f) < 0 && !rn.stopping)
+					output_failed(&rn, &r, e);
 				fetch_release(f);
 				rn.fetches[i] = rn.fetches[--rn.n_fetches];
 				continue;
