@@ -1,6 +1,7 @@
 #!/bin/sh
 # The fault-injection suite: bench/faults --quick over a lab of its own -
-# one query per fault kind (sshd killed, link cut, host frozen, disk full,
+# one query per fault kind (a worker unreachable from the start, sshd
+# killed, link cut, host frozen, disk full,
 # a chunk deleted or damaged on a worker, the coordinator killed mid-run,
 # mid-add, mid-balance, mid-repair). For each: the output's multiset equals
 # the whole file's (nothing lost, nothing twice), the exit status is the
@@ -34,13 +35,13 @@ test_expect_success 'bench/faults --quick runs every kind' '
 	"$TOP/bench/faults" --quick --tsv "$R/rows.tsv" --keep "$R/keep" \
 	    > table 2> log || { cat log; exit 1; }
 	cat table &&
-	test "$(wc -l < "$R/rows.tsv")" -eq 10
+	test "$(wc -l < "$R/rows.tsv")" -eq 11
 '
 
 # row KIND: its fields
 row() { awk -F'\t' -v k="$1" '$1 == k' "$R/rows.tsv"; }
 
-for kind in kill-sshd link-down stop disk-full chunk-deleted chunk-corrupted; do
+for kind in unreachable kill-sshd link-down stop disk-full chunk-deleted chunk-corrupted; do
 	test_expect_success "$kind: exact result, exit 23, catalog sound, nothing left" '
 		set -- $(row '$kind') &&
 		expect_eq "$3" 23 "exit" && expect_eq "$4" 0 "lines lost" &&
@@ -52,7 +53,7 @@ for kind in kill-sshd link-down stop disk-full chunk-deleted chunk-corrupted; do
 done
 
 test_expect_success 'a lost worker is named; a frozen one given up on in seconds' '
-	for k in kill-sshd link-down stop; do
+	for k in unreachable kill-sshd link-down stop; do
 		grep -q "worker .lab2. (root@" "$R"/keep/$k.1.err || exit 1
 	done &&
 	set -- $(row stop) &&
