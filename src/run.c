@@ -818,6 +818,9 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	for (i = 0; i < n; i++) {
 		struct run_chunk *ch = &plan->chunks[batch[i]];
 
+		/* a fresh run of it is no straggler (yet) */
+		if (ch->running == 0)
+			ch->overdue = 0;
 		ch->state = 1;
 		ch->running++;
 		ch->worker = sl->worker;
