@@ -43,8 +43,7 @@ struct wjob {
 	char *list_path;
 	size_t *items;
 	size_t n_items, alloc_items;
-	char **listed;          /* files rsync reported */
-	size_t n_listed, alloc_listed;
+	struct remote_sent listed;      /* files rsync reported */
 	int started;
 };
 
@@ -61,41 +60,21 @@ static void
 on_rsync_line(struct child *c, const char *line, void *ctx)
 {
 	struct wjob *j = ctx;
-	const char *name;
-	size_t len;
 
 	(void)c;
-	if ((name = remote_sent_file(line, &len, NULL)) == NULL)
-		return;
-	ALLOC_GROW(j->listed, j->n_listed + 1, j->alloc_listed);
-	j->listed[j->n_listed++] = xstrndup(name, len);
-}
-
-static int
-was_listed(const struct wjob *j, const char *file)
-{
-	size_t i;
-
-	for (i = 0; i < j->n_listed; i++)
-		if (strcmp(j->listed[i], file) == 0)
-			return 1;
-	return 0;
+	(void)remote_sent_add(&j->listed, line, NULL);
 }
 
 static void
 wjob_release(struct wjob *j)
 {
-	size_t i;
-
 	child_release(&j->child);
 	strvec_release(&j->argv);
 	if (j->list_path != NULL) {
 		(void)unlink(j->list_path);
 		free(j->list_path);
 	}
-	for (i = 0; i < j->n_listed; i++)
-		free(j->listed[i]);
-	free(j->listed);
+	remote_sent_release(&j->listed);
 	free(j->items);
 }
 
@@ -258,7 +237,7 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 				    "worker '%s': %s (exit %d)", j->cw->name,
 				    *why ? why : "failed", code);
 			} else if (step == STEP_VERIFY &&
-			    was_listed(j, it->file)) {
+			    remote_sent_has(&j->listed, it->file)) {
 				it->differs = 1;
 				snprintf(it->error, sizeof(it->error),
 				    "worker '%s': the copy of '%s' differs from "

@@ -30,9 +30,7 @@ struct job {
 	/* chunks this worker should hold: indexes into chunks[] */
 	size_t *want;
 	size_t n_want, alloc_want;
-	/* files rsync reported as sent */
-	char **sent;
-	size_t n_sent, alloc_sent;
+	struct remote_sent sent;        /* files rsync reported as sent */
 	void (*progress)(void *ctx, const struct add_progress *p);
 	void *progress_ctx;
 	struct push_worker *all;
@@ -63,13 +61,10 @@ on_rsync_line(struct child *c, const char *line, void *ctx)
 
 	(void)c;
 	if (strncmp(line, REMOTE_SENT_PREFIX, strlen(REMOTE_SENT_PREFIX)) == 0) {
-		const char *rest, *name;
-		size_t len;
+		const char *rest;
 
-		if ((name = remote_sent_file(line, &len, &rest)) == NULL)
+		if (!remote_sent_add(&j->sent, line, &rest))
 			return;
-		ALLOC_GROW(j->sent, j->n_sent + 1, j->alloc_sent);
-		j->sent[j->n_sent++] = xstrndup(name, len);
 		j->pw->sent_files++;
 		j->pw->sent_bytes += digits(rest);
 		if (j->progress != NULL) {
@@ -133,29 +128,14 @@ describe_worker(struct push_worker *pw, const struct config_worker *w)
 static void
 job_release(struct job *j)
 {
-	size_t i;
-
 	child_release(&j->child);
 	strvec_release(&j->argv);
 	if (j->list_path != NULL) {
 		(void)unlink(j->list_path);
 		free(j->list_path);
 	}
-	for (i = 0; i < j->n_sent; i++)
-		free(j->sent[i]);
-	free(j->sent);
+	remote_sent_release(&j->sent);
 	free(j->want);
-}
-
-static int
-sent_file(const struct job *j, const char *file)
-{
-	size_t i;
-
-	for (i = 0; i < j->n_sent; i++)
-		if (strcmp(j->sent[i], file) == 0)
-			return 1;
-	return 0;
 }
 
 /* Writes the list of files for rsync --files-from. */
@@ -314,7 +294,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			const struct cat_chunk *ch = &chunks[j->want[i]];
 			int rr;
 
-			if (!ok && !sent_file(j, ch->file))
+			if (!ok && !remote_sent_has(&j->sent, ch->file))
 				continue;
 			if ((rr = catalog_placement_set(cl->cat, ch->id,
 			    j->worker_id, ch->digest, e)) != 0) {

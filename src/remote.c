@@ -292,6 +292,41 @@ remote_sent_file(const char *line, size_t *len, const char **rest)
 	return name;
 }
 
+int
+remote_sent_add(struct remote_sent *s, const char *line, const char **rest)
+{
+	const char *name;
+	size_t len;
+
+	if ((name = remote_sent_file(line, &len, rest)) == NULL)
+		return 0;
+	ALLOC_GROW(s->files, s->n + 1, s->alloc);
+	s->files[s->n++] = xstrndup(name, len);
+	return 1;
+}
+
+int
+remote_sent_has(const struct remote_sent *s, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->files[i], file) == 0)
+			return 1;
+	return 0;
+}
+
+void
+remote_sent_release(struct remote_sent *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->files[i]);
+	free(s->files);
+	memset(s, 0, sizeof(*s));
+}
+
 void
 remote_describe(struct strbuf *sb, const struct config_worker *w)
 {

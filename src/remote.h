@@ -22,6 +22,19 @@
 const char *remote_sent_file(const char *line, size_t *len,
     const char **rest);
 
+/* The files an rsync reported sending, from its REMOTE_SENT_PREFIX lines. */
+struct remote_sent {
+	char **files;
+	size_t n, alloc;
+};
+/* Records the file a line of rsync's output names, if it names one, and
+ * returns 1 (the rest of the line after the name in *rest when rest is not
+ * NULL); 0 for any other line. */
+int remote_sent_add(struct remote_sent *s, const char *line,
+    const char **rest);
+int remote_sent_has(const struct remote_sent *s, const char *file);
+void remote_sent_release(struct remote_sent *s);
+
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
 void shell_quote(struct strbuf *sb, const char *s);
 /* Appends template to sb with every "%s" replaced by the next of the n

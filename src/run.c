@@ -393,8 +393,7 @@ struct fetch {
 	struct child child;
 	struct strbuf list;     /* the files, NUL-separated, for its stdin */
 	size_t list_sent;
-	char **sent;            /* files rsync reported sending */
-	size_t n_sent, alloc_sent;
+	struct remote_sent sent;        /* files rsync reported sending */
 	struct job_end *job;    /* FETCH_CHECK: the failed job */
 };
 
@@ -1448,25 +1447,9 @@ static void
 on_fetch_line(struct child *c, const char *line, void *ctx)
 {
 	struct fetch *f = ctx;
-	const char *name;
-	size_t len;
 
 	(void)c;
-	if ((name = remote_sent_file(line, &len, NULL)) == NULL)
-		return;
-	ALLOC_GROW(f->sent, f->n_sent + 1, f->alloc_sent);
-	f->sent[f->n_sent++] = xstrndup(name, len);
-}
-
-static int
-fetch_sent(const struct fetch *f, const char *file)
-{
-	size_t i;
-
-	for (i = 0; i < f->n_sent; i++)
-		if (strcmp(f->sent[i], file) == 0)
-			return 1;
-	return 0;
+	(void)remote_sent_add(&f->sent, line, NULL);
 }
 
 static int
@@ -1519,14 +1502,10 @@ fail:
 static void
 fetch_release(struct fetch *f)
 {
-	size_t i;
-
 	child_release(&f->child);
 	strvec_release(&f->argv);
 	strbuf_release(&f->list);
-	for (i = 0; i < f->n_sent; i++)
-		free(f->sent[i]);
-	free(f->sent);
+	remote_sent_release(&f->sent);
 	free(f->chunks);
 	if (f->job != NULL)
 		drop_job(f->job);
@@ -1559,7 +1538,7 @@ fetch_done(struct runner *rn, struct fetch *f)
 		for (i = 0; i < f->n; i++) {
 			struct run_chunk *c = &plan->chunks[f->chunks[i]];
 
-			if (!fetch_sent(f, c->file))
+			if (!remote_sent_has(&f->sent, c->file))
 				continue;
 			/* it was damaged; it is sound now */
 			c->copy[f->worker] = RUN_COPY_FETCHED;

@@ -167,3 +167,14 @@ for c in m['chunks']:
 assert total == m['packets'], (total, m['packets'])
 PY
 }
+
+# lab_usable: bench/lab can run here - root, sshd, network namespaces,
+# bridges and the cgroup v1 cpu controller.
+lab_usable() {
+	[ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/cpu ] &&
+	    { command -v sshd > /dev/null || [ -x /usr/sbin/sshd ]; } &&
+	    ip netns add "scprobe$$" 2>/dev/null &&
+	    ip netns del "scprobe$$" &&
+	    ip link add "scbp$$" type bridge 2>/dev/null &&
+	    ip link del "scbp$$"
+}

@@ -6,14 +6,6 @@
 # A lab of its own (SHARDCAP_LAB_NET), so a bench's lab is not touched.
 . "$(dirname "$0")/../lib.sh"
 
-lab_usable() {
-	[ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/cpu ] &&
-	    { command -v sshd > /dev/null || [ -x /usr/sbin/sshd ]; } &&
-	    ip netns add "scprobe$$" 2>/dev/null &&
-	    ip netns del "scprobe$$" &&
-	    ip link add "scbp$$" type bridge 2>/dev/null &&
-	    ip link del "scbp$$"
-}
 if ! lab_usable; then
 	test_skip "the lab" "needs root, sshd, network namespaces, bridges and the cgroup v1 cpu controller"
 	test_done

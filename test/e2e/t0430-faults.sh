@@ -9,16 +9,7 @@
 # on a worker.
 . "$(dirname "$0")/../lib.sh"
 
-lab_usable() {
-	[ "$(id -u)" = 0 ] && [ -d /sys/fs/cgroup/cpu ] &&
-	    { command -v sshd > /dev/null || [ -x /usr/sbin/sshd ]; } &&
-	    command -v nsenter > /dev/null &&
-	    ip netns add "scprobe$$" 2>/dev/null &&
-	    ip netns del "scprobe$$" &&
-	    ip link add "scbp$$" type bridge 2>/dev/null &&
-	    ip link del "scbp$$"
-}
-if ! lab_usable; then
+if ! lab_usable || ! command -v nsenter > /dev/null; then
 	test_skip "the fault suite" "needs root, sshd, nsenter, network namespaces, bridges and the cgroup v1 cpu controller"
 	test_done
 	exit
