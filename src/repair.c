@@ -25,19 +25,8 @@ struct target {
 	uint64_t bytes;
 };
 
-static int
-placed_on(const struct cat_placement *pl, size_t n, int64_t chunk,
-    int64_t worker, int *current)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (pl[i].chunk_id == chunk && pl[i].worker_id == worker) {
-			*current = pl[i].current;
-			return 1;
-		}
-	return 0;
-}
+/* What a worker holds of a chunk. */
+enum held { HELD_NONE, HELD_CURRENT, HELD_STALE };
 
 /* Plans the missing copies of one capture: requests for move_apply. */
 static int
@@ -45,11 +34,12 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
     struct target *tg, struct repair_capture *rc, struct move_request **out,
     size_t *n_out, struct sc_err *e)
 {
-	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, pass;
+	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, p = 0, pass;
 	struct cat_chunk *chunks = NULL;
 	struct cat_placement *pl = NULL;
 	struct move_request *req = NULL;
 	size_t n_req = 0, alloc_req = 0;
+	unsigned char *held = xcalloc(W + 1, 1), *taken = xcalloc(W + 1, 1);
 	int r;
 
 	*out = NULL;
@@ -62,14 +52,20 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 	rc->chunks = n_chunks;
 	for (i = 0; i < n_chunks; i++) {
 		unsigned have = 0;
-		int cur, *taken = xcalloc(W + 1, sizeof(*taken));
 
-		for (k = 0; k < W; k++)
-			if (placed_on(pl, n_pl, chunks[i].id, tg[k].id, &cur) &&
-			    cur && tg[k].live) {
-				have++;
-				taken[k] = 1;
-			}
+		/* the placements come by seq, as the chunks do */
+		memset(held, HELD_NONE, W);
+		for (; p < n_pl && pl[p].seq < chunks[i].seq; p++)
+			;
+		for (; p < n_pl && pl[p].chunk_id == chunks[i].id; p++)
+			for (k = 0; k < W; k++)
+				if (tg[k].id == pl[p].worker_id)
+					held[k] = pl[p].current ? HELD_CURRENT :
+					    HELD_STALE;
+		for (k = 0; k < W; k++) {
+			taken[k] = held[k] == HELD_CURRENT && tg[k].live;
+			have += taken[k];
+		}
 		if (have < cap->replicas) {
 			rc->short_chunks++;
 			rc->needed += cap->replicas - have;
@@ -82,11 +78,9 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 
 				for (k = 0; k < W; k++) {
 					size_t w = (chunks[i].seq - 1 + k) % W;
-					int stale = placed_on(pl, n_pl,
-					    chunks[i].id, tg[w].id, &cur) && !cur;
 
 					if (!tg[w].live || taken[w] ||
-					    (pass == 0 && !stale))
+					    (pass == 0 && held[w] != HELD_STALE))
 						continue;
 					if (best == W || tg[w].bytes < tg[best].bytes)
 						best = w;
@@ -113,7 +107,6 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 		}
 		if (have < cap->replicas)
 			rc->no_room += cap->replicas - have;
-		free(taken);
 	}
 	*out = req;
 	*n_out = n_req;
@@ -122,6 +115,8 @@ out:
 	free(req);
 	free(chunks);
 	free(pl);
+	free(held);
+	free(taken);
 	return r;
 }
 
@@ -167,6 +162,21 @@ find_targets(struct cluster *cl, const struct repair_options *opt,
 	return 0;
 }
 
+/* The capture called name, or every capture when name is NULL. */
+static int
+captures_of(struct cluster *cl, const char *name, struct cat_capture **caps,
+    size_t *n, struct sc_err *e)
+{
+	int r;
+
+	if (name == NULL)
+		return catalog_captures(cl->cat, caps, n, e);
+	*caps = xcalloc(1, sizeof(**caps));
+	r = catalog_capture_get(cl->cat, name, *caps, e);
+	*n = r == 0;
+	return r;
+}
+
 int
 repair_run(struct cluster *cl, const struct repair_options *opt,
     struct repair_result *res, struct sc_err *e)
@@ -178,13 +188,7 @@ repair_run(struct cluster *cl, const struct repair_options *opt,
 	int r, short_any = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (opt->capture != NULL) {
-		caps = xcalloc(1, sizeof(*caps));
-		r = catalog_capture_get(cl->cat, opt->capture, caps, e);
-		n_caps = r == 0;
-	} else {
-		r = catalog_captures(cl->cat, &caps, &n_caps, e);
-	}
+	r = captures_of(cl, opt->capture, &caps, &n_caps, e);
 	if (r == 0)
 		r = find_targets(cl, opt, tg, res, e);
 	if (r != 0)
@@ -323,7 +327,7 @@ verify_capture(struct cluster *cl, const struct cat_capture *cap,
 	struct cat_chunk *chunks = NULL;
 	struct cat_placement *pl = NULL;
 	struct move_check *checks = NULL;
-	int64_t *chunk_of = NULL;
+	size_t *chunk_of = NULL;       /* per check: its chunk's index */
 	char *store_bad = NULL;
 	int r;
 
@@ -361,17 +365,15 @@ verify_capture(struct cluster *cl, const struct cat_capture *cap,
 		snprintf(checks[n].file, sizeof(checks[n].file), "%s",
 		    chunks[i].file);
 		checks[n].worker = w;
-		chunk_of[n++] = pl[k].chunk_id;
+		chunk_of[n++] = i;
 	}
 	if (n > 0 && (r = move_check_copies(cl, cap->name, checks, n,
 	    interrupted, e)) != 0)
 		goto out;
 	for (k = 0; k < n; k++) {
 		struct verify_worker *vw = &res->workers[checks[k].worker];
-		size_t c;
+		size_t c = chunk_of[k];
 
-		for (c = 0; c < n_chunks && chunks[c].id != chunk_of[k]; c++)
-			;
 		vw->checked++;
 		if (checks[k].state == MOVE_COPY_UNKNOWN) {
 			vw->unknown++;
@@ -379,13 +381,13 @@ verify_capture(struct cluster *cl, const struct cat_capture *cap,
 				snprintf(vw->error, sizeof(vw->error), "%s",
 				    checks[k].error);
 		} else if (checks[k].state == MOVE_COPY_DIFFERS &&
-		    c < n_chunks && !store_bad[c]) {
+		    !store_bad[c]) {
 			/* the store's is sound: the worker's is what is wrong */
 			vw->bad++;
 			note_bad(res, vw->name, checks[k].file);
 			ALLOC_GROW(fl->chunk, fl->n + 1, fl->alloc_chunk);
 			ALLOC_GROW(fl->worker, fl->n + 1, fl->alloc_worker);
-			fl->chunk[fl->n] = chunk_of[k];
+			fl->chunk[fl->n] = chunks[c].id;
 			fl->worker[fl->n++] = worker_ids[checks[k].worker];
 		}
 	}
@@ -418,13 +420,8 @@ repair_verify(struct cluster *cl, const char *capture,
 		r = catalog_worker_ensure(cl->cat, cl->cfg.workers[i].name,
 		    &ids[i], e);
 	}
-	if (r == 0 && capture != NULL) {
-		caps = xcalloc(1, sizeof(*caps));
-		r = catalog_capture_get(cl->cat, capture, caps, e);
-		n_caps = r == 0;
-	} else if (r == 0) {
-		r = catalog_captures(cl->cat, &caps, &n_caps, e);
-	}
+	if (r == 0)
+		r = captures_of(cl, capture, &caps, &n_caps, e);
 	for (i = 0; i < n_caps && r == 0; i++)
 		r = verify_capture(cl, &caps[i], ids, interrupted, res, &fl, e);
 	if (r == 0)

@@ -430,7 +430,6 @@ struct runner {
 	double median;
 	/* failed jobs whose copies were checked: found sound, found bad */
 	size_t checks_sound, checks_bad;
-	int *worker_lost;       /* counted in failed_workers */
 };
 
 /* A child's exit wakes the poll loop at once, through this pipe. */
@@ -648,7 +647,8 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 		} else if (strncmp(line, RUN_BAD_MARK, bad_mark) == 0 &&
 		    strncmp(line + bad_mark + 1, rn->token,
 		    rn->token_len) == 0) {
-			char *p = (char *)line + bad_mark + 1 + rn->token_len, *q;
+			const char *p = line + bad_mark + 1 + rn->token_len;
+			char *q;
 			unsigned long id = strtoul(p, &q, 10), k;
 
 			while (sl->busy && id == sl->job_id && q != p) {
@@ -858,13 +858,11 @@ worker_lost(struct runner *rn, size_t w, const char *why)
 {
 	struct run_worker *rw = &rn->plan->workers[w];
 
+	if (rw->failed)
+		return;
 	rw->failed = 1;
-	if (!rw->error[0])
-		snprintf(rw->error, sizeof(rw->error), "%s", why);
-	if (!rn->worker_lost[w]) {
-		rn->worker_lost[w] = 1;
-		rn->res->failed_workers++;
-	}
+	snprintf(rw->error, sizeof(rw->error), "%s", why);
+	rn->res->failed_workers++;
 }
 
 /* A job's hold on its chunks ends without a result: those nobody else
@@ -1341,14 +1339,14 @@ job_complete(struct runner *rn, struct job_end *j)
 		rn->res->failed_chunks += j->n_batch;
 	if (j->spec)
 		rn->res->speculation_won++;
-	/* the other runs of these chunks lose */
+	/* the other runs of these chunks lose: a job still running a chunk
+	 * that is done can only be one */
 	for (k = 0; k < rn->n_slots; k++) {
 		struct slot *sl = rn->slots[k];
 
 		for (m = 0; sl->busy && m < sl->n_batch; m++)
-			for (i = 0; i < j->n_batch; i++)
-				if (sl->batch[m] == j->batch[i] && sl->busy)
-					cancel_slot(rn, sl);
+			if (plan->chunks[sl->batch[m]].state == 2)
+				cancel_slot(rn, sl);
 	}
 	if (rn->stopping) {
 		outbuf_release(&j->out);
@@ -1394,14 +1392,10 @@ finish_job(struct runner *rn, struct slot *sl, struct sc_err *e)
 	 * size: its copies are checked against the store before its
 	 * failure stands - unless failures so far were the command's own. */
 	if (j->status != 0 && plan->store != NULL && !rn->stopping &&
-	    (rn->checks_bad > 0 || rn->checks_sound < RUN_CHECKS_SOUND)) {
-		size_t batch[RUN_MAX_BATCH];
-
-		memcpy(batch, j->batch, j->n_batch * sizeof(*batch));
-		if (start_fetch(rn, FETCH_CHECK, j->worker, batch, j->n_batch,
-		    j, e) == 0)
-			return 0;
-	}
+	    (rn->checks_bad > 0 || rn->checks_sound < RUN_CHECKS_SOUND) &&
+	    start_fetch(rn, FETCH_CHECK, j->worker, j->batch, j->n_batch, j,
+	    e) == 0)
+		return 0;
 	return job_complete(rn, j);
 }
 
@@ -1694,7 +1688,6 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	rn.budget.limit = OUT_MEMORY;
 	rn.budget.per_buf = OUT_PER_JOB;
 	rn.open_slots = xcalloc(plan->n_workers + 1, sizeof(*rn.open_slots));
-	rn.worker_lost = xcalloc(plan->n_workers + 1, sizeof(*rn.worker_lost));
 	rn.done_out = xcalloc(plan->n_chunks + 1, sizeof(*rn.done_out));
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_init(&rn.done_out[i], &rn.budget);
@@ -1854,7 +1847,6 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 		outbuf_release(&rn.done_out[i]);
 	free(rn.done_out);
 	free(rn.open_slots);
-	free(rn.worker_lost);
 	free(rn.slots);
 	free(rn.fetches);
 	free(rn.per_byte);
