@@ -56,7 +56,7 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf run balance move repair
+	check outbuf run balance move repair cut
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect

@@ -228,12 +228,34 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 		out[r].plan_seconds = now() - t0;
 		out[r].moved = plan.n_moves;
 		out[r].splits = plan.n_splits;
-		for (i = 0; i < plan.n_moves; i++) {
-			s.came_from[plan.moves[i].chunk] = plan.moves[i].from;
-			s.where[plan.moves[i].chunk] = plan.moves[i].to;
+		/* parts first, where the plan numbers them: part 0 takes
+		 * its chunk's place, the others come after the chunks */
+		{
+			size_t n_plan = s.n_chunks, *at, k, j;
+
+			for (k = 0; k < plan.n_splits; k++)
+				n_plan += plan.split_parts[k];
+			at = xcalloc(n_plan + 1, sizeof(*at));
+			for (i = 0; i < s.n_chunks; i++)
+				at[i] = i;
+			for (k = 0; k < plan.n_splits; k++) {
+				size_t first = s.n_chunks;
+
+				sim_split(&s, plan.splits[k],
+				    plan.split_parts[k]);
+				at[plan.split_first[k]] = plan.splits[k];
+				for (j = 1; j < plan.split_parts[k]; j++)
+					at[plan.split_first[k] + j] =
+					    first + j - 1;
+			}
+			for (i = 0; i < plan.n_moves; i++) {
+				size_t c = at[plan.moves[i].chunk];
+
+				s.came_from[c] = plan.moves[i].from;
+				s.where[c] = plan.moves[i].to;
+			}
+			free(at);
 		}
-		for (i = 0; i < plan.n_splits; i++)
-			sim_split(&s, plan.splits[i], plan.split_parts[i]);
 		/* the history of a cut chunk no longer applies */
 		if (plan.n_splits)
 			s.n_hist = 0;

@@ -30,6 +30,7 @@ balance_plan_release(struct balance_plan *plan)
 	free(plan->moves);
 	free(plan->splits);
 	free(plan->split_parts);
+	free(plan->split_first);
 	free(plan->before);
 	free(plan->after);
 	balance_plan_init(plan);
@@ -452,13 +453,13 @@ destinations(const struct balance_input *in, const struct model *m,
 
 /* A chunk that alone takes longer than the ideal, even on the fastest
  * slot, keeps the time above the ideal wherever it goes: it is to be cut
- * into parts of at most half the ideal each, and is not moved. */
+ * into parts of at most half the ideal each. */
 static void
 plan_splits(const struct balance_input *in, const struct model *m,
-    unsigned char *fixed, struct balance_plan *plan)
+    struct balance_plan *plan)
 {
 	double max_speed = 0;
-	size_t i;
+	size_t i, next = in->n_chunks;
 
 	if (plan->ideal <= 0)
 		return;
@@ -467,20 +468,84 @@ plan_splits(const struct balance_input *in, const struct model *m,
 			max_speed = m->speed[i];
 	for (i = 0; i < in->n_chunks; i++) {
 		double alone = m->work[i] / max_speed, parts;
+		size_t k = plan->n_splits;
 
 		if (alone <= plan->ideal)
 			continue;
 		parts = ceil(2 * alone / plan->ideal);
-		ALLOC_GROW(plan->splits, plan->n_splits + 1,
-		    plan->alloc_splits);
+		ALLOC_GROW(plan->splits, k + 1, plan->alloc_splits);
 		plan->split_parts = xreallocarray(plan->split_parts,
 		    plan->alloc_splits, sizeof(*plan->split_parts));
-		plan->splits[plan->n_splits] = i;
-		plan->split_parts[plan->n_splits] = parts > MAX_PARTS ?
-		    MAX_PARTS : (unsigned)parts;
+		plan->split_first = xreallocarray(plan->split_first,
+		    plan->alloc_splits, sizeof(*plan->split_first));
+		plan->splits[k] = i;
+		plan->split_parts[k] = parts > MAX_PARTS ? MAX_PARTS :
+		    (unsigned)parts;
+		plan->split_first[k] = next;
+		next += plan->split_parts[k];
 		plan->n_splits++;
-		fixed[i] = 1;
 	}
+}
+
+/* The input and model with the parts of the chunks to cut appended, each
+ * a share of its chunk's bytes and work on its chunk's worker; the chunks
+ * themselves stay, marked in cut (not to be moved: their parts carry
+ * their work). */
+struct expanded {
+	struct balance_input in;
+	struct model m;
+	struct balance_chunk *chunks;
+	size_t *assign;
+	unsigned char *cut;
+};
+
+static void
+expand(const struct balance_input *in, const struct model *m,
+    const size_t *assign, const struct balance_plan *plan,
+    struct expanded *x)
+{
+	size_t n = in->n_chunks, k, j;
+
+	for (k = 0; k < plan->n_splits; k++)
+		n += plan->split_parts[k];
+	x->in = *in;
+	x->m = *m;
+	x->chunks = xcalloc(n + 1, sizeof(*x->chunks));
+	x->m.work = xcalloc(n + 1, sizeof(*x->m.work));
+	x->assign = xcalloc(n + 1, sizeof(*x->assign));
+	x->cut = xcalloc(n + 1, 1);
+	memcpy(x->chunks, in->chunks, in->n_chunks * sizeof(*x->chunks));
+	memcpy(x->m.work, m->work, in->n_chunks * sizeof(*x->m.work));
+	memcpy(x->assign, assign, in->n_chunks * sizeof(*x->assign));
+	for (k = 0; k < plan->n_splits; k++) {
+		size_t c = plan->splits[k];
+		unsigned parts = plan->split_parts[k];
+
+		x->cut[c] = 1;
+		for (j = 0; j < parts; j++) {
+			size_t p = plan->split_first[k] + j;
+
+			x->chunks[p] = in->chunks[c];
+			x->chunks[p].bytes = in->chunks[c].bytes / parts;
+			x->chunks[p].cost = in->chunks[c].cost < 0 ? -1 :
+			    in->chunks[c].cost / parts;
+			x->chunks[p].came_from = BALANCE_NONE;
+			x->m.work[p] = m->work[c] / parts;
+			x->assign[p] = assign[c];
+		}
+	}
+	x->in.chunks = x->chunks;
+	x->in.n_chunks = n;
+	x->m.n_chunks = n;
+}
+
+static void
+expanded_release(struct expanded *x)
+{
+	free(x->chunks);
+	free(x->m.work);
+	free(x->assign);
+	free(x->cut);
 }
 
 static void
@@ -567,9 +632,9 @@ best_swap(const struct balance_input *in, const struct model *m,
 
 static void
 plan_default(const struct balance_input *in, const struct model *m,
-    size_t *assign, double *times, struct balance_plan *plan)
+    const unsigned char *fixed, size_t *assign, double *times,
+    struct balance_plan *plan)
 {
-	unsigned char *fixed = xcalloc(in->n_chunks + 1, 1);
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
 	double limit = plan->ideal * (1 + in->threshold);
@@ -580,9 +645,8 @@ plan_default(const struct balance_input *in, const struct model *m,
 	h.list = xcalloc(in->n_workers + 1, sizeof(*h.list));
 	h.n = xcalloc(in->n_workers + 1, sizeof(*h.n));
 	h.alloc = xcalloc(in->n_workers + 1, sizeof(*h.alloc));
-	plan_splits(in, m, fixed, plan);
 	for (i = 0; i < in->n_chunks; i++)
-		if (!fixed[i])
+		if (fixed == NULL || !fixed[i])
 			holding_add(&h, assign[i], i);
 
 	for (iter = 0; iter < in->n_chunks; iter++) {
@@ -671,7 +735,6 @@ plan_default(const struct balance_input *in, const struct model *m,
 	free(h.list);
 	free(h.n);
 	free(h.alloc);
-	free(fixed);
 	free(dest);
 	free(key);
 }
@@ -715,7 +778,17 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 		plan_paper(in, assign, plan);
 		predict(&m, assign, plan->after);
 	} else {
-		plan_default(in, &m, assign, plan->after, plan);
+		plan_splits(in, &m, plan);
+		if (plan->n_splits > 0) {
+			struct expanded x;
+
+			expand(in, &m, assign, plan, &x);
+			plan_default(&x.in, &x.m, x.cut, x.assign, plan->after,
+			    plan);
+			expanded_release(&x);
+		} else {
+			plan_default(in, &m, NULL, assign, plan->after, plan);
+		}
 	}
 	free(assign);
 	model_release(&m);

@@ -19,7 +19,8 @@
  *            total speed), preferring fewer bytes among moves about as
  *            good; never a move predicted to make the slowest time worse,
  *            never a chunk back to the worker it last left; a chunk that
- *            alone takes longer than the ideal is to be cut instead. */
+ *            alone takes longer than the ideal is to be cut, and its
+ *            parts are placed as chunks of their own. */
 #ifndef SHARDCAP_BALANCE_H
 #define SHARDCAP_BALANCE_H
 
@@ -61,6 +62,8 @@ struct balance_input {
 	uint64_t seed;          /* for the paper's random choice */
 };
 
+/* chunk: an index into the input's chunks, or, from n_chunks on, a part
+ * of a chunk to cut: part j of splits[k] is split_first[k] + j. */
 struct balance_move {
 	size_t chunk, from, to;
 };
@@ -70,6 +73,7 @@ struct balance_plan {
 	size_t n_moves, alloc_moves;
 	size_t *splits;         /* chunks to cut into smaller ones */
 	unsigned *split_parts;  /* into how many */
+	size_t *split_first;    /* the number moves give their first part */
 	size_t n_splits, alloc_splits;
 	double *before, *after; /* predicted completion time per worker */
 	double ideal;           /* total work / total speed */

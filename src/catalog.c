@@ -93,6 +93,20 @@ static const char *const migrations[] = {
 	"    'verified', 'committed', 'deleted', 'rolled-back')),"
 	"  planned_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);",
+
+	/* 1 -> 2: cuts of hot chunks into parts */
+	"CREATE TABLE cuts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  capture_id INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,"
+	"  file TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  parts INTEGER NOT NULL,"
+	"  workers TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN ('planned', 'committed',"
+	"    'done', 'rolled-back')),"
+	"  planned_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX cuts_capture ON cuts(capture_id, file);",
 };
 
 static int
@@ -519,39 +533,60 @@ catalog_chunks(struct catalog *c, int64_t capture_id, struct cat_chunk **list,
 	return r;
 }
 
-int
-catalog_chunk_save(struct catalog *c, struct cat_chunk *ch, struct sc_err *e)
+/* The id of the chunk at seq. */
+static int
+chunk_id_at(struct catalog *c, int64_t capture_id, unsigned seq, int64_t *id,
+    struct sc_err *e)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	r = run(c, prepare(c, e, "INSERT INTO chunks (capture_id, seq, file, "
-	    "bytes, packets, first_time, last_time, digest) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (capture_id, seq) DO UPDATE "
-	    "SET file = excluded.file, bytes = excluded.bytes, "
-	    "packets = excluded.packets, first_time = excluded.first_time, "
-	    "last_time = excluded.last_time, digest = excluded.digest",
-	    "iutuutt" "t", ch->capture_id, (uint64_t)ch->seq, ch->file,
-	    ch->bytes, ch->packets, ch->first_time, ch->last_time, ch->digest),
-	    e);
-	if (r != 0)
-		return r;
 	if ((st = prepare(c, e, "SELECT id FROM chunks WHERE capture_id = ? "
-	    "AND seq = ?", "iu", ch->capture_id, (uint64_t)ch->seq)) == NULL)
+	    "AND seq = ?", "iu", capture_id, (uint64_t)seq)) == NULL)
 		return SC_ERR_CATALOG;
 	r = sqlite3_step(st) == SQLITE_ROW ? 0 : db_error(c, e, "no chunk row");
 	if (r == 0)
-		ch->id = sqlite3_column_int64(st, 0);
+		*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return r;
 }
 
 int
-catalog_chunks_trim(struct catalog *c, int64_t capture_id, unsigned last,
-    struct sc_err *e)
+catalog_chunks_replace(struct catalog *c, int64_t capture_id,
+    struct cat_chunk *list, size_t n, struct sc_err *e)
 {
-	return run(c, prepare(c, e, "DELETE FROM chunks WHERE capture_id = ? "
-	    "AND seq > ?", "iu", capture_id, (uint64_t)last), e);
+	size_t i;
+	int r;
+
+	/* out of the way of the new numbers; what is left over goes */
+	if ((r = run(c, prepare(c, e, "UPDATE chunks SET seq = -seq WHERE "
+	    "capture_id = ?", "i", capture_id), e)) != 0)
+		return r;
+	for (i = 0; i < n && r == 0; i++) {
+		struct cat_chunk *ch = &list[i];
+
+		ch->capture_id = capture_id;
+		ch->seq = (unsigned)i + 1;
+		r = run(c, prepare(c, e, "UPDATE chunks SET seq = ?, bytes = ?, "
+		    "packets = ?, first_time = ?, last_time = ?, digest = ? "
+		    "WHERE capture_id = ? AND file = ? AND seq < 0",
+		    "uuutttit", (uint64_t)ch->seq, ch->bytes, ch->packets,
+		    ch->first_time, ch->last_time, ch->digest, capture_id,
+		    ch->file), e);
+		if (r == 0 && sqlite3_changes(c->db) == 0)
+			r = run(c, prepare(c, e, "INSERT INTO chunks (capture_id, "
+			    "seq, file, bytes, packets, first_time, last_time, "
+			    "digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "iutuuttt",
+			    capture_id, (uint64_t)ch->seq, ch->file, ch->bytes,
+			    ch->packets, ch->first_time, ch->last_time,
+			    ch->digest), e);
+		if (r == 0)
+			r = chunk_id_at(c, capture_id, ch->seq, &ch->id, e);
+	}
+	if (r == 0)
+		r = run(c, prepare(c, e, "DELETE FROM chunks WHERE capture_id = ? "
+		    "AND seq < 0", "i", capture_id), e);
+	return r;
 }
 
 /* --- placements --- */
@@ -590,7 +625,8 @@ catalog_placement_set(struct catalog *c, int64_t chunk_id, int64_t worker_id,
     const char *digest, struct sc_err *e)
 {
 	return run(c, prepare(c, e, "INSERT OR REPLACE INTO placements "
-	    "(chunk_id, worker_id, digest, placed_at) VALUES (?, ?, ?, ?)",
+	    "(chunk_id, worker_id, digest, placed_at) SELECT ?1, ?2, ?3, ?4 "
+	    "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?1)",
 	    "iiti", chunk_id, worker_id, digest, (int64_t)time(NULL)), e);
 }
 
@@ -633,8 +669,9 @@ catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
     uint64_t bytes_out, struct sc_err *e)
 {
 	return run(c, prepare(c, e, "INSERT INTO jobs (run_id, chunk_id, "
-	    "worker_id, started_ms, wall_ms, exit_status, bytes_out) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?)", "iiiiiiu", run_id, chunk_id, worker_id,
+	    "worker_id, started_ms, wall_ms, exit_status, bytes_out) SELECT "
+	    "?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM chunks "
+	    "WHERE id = ?2)", "iiiiiiu", run_id, chunk_id, worker_id,
 	    started_ms, wall_ms, (int64_t)exit_status, bytes_out), e);
 }
 
@@ -825,4 +862,75 @@ catalog_moves_last(struct catalog *c, int64_t capture_id,
 	    "c2.id = m2.chunk_id WHERE c2.capture_id = ? AND m2.state <> "
 	    "'rolled-back' GROUP BY m2.chunk_id) ORDER BY m.id", "i",
 	    capture_id), list, n, e);
+}
+
+/* --- cuts --- */
+
+int
+catalog_cut_add(struct catalog *c, int64_t capture_id, const char *file,
+    const char *digest, unsigned parts, const char *workers, int64_t *id,
+    struct sc_err *e)
+{
+	int64_t now = (int64_t)time(NULL);
+	int r = run(c, prepare(c, e, "INSERT INTO cuts (capture_id, file, "
+	    "digest, parts, workers, state, planned_at, updated_at) VALUES "
+	    "(?, ?, ?, ?, ?, 'planned', ?, ?)", "ittutii", capture_id, file,
+	    digest, (uint64_t)parts, workers, now, now), e);
+
+	if (r == 0)
+		*id = sqlite3_last_insert_rowid(c->db);
+	return r;
+}
+
+int
+catalog_cut_state(struct catalog *c, int64_t id, const char *state,
+    struct sc_err *e)
+{
+	return run(c, prepare(c, e, "UPDATE cuts SET state = ?, updated_at = ? "
+	    "WHERE id = ?", "tii", state, (int64_t)time(NULL), id), e);
+}
+
+static void
+read_cut(sqlite3_stmt *st, void *row)
+{
+	struct cat_cut *k = row;
+
+	k->id = sqlite3_column_int64(st, 0);
+	k->capture_id = sqlite3_column_int64(st, 1);
+	copy_text(k->capture, sizeof(k->capture), st, 2);
+	copy_text(k->file, sizeof(k->file), st, 3);
+	copy_text(k->digest, sizeof(k->digest), st, 4);
+	k->parts = (unsigned)sqlite3_column_int(st, 5);
+	copy_text(k->state, sizeof(k->state), st, 6);
+	copy_text(k->workers, sizeof(k->workers), st, 7);
+}
+
+#define CUT_QUERY "SELECT k.id, k.capture_id, cap.name, k.file, k.digest, " \
+	"k.parts, k.state, k.workers FROM cuts k JOIN captures cap ON cap.id = " \
+	"k.capture_id "
+
+int
+catalog_cuts_open(struct catalog *c, struct cat_cut **list, size_t *n,
+    struct sc_err *e)
+{
+	void *v;
+	int r = collect(c, prepare(c, e, CUT_QUERY "WHERE k.state IN "
+	    "('planned', 'committed') ORDER BY k.id", ""), sizeof(**list),
+	    read_cut, &v, n, "cannot list cuts", e);
+
+	*list = v;
+	return r;
+}
+
+int
+catalog_cuts_done(struct catalog *c, int64_t capture_id,
+    struct cat_cut **list, size_t *n, struct sc_err *e)
+{
+	void *v;
+	int r = collect(c, prepare(c, e, CUT_QUERY "WHERE k.capture_id = ? "
+	    "AND k.state = 'done' ORDER BY k.id", "i", capture_id),
+	    sizeof(**list), read_cut, &v, n, "cannot list cuts", e);
+
+	*list = v;
+	return r;
 }

@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 struct catalog;
 
@@ -81,6 +81,18 @@ struct cat_job {
 	int exit_status;
 };
 
+/* A cut of a chunk into parts, journaled (docs/balance.md). */
+struct cat_cut {
+	int64_t id, capture_id;
+	char capture[72];
+	char file[96];          /* the chunk that was cut */
+	char digest[72];        /* its digest */
+	unsigned parts;         /* planned; the split may make fewer */
+	char workers[2048];     /* the workers it copies to or removes from,
+	                         * names separated by spaces; "*": all */
+	char state[16];         /* planned committed done rolled-back */
+};
+
 /* A move of a chunk between workers, journaled (docs/balance.md). */
 struct cat_move {
 	int64_t id, chunk_id;
@@ -126,25 +138,28 @@ int catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
 /* The chunks of a capture, by seq. */
 int catalog_chunks(struct catalog *c, int64_t capture_id,
     struct cat_chunk **list, size_t *n, struct sc_err *e);
-/* Inserts, or updates the chunk of the same capture and seq; sets ch->id.
- * Placements keep the digest of the copy they describe, so a changed
- * digest makes them stale by itself. */
-int catalog_chunk_save(struct catalog *c, struct cat_chunk *ch,
-    struct sc_err *e);
-/* Deletes the chunks of a capture after seq last. */
-int catalog_chunks_trim(struct catalog *c, int64_t capture_id, unsigned last,
-    struct sc_err *e);
+/* Makes list[0..n) the capture's chunks, in that order: seq becomes
+ * 1..n; a chunk whose file the capture had keeps its row (its
+ * placements, its run history) with the new seq and content, others are
+ * inserted, and chunks not in the list are deleted with their
+ * placements. Sets each one's id, capture_id and seq. Placements keep the
+ * digest of the copy they describe, so a changed digest makes them stale
+ * by itself. Within the caller's transaction. */
+int catalog_chunks_replace(struct catalog *c, int64_t capture_id,
+    struct cat_chunk *list, size_t n, struct sc_err *e);
 
 /* The placements of a capture's chunks, by seq and worker name. */
 int catalog_placements(struct catalog *c, int64_t capture_id,
     struct cat_placement **list, size_t *n, struct sc_err *e);
-/* Records that worker holds a copy of chunk with this digest. */
+/* Records that worker holds a copy of chunk with this digest; nothing
+ * when the chunk no longer exists (a query's record after a cut). */
 int catalog_placement_set(struct catalog *c, int64_t chunk_id,
     int64_t worker_id, const char *digest, struct sc_err *e);
 int catalog_placement_delete(struct catalog *c, int64_t chunk_id,
     int64_t worker_id, struct sc_err *e);
 
-/* A run, the completion time of each worker in it, and every job. */
+/* A run, the completion time of each worker in it, and every job (none
+ * for a chunk cut while the run went on). */
 int catalog_run_add(struct catalog *c, int64_t capture_id,
     const char *command, int64_t started_ms, int64_t finished_ms, int status,
     int64_t *id, struct sc_err *e);
@@ -183,5 +198,18 @@ int catalog_moves_open(struct catalog *c, struct cat_move **list, size_t *n,
  * rolled back. */
 int catalog_moves_last(struct catalog *c, int64_t capture_id,
     struct cat_move **list, size_t *n, struct sc_err *e);
+
+/* Journals a cut of chunk file (of this digest) into parts as planned. */
+int catalog_cut_add(struct catalog *c, int64_t capture_id, const char *file,
+    const char *digest, unsigned parts, const char *workers, int64_t *id,
+    struct sc_err *e);
+int catalog_cut_state(struct catalog *c, int64_t id, const char *state,
+    struct sc_err *e);
+/* The cuts not finished (planned or committed), in the order planned. */
+int catalog_cuts_open(struct catalog *c, struct cat_cut **list, size_t *n,
+    struct sc_err *e);
+/* The finished cuts of a capture, oldest first. */
+int catalog_cuts_done(struct catalog *c, int64_t capture_id,
+    struct cat_cut **list, size_t *n, struct sc_err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cut.h"
 #include "move.h"
 #include "strbuf.h"
 #include "util.h"
@@ -198,6 +199,17 @@ cli_cluster_open(struct cluster *cl, unsigned flags)
 		if (finished || rolled_back)
 			cli_warning("finished %zu and rolled back %zu chunk "
 			    "moves an earlier command left open", finished,
+			    rolled_back);
+		if (cut_recover(cl, &cli_signal, &finished, &rolled_back,
+		    &e) != 0) {
+			int status = cli_report(&e, NULL);
+
+			cluster_close(cl);
+			return status;
+		}
+		if (finished || rolled_back)
+			cli_warning("finished %zu and rolled back %zu chunk "
+			    "cuts an earlier command left open", finished,
 			    rolled_back);
 	}
 	return 0;

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "cmd.h"
+#include "cut.h"
 #include "json.h"
 #include "move.h"
 #include "strbuf.h"
@@ -34,6 +35,11 @@ static const char balance_help[] =
     "so a move cut short by a crash is finished or rolled back by the\n"
     "next shardcap command that changes the cluster.\n"
     "\n"
+    "With the default algorithm, a chunk that alone costs more than the\n"
+    "ideal is cut into parts of at most half the ideal (NAME-000005-\n"
+    "000001.pcap, ...: its packets in order, so results do not change),\n"
+    "placed like other chunks; journaled too.\n"
+    "\n"
     "Options:\n"
     "      --algorithm A   default: moves the chunks, by their measured\n"
     "                      cost, that bring the slowest worker nearest the\n"
@@ -54,9 +60,9 @@ static const char balance_help[] =
     "result ('shardcap stats' compares runs); 'shardcap run --balance'\n"
     "balances after every run, as the paper does.\n"
     "\n"
-    "Exit status: 0 when every move was made (or none was needed), 20 when\n"
-    "a worker failed (those chunks stay where they were), 15 when NAME has\n"
-    "no run to balance from.\n";
+    "Exit status: 0 when every move and cut was made (or none was needed),\n"
+    "20 when a worker failed (those chunks stay where they were, whole), 15\n"
+    "when NAME has no run to balance from.\n";
 
 /* What the plan is made from. */
 struct prep {
@@ -304,7 +310,8 @@ out:
 static void
 print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
     const struct balance_plan *plan, const char *algo, double threshold,
-    const struct move_request *req, size_t n_req)
+    const struct move_request *req, size_t n_req,
+    const struct cut_request *cuts, size_t n_cuts)
 {
 	static const char *mh[] = { "chunk", "from", "to", "bytes", "cost" };
 	static const int mnum[] = { 0, 0, 0, 1, 1 };
@@ -343,6 +350,13 @@ print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
 		after_n[plan->moves[i].from]--;
 		after_n[plan->moves[i].to]++;
 	}
+	for (i = 0; i < n_cuts; i++) {
+		unsigned k;
+
+		after_n[p->bchunks[plan->splits[i]].worker]--;
+		for (k = 0; k < cuts[i].parts; k++)
+			after_n[cuts[i].to[k]]++;
+	}
 	fputc('\n', f);
 	table_init(&t, ARRAY_SIZE(wh), wh, wnum);
 	for (i = 0; i < p->W; i++) {
@@ -362,15 +376,36 @@ print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
 	strbuf_reset(&sb);
 	format_bytes(&sb, plan->bytes_moved);
 	fprintf(f, "ideal %.2f s; slowest predicted %.2f s -> %.2f s; "
-	    "%zu move%s, %s\n", plan->ideal,
+	    "%zu move%s, %zu cut%s, %s\n", plan->ideal,
 	    balance_makespan(plan->before, p->W),
 	    balance_makespan(plan->after, p->W), n_req, n_req == 1 ? "" : "s",
-	    sb.buf);
-	for (i = 0; i < plan->n_splits; i++)
-		fprintf(f, "%s alone takes %.2f s, more than the ideal: it "
-		    "should be cut into %u chunks, which shardcap does not do "
-		    "yet; it stays whole\n", p->chunks[plan->splits[i]].file,
-		    p->bchunks[plan->splits[i]].cost, plan->split_parts[i]);
+	    n_cuts, n_cuts == 1 ? "" : "s", sb.buf);
+	for (i = 0; i < n_cuts; i++) {
+		const struct cat_chunk *ch = &p->chunks[plan->splits[i]];
+		unsigned k, j;
+
+		strbuf_reset(&sb);
+		format_bytes(&sb, ch->bytes);
+		fprintf(f, "cut %s (%s, %.2f s alone, more than the ideal) into "
+		    "%u parts:", ch->file, sb.buf,
+		    p->bchunks[plan->splits[i]].cost, cuts[i].parts);
+		for (k = 0; k < cuts[i].parts; k++) {
+			unsigned n = 0;
+
+			for (j = 0; j < k; j++)
+				if (cuts[i].to[j] == cuts[i].to[k])
+					break;
+			if (j < k)
+				continue;
+			for (j = k; j < cuts[i].parts; j++)
+				n += cuts[i].to[j] == cuts[i].to[k];
+			fprintf(f, "%s %u %s %s", k ? "," : "", n,
+			    cuts[i].to[k] == p->bchunks[plan->splits[i]].worker ?
+			    "stay on" : "to",
+			    cl->cfg.workers[cuts[i].to[k]].name);
+		}
+		fputc('\n', f);
+	}
 	strbuf_release(&sb);
 	free(after_n);
 }
@@ -378,8 +413,10 @@ print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
 static void
 print_json(FILE *f, const struct cluster *cl, const struct prep *p,
     const struct balance_plan *plan, const char *algo, double threshold,
-    const struct move_request *req, size_t n_req, int applied,
-    const struct move_outcome *out, double seconds)
+    const struct move_request *req, size_t n_req,
+    const struct cut_request *cuts, const struct cut_outcome *cut_out,
+    size_t n_cuts, int applied, const struct move_outcome *out,
+    double seconds)
 {
 	struct json j;
 	size_t i;
@@ -422,11 +459,23 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 	}
 	json_array_end(&j);
 	json_array_begin(&j, "cuts");
-	for (i = 0; i < plan->n_splits; i++) {
+	for (i = 0; i < n_cuts; i++) {
+		unsigned k;
+
 		json_object_begin(&j, NULL);
 		json_string(&j, "chunk", p->chunks[plan->splits[i]].file);
-		json_uint(&j, "parts", plan->split_parts[i]);
-		json_bool(&j, "applied", 0);
+		json_uint(&j, "bytes", p->chunks[plan->splits[i]].bytes);
+		json_double(&j, "cost", p->bchunks[plan->splits[i]].cost);
+		json_uint(&j, "parts", cuts[i].parts);
+		json_array_begin(&j, "to");
+		for (k = 0; k < cuts[i].parts; k++)
+			json_string(&j, NULL, cl->cfg.workers[cuts[i].to[k]].name);
+		json_array_end(&j);
+		json_bool(&j, "applied", cut_out[i].parts > 0);
+		json_array_begin(&j, "files");
+		for (k = 0; k < cut_out[i].parts; k++)
+			json_string(&j, NULL, cut_out[i].files[k]);
+		json_array_end(&j);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -456,12 +505,14 @@ balance_capture(const char *name, const struct balance_request *o)
 	struct balance_input in;
 	struct balance_plan plan;
 	struct move_request *req = NULL;
+	struct cut_request *cuts = NULL;
+	struct cut_outcome *cut_out = NULL;
 	struct move_outcome out;
 	struct prep p;
 	struct sc_err e;
 	const char *algo = o->algo == BALANCE_PAPER ? "paper" : "default";
 	double threshold, t0 = 0;
-	size_t n_req = 0, i;
+	size_t n_req = 0, n_cuts = 0, i;
 	int status, r, applied = 0;
 
 	memset(&out, 0, sizeof(out));
@@ -491,12 +542,42 @@ balance_capture(const char *name, const struct balance_request *o)
 		goto out;
 	}
 	/* a worker that already holds a replica of the chunk needs no copy;
-	 * such a move would only drop one */
+	 * such a move would only drop one. Parts of chunks to cut are placed
+	 * by the cut. */
 	req = xcalloc(plan.n_moves + 1, sizeof(*req));
+	cuts = xcalloc(plan.n_splits + 1, sizeof(*cuts));
+	cut_out = xcalloc(plan.n_splits + 1, sizeof(*cut_out));
+	n_cuts = plan.n_splits;
+	for (i = 0; i < n_cuts; i++) {
+		unsigned k;
+
+		cuts[i].chunk_id = p.chunks[plan.splits[i]].id;
+		cuts[i].parts = plan.split_parts[i] > CUT_MAX_PARTS ?
+		    CUT_MAX_PARTS : plan.split_parts[i];
+		for (k = 0; k < cuts[i].parts; k++)
+			cuts[i].to[k] = p.bchunks[plan.splits[i]].worker;
+	}
+	plan.bytes_moved = 0;
 	for (i = 0; i < plan.n_moves; i++) {
 		const struct balance_move *m = &plan.moves[i];
-		const struct cat_chunk *ch = &p.chunks[m->chunk];
+		const struct cat_chunk *ch;
+		size_t k;
 
+		if (m->chunk >= p.n_chunks) {
+			for (k = 0; k < n_cuts; k++)
+				if (m->chunk >= plan.split_first[k] &&
+				    m->chunk - plan.split_first[k] <
+				    cuts[k].parts)
+					break;
+			if (k < n_cuts) {
+				cuts[k].to[m->chunk - plan.split_first[k]] =
+				    m->to;
+				plan.bytes_moved += p.chunks[plan.splits[k]].bytes /
+				    cuts[k].parts;
+			}
+			continue;
+		}
+		ch = &p.chunks[m->chunk];
 		if (p.holds[m->chunk * p.W + m->to])
 			continue;
 		plan.moves[n_req] = *m;
@@ -511,54 +592,100 @@ balance_capture(const char *name, const struct balance_request *o)
 		n_req++;
 	}
 	plan.n_moves = n_req;
-	plan.bytes_moved = 0;
 	for (i = 0; i < n_req; i++)
 		plan.bytes_moved += req[i].bytes;
 	if (!o->json)
 		print_plan(o->report, &cl, &p, &plan, algo, threshold, req,
-		    n_req);
-	if (!o->dry_run && n_req > 0) {
+		    n_req, cuts, n_cuts);
+	if (!o->dry_run && n_req + n_cuts > 0) {
 		struct progress pr;
 
 		progress_init(&pr, !o->json);
-		progress_update(&pr, 1, "moving %zu chunk%s...", n_req,
-		    n_req == 1 ? "" : "s");
 		t0 = monotonic_seconds();
-		r = move_apply(&cl, name, req, n_req, &cli_signal, &out, &e);
-		progress_done(&pr);
 		applied = 1;
-		if (r != 0 && r != SC_ERR_WORKER) {
-			status = cli_report(&e, NULL);
-			goto out;
+		if (n_req > 0) {
+			progress_update(&pr, 1, "moving %zu chunk%s...", n_req,
+			    n_req == 1 ? "" : "s");
+			r = move_apply(&cl, name, req, n_req, &cli_signal, &out,
+			    &e);
+			if (r != 0 && r != SC_ERR_WORKER) {
+				progress_done(&pr);
+				status = cli_report(&e, NULL);
+				goto out;
+			}
+			if (r == SC_ERR_WORKER)
+				status = cli_report(&e, NULL);
 		}
-		if (r == SC_ERR_WORKER)
-			status = cli_report(&e, NULL);
+		for (i = 0; i < n_cuts; i++) {
+			progress_update(&pr, 1, "cutting %s into %u parts...",
+			    p.chunks[plan.splits[i]].file, cuts[i].parts);
+			r = cut_apply(&cl, name, &cuts[i], &cli_signal,
+			    &cut_out[i], &e);
+			if (r == SC_ERR_LIMIT) {
+				/* one packet: nothing to cut, nothing wrong */
+				cli_warning("%s", e.msg);
+				continue;
+			}
+			if (r != 0 && r != SC_ERR_WORKER) {
+				progress_done(&pr);
+				status = cli_report(&e, NULL);
+				goto out;
+			}
+			if (r == SC_ERR_WORKER)
+				status = cli_report(&e, NULL);
+		}
+		progress_done(&pr);
 	}
 	if (o->json) {
 		print_json(o->report, &cl, &p, &plan, algo, threshold, req, n_req,
-		    applied, &out, applied ? monotonic_seconds() - t0 : 0);
+		    cuts, cut_out, n_cuts, applied, &out,
+		    applied ? monotonic_seconds() - t0 : 0);
 	} else if (applied) {
 		struct strbuf sb = STRBUF_INIT;
+		const char *sep = "";
 
-		format_bytes(&sb, out.bytes);
-		fprintf(o->report, "moved %zu chunk%s (%s", out.done + out.left,
-		    out.done + out.left == 1 ? "" : "s", sb.buf);
-		if (out.peer)
-			fprintf(o->report, ", %zu worker to worker", out.peer);
-		fprintf(o->report, ") in %.2f s", monotonic_seconds() - t0);
-		if (out.failed)
-			fprintf(o->report, "; %zu failed and stay where they "
-			    "were", out.failed);
-		if (out.left)
-			fprintf(o->report, "; %zu old copies could not be "
-			    "removed yet", out.left);
-		fputc('\n', o->report);
+		if (n_req > 0) {
+			format_bytes(&sb, out.bytes);
+			fprintf(o->report, "moved %zu chunk%s (%s",
+			    out.done + out.left,
+			    out.done + out.left == 1 ? "" : "s", sb.buf);
+			if (out.peer)
+				fprintf(o->report, ", %zu worker to worker",
+				    out.peer);
+			fputc(')', o->report);
+			if (out.failed)
+				fprintf(o->report, ", %zu failed and stay "
+				    "where they were", out.failed);
+			if (out.left)
+				fprintf(o->report, ", %zu old copies could not "
+				    "be removed yet", out.left);
+			sep = "; ";
+		}
+		for (i = 0; i < n_cuts; i++) {
+			if (cut_out[i].parts == 0)
+				continue;
+			fprintf(o->report, "%scut %s into %u parts (%s .. %s)",
+			    sep, p.chunks[plan.splits[i]].file,
+			    cut_out[i].parts, cut_out[i].files[0],
+			    cut_out[i].files[cut_out[i].parts - 1]);
+			if (cut_out[i].left)
+				fprintf(o->report, ", its old copies could not "
+				    "all be removed yet");
+			sep = "; ";
+		}
+		if (*sep)
+			fprintf(o->report, " in %.2f s\n",
+			    monotonic_seconds() - t0);
+		else
+			fprintf(o->report, "nothing was moved or cut\n");
 		strbuf_release(&sb);
-	} else if (o->dry_run && n_req > 0) {
+	} else if (o->dry_run && n_req + n_cuts > 0) {
 		fprintf(o->report, "dry run: nothing moved\n");
 	}
 out:
 	free(req);
+	free(cuts);
+	free(cut_out);
 	balance_plan_release(&plan);
 	prep_release(&p);
 	cluster_close(&cl);

@@ -229,6 +229,34 @@ status_all(struct cluster *cl, int json)
 		}
 		free(mv);
 	}
+	{
+		struct cat_cut *cuts = NULL;
+		size_t n_cuts = 0;
+
+		/* and cuts */
+		if (status == 0 && catalog_cuts_open(cl->cat, &cuts, &n_cuts,
+		    &e) != 0)
+			status = cli_report(&e, NULL);
+		if (json) {
+			json_array_end(&j);
+			json_array_begin(&j, "cuts_open");
+			for (i = 0; i < n_cuts; i++) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "capture", cuts[i].capture);
+				json_string(&j, "chunk", cuts[i].file);
+				json_uint(&j, "parts", cuts[i].parts);
+				json_string(&j, "state", cuts[i].state);
+				json_object_end(&j);
+			}
+		} else if (n_cuts > 0) {
+			printf("\n%zu chunk cut%s left open by a command that "
+			    "stopped (%s ...); the next command that changes the "
+			    "cluster finishes or rolls %s back\n", n_cuts,
+			    n_cuts == 1 ? "" : "s", cuts[0].state,
+			    n_cuts == 1 ? "it" : "them");
+		}
+		free(cuts);
+	}
 	if (json) {
 		json_array_end(&j);
 		json_object_end(&j);

@@ -533,27 +533,89 @@ out:
 	return r;
 }
 
+/* Runs step for one file on each of checks' workers (a file of the
+ * store: the item's to), copying back what came of it. */
+static int
+files_step(struct cluster *cl, const char *capture, struct item *items,
+    struct move_file *files, size_t n, enum step step,
+    volatile sig_atomic_t *interrupted, struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		memset(&items[i], 0, sizeof(items[i]));
+		snprintf(items[i].file, sizeof(items[i].file), "%s",
+		    files[i].file);
+		items[i].to = &cl->cfg.workers[files[i].worker];
+	}
+	r = run_step(cl, capture, items, n, step, interrupted, e);
+	for (i = 0; i < n && r == 0; i++) {
+		files[i].ok = items[i].ok;
+		snprintf(files[i].error, sizeof(files[i].error), "%s",
+		    items[i].error);
+	}
+	return r;
+}
+
 int
 move_check_copies(struct cluster *cl, const char *capture,
     struct move_check *checks, size_t n, volatile sig_atomic_t *interrupted,
     struct sc_err *e)
 {
 	struct item *items = xcalloc(n + 1, sizeof(*items));
+	struct move_file *files = xcalloc(n + 1, sizeof(*files));
 	size_t i;
 	int r;
 
 	for (i = 0; i < n; i++) {
-		snprintf(items[i].file, sizeof(items[i].file), "%s",
+		snprintf(files[i].file, sizeof(files[i].file), "%s",
 		    checks[i].file);
-		items[i].to = &cl->cfg.workers[checks[i].worker];
+		files[i].worker = checks[i].worker;
 	}
-	r = run_step(cl, capture, items, n, STEP_VERIFY, interrupted, e);
+	r = files_step(cl, capture, items, files, n, STEP_VERIFY, interrupted,
+	    e);
 	for (i = 0; i < n && r == 0; i++) {
 		checks[i].state = items[i].ok ? MOVE_COPY_SAME :
 		    items[i].differs ? MOVE_COPY_DIFFERS : MOVE_COPY_UNKNOWN;
 		snprintf(checks[i].error, sizeof(checks[i].error), "%s",
 		    items[i].error);
 	}
+	free(files);
+	free(items);
+	return r;
+}
+
+int
+move_files(struct cluster *cl, const char *capture, enum move_files_op op,
+    struct move_file *files, size_t n, volatile sig_atomic_t *interrupted,
+    struct sc_err *e)
+{
+	struct item *items = xcalloc(n + 1, sizeof(*items));
+	struct move_file *copied = xcalloc(n + 1, sizeof(*copied));
+	size_t *where = xcalloc(n + 1, sizeof(*where));
+	size_t i, m = 0;
+	int r;
+
+	r = files_step(cl, capture, items, files, n, op == MOVE_FILES_COPY ?
+	    STEP_COPY : STEP_DROP_NEW, interrupted, e);
+	if (r == 0 && op == MOVE_FILES_COPY) {
+		/* the copies that arrived, compared with the store's */
+		for (i = 0; i < n; i++)
+			if (files[i].ok) {
+				where[m] = i;
+				copied[m++] = files[i];
+			}
+		r = files_step(cl, capture, items, copied, m, STEP_VERIFY,
+		    interrupted, e);
+		for (i = 0; i < m && r == 0; i++) {
+			files[where[i]].ok = copied[i].ok;
+			memcpy(files[where[i]].error, copied[i].error,
+			    sizeof(copied[i].error));
+		}
+	}
+	free(where);
+	free(copied);
 	free(items);
 	return r;
 }

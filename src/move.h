@@ -89,4 +89,25 @@ int move_check_copies(struct cluster *cl, const char *capture,
     struct move_check *checks, size_t n, volatile sig_atomic_t *interrupted,
     struct sc_err *e);
 
+/* A file of a capture on one worker, for move_files. */
+struct move_file {
+	char file[96];
+	size_t worker;          /* of the config */
+	int ok;                 /* out: done for this one */
+	char error[400];        /* out */
+};
+
+enum move_files_op {
+	MOVE_FILES_COPY,        /* from the store, then verified by checksum */
+	MOVE_FILES_REMOVE,
+};
+
+/* Copies files of capture from the store to their workers and verifies
+ * them there, or removes them from their workers; one child per worker at
+ * once. Sets each one's ok and error; returns non-zero only when it
+ * could not try (interrupted, no memory for a child). */
+int move_files(struct cluster *cl, const char *capture, enum move_files_op op,
+    struct move_file *files, size_t n, volatile sig_atomic_t *interrupted,
+    struct sc_err *e);
+
 #endif

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "cut.h"
 #include "file.h"
+#include "move.h"
 #include "push.h"
 #include "remote.h"
 #include "strvec.h"
@@ -329,16 +331,76 @@ out:
 	return r;
 }
 
-/* The chunk files from an incoming split take their place in the store;
- * those whose content did not change stay as they were (same file, same
- * time), so that rsync sees them unchanged. */
+/* What a new split's chunk becomes in the catalog. */
+struct incoming {
+	struct cat_chunk *list; /* the capture's chunks, in order */
+	size_t n, alloc;
+};
+
+static void
+incoming_add(struct incoming *in, const struct cat_chunk *ch)
+{
+	ALLOC_GROW(in->list, in->n + 1, in->alloc);
+	in->list[in->n++] = *ch;
+}
+
+static void
+chunk_from_split(struct cat_chunk *ch, const struct split_chunk *c,
+    enum digest_algo algo)
+{
+	struct strbuf t = STRBUF_INIT;
+
+	memset(ch, 0, sizeof(*ch));
+	snprintf(ch->file, sizeof(ch->file), "%s", c->file);
+	ch->bytes = c->bytes;
+	ch->packets = c->packets;
+	if (c->has_time) {
+		format_time_iso(&t, &c->first);
+		snprintf(ch->first_time, sizeof(ch->first_time), "%s", t.buf);
+		strbuf_reset(&t);
+		format_time_iso(&t, &c->last);
+		snprintf(ch->last_time, sizeof(ch->last_time), "%s", t.buf);
+	}
+	strbuf_release(&t);
+	digest_hex(algo, c->digest, ch->digest);
+}
+
+/* Whether chunk file, of this digest, was cut, and is still: its last cut
+ * was of exactly this content, and its parts are in old. */
+static int
+still_cut(const char *file, const char *digest, const struct cat_cut *cuts,
+    size_t n_cuts, const struct cat_chunk *old, size_t n_old)
+{
+	size_t i;
+
+	for (i = n_cuts; i-- > 0;)
+		if (strcmp(cuts[i].file, file) == 0)
+			break;
+	if (i == (size_t)-1 || strcmp(cuts[i].digest, digest) != 0)
+		return 0;
+	for (i = 0; i < n_old; i++)
+		if (cut_is_part(old[i].file, file))
+			return 1;
+	return 0;
+}
+
+/*
+ * The chunk files from an incoming split take their place in the store,
+ * and *in gets the capture's chunks: a chunk whose content did not change
+ * stays as it was (same file, same time, so that rsync sees it
+ * unchanged); a chunk that was cut and has not changed since stays cut
+ * (its parts stand for it). Files of the old chunks that are gone are
+ * removed from the store.
+ */
 static int
 install_chunks(struct cluster *cl, const char *name, const char *incoming,
     const struct split_result *sr, const struct cat_chunk *old, size_t n_old,
-    enum digest_algo algo, struct add_result *res, struct sc_err *e)
+    enum digest_algo algo, struct incoming *in, struct add_result *res,
+    struct sc_err *e)
 {
 	char *store = cluster_store_dir(cl, name);
-	size_t i, j;
+	struct cat_cut *cuts = NULL;
+	size_t n_cuts = 0, i, j;
 	int r = 0;
 
 	if (mkdir(store, 0755) < 0 && errno != EEXIST) {
@@ -346,25 +408,48 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 		free(store);
 		return r;
 	}
+	if (n_old > 0 && (r = catalog_cuts_done(cl->cat, old[0].capture_id,
+	    &cuts, &n_cuts, e)) != 0) {
+		free(store);
+		return r;
+	}
 	for (i = 0; i < sr->n_chunks && r == 0; i++) {
 		const struct split_chunk *c = sr->chunks[i];
-		char hex[DIGEST_MAX_HEX + 1];
 		char *from = xasprintf("%s/%s", incoming, c->file);
 		char *to = xasprintf("%s/%s", store, c->file);
+		struct cat_chunk ch;
 		struct stat st;
-		int same = 0;
+		int same = 0, cut = 0;
 
-		digest_hex(algo, c->digest, hex);
-		if (i < n_old && old[i].seq == i + 1) {
-			same = strcmp(old[i].digest, hex) == 0 &&
-			    strcmp(old[i].file, c->file) == 0 &&
+		chunk_from_split(&ch, c, algo);
+		for (j = 0; j < n_old; j++)
+			if (strcmp(old[j].file, c->file) == 0)
+				break;
+		if (j < n_old) {
+			same = strcmp(old[j].digest, ch.digest) == 0 &&
 			    stat(to, &st) == 0 && (uint64_t)st.st_size == c->bytes;
 			if (!same)
 				res->chunks_changed++;
+		} else if (still_cut(c->file, ch.digest, cuts, n_cuts, old,
+		    n_old)) {
+			cut = 1;
 		} else {
-			res->chunks_new++;
+			for (j = 0; j < n_old; j++)
+				if (cut_is_part(old[j].file, c->file))
+					break;
+			if (j < n_old)
+				res->chunks_changed++;
+			else
+				res->chunks_new++;
 		}
-		if (same)
+		if (cut) {
+			for (j = 0; j < n_old; j++)
+				if (cut_is_part(old[j].file, c->file))
+					incoming_add(in, &old[j]);
+		} else {
+			incoming_add(in, &ch);
+		}
+		if (same || cut)
 			(void)unlink(from);
 		else if (rename(from, to) < 0)
 			r = sc_err_sys(e, "cannot move '%s' into the store", from);
@@ -373,22 +458,63 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 	}
 	/* chunks of the old split that the new one does not have */
 	for (j = 0; j < n_old && r == 0; j++) {
-		int kept = 0;
+		int kept = 0, part = 0;
+		char *path;
 
-		for (i = 0; i < sr->n_chunks; i++)
-			if (strcmp(old[j].file, sr->chunks[i]->file) == 0)
-				kept = 1;
-		if (!kept) {
-			char *path = xasprintf("%s/%s", store, old[j].file);
-
-			(void)unlink(path);
-			free(path);
-			if (old[j].seq > sr->n_chunks)
-				res->chunks_removed++;
-		}
+		for (i = 0; i < in->n && !kept; i++)
+			kept = strcmp(old[j].file, in->list[i].file) == 0;
+		if (kept)
+			continue;
+		path = xasprintf("%s/%s", store, old[j].file);
+		(void)unlink(path);
+		free(path);
+		for (i = 0; i < sr->n_chunks && !part; i++)
+			part = cut_is_part(old[j].file, sr->chunks[i]->file);
+		if (!part)
+			res->chunks_removed++;
 	}
+	free(cuts);
 	free(store);
 	return r;
+}
+
+/* The copies on workers of old chunks that are gone from the capture (a
+ * capture that became shorter, the parts of a cut chunk that changed):
+ * to remove once the catalog forgets them. */
+static int
+copies_gone(struct cluster *cl, int64_t capture_id,
+    const struct cat_chunk *old, size_t n_old, const struct incoming *in,
+    struct move_file **out, size_t *n_out, struct sc_err *e)
+{
+	struct cat_placement *pl = NULL;
+	size_t n_pl = 0, i, j;
+	int r;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((r = catalog_placements(cl->cat, capture_id, &pl, &n_pl, e)) != 0)
+		return r;
+	*out = xcalloc(n_pl + 1, sizeof(**out));
+	for (i = 0; i < n_pl; i++) {
+		const struct config_worker *w = cluster_worker(cl, pl[i].worker);
+		const struct cat_chunk *ch = NULL;
+		int kept = 0;
+
+		for (j = 0; j < n_old && ch == NULL; j++)
+			if (old[j].id == pl[i].chunk_id)
+				ch = &old[j];
+		if (w == NULL || ch == NULL)
+			continue;
+		for (j = 0; j < in->n && !kept; j++)
+			kept = strcmp(in->list[j].file, ch->file) == 0;
+		if (kept)
+			continue;
+		snprintf((*out)[*n_out].file, sizeof((*out)[*n_out].file), "%s",
+		    ch->file);
+		(*out)[(*n_out)++].worker = (size_t)(w - cl->cfg.workers);
+	}
+	free(pl);
+	return 0;
 }
 
 static void
@@ -415,7 +541,9 @@ push_add(struct cluster *cl, const struct add_options *opt,
 {
 	struct cat_capture cap, old;
 	struct cat_chunk *old_chunks = NULL;
-	size_t n_old = 0, i;
+	struct incoming in = { NULL, 0, 0 };
+	struct move_file *gone = NULL;
+	size_t n_old = 0, n_gone = 0, i;
 	struct sc_err ignore;
 	struct stat st;
 	char *source = NULL, *incoming = NULL;
@@ -491,7 +619,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		if ((r = split_capture(&so, &res->split, e)) != 0)
 			goto out;
 		if ((r = install_chunks(cl, opt->name, incoming, &res->split,
-		    old_chunks, n_old, algo, res, e)) != 0)
+		    old_chunks, n_old, algo, &in, res, e)) != 0)
 			goto out;
 		(void)file_remove_tree(incoming, NULL);
 
@@ -502,43 +630,28 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		cap.bytes = res->split.input_bytes;
 		cap.source_size = (uint64_t)st.st_size;
 		cap.source_mtime = mtime_ns(&st);
+		if (res->existed && (r = copies_gone(cl, old.id, old_chunks,
+		    n_old, &in, &gone, &n_gone, e)) != 0)
+			goto out;
 		if ((r = catalog_begin(cl->cat, e)) != 0)
 			goto out;
 		r = catalog_capture_save(cl->cat, &cap, e);
-		for (i = 0; r == 0 && i < res->split.n_chunks; i++) {
-			const struct split_chunk *c = res->split.chunks[i];
-			struct cat_chunk ch;
-			struct strbuf t = STRBUF_INIT;
-
-			memset(&ch, 0, sizeof(ch));
-			ch.capture_id = cap.id;
-			ch.seq = (unsigned)i + 1;
-			snprintf(ch.file, sizeof(ch.file), "%s", c->file);
-			ch.bytes = c->bytes;
-			ch.packets = c->packets;
-			if (c->has_time) {
-				format_time_iso(&t, &c->first);
-				snprintf(ch.first_time, sizeof(ch.first_time),
-				    "%s", t.buf);
-				strbuf_reset(&t);
-				format_time_iso(&t, &c->last);
-				snprintf(ch.last_time, sizeof(ch.last_time),
-				    "%s", t.buf);
-			}
-			strbuf_release(&t);
-			digest_hex(algo, c->digest, ch.digest);
-			r = catalog_chunk_save(cl->cat, &ch, e);
-		}
 		if (r == 0)
-			r = catalog_chunks_trim(cl->cat, cap.id,
-			    (unsigned)res->split.n_chunks, e);
+			r = catalog_chunks_replace(cl->cat, cap.id, in.list, in.n,
+			    e);
 		if (r == 0)
 			r = catalog_commit(cl->cat, e);
 		else
 			catalog_rollback(cl->cat);
 		if (r != 0)
 			goto out;
-		res->chunks = res->split.n_chunks;
+		/* best effort: a copy left behind is only wasted space */
+		if (n_gone > 0 && (r = cluster_quiesce(cl, e)) == 0)
+			r = move_files(cl, opt->name, MOVE_FILES_REMOVE, gone,
+			    n_gone, opt->interrupted, e);
+		if (r != 0)
+			goto out;
+		res->chunks = in.n;
 	} else {
 		res->chunks = n_old;
 		if (opt->replicas != 0 && opt->replicas != old.replicas) {
@@ -565,6 +678,8 @@ out:
 		free(incoming);
 	}
 	free(old_chunks);
+	free(in.list);
+	free(gone);
 	free(source);
 	return r;
 }

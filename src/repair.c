@@ -262,9 +262,8 @@ repair_forget(struct cluster *cl, const int64_t *chunk_ids,
 	return catalog_commit(cl->cat, e);
 }
 
-/* Whether the store's copy of chunk has the digest the catalog holds. */
-static int
-store_copy_good(struct cluster *cl, const struct cat_capture *cap,
+int
+repair_store_good(struct cluster *cl, const struct cat_capture *cap,
     const struct cat_chunk *ch)
 {
 	char *dir = cluster_store_dir(cl, cap->name);
@@ -341,7 +340,7 @@ verify_capture(struct cluster *cl, const struct cat_capture *cap,
 			goto out;
 		}
 		res->store_checked++;
-		if (!store_copy_good(cl, cap, &chunks[i])) {
+		if (!repair_store_good(cl, cap, &chunks[i])) {
 			store_bad[i] = 1;
 			res->store_bad++;
 			note_bad(res, "store", chunks[i].file);

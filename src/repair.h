@@ -92,4 +92,8 @@ int repair_verify(struct cluster *cl, const char *capture,
     struct sc_err *e);
 void verify_result_release(struct verify_result *res);
 
+/* Whether the store's copy of chunk has the digest the catalog holds. */
+int repair_store_good(struct cluster *cl, const struct cat_capture *cap,
+    const struct cat_chunk *ch);
+
 #endif

@@ -216,7 +216,7 @@ begin_block(struct splitter *sp, size_t len, struct sc_err *e)
 	uint64_t preamble = sp->hdr_len + sp->carry.len;
 	int r;
 
-	if (sp->fd >= 0 && sp->chunk_has_content &&
+	if (sp->opt->parts == 0 && sp->fd >= 0 && sp->chunk_has_content &&
 	    sp->chunk->bytes + (sp->section_written ? 0 : preamble) + len >
 	    sp->opt->size) {
 		if ((r = close_chunk(sp, e)) != 0)
@@ -249,6 +249,14 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 		sp->section_written = 0;
 		return 0;
 	}
+	/* By parts: part k ends before the first packet or other block at
+	 * or after k / parts of the input. */
+	if (sp->opt->parts > 0 && sp->fd >= 0 && sp->chunk_has_content &&
+	    (rec->kind == REC_PACKET || rec->kind == REC_OTHER) &&
+	    sp->res->n_chunks < sp->opt->parts &&
+	    rec->offset >= sp->src.file_size / sp->opt->parts *
+	    sp->res->n_chunks && (r = close_chunk(sp, e)) != 0)
+		return r;
 	if ((r = begin_block(sp, rec->len, e)) != 0)
 		return r;
 	if ((r = append_range(sp, rec->offset, rec->len, e)) != 0)

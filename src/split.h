@@ -34,6 +34,10 @@ struct split_options {
 	const char *dir;        /* where chunks go; created if missing */
 	const char *name;       /* chunk name prefix (a valid_name) */
 	uint64_t size;          /* largest chunk, unless one packet is larger */
+	unsigned parts;         /* non-zero: instead of by size, cut into this
+	                         * many chunks of about equal bytes (fewer if
+	                         * the input has fewer packets); for cutting a
+	                         * chunk, whose size is known */
 	enum digest_algo digest; /* of the chunks */
 	int force;              /* replace existing chunks of the same name */
 	volatile sig_atomic_t *interrupted; /* stop when this becomes non-zero */

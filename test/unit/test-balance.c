@@ -156,10 +156,30 @@ test_default_basic(void)
 	ok(p.split_parts[0] >= 2 && p.split_parts[0] * p.ideal / 2 >= 100,
 	    "default: into parts of at most half the ideal (%u parts, ideal %.2f)",
 	    p.split_parts[0], p.ideal);
-	for (i = 0; i < p.n_moves; i++)
-		ok(p.moves[i].chunk != 5, "default: the hot chunk is not moved");
-	ok(balance_makespan(p.after, 4) <= balance_makespan(p.before, 4),
-	    "default: never worse");
+	{
+		size_t parts_moved = 0, n_to[4] = { 0, 0, 0, 0 };
+
+		for (i = 0; i < p.n_moves; i++) {
+			size_t m = p.moves[i].chunk;
+
+			ok(m != 5, "default: the hot chunk itself is not moved");
+			if (m >= 40 && m < p.split_first[0] + p.split_parts[0]) {
+				parts_moved++;
+				n_to[p.moves[i].to]++;
+			}
+		}
+		ok(p.split_first[0] == 40,
+		    "default: its parts are numbered after the chunks");
+		ok(parts_moved >= p.split_parts[0] / 2 && n_to[0] > 0 &&
+		    n_to[2] > 0 && n_to[3] > 0,
+		    "default: its parts are spread over the other workers "
+		    "(%zu of %u moved)", parts_moved, p.split_parts[0]);
+		ok(balance_makespan(p.after, 4) < 0.5 *
+		    balance_makespan(p.before, 4),
+		    "default: the slowest predicted time halves at least "
+		    "(%.2f -> %.2f)", balance_makespan(p.before, 4),
+		    balance_makespan(p.after, 4));
+	}
 
 	/* uneven costs: worker 0 has all the expensive chunks */
 	for (i = 0; i < 40; i++)
@@ -308,6 +328,7 @@ test_random_properties(void)
 			if (w[p.moves[i].to].closed ||
 			    p.moves[i].from == p.moves[i].to ||
 			    (in.algo == BALANCE_DEFAULT &&
+			    p.moves[i].chunk < nc &&
 			    p.moves[i].to == c[p.moves[i].chunk].came_from))
 				bad_move++;
 		if (in.algo == BALANCE_DEFAULT &&

@@ -304,7 +304,7 @@ test_catalog(void)
 	char *path = xasprintf("%s/catalog.db", tap_tmpdir());
 	struct catalog *c;
 	struct cat_capture cap, got;
-	struct cat_chunk ch, *chunks;
+	struct cat_chunk set[3], *chunks;
 	struct cat_placement *pl;
 	struct cat_worker *ws;
 	struct sc_err e;
@@ -329,18 +329,22 @@ test_catalog(void)
 	cap.replicas = 1;
 	cap.packets = 10;
 	is_int(catalog_capture_save(c, &cap, &e), 0, "save a capture");
-	for (i = 1; i <= 3; i++) {
-		memset(&ch, 0, sizeof(ch));
-		ch.capture_id = cap.id;
-		ch.seq = (unsigned)i;
-		snprintf(ch.file, sizeof(ch.file), "dns-%06d.pcap", i);
-		snprintf(ch.digest, sizeof(ch.digest), "d%d", i);
-		ch.bytes = 100;
-		catalog_chunk_save(c, &ch, &e);
-		catalog_placement_set(c, ch.id, i % 2 ? w1 : w2, ch.digest, &e);
+	for (i = 0; i < 3; i++) {
+		memset(&set[i], 0, sizeof(set[i]));
+		snprintf(set[i].file, sizeof(set[i].file), "dns-%06d.pcap",
+		    i + 1);
+		snprintf(set[i].digest, sizeof(set[i].digest), "d%d", i + 1);
+		set[i].bytes = 100;
 	}
+	is_int(catalog_chunks_replace(c, cap.id, set, 3, &e), 0,
+	    "three chunks saved");
+	for (i = 0; i < 3; i++)
+		catalog_placement_set(c, set[i].id, i % 2 ? w2 : w1,
+		    set[i].digest, &e);
 	is_int(catalog_chunks(c, cap.id, &chunks, &n, &e), 0, "list chunks");
-	is_int(n, 3, "three chunks");
+	ok(n == 3 && chunks[2].seq == 3 && chunks[2].id == set[2].id &&
+	    strcmp(chunks[2].file, "dns-000003.pcap") == 0,
+	    "three chunks, numbered in order");
 	free(chunks);
 	catalog_workers(c, &ws, &n_ws, &e);
 	ok(n_ws == 2 && ws[0].chunks == 2 && ws[1].chunks == 1 &&
@@ -348,12 +352,9 @@ test_catalog(void)
 	free(ws);
 
 	/* chunk 2 changes: its copy on w2 becomes stale */
-	memset(&ch, 0, sizeof(ch));
-	ch.capture_id = cap.id;
-	ch.seq = 2;
-	snprintf(ch.file, sizeof(ch.file), "dns-000002.pcap");
-	snprintf(ch.digest, sizeof(ch.digest), "new");
-	is_int(catalog_chunk_save(c, &ch, &e), 0, "update a chunk in place");
+	snprintf(set[1].digest, sizeof(set[1].digest), "new");
+	is_int(catalog_chunks_replace(c, cap.id, set, 3, &e), 0,
+	    "update a chunk in place");
 	catalog_placements(c, cap.id, &pl, &n_pl, &e);
 	ok(n_pl == 3 && pl[0].current && !pl[1].current && pl[2].current,
 	    "the old copy is stale, the others current");
@@ -362,7 +363,38 @@ test_catalog(void)
 	ok(ws[1].chunks == 0, "and no longer counts");
 	free(ws);
 
-	is_int(catalog_chunks_trim(c, cap.id, 1, &e), 0, "trim to one chunk");
+	/* chunk 2 cut in two: the others keep their rows, renumbered */
+	{
+		struct cat_chunk cut[4];
+		int64_t id1 = set[0].id, id3 = set[2].id;
+
+		cut[0] = set[0];
+		memset(&cut[1], 0, sizeof(cut[1]));
+		snprintf(cut[1].file, sizeof(cut[1].file),
+		    "dns-000002-000001.pcap");
+		cut[2] = cut[1];
+		snprintf(cut[2].file, sizeof(cut[2].file),
+		    "dns-000002-000002.pcap");
+		cut[3] = set[2];
+		is_int(catalog_chunks_replace(c, cap.id, cut, 4, &e), 0,
+		    "a chunk replaced by two parts");
+		ok(cut[0].id == id1 && cut[3].id == id3 && cut[3].seq == 4 &&
+		    cut[1].seq == 2 && cut[2].seq == 3,
+		    "the parts take its place, the next chunk moves up");
+		catalog_placements(c, cap.id, &pl, &n_pl, &e);
+		ok(n_pl == 2 && pl[0].chunk_id == id1 && pl[1].chunk_id == id3 &&
+		    pl[1].seq == 4 && pl[1].current,
+		    "its copies are gone, the others' kept");
+		free(pl);
+		is_int(catalog_placement_set(c, set[1].id, w1, "x", &e), 0,
+		    "a copy of a chunk that is gone");
+		catalog_placements(c, cap.id, &pl, &n_pl, &e);
+		is_int(n_pl, 2, "is not recorded");
+		free(pl);
+	}
+
+	is_int(catalog_chunks_replace(c, cap.id, set, 1, &e), 0,
+	    "down to one chunk");
 	catalog_placements(c, cap.id, &pl, &n_pl, &e);
 	is_int(n_pl, 1, "placements go with their chunks");
 	free(pl);

@@ -98,6 +98,9 @@ struct outcome {
 	uint64_t largest;
 };
 
+/* Non-zero: run_split cuts into this many parts instead of by size. */
+static unsigned split_parts;
+
 static void
 run_split(const char *input, const char *dir, uint64_t size, int force,
     struct outcome *o)
@@ -111,6 +114,7 @@ run_split(const char *input, const char *dir, uint64_t size, int force,
 	opt.dir = dir;
 	opt.name = "t";
 	opt.size = size;
+	opt.parts = split_parts;
 	opt.force = force;
 	sc_err_clear(&o->e);
 	o->r = split_capture(&opt, &o->res, &o->e);
@@ -181,6 +185,42 @@ check_split(const char *what, const struct tbuf *b, uint64_t size,
 	free(in);
 }
 
+/* Cuts b into parts, as a hot chunk is cut: exactly that many chunks
+ * (want, when the input has fewer packets), none above its share by more
+ * than slack, and the same invariants as any split. */
+static void
+check_parts(const char *what, const struct tbuf *b, unsigned parts,
+    size_t want, uint64_t slack)
+{
+	char *in = write_file("in.cap", b);
+	char *dir = xasprintf("%s/parts-%u", tap_tmpdir(), parts);
+	struct tbuf orig;
+	size_t n_orig = 0;
+	struct outcome o;
+
+	tb_init(&orig, 0);
+	packets_of(b, &orig, &n_orig);
+	split_parts = parts;
+	run_split(in, dir, 1, 1, &o);
+	split_parts = 0;
+	is_int(o.r, 0, what);
+	is_int(o.res.n_chunks, want, "  number of parts");
+	ok(o.readback, "  every part reads back cleanly");
+	ok(o.n_packets == n_orig && o.packets.len == orig.len &&
+	    (orig.len == 0 || memcmp(o.packets.p, orig.p, orig.len) == 0),
+	    "  parts hold the original's %zu packet records, byte for byte",
+	    n_orig);
+	ok(o.digests, "  digests are the part files' digests");
+	ok(o.largest <= b->len / parts + slack,
+	    "  no part above its share (%zu) by more than %llu bytes: %llu",
+	    b->len / parts, (unsigned long long)slack,
+	    (unsigned long long)o.largest);
+	outcome_free(&o);
+	tb_free(&orig);
+	free(dir);
+	free(in);
+}
+
 void
 test_split(void)
 {
@@ -196,6 +236,9 @@ test_split(void)
 	check_split("pcap into chunks of 223 bytes", &b, 223, 10, 0);
 	check_split("pcap into one chunk", &b, 1024, 1, 0);
 	check_split("pcap: size below one record", &b, 50, 10, 124);
+	check_parts("pcap cut into 3 parts", &b, 3, 3, 24 + 100);
+	check_parts("pcap cut into 2 parts", &b, 2, 2, 24 + 100);
+	check_parts("pcap cut into more parts than packets", &b, 20, 10, 124);
 	tb_free(&b);
 
 	/* header only */
@@ -227,6 +270,7 @@ test_split(void)
 	check_split("pcapng in small chunks", &b, 400, 0, 0);
 	check_split("pcapng in one chunk", &b, 100000, 1, 0);
 	check_split("pcapng with a size below any block", &b, 10, 0, 1000);
+	check_parts("pcapng cut into 4 parts", &b, 4, 4, 1000);
 	tb_free(&b);
 
 	/* what a pcapng chunk starts with */

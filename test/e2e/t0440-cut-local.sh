@@ -1,0 +1,249 @@
+#!/bin/sh
+# Cutting a hot chunk: a chunk that alone costs a query more than the
+# ideal time is cut into parts that balance spreads; the parts hold its
+# packets in order, so results (also --ordered) do not change; adding the
+# capture again keeps the parts while the chunk is unchanged and drops
+# them when it changed; a cut killed after each of its states loses
+# nothing and the next command finishes or rolls it back.
+. "$(dirname "$0")/../lib.sh"
+
+DNS=$TRASH/dns.pcap
+$GENCAP mixed --size 12M -o "$DNS" || exit 1
+tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
+    exit 1
+tcpdump -nS -tt -r "$DNS" 2>/dev/null > "$TRASH/ordered" || exit 1
+export DNS
+
+# A query for which chunk 3 (on local3) costs 2 s and the others next to
+# nothing; its parts are cheap.
+HOT='case {} in */dns-000003.pcap) sleep 2;; esac; exec tcpdump -nS -tt -r {} "udp port 53"'
+export HOT
+
+# new_cluster DIR: 3 local workers holding dns in 1 MB chunks.
+new_cluster() {
+	mkdir -p "$1" &&
+	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
+	(cd "$1" && $SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null)
+}
+
+hot_run() {
+	$SHARDCAP run -q dns -- sh -c "$HOT" 2>/dev/null | sort > got &&
+	cmp "$TRASH/want" got
+}
+
+same_results() {
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
+	$SHARDCAP run -q --ordered dns -- tcpdump -nS -tt -r {} \
+	    2>/dev/null > got && cmp "$TRASH/ordered" got
+}
+
+# placed_as_catalog: the workers' directories hold exactly the copies the
+# catalog lists, and the store exactly its chunks.
+placed_as_catalog() {
+	$SHARDCAP status dns --json > st.json &&
+	python3 - "$PWD/.shardcap" st.json <<-'EOF'
+	import json, os, sys
+	top, st = sys.argv[1], json.load(open(sys.argv[2]))
+	want, have = set(), set()
+	for c in st["chunks"]:
+	    if not c["workers"]:
+	        sys.exit("chunk %s is on no worker" % c["file"])
+	    for w in c["workers"]:
+	        want.add((w, c["file"]))
+	for w in os.listdir(os.path.join(top, "workers")):
+	    d = os.path.join(top, "workers", w, "dns")
+	    for f in os.listdir(d) if os.path.isdir(d) else []:
+	        have.add((w, f))
+	if want != have:
+	    sys.exit("catalog only: %s; disk only: %s" %
+	             (sorted(want - have), sorted(have - want)))
+	store = set(os.listdir(os.path.join(top, "store", "dns")))
+	files = set(c["file"] for c in st["chunks"])
+	if store != files:
+	    sys.exit("store has %s, catalog %s" % (sorted(store - files),
+	             sorted(files - store)))
+	if st["complete"] != len(st["chunks"]) or st["stale"]:
+	    sys.exit("not complete: %r" % st)
+	EOF
+}
+
+test_expect_success '--dry-run plans a cut of the hot chunk and its parts spread' '
+	new_cluster c && cd c && hot_run &&
+	find .shardcap -type f -path "*dns*" | sort > before &&
+	$SHARDCAP balance dns --dry-run > plan &&
+	grep -q "^cut dns-000003.pcap (.*) into [2-9][0-9]* parts: .*to local[12]" plan &&
+	grep -q "dry run: nothing moved" plan &&
+	$SHARDCAP balance dns --dry-run --json > plan.json &&
+	python3 -c "
+import json
+p = json.load(open(\"plan.json\"))
+c = p[\"cuts\"]
+assert len(c) == 1 and c[0][\"chunk\"] == \"dns-000003.pcap\", c
+assert c[0][\"parts\"] >= 2 and len(c[0][\"to\"]) == c[0][\"parts\"], c
+assert set(c[0][\"to\"]) - {\"local3\"}, c
+assert not c[0][\"applied\"] and not c[0][\"files\"], c
+assert p[\"slowest_after\"] < 0.6 * p[\"slowest_before\"], p
+" &&
+	find .shardcap -type f -path "*dns*" | sort > after &&
+	cmp before after
+'
+
+test_expect_success 'balance cuts it: parts in its place, results unchanged' '
+	new_cluster c && cd c && hot_run &&
+	$SHARDCAP balance dns > out &&
+	grep -q "cut dns-000003.pcap into [2-9][0-9]* parts (dns-000003-000001.pcap .. " out &&
+	$SHARDCAP status dns --json > st.json &&
+	python3 -c "
+import json
+st = json.load(open(\"st.json\"))
+files = [c[\"file\"] for c in st[\"chunks\"]]
+assert files == sorted(files), files
+assert \"dns-000003.pcap\" not in files, files
+parts = [c for c in st[\"chunks\"] if c[\"file\"].startswith(\"dns-000003-\")]
+assert len(parts) >= 2, files
+assert [c[\"seq\"] for c in st[\"chunks\"]] == list(range(1, len(files) + 1))
+assert sum(c[\"packets\"] for c in st[\"chunks\"]) == st[\"packets\"], st
+assert len(set(w for c in parts for w in c[\"workers\"])) >= 2, parts
+" &&
+	placed_as_catalog && same_results &&
+	$SHARDCAP verify dns > /dev/null &&
+	hot_run
+'
+
+test_expect_success 'the parts hold the chunk: concatenated, the same records' '
+	new_cluster c && cd c && hot_run &&
+	cp .shardcap/store/dns/dns-000003.pcap whole.pcap &&
+	$SHARDCAP balance dns > /dev/null &&
+	tcpdump -nS -tt -xx -r whole.pcap 2>/dev/null > want3 &&
+	for f in .shardcap/store/dns/dns-000003-*.pcap; do
+		tcpdump -nS -tt -xx -r $f 2>/dev/null || exit 1
+	done > got3 &&
+	cmp want3 got3 &&
+	for f in .shardcap/store/dns/dns-000003-*.pcap; do
+		capinfos $f > /dev/null 2>capinfos.err && test ! -s capinfos.err ||
+		    exit 1
+	done
+'
+
+test_expect_success 'balance --json says what was cut' '
+	new_cluster c && cd c && hot_run &&
+	$SHARDCAP balance dns --json > b.json &&
+	python3 -c "
+import json
+p = json.load(open(\"b.json\"))
+c = p[\"cuts\"][0]
+assert c[\"applied\"] and len(c[\"files\"]) == c[\"parts\"], c
+assert c[\"files\"][0] == \"dns-000003-000001.pcap\", c
+"
+'
+
+test_expect_success 'adding it again keeps the parts; a grown capture too' '
+	new_cluster c && cd c && hot_run &&
+	$SHARDCAP balance dns > /dev/null &&
+	$SHARDCAP status dns --json > a.json &&
+	touch "$DNS" &&
+	$SHARDCAP add --json -s 1M "$DNS" --name dns > add.json &&
+	$SHARDCAP status dns --json > b.json &&
+	python3 -c "
+import json
+a, b = json.load(open(\"a.json\")), json.load(open(\"b.json\"))
+add = json.load(open(\"add.json\"))
+assert a[\"chunks\"] == b[\"chunks\"], \"chunks changed\"
+assert add[\"chunks_new\"] == add[\"chunks_changed\"] == 0, add
+assert sum(w[\"files_sent\"] for w in add[\"workers\"]) == 0, add
+" &&
+	mergecap -F pcap -a -w grown.pcap "$DNS" "$DNS" &&
+	$SHARDCAP add --json -s 1M grown.pcap --name dns > add.json &&
+	python3 -c "
+import json
+add = json.load(open(\"add.json\"))
+assert add[\"chunks_changed\"] <= 1 and add[\"chunks_new\"] > 5, add
+" &&
+	ls .shardcap/workers/*/dns | grep -q dns-000003-000001.pcap &&
+	placed_as_catalog &&
+	tcpdump -nS -tt -r grown.pcap "udp port 53" 2>/dev/null | sort > want2 &&
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got2 && cmp want2 got2
+'
+
+test_expect_success 'a cut chunk that changed: its parts go, everywhere' '
+	new_cluster c && cd c && hot_run &&
+	$SHARDCAP balance dns > /dev/null &&
+	n1=$(tcpdump -r .shardcap/store/dns/dns-000001.pcap 2>/dev/null | wc -l) &&
+	n2=$(tcpdump -r .shardcap/store/dns/dns-000002.pcap 2>/dev/null | wc -l) &&
+	n=$((n1 + n2)) &&
+	editcap -F pcap -r "$DNS" changed.pcap 1-$((n + 10)) 2>/dev/null &&
+	$SHARDCAP add --json -s 1M changed.pcap --name dns > add.json &&
+	python3 -c "
+import json
+add = json.load(open(\"add.json\"))
+assert add[\"chunks\"] == 3 and add[\"chunks_changed\"] == 1, add
+" &&
+	! ls .shardcap/workers/*/dns .shardcap/store/dns | grep -q dns-000003- &&
+	placed_as_catalog &&
+	tcpdump -nS -tt -r changed.pcap "udp port 53" 2>/dev/null | sort > want2 &&
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got2 && cmp want2 got2
+'
+
+for state in planned copied committed done; do
+	test_expect_success "cut killed after '$state': nothing lost, the next command recovers" '
+		new_cluster c && cd c && hot_run &&
+		set +e
+		SHARDCAP_CUT_CRASH='$state' $SHARDCAP balance dns > /dev/null 2>&1
+		st=$?
+		set -e
+		expect_eq $st 137 "killed by SIGKILL" &&
+		$SHARDCAP status --json > st.json &&
+		python3 -c "
+import json
+k = json.load(open(\"st.json\"))[\"cuts_open\"]
+if \"'$state'\" in (\"planned\", \"copied\"):
+    assert [x[\"state\"] for x in k] == [\"planned\"], k
+elif \"'$state'\" == \"committed\":
+    assert [x[\"state\"] for x in k] == [\"committed\"], k
+else:
+    assert k == [], k
+" &&
+		same_results &&
+		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&
+		case '$state' in
+		planned|copied) grep -q "finished 0 and rolled back 1 chunk cuts" err ;;
+		committed) grep -q "finished 1 and rolled back 0 chunk cuts" err ;;
+		done) test ! -s err ;;
+		esac &&
+		placed_as_catalog &&
+		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err2 &&
+		test ! -s err2 &&
+		same_results
+	'
+done
+
+test_expect_success 'a cut whose parts cannot be copied rolls back, whole' '
+	new_cluster c && cd c && hot_run &&
+	for w in local1 local2; do
+		mv .shardcap/workers/$w/dns .shardcap/workers/$w/dns.aside &&
+		echo "not a directory" > .shardcap/workers/$w/dns || exit 1
+	done &&
+	set +e
+	$SHARDCAP balance dns > out 2> err
+	st=$?
+	set -e
+	for w in local1 local2; do
+		rm .shardcap/workers/$w/dns &&
+		mv .shardcap/workers/$w/dns.aside .shardcap/workers/$w/dns ||
+		    exit 1
+	done &&
+	expect_eq $st 20 && grep -q "cannot cut .dns-000003.pcap." err &&
+	! grep -q "cut dns-000003.pcap into" out &&
+	test -f .shardcap/workers/local3/dns/dns-000003.pcap &&
+	placed_as_catalog && same_results &&
+	$SHARDCAP status --json > st.json &&
+	python3 -c "
+import json
+assert json.load(open(\"st.json\"))[\"cuts_open\"] == []
+"
+'
+
+test_done
