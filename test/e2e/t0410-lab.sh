@@ -101,6 +101,34 @@ print(\"\\n\".join(c[\"file\"] for c in st[\"chunks\"] if \"$w\" in c[\"workers\
 	    2>/dev/null | sort > got && cmp "$TRASH/want" got
 '
 
+test_expect_success 'a hot chunk is cut over ssh: parts placed, results exact' '
+	C=$SHARDCAP_LAB/cluster &&
+	$SHARDCAP -C "$C" rm dns > /dev/null &&
+	$SHARDCAP -C "$C" add -q -s 1M --name dns "$DNS" > /dev/null &&
+	$SHARDCAP -C "$C" run -q dns -- sh -c "case {} in */dns-000001.pcap) sleep 5;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
+	$SHARDCAP -C "$C" balance dns --json > plan.json &&
+	python3 -c "
+import json
+p = json.load(open(\"plan.json\"))
+c = p[\"cuts\"]
+assert len(c) == 1 and c[0][\"chunk\"] == \"dns-000001.pcap\", c
+assert c[0][\"applied\"] and len(c[0][\"files\"]) >= 2, c
+" &&
+	for w in lab1 lab2; do
+		ls "$SHARDCAP_LAB/workers/$w/dns" > have.$w &&
+		$SHARDCAP -C "$C" status dns --json | python3 -c "
+import json, sys
+st = json.load(sys.stdin)
+print(\"\\n\".join(c[\"file\"] for c in st[\"chunks\"] if \"$w\" in c[\"workers\"]))
+" > want.$w && cmp want.$w have.$w || exit 1
+	done &&
+	$SHARDCAP -C "$C" verify dns > /dev/null &&
+	$SHARDCAP -C "$C" run -q --ordered dns -- tcpdump -nS -tt -r {} \
+	    2>/dev/null > got && tcpdump -nS -tt -r "$DNS" 2>/dev/null > want &&
+	cmp want got
+'
+
 test_expect_success 'down: no namespace, link, cgroup, route or directory left' '
 	"$LAB_CMD" down &&
 	! ip netns list | grep -q "^$NSP" &&
