@@ -7,8 +7,10 @@
 #include "balance.h"
 #include "xalloc.h"
 
-/* A move must shorten the slowest worker's predicted time by this share
- * of the ideal time at least: copying 25 MB for less is not worth it. */
+/* A move must shorten the slowest worker's predicted time by half the
+ * threshold, and this share at least, of the ideal time: copying 25 MB
+ * for less is not worth it, and a gain within the noise of two runs of
+ * the same query (5-10 % on a busy machine) is not one. */
 #define MIN_GAIN 0.01
 /* Moves whose results are this close (share of the ideal) are taken as
  * equally good; the one with fewer bytes wins. */
@@ -638,7 +640,8 @@ plan_default(const struct balance_input *in, const struct model *m,
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
 	double limit = plan->ideal * (1 + in->threshold);
-	double min_gain = MIN_GAIN * plan->ideal;
+	double min_gain = (in->threshold / 2 > MIN_GAIN ? in->threshold / 2 :
+	    MIN_GAIN) * plan->ideal;
 	struct holding h;
 	size_t i, iter;
 
