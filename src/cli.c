@@ -177,20 +177,32 @@ say_waiting(void *ctx)
 	    "to finish");
 }
 
+/* The journals every command that changes the cluster ends first. */
+static const struct {
+	int (*recover)(struct cluster *cl, volatile sig_atomic_t *interrupted,
+	    size_t *finished, size_t *rolled_back, struct sc_err *e);
+	const char *what;
+} journals[] = {
+	{ move_recover, "moves" },
+	{ cut_recover, "cuts" },
+};
+
 int
 cli_cluster_open(struct cluster *cl, unsigned flags)
 {
 	struct sc_err e;
+	size_t i;
 
 	sc_err_clear(&e);
 	if (cluster_open(cl, flags, say_waiting, NULL, &e) != 0)
 		return cli_report(&e, NULL);
-	if (flags & CLUSTER_LOCK) {
+	/* a command that died moving or cutting chunks left the journal
+	 * open */
+	for (i = 0; (flags & CLUSTER_LOCK) && i < ARRAY_SIZE(journals); i++) {
 		size_t finished, rolled_back;
 
-		/* a command that died moving chunks left the journal open */
-		if (move_recover(cl, &cli_signal, &finished, &rolled_back,
-		    &e) != 0) {
+		if (journals[i].recover(cl, &cli_signal, &finished,
+		    &rolled_back, &e) != 0) {
 			int status = cli_report(&e, NULL);
 
 			cluster_close(cl);
@@ -198,19 +210,8 @@ cli_cluster_open(struct cluster *cl, unsigned flags)
 		}
 		if (finished || rolled_back)
 			cli_warning("finished %zu and rolled back %zu chunk "
-			    "moves an earlier command left open", finished,
-			    rolled_back);
-		if (cut_recover(cl, &cli_signal, &finished, &rolled_back,
-		    &e) != 0) {
-			int status = cli_report(&e, NULL);
-
-			cluster_close(cl);
-			return status;
-		}
-		if (finished || rolled_back)
-			cli_warning("finished %zu and rolled back %zu chunk "
-			    "cuts an earlier command left open", finished,
-			    rolled_back);
+			    "%s an earlier command left open", finished,
+			    rolled_back, journals[i].what);
 	}
 	return 0;
 }

@@ -497,6 +497,20 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 	json_finish(&j);
 }
 
+/* After moving or cutting: a worker's failure is reported and the plan
+ * goes on (those chunks stay as they were); any other failure stops it.
+ * Returns whether to stop. */
+static int
+step_failed(int r, struct progress *pr, struct sc_err *e, int *status)
+{
+	if (r == 0)
+		return 0;
+	if (r != SC_ERR_WORKER)
+		progress_done(pr);
+	*status = cli_report(e, NULL);
+	return r != SC_ERR_WORKER;
+}
+
 int
 balance_capture(const char *name, const struct balance_request *o)
 {
@@ -608,13 +622,8 @@ balance_capture(const char *name, const struct balance_request *o)
 			    n_req == 1 ? "" : "s");
 			r = move_apply(&cl, name, req, n_req, &cli_signal, &out,
 			    &e);
-			if (r != 0 && r != SC_ERR_WORKER) {
-				progress_done(&pr);
-				status = cli_report(&e, NULL);
+			if (step_failed(r, &pr, &e, &status))
 				goto out;
-			}
-			if (r == SC_ERR_WORKER)
-				status = cli_report(&e, NULL);
 		}
 		for (i = 0; i < n_cuts; i++) {
 			progress_update(&pr, 1, "cutting %s into %u parts...",
@@ -626,13 +635,8 @@ balance_capture(const char *name, const struct balance_request *o)
 				cli_warning("%s", e.msg);
 				continue;
 			}
-			if (r != 0 && r != SC_ERR_WORKER) {
-				progress_done(&pr);
-				status = cli_report(&e, NULL);
+			if (step_failed(r, &pr, &e, &status))
 				goto out;
-			}
-			if (r == SC_ERR_WORKER)
-				status = cli_report(&e, NULL);
 		}
 		progress_done(&pr);
 	}

@@ -163,8 +163,25 @@ cut_release(struct cut *c)
 		split_result_release(&c->sr);
 }
 
+/* The workers part i goes to: the one that is to run it, then, up to the
+ * capture's replicas, the chunk's other holders, then any others. */
+static size_t
+part_targets(const struct cluster *cl, const struct cut_request *req,
+    const struct cut *c, size_t i, size_t *list)
+{
+	size_t W = cl->cfg.n_workers, R = c->cap.replicas ? c->cap.replicas : 1;
+	size_t n = 0, k;
+
+	add_worker(list, &n, req->to[i]);
+	for (k = 0; k < c->n_holders && n < R; k++)
+		add_worker(list, &n, c->holders[k]);
+	for (k = 0; k < W && n < R; k++)
+		add_worker(list, &n, (req->to[i] + k) % W);
+	return n;
+}
+
 /* The catalog's view: the capture, its chunks, who holds the one to cut
- * and who is to get its parts. */
+ * and every worker its parts may go to. */
 static int
 cut_load(struct cluster *cl, const char *capture,
     const struct cut_request *req, struct cut *c, struct sc_err *e)
@@ -199,15 +216,21 @@ cut_load(struct cluster *cl, const char *capture,
 		add_worker(c->holders, &c->n_holders, k);
 		add_worker(c->workers, &c->n_workers, k);
 	}
+	free(pl);
 	for (i = 0; i < req->parts; i++) {
+		size_t *list = xcalloc(W + 1, sizeof(*list));
+		size_t n = 0;
+
 		if (req->to[i] >= W) {
-			free(pl);
+			free(list);
 			return sc_err_set(e, SC_ERR_USAGE, "no worker %zu",
 			    req->to[i]);
 		}
-		add_worker(c->workers, &c->n_workers, req->to[i]);
+		n = part_targets(cl, req, c, i, list);
+		for (k = 0; k < n; k++)
+			add_worker(c->workers, &c->n_workers, list[k]);
+		free(list);
 	}
-	free(pl);
 	c->store = cluster_store_dir(cl, capture);
 	return 0;
 }
@@ -281,19 +304,14 @@ cut_copy(struct cluster *cl, const struct cut_request *req, struct cut *c,
     volatile sig_atomic_t *interrupted, struct move_file **out, size_t *n_out,
     struct sc_err *e)
 {
-	size_t W = cl->cfg.n_workers, R = c->cap.replicas ? c->cap.replicas : 1;
+	size_t W = cl->cfg.n_workers;
 	size_t *list = xcalloc(W + 1, sizeof(*list));
 	struct move_file *f = xcalloc(c->sr.n_chunks * W + 1, sizeof(*f));
 	size_t i, k, n = 0, n_list;
 	int r;
 
 	for (i = 0; i < c->sr.n_chunks; i++) {
-		n_list = 0;
-		add_worker(list, &n_list, req->to[i]);
-		for (k = 0; k < c->n_holders && n_list < R; k++)
-			add_worker(list, &n_list, c->holders[k]);
-		for (k = 0; k < W && n_list < R; k++)
-			add_worker(list, &n_list, (req->to[i] + k) % W);
+		n_list = part_targets(cl, req, c, i, list);
 		for (k = 0; k < n_list; k++) {
 			snprintf(f[n].file, sizeof(f[n].file), "%s",
 			    c->sr.chunks[i]->file);

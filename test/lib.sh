@@ -178,3 +178,35 @@ lab_usable() {
 	    ip link add "scbp$$" type bridge 2>/dev/null &&
 	    ip link del "scbp$$"
 }
+
+# placed_as_catalog [NAME]: in the cluster in this directory, the local
+# workers' directories hold exactly the copies of capture NAME (dns) the
+# catalog lists, the store exactly its chunks, and every chunk is on a
+# worker with no stale copy.
+placed_as_catalog() {
+	$SHARDCAP status "${1:-dns}" --json > st.json &&
+	python3 - "$PWD/.shardcap" st.json "${1:-dns}" <<-'EOF'
+	import json, os, sys
+	top, st, name = sys.argv[1], json.load(open(sys.argv[2])), sys.argv[3]
+	want, have = set(), set()
+	for c in st["chunks"]:
+	    if not c["workers"]:
+	        sys.exit("chunk %s is on no worker" % c["file"])
+	    for w in c["workers"]:
+	        want.add((w, c["file"]))
+	for w in os.listdir(os.path.join(top, "workers")):
+	    d = os.path.join(top, "workers", w, name)
+	    for f in os.listdir(d) if os.path.isdir(d) else []:
+	        have.add((w, f))
+	if want != have:
+	    sys.exit("catalog only: %s; disk only: %s" %
+	             (sorted(want - have), sorted(have - want)))
+	store = set(os.listdir(os.path.join(top, "store", name)))
+	files = set(c["file"] for c in st["chunks"])
+	if store != files:
+	    sys.exit("store only: %s; catalog only: %s" %
+	             (sorted(store - files), sorted(files - store)))
+	if st["complete"] != len(st["chunks"]) or st["stale"]:
+	    sys.exit("not complete: %r" % st)
+	EOF
+}

@@ -31,33 +31,6 @@ slow_run() {
 	cmp "$TRASH/want" got
 }
 
-# placed_as_catalog: the files in every worker's directory are exactly the
-# copies the catalog lists, and the store holds every chunk.
-placed_as_catalog() {
-	$SHARDCAP status dns --json > st.json &&
-	python3 - "$PWD/.shardcap" st.json <<-'EOF'
-	import json, os, sys
-	top, st = sys.argv[1], json.load(open(sys.argv[2]))
-	want, have = set(), set()
-	for c in st["chunks"]:
-	    if not c["workers"]:
-	        sys.exit("chunk %s is on no worker" % c["file"])
-	    for w in c["workers"]:
-	        want.add((w, c["file"]))
-	    if not os.path.exists(os.path.join(top, "store", "dns", c["file"])):
-	        sys.exit("chunk %s is not in the store" % c["file"])
-	for w in os.listdir(os.path.join(top, "workers")):
-	    d = os.path.join(top, "workers", w, "dns")
-	    for f in os.listdir(d) if os.path.isdir(d) else []:
-	        have.add((w, f))
-	if want != have:
-	    sys.exit("catalog only: %s; disk only: %s" %
-	             (sorted(want - have), sorted(have - want)))
-	if st["complete"] != len(st["chunks"]) or st["stale"]:
-	    sys.exit("not complete: %r" % st)
-	EOF
-}
-
 test_expect_success 'no run yet: exit 15 and says why' '
 	new_cluster c && cd c &&
 	expect_status 15 $SHARDCAP balance dns &&

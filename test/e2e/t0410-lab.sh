@@ -24,6 +24,19 @@ tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
     exit 1
 export DNS LAB_CMD CG NSP
 
+# lab_placed C: each lab worker's directory holds exactly the chunks the
+# catalog of cluster C places on it.
+lab_placed() {
+	for w in lab1 lab2; do
+		ls "$SHARDCAP_LAB/workers/$w/dns" > have.$w &&
+		$SHARDCAP -C "$1" status dns --json | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+print("\n".join(c["file"] for c in st["chunks"] if sys.argv[1] in c["workers"]))
+' $w > want.$w && cmp want.$w have.$w || return 1
+	done
+}
+
 test_expect_success 'up: two workers with their quotas, reachable' '
 	"$LAB_CMD" up 2 --cpu 0.5,0.1 > dir &&
 	ip netns exec ${NSP}1 ssh -F "$SHARDCAP_LAB/ssh/ssh_config" \
@@ -89,14 +102,7 @@ a = p[\"applied\"]
 assert p[\"moves\"] and a[\"failed\"] == 0, p
 assert a[\"worker_to_worker\"] == len(p[\"moves\"]), a
 " &&
-	for w in lab1 lab2; do
-		ls "$SHARDCAP_LAB/workers/$w/dns" > have.$w &&
-		$SHARDCAP -C "$C" status dns --json | python3 -c "
-import json, sys
-st = json.load(sys.stdin)
-print(\"\\n\".join(c[\"file\"] for c in st[\"chunks\"] if \"$w\" in c[\"workers\"]))
-" > want.$w && cmp want.$w have.$w || exit 1
-	done &&
+	lab_placed "$C" &&
 	$SHARDCAP -C "$C" run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
 	    2>/dev/null | sort > got && cmp "$TRASH/want" got
 '
@@ -115,14 +121,7 @@ c = p[\"cuts\"]
 assert len(c) == 1 and c[0][\"chunk\"] == \"dns-000001.pcap\", c
 assert c[0][\"applied\"] and len(c[0][\"files\"]) >= 2, c
 " &&
-	for w in lab1 lab2; do
-		ls "$SHARDCAP_LAB/workers/$w/dns" > have.$w &&
-		$SHARDCAP -C "$C" status dns --json | python3 -c "
-import json, sys
-st = json.load(sys.stdin)
-print(\"\\n\".join(c[\"file\"] for c in st[\"chunks\"] if \"$w\" in c[\"workers\"]))
-" > want.$w && cmp want.$w have.$w || exit 1
-	done &&
+	lab_placed "$C" &&
 	$SHARDCAP -C "$C" verify dns > /dev/null &&
 	$SHARDCAP -C "$C" run -q --ordered dns -- tcpdump -nS -tt -r {} \
 	    2>/dev/null > got && tcpdump -nS -tt -r "$DNS" 2>/dev/null > want &&

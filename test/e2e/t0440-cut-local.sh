@@ -38,36 +38,6 @@ same_results() {
 	    2>/dev/null > got && cmp "$TRASH/ordered" got
 }
 
-# placed_as_catalog: the workers' directories hold exactly the copies the
-# catalog lists, and the store exactly its chunks.
-placed_as_catalog() {
-	$SHARDCAP status dns --json > st.json &&
-	python3 - "$PWD/.shardcap" st.json <<-'EOF'
-	import json, os, sys
-	top, st = sys.argv[1], json.load(open(sys.argv[2]))
-	want, have = set(), set()
-	for c in st["chunks"]:
-	    if not c["workers"]:
-	        sys.exit("chunk %s is on no worker" % c["file"])
-	    for w in c["workers"]:
-	        want.add((w, c["file"]))
-	for w in os.listdir(os.path.join(top, "workers")):
-	    d = os.path.join(top, "workers", w, "dns")
-	    for f in os.listdir(d) if os.path.isdir(d) else []:
-	        have.add((w, f))
-	if want != have:
-	    sys.exit("catalog only: %s; disk only: %s" %
-	             (sorted(want - have), sorted(have - want)))
-	store = set(os.listdir(os.path.join(top, "store", "dns")))
-	files = set(c["file"] for c in st["chunks"])
-	if store != files:
-	    sys.exit("store has %s, catalog %s" % (sorted(store - files),
-	             sorted(files - store)))
-	if st["complete"] != len(st["chunks"]) or st["stale"]:
-	    sys.exit("not complete: %r" % st)
-	EOF
-}
-
 test_expect_success '--dry-run plans a cut of the hot chunk and its parts spread' '
 	new_cluster c && cd c && hot_run &&
 	find .shardcap -type f -path "*dns*" | sort > before &&

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "cut.h"
 #include "config.h"
 #include "file.h"
 #include "remote.h"
@@ -392,6 +393,18 @@ test_catalog(void)
 		is_int(n_pl, 2, "is not recorded");
 		free(pl);
 	}
+
+	ok(cut_is_part("dns-000002-000001.pcap", "dns-000002.pcap") &&
+	    cut_is_part("dns-000002-000003-000001.pcapng",
+	    "dns-000002.pcapng") &&
+	    cut_is_part("dns-000002-000003-000001.pcap",
+	    "dns-000002-000003.pcap"),
+	    "parts (and parts of parts) are known by their names");
+	ok(!cut_is_part("dns-000020.pcap", "dns-000002.pcap") &&
+	    !cut_is_part("dns-000002.pcap", "dns-000002.pcap") &&
+	    !cut_is_part("dnsx-000002-000001.pcap", "dns-000002.pcap") &&
+	    !cut_is_part("dns-000003-000001.pcap", "dns-000002.pcap"),
+	    "other chunks are not parts");
 
 	is_int(catalog_chunks_replace(c, cap.id, set, 1, &e), 0,
 	    "down to one chunk");
