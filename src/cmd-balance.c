@@ -472,6 +472,7 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 			json_string(&j, NULL, cl->cfg.workers[cuts[i].to[k]].name);
 		json_array_end(&j);
 		json_bool(&j, "applied", cut_out[i].parts > 0);
+		json_uint(&j, "bytes_copied", cut_out[i].bytes);
 		json_array_begin(&j, "files");
 		for (k = 0; k < cut_out[i].parts; k++)
 			json_string(&j, NULL, cut_out[i].files[k]);
@@ -583,12 +584,9 @@ balance_capture(const char *name, const struct balance_request *o)
 				    m->chunk - plan.split_first[k] <
 				    cuts[k].parts)
 					break;
-			if (k < n_cuts) {
+			if (k < n_cuts)
 				cuts[k].to[m->chunk - plan.split_first[k]] =
 				    m->to;
-				plan.bytes_moved += p.chunks[plan.splits[k]].bytes /
-				    cuts[k].parts;
-			}
 			continue;
 		}
 		ch = &p.chunks[m->chunk];
@@ -608,6 +606,10 @@ balance_capture(const char *name, const struct balance_request *o)
 	plan.n_moves = n_req;
 	for (i = 0; i < n_req; i++)
 		plan.bytes_moved += req[i].bytes;
+	/* a cut copies all its parts, to every worker that is to hold one */
+	for (i = 0; i < n_cuts; i++)
+		plan.bytes_moved += p.chunks[plan.splits[i]].bytes *
+		    (cap.replicas ? cap.replicas : 1);
 	if (!o->json)
 		print_plan(o->report, &cl, &p, &plan, algo, threshold, req,
 		    n_req, cuts, n_cuts);
@@ -668,10 +670,12 @@ balance_capture(const char *name, const struct balance_request *o)
 		for (i = 0; i < n_cuts; i++) {
 			if (cut_out[i].parts == 0)
 				continue;
-			fprintf(o->report, "%scut %s into %u parts (%s .. %s)",
-			    sep, p.chunks[plan.splits[i]].file,
+			strbuf_reset(&sb);
+			format_bytes(&sb, cut_out[i].bytes);
+			fprintf(o->report, "%scut %s into %u parts (%s .. %s, "
+			    "%s copied)", sep, p.chunks[plan.splits[i]].file,
 			    cut_out[i].parts, cut_out[i].files[0],
-			    cut_out[i].files[cut_out[i].parts - 1]);
+			    cut_out[i].files[cut_out[i].parts - 1], sb.buf);
 			if (cut_out[i].left)
 				fprintf(o->report, ", its old copies could not "
 				    "all be removed yet");

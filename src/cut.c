@@ -501,9 +501,15 @@ cut_apply(struct cluster *cl, const char *capture,
 	if ((r = cut_commit(cl, &c, f, n_f, e)) != 0)
 		goto out;
 	out->parts = (unsigned)c.sr.n_chunks;
-	for (i = 0; i < c.sr.n_chunks; i++)
+	for (i = 0; i < c.sr.n_chunks; i++) {
+		size_t k;
+
 		snprintf(out->files[i], sizeof(out->files[i]), "%s",
 		    c.sr.chunks[i]->file);
+		for (k = 0; k < n_f; k++)
+			if (strcmp(f[k].file, out->files[i]) == 0)
+				out->bytes += c.sr.chunks[i]->bytes;
+	}
 	crash_point("committed");
 
 	/* done */

@@ -47,6 +47,7 @@ struct cut_outcome {
 	unsigned parts;         /* made (fewer than asked when the chunk
 	                         * has fewer packets) */
 	char files[CUT_MAX_PARTS][96];
+	uint64_t bytes;         /* copied to workers: every part's copies */
 	int left;               /* the old file is still on some worker:
 	                         * the next command removes it */
 };

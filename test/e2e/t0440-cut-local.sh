@@ -106,6 +106,7 @@ p = json.load(open(\"b.json\"))
 c = p[\"cuts\"][0]
 assert c[\"applied\"] and len(c[\"files\"]) == c[\"parts\"], c
 assert c[\"files\"][0] == \"dns-000003-000001.pcap\", c
+assert c[\"bytes\"] <= c[\"bytes_copied\"] < c[\"bytes\"] + 1000, c
 "
 '
 
