@@ -9,6 +9,7 @@
 #include "cut.h"
 #include "file.h"
 #include "move.h"
+#include "push.h"
 #include "repair.h"
 #include "split.h"
 #include "strbuf.h"
@@ -342,26 +343,8 @@ cut_commit(struct cluster *cl, struct cut *c, const struct move_file *f,
 	int r;
 
 	memcpy(list, c->chunks, c->at * sizeof(*list));
-	for (i = 0; i < c->sr.n_chunks; i++) {
-		const struct split_chunk *p = c->sr.chunks[i];
-		struct cat_chunk *ch = &list[c->at + i];
-		struct strbuf t = STRBUF_INIT;
-
-		snprintf(ch->file, sizeof(ch->file), "%s", p->file);
-		ch->bytes = p->bytes;
-		ch->packets = p->packets;
-		if (p->has_time) {
-			format_time_iso(&t, &p->first);
-			snprintf(ch->first_time, sizeof(ch->first_time), "%s",
-			    t.buf);
-			strbuf_reset(&t);
-			format_time_iso(&t, &p->last);
-			snprintf(ch->last_time, sizeof(ch->last_time), "%s",
-			    t.buf);
-		}
-		strbuf_release(&t);
-		digest_hex(algo, p->digest, ch->digest);
-	}
+	for (i = 0; i < c->sr.n_chunks; i++)
+		push_chunk_of_split(&list[c->at + i], c->sr.chunks[i], algo);
 	memcpy(list + c->at + c->sr.n_chunks, c->chunks + c->at + 1,
 	    (c->n_chunks - c->at - 1) * sizeof(*list));
 

@@ -344,8 +344,8 @@ incoming_add(struct incoming *in, const struct cat_chunk *ch)
 	in->list[in->n++] = *ch;
 }
 
-static void
-chunk_from_split(struct cat_chunk *ch, const struct split_chunk *c,
+void
+push_chunk_of_split(struct cat_chunk *ch, const struct split_chunk *c,
     enum digest_algo algo)
 {
 	struct strbuf t = STRBUF_INIT;
@@ -421,7 +421,7 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 		struct stat st;
 		int same = 0, cut = 0;
 
-		chunk_from_split(&ch, c, algo);
+		push_chunk_of_split(&ch, c, algo);
 		for (j = 0; j < n_old; j++)
 			if (strcmp(old[j].file, c->file) == 0)
 				break;

@@ -64,6 +64,11 @@ int push_add(struct cluster *cl, const struct add_options *opt,
     struct add_result *res, struct sc_err *e);
 void add_result_release(struct add_result *res);
 
+/* The catalog's row for a chunk a split wrote (file, size, packets, time
+ * range, digest in hex); the capture, id and seq are left 0. */
+void push_chunk_of_split(struct cat_chunk *ch, const struct split_chunk *c,
+    enum digest_algo algo);
+
 /* Pushes the chunks of a capture that some worker should hold but does not
  * (placement, then rsync), as push_add does after splitting. */
 int push_capture(struct cluster *cl, const struct cat_capture *cap,
