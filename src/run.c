@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,8 +318,13 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 	    "printf '" RUN_DONE_MARK " %s %s\\n' \"$1\" \"$2\" >&2");
 }
 
+/* A slot's job and watchdog killed: each runs in a session of its own,
+ * the pid's process group; a process that has not reached its setsid yet
+ * is killed by its pid (RUN_SLOT_KILL_WD: the watchdog alone). */
+#define SLOT_KILL "for g in $p $w; do kill -TERM -$g $g; done 2>/dev/null"
+
 void
-run_slot_script(struct strbuf *sb, const char *token)
+run_slot_script(struct strbuf *sb, const char *token, unsigned silence)
 {
 	/*
 	 * A slot: one shell on the worker for the whole run, which reads
@@ -330,12 +336,29 @@ run_slot_script(struct strbuf *sb, const char *token)
 	 * dies - the running job's session is killed and the slot ends. One
 	 * session per slot, not per chunk: starting an ssh session costs
 	 * more than many a job.
+	 *
+	 * A connection can also go without sshd seeing it: the coordinator's
+	 * host or the network between gone, nothing sent that would come
+	 * back reset. So, with silence > 0, shardcap sends an empty line
+	 * every second, each line read marks a file, and a watchdog in a
+	 * session of its own looks every silence seconds: no mark since the
+	 * last look, and it stops the slot as a closed stdin would.
 	 */
-	strbuf_addf(sb, "trap 'kill -TERM -$p 2>/dev/null; exit 143' HUP INT "
-	    "TERM; p=; T=%s; echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
+	strbuf_addf(sb, "trap '" SLOT_KILL "; [ -n \"$h\" ] && rm -rf \"$h\"; "
+	    "exit 143' HUP INT TERM; p= w= h=; T=%s; ", token);
+	if (silence > 0)
+		strbuf_addf(sb, "wd() { " RUN_SLOT_KILL_WD "; [ -n \"$h\" ] && { "
+		    "setsid sh -c 'while sleep %u; do [ -d \"$1\" ] || exit 0; "
+		    "if [ -e \"$1/b\" ]; then rm -f \"$1/b\"; else "
+		    "kill -TERM $2; exit 0; fi; done' watchdog \"$h\" $$ "
+		    "< /dev/null > /dev/null 2>&1 & w=$!; }; }; h=$(mktemp -d "
+		    "\"${TMPDIR:-/tmp}/shardcap-slot.XXXXXX\" 2>/dev/null); wd; ",
+		    silence);
+	strbuf_addstr(sb, "echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
 	    "getconf _NPROCESSORS_ONLN) >&2; "
-	    "while IFS= read -r j; do eval \"$j\"; done; "
-	    "[ -n \"$p\" ] && kill -TERM -$p 2>/dev/null; exit 0", token);
+	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h/b\"; "
+	    "eval \"$j\"; done; " SLOT_KILL "; "
+	    "[ -n \"$h\" ] && rm -rf \"$h\"; exit 0");
 }
 
 /* One shell on a worker, running jobs one after another. */
@@ -345,6 +368,7 @@ struct slot {
 	struct child child;
 	int started;            /* its shell answered: ssh got through */
 	int closed;             /* its stdin is closed: no more jobs */
+	int beating;            /* its stdin gets the heartbeat */
 	int out_eof, err_eof;
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
@@ -397,6 +421,194 @@ struct fetch {
 	struct job_end *job;    /* FETCH_CHECK: the failed job */
 };
 
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The heartbeat: a thread that writes an empty line to each remote slot's
+ * stdin every RUN_BEAT_MS, so that its worker knows the coordinator is
+ * there (run_slot_script). A thread, not the poll loop: that loop may wait
+ * in a write to a slow reader of the output (a pager) for as long as the
+ * reader likes, and the workers must not take that for a lost
+ * coordinator. Every write to a slot's stdin goes through beat_write,
+ * under mu, so that a beat never lands inside a job's line.
+ *
+ * Stopped on purpose (Ctrl-Z, SIGTSTP; SIGTTIN, SIGTTOU), shardcap first
+ * tells every slot to stop its watchdog, then stops; continued, it starts
+ * them again. The signal handlers only wake the thread, which does both.
+ */
+struct beat {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	int running;
+	int wake[2];            /* 'q' quit, 'Z' stop, 'C' continued */
+	int *fds;
+	size_t n_fds, alloc_fds;
+	struct sigaction old[4];
+};
+
+static const int beat_signals[4] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
+static int beat_wake = -1;      /* the running beat's wake[1] */
+
+static void
+on_job_control(int signo)
+{
+	int saved = errno;
+
+	(void)!write(beat_wake, signo == SIGCONT ? "C" : "Z", 1);
+	errno = saved;
+}
+
+/* Writes s to each slot (under mu). A pipe with no room (its ssh stuck)
+ * is skipped, never waited for: the next line will do. */
+static void
+beat_send(struct beat *b, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_fds; i++) {
+		struct pollfd pf = { b->fds[i], POLLOUT, 0 };
+
+		if (poll(&pf, 1, 0) == 1 && (pf.revents & POLLOUT))
+			(void)!write(b->fds[i], s, strlen(s));
+	}
+}
+
+static void *
+beat_main(void *arg)
+{
+	struct beat *b = arg;
+	double next = monotonic_seconds() + RUN_BEAT_MS / 1000.0;
+
+	for (;;) {
+		struct pollfd pf = { b->wake[0], POLLIN, 0 };
+		double now = monotonic_seconds();
+		int ms = next > now ? (int)((next - now) * 1000) + 1 : 0;
+		char got[16];
+		ssize_t n = 0, i;
+
+		if (poll(&pf, 1, ms) > 0)
+			n = read(b->wake[0], got, sizeof(got));
+		for (i = 0; i < n; i++) {
+			if (got[i] == 'q')
+				return NULL;
+			pthread_mutex_lock(&b->mu);
+			beat_send(b, got[i] == 'Z' ? RUN_SLOT_PAUSE :
+			    RUN_SLOT_RESUME);
+			pthread_mutex_unlock(&b->mu);
+			/* every thread stops here, until SIGCONT */
+			if (got[i] == 'Z')
+				kill(getpid(), SIGSTOP);
+		}
+		if (monotonic_seconds() >= next) {
+			pthread_mutex_lock(&b->mu);
+			beat_send(b, "\n");
+			pthread_mutex_unlock(&b->mu);
+			next += RUN_BEAT_MS / 1000.0;
+			if (next < monotonic_seconds())
+				next = monotonic_seconds() + RUN_BEAT_MS / 1000.0;
+		}
+	}
+}
+
+static void
+beat_start(struct beat *b)
+{
+	struct sigaction sa;
+	sigset_t all, old;
+	size_t i;
+
+	pthread_mutex_init(&b->mu, NULL);
+	b->wake[0] = b->wake[1] = -1;
+	if (pipe2(b->wake, O_CLOEXEC | O_NONBLOCK) != 0)
+		return;
+	/* signals are the main thread's business */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* without the thread, a remote slot only hears the job lines: it
+	 * may end early, which the run survives as a lost worker */
+	b->running = pthread_create(&b->thread, NULL, beat_main, b) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!b->running)
+		return;
+	beat_wake = b->wake[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_job_control;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 4; i++)
+		sigaction(beat_signals[i], &sa, &b->old[i]);
+}
+
+static void
+beat_stop(struct beat *b)
+{
+	size_t i;
+
+	if (b->running) {
+		for (i = 0; i < 4; i++)
+			sigaction(beat_signals[i], &b->old[i], NULL);
+		beat_wake = -1;
+		(void)!write(b->wake[1], "q", 1);
+		pthread_join(b->thread, NULL);
+	}
+	if (b->wake[0] >= 0) {
+		close(b->wake[0]);
+		close(b->wake[1]);
+	}
+	pthread_mutex_destroy(&b->mu);
+	free(b->fds);
+}
+
+static void
+beat_add(struct beat *b, int fd)
+{
+	pthread_mutex_lock(&b->mu);
+	ALLOC_GROW(b->fds, b->n_fds + 1, b->alloc_fds);
+	b->fds[b->n_fds++] = fd;
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* fd gets no more beats (it is about to be closed). */
+static void
+beat_remove(struct beat *b, int fd)
+{
+	size_t i;
+
+	pthread_mutex_lock(&b->mu);
+	for (i = 0; i < b->n_fds; i++) {
+		if (b->fds[i] == fd) {
+			b->fds[i] = b->fds[--b->n_fds];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+static int
+beat_write(struct beat *b, int fd, const char *p, size_t len)
+{
+	int r;
+
+	pthread_mutex_lock(&b->mu);
+	r = write_all(fd, p, len);
+	pthread_mutex_unlock(&b->mu);
+	return r;
+}
+
 struct runner {
 	struct run_plan *plan;
 	const struct run_options *opt;
@@ -430,6 +642,7 @@ struct runner {
 	double median;
 	/* failed jobs whose copies were checked: found sound, found bad */
 	size_t checks_sound, checks_bad;
+	struct beat beat;
 };
 
 /* A child's exit wakes the poll loop at once, through this pipe. */
@@ -443,22 +656,6 @@ on_sigchld(int signo)
 	(void)signo;
 	(void)!write(sigchld_pipe[1], "c", 1);
 	errno = saved;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Writes text output, with a tag before every line when asked. */
@@ -735,9 +932,16 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	struct run_plan *plan = rn->plan;
 	struct slot *sl = xcalloc(1, sizeof(*sl));
 	struct strbuf script = STRBUF_INIT;
+	unsigned silence = 0;
 
 	sl->worker = w;
-	run_slot_script(&script, rn->token);
+	/* A local slot's stdin closes when shardcap goes, whatever the
+	 * way; a remote one waits as long as ssh takes to give up on
+	 * shardcap, at least three beats. */
+	if (!plan->workers[w].cw.local)
+		silence = plan->cfg->alive_interval *
+		    (plan->cfg->alive_count > 3 ? plan->cfg->alive_count : 3);
+	run_slot_script(&script, rn->token, silence);
 	strvec_init(&sl->argv);
 	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
 	    plan->control_dir, script.buf);
@@ -755,6 +959,10 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	}
 	fcntl(sl->child.out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(sl->child.err_fd, F_SETFL, O_NONBLOCK);
+	if (silence > 0) {
+		beat_add(&rn->beat, sl->child.in_fd);
+		sl->beating = 1;
+	}
 	ALLOC_GROW(rn->slots, rn->n_slots + 1, rn->alloc_slots);
 	rn->slots[rn->n_slots++] = sl;
 	rn->open_slots[w]++;
@@ -762,9 +970,12 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 }
 
 static void
-close_slot_input(struct slot *sl)
+close_slot_input(struct runner *rn, struct slot *sl)
 {
 	if (sl->child.in_fd >= 0) {
+		if (sl->beating)
+			beat_remove(&rn->beat, sl->child.in_fd);
+		sl->beating = 0;
 		close(sl->child.in_fd);
 		sl->child.in_fd = -1;
 	}
@@ -807,7 +1018,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	shell_quote(&line, job.buf);
 	strbuf_addf(&line, " job \"$T\" %u < /dev/null & p=$!\n", sl->job_id);
 	strbuf_release(&job);
-	if (write_all(sl->child.in_fd, line.buf, line.len) < 0)
+	if (beat_write(&rn->beat, sl->child.in_fd, line.buf, line.len) < 0)
 		r = -1;
 	strbuf_release(&line);
 	sl->busy = 1;
@@ -1090,11 +1301,11 @@ assign(struct runner *rn, struct sc_err *e)
 		if (!rn->stopping && !rn->plan->workers[sl->worker].failed &&
 		    (n = next_batch(rn, sl->worker, batch, &spec)) > 0) {
 			if (send_job(rn, sl, batch, n) < 0)
-				close_slot_input(sl);
+				close_slot_input(rn, sl);
 			sl->spec = spec;
 			rn->res->speculated += (size_t)spec;
 		} else {
-			close_slot_input(sl);
+			close_slot_input(rn, sl);
 		}
 	}
 	return 0;
@@ -1201,7 +1412,7 @@ cancel_slot(struct runner *rn, struct slot *sl)
 		outbuf_init(&sl->out, &rn->budget);
 	}
 	sl->cancelled = 1;
-	close_slot_input(sl);
+	close_slot_input(rn, sl);
 }
 
 static int
@@ -1428,6 +1639,8 @@ slot_gone(struct runner *rn, struct slot *sl)
 	}
 	rn->open_slots[sl->worker]--;
 	outbuf_release(&sl->out);
+	if (sl->beating)
+		beat_remove(&rn->beat, sl->child.in_fd);
 	child_release(&sl->child);
 	strvec_release(&sl->argv);
 	strbuf_release(&sl->err_line);
@@ -1579,7 +1792,7 @@ stop_all(struct runner *rn, int sig)
 	size_t i;
 
 	for (i = 0; i < rn->n_slots; i++) {
-		close_slot_input(rn->slots[i]);
+		close_slot_input(rn, rn->slots[i]);
 		if (sig != 0)
 			child_signal(&rn->slots[i]->child, sig);
 	}
@@ -1692,6 +1905,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_init(&rn.done_out[i], &rn.budget);
 	make_token(&rn);
+	beat_start(&rn.beat);
 	out_is_pipe = fstat(opt->out_fd, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
@@ -1837,6 +2051,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			res->again_chunks++;
 	}
 	res->wall = monotonic_seconds() - rn.t0;
+	beat_stop(&rn.beat);
 	if (sigchld_pipe[0] >= 0) {
 		sigaction(SIGCHLD, &old_chld, NULL);
 		close(sigchld_pipe[0]);

@@ -77,6 +77,35 @@ test_expect_success 'shardcap killed with -9: the workers stop the jobs themselv
 	expect_eq "$(pgrep -f "sleep 52" | wc -l)" 0
 '
 
+test_expect_success 'Ctrl-Z for longer than a worker waits: the query goes on, exit 0' '
+	# keep-alives of 1 s: a worker gives up on a silent shardcap in 3 to
+	# 6 s; stopped for 8 s, shardcap must have told them to wait
+	sed -i "s/^\[ssh\]\$/[ssh]\n\talive-interval = 1/" "$SHARDCAP_DIR/config" &&
+	tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > want &&
+	$SHARDCAP run -q dns -- sh -c "sleep 1; exec tcpdump -nS -tt -r {} udp port 53" \
+	    > out 2> err &
+	pid=$! &&
+	sleep 1.5 &&
+	sed -i "/alive-interval = 1/d" "$SHARDCAP_DIR/config" &&
+	w=$(pgrep -f "watchdog [^ ]*shardcap-slot\." | wc -l) &&
+	test "$w" -ge 3 &&
+	kill -TSTP $pid &&
+	sleep 0.5 &&
+	case $(ps -o stat= -p $pid) in T*) ;; *) echo "not stopped"; exit 1;; esac &&
+	# the watchdogs: one per slot before, none while stopped, none left
+	# after the run
+	w=$(pgrep -f "watchdog [^ ]*shardcap-slot\." | wc -l) &&
+	expect_eq "$w" 0 "watchdogs while stopped" &&
+	sleep 8 &&
+	kill -CONT $pid &&
+	set +e && wait $pid; st=$? && set -e &&
+	expect_eq $st 0 "exit" &&
+	sort out | cmp want - &&
+	sleep 0.5 &&
+	expect_eq "$(pgrep -f "watchdog [^ ]*shardcap-slot\." | wc -l)" 0 \
+	    "watchdogs left"
+'
+
 test_expect_success 'a failing chunk over ssh is named with its status' '
 	set +e &&
 	$SHARDCAP run -q dns -- sh -c "case {} in *000002*) exit 7;; esac" 2> err

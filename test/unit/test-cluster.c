@@ -513,3 +513,62 @@ test_run_script(void)
 	free(a);
 	free(b);
 }
+
+/* Runs a slot's script (silence seconds) with sh, its stdin what feed (a
+ * shell command) writes after a first job, which writes its pid to a file
+ * and sleeps; feed may call early to note whether the job is gone by then.
+ * Returns "STATUS JOB-GONE FILES-LEFT [EARLY]". */
+static char *
+slot_out(unsigned silence, const char *feed)
+{
+	char dir[] = "/tmp/shardcap-unit-XXXXXX";
+	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	char *out;
+
+	if (mkdtemp(dir) == NULL)
+		return xstrdup("mkdtemp failed");
+	run_slot_script(&script, "T", silence);
+	/* a process killed is gone, or a zombie not reaped yet */
+	strbuf_addf(&cmd, "cd %s && mkdir t && gone() { "
+	    "case $(ps -o stat= -p $(cat pid)) in ''|Z*) echo 1;; "
+	    "*) echo 0;; esac; }; early() { gone > early; }; "
+	    "{ echo 'setsid sh -c \"echo \\$$ > pid; exec sleep 30\" "
+	    "< /dev/null & p=$!'; %s; } | TMPDIR=$PWD/t sh -c ", dir, feed);
+	shell_quote(&cmd, script.buf);
+	strbuf_addstr(&cmd, " slot 2> /dev/null; s=$?; sleep 0.2; "
+	    "echo $s $(gone) $(ls t | wc -l) $(cat early 2> /dev/null); "
+	    "cd / && rm -rf \"$OLDPWD\"");
+	out = sh_out(cmd.buf);
+	out[strcspn(out, "\n")] = '\0';
+	strbuf_release(&script);
+	strbuf_release(&cmd);
+	return out;
+}
+
+void
+test_slot_script(void)
+{
+	char *out;
+
+	out = slot_out(1, "sleep 3; early");
+	ok(strcmp(out, "143 1 0 1") == 0,
+	    "slot: its stdin silent for its silence, it kills its job and "
+	    "ends, within twice that (%s)", out);
+	free(out);
+	out = slot_out(1, "i=0; while [ $i -lt 12 ]; do echo; sleep 0.2; "
+	    "i=$((i + 1)); done; early");
+	ok(strcmp(out, "0 1 0 0") == 0,
+	    "slot: beats keep it and its job going past its silence; the end "
+	    "of its stdin ends both (%s)", out);
+	free(out);
+	out = slot_out(1, "printf '%s' '" RUN_SLOT_PAUSE "'; sleep 2.5; early; "
+	    "printf '%s' '" RUN_SLOT_RESUME "'; sleep 3");
+	ok(strcmp(out, "143 1 0 0") == 0,
+	    "slot: paused, its watchdog waits; resumed, it watches again "
+	    "(%s)", out);
+	free(out);
+	out = slot_out(0, "sleep 1.5; early");
+	ok(strcmp(out, "0 1 0 0") == 0,
+	    "slot: without a silence it waits for its stdin's end (%s)", out);
+	free(out);
+}

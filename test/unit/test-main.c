@@ -25,6 +25,7 @@ static const struct {
 	{ "config", test_config },
 	{ "remote", test_remote },
 	{ "run_script", test_run_script },
+	{ "slot_script", test_slot_script },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 };

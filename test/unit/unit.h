@@ -15,6 +15,7 @@ void test_split_damage(void);
 void test_config(void);
 void test_remote(void);
 void test_run_script(void);
+void test_slot_script(void);
 void test_catalog(void);
 void test_balance(void);
 
