@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "copier.h"
+#include "file.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -41,23 +42,6 @@ struct copier {
 
 #define BOUNCE_SIZE (1u << 20)
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Reads through a buffer where the kernel cannot copy between the files. */
 static int
 bounce_copy(struct copier *c, int fd, uint64_t off, uint64_t len)
@@ -76,7 +60,7 @@ bounce_copy(struct copier *c, int fd, uint64_t off, uint64_t len)
 			errno = EIO; /* the input shrank under us */
 			return -1;
 		}
-		if (write_all(fd, c->bounce, (size_t)n) < 0)
+		if (file_write_all(fd, c->bounce, (size_t)n) < 0)
 			return -1;
 		off += (uint64_t)n;
 		len -= (uint64_t)n;
@@ -128,7 +112,7 @@ do_item(struct copier *c, struct copier_item *it, int discard,
 			code = sc_err_sys(e, "cannot write '%s'", it->name);
 		break;
 	case OP_BYTES:
-		if (!failed && write_all(it->fd, it->bytes, (size_t)it->len) < 0)
+		if (!failed && file_write_all(it->fd, it->bytes, (size_t)it->len) < 0)
 			code = sc_err_sys(e, "cannot write '%s'", it->name);
 		free(it->bytes);
 		break;

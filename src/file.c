@@ -50,11 +50,28 @@ file_read(const char *path, size_t max, struct strbuf *sb, struct sc_err *e)
 }
 
 int
+file_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct sc_err *e)
 {
 	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
-	const char *p = data;
 	int fd = mkostemp(tmp, O_CLOEXEC), r = 0;
 
 	if (fd < 0) {
@@ -62,18 +79,8 @@ file_write_atomic(const char *path, const void *data, size_t len,
 		free(tmp);
 		return r;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = sc_err_sys(e, "cannot write '%s'", tmp);
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (file_write_all(fd, data, len) < 0)
+		r = sc_err_sys(e, "cannot write '%s'", tmp);
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = sc_err_sys(e, "cannot set the mode of '%s'", tmp);
 	if (r == 0 && fsync(fd) < 0)

@@ -12,6 +12,9 @@
 /* Appends the contents of path to sb; a file larger than max is an error. */
 int file_read(const char *path, size_t max, struct strbuf *sb,
     struct sc_err *e);
+/* Writes all of p's len bytes to fd, again after a signal; -1 with errno
+ * on an error. */
+int file_write_all(int fd, const void *p, size_t len);
 /* Writes len bytes to path through a temporary file in the same directory,
  * synced and renamed into place: readers see the old file or the new one,
  * never a part. */

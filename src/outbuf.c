@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "outbuf.h"
+#include "file.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -17,22 +18,6 @@ outbuf_init(struct outbuf *ob, struct outbuf_budget *budget)
 	strbuf_init(&ob->mem);
 	ob->spill_fd = -1;
 	ob->len = 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Moves what is in memory to a temporary file nobody else can see. */
@@ -56,7 +41,7 @@ spill(struct outbuf *ob, struct sc_err *e)
 	if (ob->spill_fd < 0)
 		return sc_err_sys(e, "cannot make a temporary file in '%s' for "
 		    "job output", dir);
-	if (write_all(ob->spill_fd, ob->mem.buf, ob->mem.len) < 0)
+	if (file_write_all(ob->spill_fd, ob->mem.buf, ob->mem.len) < 0)
 		return sc_err_sys(e, "cannot write job output to '%s'", dir);
 	ob->budget->used -= ob->mem.len;
 	strbuf_release(&ob->mem);
@@ -74,7 +59,7 @@ outbuf_add(struct outbuf *ob, const void *data, size_t len, struct sc_err *e)
 	    b->used + len > b->limit) && (r = spill(ob, e)) != 0)
 		return r;
 	if (ob->spill_fd >= 0) {
-		if (write_all(ob->spill_fd, data, len) < 0)
+		if (file_write_all(ob->spill_fd, data, len) < 0)
 			return sc_err_sys(e, "cannot write job output to a "
 			    "temporary file");
 		return 0;

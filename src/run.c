@@ -15,6 +15,7 @@
 
 #include "catalog.h"
 #include "child.h"
+#include "file.h"
 #include "outbuf.h"
 #include "remote.h"
 #include "run.h"
@@ -421,22 +422,6 @@ struct fetch {
 	struct job_end *job;    /* FETCH_CHECK: the failed job */
 };
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * The heartbeat: a thread that writes an empty line to each remote slot's
  * stdin every RUN_BEAT_MS, so that its worker knows the coordinator is
@@ -604,7 +589,7 @@ beat_write(struct beat *b, int fd, const char *p, size_t len)
 	int r;
 
 	pthread_mutex_lock(&b->mu);
-	r = write_all(fd, p, len);
+	r = file_write_all(fd, p, len);
 	pthread_mutex_unlock(&b->mu);
 	return r;
 }
@@ -668,7 +653,7 @@ emit_text(void *ctx, const char *data, size_t len)
 	if (!rn->opt->tag) {
 		if (len > 0)
 			rn->at_line_start = data[len - 1] == '\n';
-		return write_all(fd, data, len);
+		return file_write_all(fd, data, len);
 	}
 	while (len > 0) {
 		const char *nl = memchr(data, '\n', len);
@@ -679,12 +664,12 @@ emit_text(void *ctx, const char *data, size_t len)
 			int r;
 
 			strbuf_addf(&t, "%s\t%s\t", rn->tag_file, rn->tag_worker);
-			r = write_all(fd, t.buf, t.len);
+			r = file_write_all(fd, t.buf, t.len);
 			strbuf_release(&t);
 			if (r < 0)
 				return -1;
 		}
-		if (write_all(fd, data, n) < 0)
+		if (file_write_all(fd, data, n) < 0)
 			return -1;
 		rn->at_line_start = data[n - 1] == '\n';
 		data += n;
@@ -724,7 +709,7 @@ pcap_settle(struct pcap_emit *pe)
 		return 0;
 	}
 	if (pe->kind == 2)
-		return write_all(rn->opt->out_fd, (const char *)pe->head,
+		return file_write_all(rn->opt->out_fd, (const char *)pe->head,
 		    pe->held);
 	if (pe->held < 24) {
 		rn->pcap_bad = 1;
@@ -734,7 +719,7 @@ pcap_settle(struct pcap_emit *pe)
 	}
 	if (rn->pcap_header[0] == 0) {
 		memcpy(rn->pcap_header, pe->head, 24);
-		return write_all(rn->opt->out_fd, (const char *)pe->head, 24);
+		return file_write_all(rn->opt->out_fd, (const char *)pe->head, 24);
 	}
 	if (memcmp(rn->pcap_header, pe->head, 4) != 0 ||
 	    memcmp(rn->pcap_header + 20, pe->head + 20, 4) != 0) {
@@ -768,7 +753,7 @@ emit_pcap(void *ctx, const char *data, size_t len)
 	}
 	if (pe->rn->pcap_bad || len == 0)
 		return 0;
-	return write_all(pe->rn->opt->out_fd, data, len);
+	return file_write_all(pe->rn->opt->out_fd, data, len);
 }
 
 /* Writes the output of chunk c (held in ob) to out_fd, as the mode says. */
@@ -795,7 +780,7 @@ write_output(struct runner *rn, size_t c, struct outbuf *ob)
 	/* A last line without its newline gets one, so that the next
 	 * job's output never continues it. */
 	if (r == 0 && ob->len > 0 && !rn->at_line_start)
-		r = write_all(rn->opt->out_fd, "\n", 1);
+		r = file_write_all(rn->opt->out_fd, "\n", 1);
 	return r;
 }
 
@@ -872,7 +857,7 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 			else
 				strbuf_addf(&sb, "[%s] %s\n",
 				    rn->plan->workers[sl->worker].name, line);
-			(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
+			(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
 			strbuf_release(&sb);
 		}
 		strbuf_reset(&sl->err_line);
@@ -1490,7 +1475,7 @@ find_stragglers(struct runner *rn)
 			    rn->plan->chunks[sl->batch[0]].file,
 			    rn->plan->workers[sl->worker].name,
 			    now - sl->start, limit);
-			(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
+			(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
 			strbuf_release(&sb);
 		}
 	}
@@ -1691,7 +1676,7 @@ start_fetch(struct runner *rn, enum fetch_why why, size_t w,
 	if (child_start(&f->child, e) != 0)
 		goto fail;
 	/* the list is short; rsync reads it first */
-	if (write_all(f->child.in_fd, f->list.buf, f->list.len) < 0)
+	if (file_write_all(f->child.in_fd, f->list.buf, f->list.len) < 0)
 		child_signal(&f->child, SIGTERM);
 	close(f->child.in_fd);
 	f->child.in_fd = -1;
@@ -1776,7 +1761,7 @@ fetch_done(struct runner *rn, struct fetch *f)
 		    "failed (rsync exit %d): %s\n", plan->workers[f->worker].name,
 		    f->n, f->n == 1 ? "" : "s", code,
 		    child_last_error(&f->child));
-		(void)write_all(rn->opt->err_fd, sb.buf, sb.len);
+		(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
 		strbuf_release(&sb);
 	}
 	return r;
