@@ -72,6 +72,16 @@ health(const struct cat_capture *cap, const struct cat_chunk *chunks,
 	}
 }
 
+/* n chunk moves or cuts (what) a crash left open, the first in state */
+static void
+say_open(const char *what, size_t n, const char *state)
+{
+	printf("\n%zu chunk %s%s left open by a command that stopped (%s ...); "
+	    "the next command that changes the cluster finishes or rolls %s "
+	    "back\n", n, what, n == 1 ? "" : "s", state,
+	    n == 1 ? "it" : "them");
+}
+
 static int
 status_all(struct cluster *cl, int json)
 {
@@ -221,11 +231,7 @@ status_all(struct cluster *cl, int json)
 				json_object_end(&j);
 			}
 		} else if (n_mv > 0) {
-			printf("\n%zu chunk move%s left open by a command that "
-			    "stopped (%s ...); the next command that changes the "
-			    "cluster finishes or rolls %s back\n", n_mv,
-			    n_mv == 1 ? "" : "s", mv[0].state,
-			    n_mv == 1 ? "it" : "them");
+			say_open("move", n_mv, mv[0].state);
 		}
 		free(mv);
 	}
@@ -249,11 +255,7 @@ status_all(struct cluster *cl, int json)
 				json_object_end(&j);
 			}
 		} else if (n_cuts > 0) {
-			printf("\n%zu chunk cut%s left open by a command that "
-			    "stopped (%s ...); the next command that changes the "
-			    "cluster finishes or rolls %s back\n", n_cuts,
-			    n_cuts == 1 ? "" : "s", cuts[0].state,
-			    n_cuts == 1 ? "it" : "them");
+			say_open("cut", n_cuts, cuts[0].state);
 		}
 		free(cuts);
 	}

@@ -137,6 +137,12 @@ m = json.load(open(\"st.json\"))[\"moves_open\"]
 assert (len(m) > 0) == (\"'$state'\" != \"deleted\"), m
 assert all(x[\"state\"] == \"'$state'\" for x in m), m
 " &&
+		$SHARDCAP status > st.txt &&
+		if [ '$state' = deleted ]; then
+			! grep -q "left open" st.txt
+		else
+			grep -q "^[1-9][0-9]* chunk moves\? left open .*('$state' \.\.\.)" st.txt
+		fi &&
 		$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
 		    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
 		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&

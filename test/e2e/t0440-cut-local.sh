@@ -198,6 +198,12 @@ elif \"'$state'\" == \"committed\":
 else:
     assert k == [], k
 " &&
+		$SHARDCAP status > st.txt &&
+		case '$state' in
+		planned|copied) grep -q "^1 chunk cut left open .*(planned \.\.\.)" st.txt ;;
+		committed) grep -q "^1 chunk cut left open .*(committed \.\.\.)" st.txt ;;
+		done) ! grep -q "left open" st.txt ;;
+		esac &&
 		same_results &&
 		$SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null 2> err &&
 		case '$state' in
