@@ -179,6 +179,24 @@ lab_usable() {
 	    ip link del "scbp$$"
 }
 
+# dns_capture SIZE: DNS, a generated mixed capture of SIZE in
+# $TRASH/dns.pcap, and $TRASH/want, its DNS lines as tcpdump prints them,
+# sorted (exported for the tests).
+dns_capture() {
+	DNS=$TRASH/dns.pcap
+	export DNS
+	$GENCAP mixed --size "$1" -o "$DNS" &&
+	tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want"
+}
+
+# new_cluster DIR [R]: a cluster in DIR of 3 local workers holding DNS as
+# capture dns, in 1 MB chunks, R copies of each (1).
+new_cluster() {
+	mkdir -p "$1" &&
+	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
+	(cd "$1" && $SHARDCAP add -q -s 1M -r "${2:-1}" "$DNS" --name dns > /dev/null)
+}
+
 # placed_as_catalog [NAME]: in the cluster in this directory, the local
 # workers' directories hold exactly the copies of capture NAME (dns) the
 # catalog lists, the store exactly its chunks, and every chunk is on a

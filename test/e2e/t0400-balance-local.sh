@@ -7,23 +7,12 @@
 # nothing is lost or left behind.
 . "$(dirname "$0")/../lib.sh"
 
-DNS=$TRASH/dns.pcap
-$GENCAP mixed --size 12M -o "$DNS" || exit 1
-tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
-    exit 1
-export DNS
+dns_capture 12M || exit 1
 
 # A query that is slow on local1 (0.3 s more per chunk), to have something
 # to balance.
 SLOW='case {} in */local1/*) sleep 0.3;; esac; exec tcpdump -nS -tt -r {} "udp port 53"'
 export SLOW
-
-# new_cluster DIR: 3 local workers holding dns in 1 MB chunks.
-new_cluster() {
-	mkdir -p "$1" &&
-	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
-	(cd "$1" && $SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null)
-}
 
 # slow_run: the slow query, its result checked against the whole file's.
 slow_run() {

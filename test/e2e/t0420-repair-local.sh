@@ -5,18 +5,7 @@
 # copy, and from a straggler, with the result unchanged.
 . "$(dirname "$0")/../lib.sh"
 
-DNS=$TRASH/dns.pcap
-$GENCAP mixed --size 8M -o "$DNS" || exit 1
-tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
-    exit 1
-export DNS
-
-# new_cluster DIR R: 3 local workers holding dns in 1 MB chunks, R copies.
-new_cluster() {
-	mkdir -p "$1" &&
-	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
-	(cd "$1" && $SHARDCAP add -q -s 1M -r "$2" "$DNS" --name dns > /dev/null)
-}
+dns_capture 8M || exit 1
 
 # lose W: local worker W can no longer be used: its directory is a file.
 lose() {

@@ -7,25 +7,14 @@
 # nothing and the next command finishes or rolls it back.
 . "$(dirname "$0")/../lib.sh"
 
-DNS=$TRASH/dns.pcap
-$GENCAP mixed --size 12M -o "$DNS" || exit 1
-tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
-    exit 1
+dns_capture 12M || exit 1
 tcpdump -nS -tt -r "$DNS" 2>/dev/null > "$TRASH/ordered" || exit 1
-export DNS
 
 # A query for which chunk 3 (on local3) costs 2 s and the others 0.1 s
 # (enough to be measured, so that the workers' speeds come out equal); its
 # parts are cheap.
 HOT='case {} in */dns-000003.pcap) sleep 2;; *) sleep 0.1;; esac; exec tcpdump -nS -tt -r {} "udp port 53"'
 export HOT
-
-# new_cluster DIR: 3 local workers holding dns in 1 MB chunks.
-new_cluster() {
-	mkdir -p "$1" &&
-	$SHARDCAP -C "$1" init --local 3 > /dev/null &&
-	(cd "$1" && $SHARDCAP add -q -s 1M "$DNS" --name dns > /dev/null)
-}
 
 hot_run() {
 	$SHARDCAP run -q dns -- sh -c "$HOT" 2>/dev/null | sort > got &&
