@@ -27,6 +27,9 @@
 #define OUT_MEMORY (8u << 20)           /* all jobs' output held in memory */
 #define OUT_PER_JOB (1u << 20)          /* one job's */
 #define ERR_LINE_MAX 4096
+/* A run's token: this, then 32 random hex digits. */
+#define TOKEN_PREFIX "shardcap-end-"
+#define TOKEN_PREFIX_LEN (sizeof(TOKEN_PREFIX) - 1)
 /* The first line a job's shell writes to stderr, never passed on: a job
  * that ends with 255 without it never reached its worker (ssh's 255). */
 #define RUN_STARTED_MARK "shardcap-job-started"
@@ -323,9 +326,13 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
  * the pid's process group; a process that has not reached its setsid yet
  * is killed by its pid (RUN_SLOT_KILL_WD: the watchdog alone). */
 #define SLOT_KILL "for g in $p $w; do kill -TERM -$g $g; done 2>/dev/null"
+/* The mark file removed, without the slot waiting for rm (ends in "&":
+ * the next command follows it without a ";"). */
+#define SLOT_UNMARK "[ -n \"$h\" ] && rm -f \"$h\" < /dev/null > /dev/null 2>&1 &"
 
 void
-run_slot_script(struct strbuf *sb, const char *token, unsigned silence)
+run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
+    const char *mark)
 {
 	/*
 	 * A slot: one shell on the worker for the whole run, which reads
@@ -341,25 +348,29 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence)
 	 * A connection can also go without sshd seeing it: the coordinator's
 	 * host or the network between gone, nothing sent that would come
 	 * back reset. So, with silence > 0, shardcap sends an empty line
-	 * every second, each line read marks a file, and a watchdog in a
-	 * session of its own looks every silence seconds: no mark since the
-	 * last look, and it stops the slot as a closed stdin would.
+	 * every second, each line read marks a file (mark: a name of its
+	 * own in the worker's directory, made by shell builtins alone: a
+	 * slot starts and ends without waiting for a process), and a
+	 * watchdog in a session of its own looks every silence seconds: no
+	 * mark since the last look, and it stops the slot as a closed stdin
+	 * would.
 	 */
-	strbuf_addf(sb, "trap '" SLOT_KILL "; [ -n \"$h\" ] && rm -rf \"$h\"; "
-	    "exit 143' HUP INT TERM; p= w= h=; T=%s; ", token);
-	if (silence > 0)
-		strbuf_addf(sb, "wd() { " RUN_SLOT_KILL_WD "; [ -n \"$h\" ] && { "
-		    "setsid sh -c 'while sleep %u; do [ -d \"$1\" ] || exit 0; "
-		    "if [ -e \"$1/b\" ]; then rm -f \"$1/b\"; else "
-		    "kill -TERM $2; exit 0; fi; done' watchdog \"$h\" $$ "
-		    "< /dev/null > /dev/null 2>&1 & w=$!; }; }; h=$(mktemp -d "
-		    "\"${TMPDIR:-/tmp}/shardcap-slot.XXXXXX\" 2>/dev/null); wd; ",
-		    silence);
+	strbuf_addf(sb, "trap '" SLOT_KILL "; " SLOT_UNMARK " exit 143' "
+	    "HUP INT TERM; p= w= h=; T=%s; ", token);
+	if (silence > 0 && mark != NULL) {
+		strbuf_addstr(sb, "h=");
+		shell_quote(sb, mark);
+		strbuf_addf(sb, "; : > \"$h\" 2>/dev/null || h=; "
+		    "wd() { " RUN_SLOT_KILL_WD "; [ -n \"$h\" ] && { "
+		    "setsid sh -c 'while sleep %u; do if [ -e \"$1\" ]; then "
+		    "rm -f \"$1\"; else kill -TERM $2; exit 0; fi; done' "
+		    "watchdog \"$h\" $$ < /dev/null > /dev/null 2>&1 & w=$!; "
+		    "}; }; wd; ", silence);
+	}
 	strbuf_addstr(sb, "echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
 	    "getconf _NPROCESSORS_ONLN) >&2; "
-	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h/b\"; "
-	    "eval \"$j\"; done; " SLOT_KILL "; "
-	    "[ -n \"$h\" ] && rm -rf \"$h\"; exit 0");
+	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
+	    "eval \"$j\"; done; " SLOT_KILL "; " SLOT_UNMARK " exit 0");
 }
 
 /* One shell on a worker, running jobs one after another. */
@@ -604,6 +615,7 @@ struct runner {
 	unsigned *open_slots;   /* per worker */
 	unsigned next_job;
 	char token[48];         /* ends a job's output; random per run */
+	unsigned slots_opened;
 	size_t token_len;
 	struct outbuf *done_out; /* ordered/pcap: finished, not yet written */
 	size_t next_write;      /* ordered/pcap: next chunk to write */
@@ -918,15 +930,23 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	struct slot *sl = xcalloc(1, sizeof(*sl));
 	struct strbuf script = STRBUF_INIT;
 	unsigned silence = 0;
+	char *mark = NULL;
 
 	sl->worker = w;
 	/* A local slot's stdin closes when shardcap goes, whatever the
 	 * way; a remote one waits as long as ssh takes to give up on
 	 * shardcap, at least three beats. */
-	if (!plan->workers[w].cw.local)
+	if (!plan->workers[w].cw.local) {
 		silence = plan->cfg->alive_interval *
 		    (plan->cfg->alive_count > 3 ? plan->cfg->alive_count : 3);
-	run_slot_script(&script, rn->token, silence);
+		/* the run's token without its prefix, and the slot's number:
+		 * unique even where workers share a directory */
+		mark = xasprintf("%s/.shardcap-slot-%s-%u",
+		    plan->workers[w].cw.dir, rn->token + TOKEN_PREFIX_LEN,
+		    ++rn->slots_opened);
+	}
+	run_slot_script(&script, rn->token, silence, mark);
+	free(mark);
 	strvec_init(&sl->argv);
 	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
 	    plan->control_dir, script.buf);
@@ -1845,9 +1865,10 @@ make_token(struct runner *rn)
 	}
 	if (fd >= 0)
 		close(fd);
-	memcpy(rn->token, "shardcap-end-", 13);
+	memcpy(rn->token, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
 	for (i = 0; i < sizeof(raw); i++)
-		snprintf(rn->token + 13 + 2 * i, 3, "%02x", raw[i]);
+		snprintf(rn->token + TOKEN_PREFIX_LEN + 2 * i, 3, "%02x",
+		    raw[i]);
 	rn->token_len = strlen(rn->token);
 }
 

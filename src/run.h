@@ -169,14 +169,16 @@ void run_job_script(struct strbuf *sb, const struct run_options *opt,
  * sent on its stdin, ending each output with token. silence > 0: the
  * slot also ends (its job killed) when its stdin has brought nothing, not
  * even the empty line shardcap sends every RUN_BEAT_MS, for silence
- * seconds (at most twice that). */
+ * seconds (at most twice that); the file mark (a path on the worker, in a
+ * directory only shardcap writes) notes each line read. */
 #define RUN_BEAT_MS 1000
 /* The lines that stop a slot's watchdog (shardcap is about to stop) and
  * start it again (shardcap continues). */
 #define RUN_SLOT_KILL_WD "for g in $w; do kill -TERM -$g $g; done 2>/dev/null"
 #define RUN_SLOT_PAUSE RUN_SLOT_KILL_WD "; w=\n"
 #define RUN_SLOT_RESUME "wd\n"
-void run_slot_script(struct strbuf *sb, const char *token, unsigned silence);
+void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
+    const char *mark);
 /* Whether command can be streamed (run_options.stream_arg): tshark,
  * tcpdump or ngrep reading "{}" with -r (-I), with no option whose
  * result would change (a count limit, per-file statistics, two passes,

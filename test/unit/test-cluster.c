@@ -523,20 +523,22 @@ slot_out(unsigned silence, const char *feed)
 {
 	char dir[] = "/tmp/shardcap-unit-XXXXXX";
 	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
-	char *out;
+	char *out, *mark;
 
 	if (mkdtemp(dir) == NULL)
 		return xstrdup("mkdtemp failed");
-	run_slot_script(&script, "T", silence);
+	mark = xasprintf("%s/t/.mark", dir);
+	run_slot_script(&script, "T", silence, mark);
+	free(mark);
 	/* a process killed is gone, or a zombie not reaped yet */
 	strbuf_addf(&cmd, "cd %s && mkdir t && gone() { "
 	    "case $(ps -o stat= -p $(cat pid)) in ''|Z*) echo 1;; "
 	    "*) echo 0;; esac; }; early() { gone > early; }; "
 	    "{ echo 'setsid sh -c \"echo \\$$ > pid; exec sleep 30\" "
-	    "< /dev/null & p=$!'; %s; } | TMPDIR=$PWD/t sh -c ", dir, feed);
+	    "< /dev/null & p=$!'; %s; } | sh -c ", dir, feed);
 	shell_quote(&cmd, script.buf);
 	strbuf_addstr(&cmd, " slot 2> /dev/null; s=$?; sleep 0.2; "
-	    "echo $s $(gone) $(ls t | wc -l) $(cat early 2> /dev/null); "
+	    "echo $s $(gone) $(ls -A t | wc -l) $(cat early 2> /dev/null); "
 	    "cd / && rm -rf \"$OLDPWD\"");
 	out = sh_out(cmd.buf);
 	out[strcspn(out, "\n")] = '\0';
