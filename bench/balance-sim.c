@@ -9,10 +9,12 @@
  * cheap, a few up to 30 times dearer, like the DNS density of the paper's
  * data); a worker's true speed is 1, or with --hetero one of 1, 0.5 and
  * 0.25. Each round "runs the query": a chunk costs work / speed on its
- * worker, with 3 % noise; a worker's completion time is the sum of its
- * chunks' costs. The planner sees only those measurements (and, for the
- * default, speeds estimated from the history), its moves are applied, and
- * the next round runs. Printed per round: the slowest worker's time over
+ * worker, with 3 % noise (--noise F: F of 1, +-); a worker's completion
+ * time is the sum of its chunks' costs. The planner sees only those
+ * measurements (and, for the default, speeds estimated from the history
+ * and each chunk's median cost over its last 5 runs where it is, as
+ * shardcap balance; --last-cost: the last run's cost alone), its moves
+ * are applied, and the next round runs. Printed per round: the slowest worker's time over
  * the ideal (total work / total speed), the standard deviation of the
  * workers' times over their mean, and the chunks moved.
  *
@@ -27,6 +29,12 @@
 
 #include "balance.h"
 #include "xalloc.h"
+
+/* the noise of a measured cost, +-; whether the default sees each chunk's
+ * median over its recent runs (as shardcap balance does) or the last
+ * run's cost alone */
+static double noise_level = 0.03;
+static int recent = 1;
 
 struct sim {
 	size_t n_workers, n_chunks, alloc_chunks;
@@ -101,7 +109,7 @@ sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 	}
 	for (i = 0; i < s->n_chunks; i++) {
 		size_t w = s->where[i];
-		double noise = 1 + 0.03 * (2 * uniform(&s->rng) - 1);
+		double noise = 1 + noise_level * (2 * uniform(&s->rng) - 1);
 
 		cost[i] = s->work[i] / s->speed[w] * noise;
 		completion[w] += cost[i];
@@ -217,6 +225,11 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 			bc[i].cost = cost[i];
 			bc[i].came_from = s.came_from[i];
 		}
+		if (algo == BALANCE_DEFAULT && recent)
+			balance_recent_costs(s.hist, s.n_hist, s.n_chunks,
+			    s.where, cost);
+		for (i = 0; i < s.n_chunks; i++)
+			bc[i].cost = cost[i];
 		in.algo = algo;
 		in.workers = bw;
 		in.n_workers = workers;
@@ -280,6 +293,8 @@ main(int argc, char **argv)
 		{ "hetero", no_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timing", no_argument, NULL, 't' },
+		{ "noise", required_argument, NULL, 'n' },
+		{ "last-cost", no_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t workers = 100, chunks = 2800, rounds = 6, r;
@@ -295,10 +310,12 @@ main(int argc, char **argv)
 		case 'H': hetero = 1; break;
 		case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 't': timing = 1; break;
+		case 'n': noise_level = strtod(optarg, NULL); break;
+		case 'l': recent = 0; break;
 		default:
 			fprintf(stderr, "usage: balance-sim [--workers N] "
 			    "[--chunks M] [--rounds R] [--hetero] [--seed S] "
-			    "[--timing]\n");
+			    "[--noise F] [--last-cost] [--timing]\n");
 			return 2;
 		}
 	}
@@ -323,8 +340,10 @@ main(int argc, char **argv)
 			    dflt[r].splits);
 		return 0;
 	}
-	printf("%zu workers%s, %zu chunks, threshold 10 %%, seed %u\n\n",
-	    workers, hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, seed);
+	printf("%zu workers%s, %zu chunks, threshold 10 %%, noise %.0f %%, "
+	    "default's costs %s, seed %u\n\n", workers,
+	    hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, noise_level * 100,
+	    recent ? "the median of the last 5 runs" : "the last run's", seed);
 	printf("| run | paper: slowest / ideal | spread | moved | "
 	    "default: slowest / ideal | spread | moved | cut |\n");
 	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");

@@ -143,7 +143,8 @@ max_overlap(const struct cat_job *jobs, size_t n, int64_t worker_id)
 	return best;
 }
 
-/* Speeds from the jobs of the recent runs of the same command. */
+/* Speeds from the jobs of the recent runs of the same command, and each
+ * chunk's cost where it is now. */
 static int
 learn_speeds(struct cluster *cl, const struct cat_capture *cap,
     struct prep *p, const struct id_index *ids, struct sc_err *e)
@@ -175,6 +176,21 @@ learn_speeds(struct cluster *cl, const struct cat_capture *cap,
 	for (i = 0; i < p->W; i++)
 		p->workers[i].speed = speed[i];
 	free(speed);
+	/* and what each chunk costs where it is, over its recent runs */
+	{
+		size_t *where = xcalloc(p->n_chunks + 1, sizeof(*where));
+		double *cost = xcalloc(p->n_chunks + 1, sizeof(*cost));
+
+		for (i = 0; i < p->n_chunks; i++) {
+			where[i] = p->bchunks[i].worker;
+			cost[i] = p->bchunks[i].cost;
+		}
+		balance_recent_costs(obs, n_obs, p->n_chunks, where, cost);
+		for (i = 0; i < p->n_chunks; i++)
+			p->bchunks[i].cost = cost[i];
+		free(where);
+		free(cost);
+	}
 	free(obs);
 	free(hist);
 	return 0;

@@ -409,9 +409,35 @@ test_speeds(void)
 	    "no item on two workers: all speeds unknown");
 }
 
+static void
+test_recent_costs(void)
+{
+	/* item 0 where it is now (worker 1): 1..6 over seven runs, one of
+	 * them (100) on worker 0 before it moved; item 1 never seen; item 2
+	 * twice on worker 0, once elsewhere; item 3 seen only elsewhere and
+	 * failed (cost 0) where it is */
+	struct balance_obs obs[] = {
+		{ 0, 1, 1 }, { 0, 1, 2 }, { 0, 0, 100 }, { 0, 1, 3 },
+		{ 2, 0, 8 }, { 0, 1, 4 }, { 2, 1, 50 }, { 0, 1, 5 },
+		{ 2, 0, 9 }, { 3, 1, 7 }, { 3, 0, 0 }, { 0, 1, 6 },
+		{ 9, 0, 1 },
+	};
+	size_t where[4] = { 1, 0, 0, 0 };
+	double cost[4] = { -1, -1, -1, -1 };
+
+	balance_recent_costs(obs, sizeof(obs) / sizeof(obs[0]), 4, where,
+	    cost);
+	ok(cost[0] == 4, "a chunk's cost: the median of its last 5 runs "
+	    "where it is (%g)", cost[0]);
+	ok(cost[1] == -1 && cost[3] == -1,
+	    "never measured where it is: left as it was");
+	ok(cost[2] == 8.5, "two runs there: their mean (%g)", cost[2]);
+}
+
 void
 test_balance(void)
 {
+	test_recent_costs();
 	test_paper_rules();
 	test_paper_pairs();
 	test_default_basic();
