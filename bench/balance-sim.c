@@ -226,10 +226,7 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 			bc[i].came_from = s.came_from[i];
 		}
 		if (algo == BALANCE_DEFAULT && recent)
-			balance_recent_costs(s.hist, s.n_hist, s.n_chunks,
-			    s.where, cost);
-		for (i = 0; i < s.n_chunks; i++)
-			bc[i].cost = cost[i];
+			balance_recent_costs(s.hist, s.n_hist, bc, s.n_chunks);
 		in.algo = algo;
 		in.workers = bw;
 		in.n_workers = workers;

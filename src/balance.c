@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "balance.h"
+#include "util.h"
 #include "xalloc.h"
 
 /* A move must shorten the slowest worker's predicted time by half the
@@ -891,40 +892,27 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 	free(lc);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 void
 balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
-    size_t n_items, const size_t *where, double *cost)
+    struct balance_chunk *chunks, size_t n_chunks)
 {
-	double *seen = xcalloc(n_items * BALANCE_COST_RUNS + 1, sizeof(*seen));
-	size_t *n = xcalloc(n_items + 1, sizeof(*n));
+	double *seen = xcalloc(n_chunks * BALANCE_COST_RUNS + 1, sizeof(*seen));
+	size_t *n = xcalloc(n_chunks + 1, sizeof(*n));
 	size_t i;
 
-	/* newest first, up to BALANCE_COST_RUNS an item */
+	/* newest first, up to BALANCE_COST_RUNS a chunk */
 	for (i = n_obs; i-- > 0; ) {
 		const struct balance_obs *o = &obs[i];
 
-		if (o->item >= n_items || o->worker != where[o->item] ||
+		if (o->item >= n_chunks || o->worker != chunks[o->item].worker ||
 		    !(o->cost > 0) || n[o->item] == BALANCE_COST_RUNS)
 			continue;
 		seen[o->item * BALANCE_COST_RUNS + n[o->item]++] = o->cost;
 	}
-	for (i = 0; i < n_items; i++) {
-		double *v = seen + i * BALANCE_COST_RUNS;
-
-		if (n[i] == 0)
-			continue;
-		qsort(v, n[i], sizeof(*v), cmp_double);
-		cost[i] = n[i] % 2 ? v[n[i] / 2] :
-		    (v[n[i] / 2 - 1] + v[n[i] / 2]) / 2;
-	}
+	for (i = 0; i < n_chunks; i++)
+		if (n[i] > 0)
+			chunks[i].cost = sort_median(seen + i * BALANCE_COST_RUNS,
+			    n[i]);
 	free(seen);
 	free(n);
 }

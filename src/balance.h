@@ -108,12 +108,12 @@ struct balance_obs {
 void balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
     size_t n_items, size_t n_workers, double *speed);
 
-/* Each item's cost where it is now: the median of its last (at most)
- * BALANCE_COST_RUNS costs on worker where[i] in the history obs (oldest
- * first), so that one run's noise does not move chunks. Writes cost[i]
- * for the items seen there; leaves the others as they are. */
+/* Each chunk's cost where it is now: the median of its last (at most)
+ * BALANCE_COST_RUNS costs on its worker in the history obs (oldest first;
+ * item i is chunks[i]), so that one run's noise does not move chunks.
+ * Sets the cost of the chunks seen there; leaves the others as they are. */
 #define BALANCE_COST_RUNS 5
 void balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
-    size_t n_items, const size_t *where, double *cost);
+    struct balance_chunk *chunks, size_t n_chunks);
 
 #endif

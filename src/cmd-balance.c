@@ -177,20 +177,7 @@ learn_speeds(struct cluster *cl, const struct cat_capture *cap,
 		p->workers[i].speed = speed[i];
 	free(speed);
 	/* and what each chunk costs where it is, over its recent runs */
-	{
-		size_t *where = xcalloc(p->n_chunks + 1, sizeof(*where));
-		double *cost = xcalloc(p->n_chunks + 1, sizeof(*cost));
-
-		for (i = 0; i < p->n_chunks; i++) {
-			where[i] = p->bchunks[i].worker;
-			cost[i] = p->bchunks[i].cost;
-		}
-		balance_recent_costs(obs, n_obs, p->n_chunks, where, cost);
-		for (i = 0; i < p->n_chunks; i++)
-			p->bchunks[i].cost = cost[i];
-		free(where);
-		free(cost);
-	}
+	balance_recent_costs(obs, n_obs, p->bchunks, p->n_chunks);
 	free(obs);
 	free(hist);
 	return 0;

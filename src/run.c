@@ -446,6 +446,8 @@ struct fetch {
  * tells every slot to stop its watchdog, then stops; continued, it starts
  * them again. The signal handlers only wake the thread, which does both.
  */
+#define N_BEAT_SIGNALS 4
+
 struct beat {
 	pthread_t thread;
 	pthread_mutex_t mu;
@@ -453,10 +455,12 @@ struct beat {
 	int wake[2];            /* 'q' quit, 'Z' stop, 'C' continued */
 	int *fds;
 	size_t n_fds, alloc_fds;
-	struct sigaction old[4];
+	struct sigaction old[N_BEAT_SIGNALS];
 };
 
-static const int beat_signals[4] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
+static const int beat_signals[N_BEAT_SIGNALS] = {
+	SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT
+};
 static int beat_wake = -1;      /* the running beat's wake[1] */
 
 static void
@@ -545,7 +549,7 @@ beat_start(struct beat *b)
 	sa.sa_handler = on_job_control;
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < N_BEAT_SIGNALS; i++)
 		sigaction(beat_signals[i], &sa, &b->old[i]);
 }
 
@@ -555,7 +559,7 @@ beat_stop(struct beat *b)
 	size_t i;
 
 	if (b->running) {
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < N_BEAT_SIGNALS; i++)
 			sigaction(beat_signals[i], &b->old[i], NULL);
 		beat_wake = -1;
 		(void)!write(b->wake[1], "q", 1);
@@ -614,8 +618,8 @@ struct runner {
 	size_t n_slots, alloc_slots;
 	unsigned *open_slots;   /* per worker */
 	unsigned next_job;
-	char token[48];         /* ends a job's output; random per run */
 	unsigned slots_opened;
+	char token[48];         /* ends a job's output; random per run */
 	size_t token_len;
 	struct outbuf *done_out; /* ordered/pcap: finished, not yet written */
 	size_t next_write;      /* ordered/pcap: next chunk to write */
@@ -1420,14 +1424,6 @@ cancel_slot(struct runner *rn, struct slot *sl)
 	close_slot_input(rn, sl);
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static double
 median_per_byte(struct runner *rn)
 {
@@ -1436,9 +1432,7 @@ median_per_byte(struct runner *rn)
 		size_t n = rn->n_per_byte;
 
 		memcpy(v, rn->per_byte, n * sizeof(*v));
-		qsort(v, n, sizeof(*v), cmp_double);
-		rn->median = n == 0 ? 0 : n % 2 ? v[n / 2] :
-		    (v[n / 2 - 1] + v[n / 2]) / 2;
+		rn->median = sort_median(v, n);
 		rn->median_of = n;
 		free(v);
 	}
@@ -1644,8 +1638,7 @@ slot_gone(struct runner *rn, struct slot *sl)
 	}
 	rn->open_slots[sl->worker]--;
 	outbuf_release(&sl->out);
-	if (sl->beating)
-		beat_remove(&rn->beat, sl->child.in_fd);
+	close_slot_input(rn, sl);
 	child_release(&sl->child);
 	strvec_release(&sl->argv);
 	strbuf_release(&sl->err_line);

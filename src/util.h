@@ -50,4 +50,7 @@ char *name_from_path(const char *path);
 /* Seconds from an arbitrary fixed point (CLOCK_MONOTONIC). */
 double monotonic_seconds(void);
 
+/* The median of v[0..n) (0 when n is 0), sorting v in place. */
+double sort_median(double *v, size_t n);
+
 #endif

@@ -422,16 +422,17 @@ test_recent_costs(void)
 		{ 2, 0, 9 }, { 3, 1, 7 }, { 3, 0, 0 }, { 0, 1, 6 },
 		{ 9, 0, 1 },
 	};
-	size_t where[4] = { 1, 0, 0, 0 };
-	double cost[4] = { -1, -1, -1, -1 };
+	struct balance_chunk ch[4] = {
+		{ 1, 0, -1, BALANCE_NONE }, { 0, 0, -1, BALANCE_NONE },
+		{ 0, 0, -1, BALANCE_NONE }, { 0, 0, -1, BALANCE_NONE },
+	};
 
-	balance_recent_costs(obs, sizeof(obs) / sizeof(obs[0]), 4, where,
-	    cost);
-	ok(cost[0] == 4, "a chunk's cost: the median of its last 5 runs "
-	    "where it is (%g)", cost[0]);
-	ok(cost[1] == -1 && cost[3] == -1,
+	balance_recent_costs(obs, sizeof(obs) / sizeof(obs[0]), ch, 4);
+	ok(ch[0].cost == 4, "a chunk's cost: the median of its last 5 runs "
+	    "where it is (%g)", ch[0].cost);
+	ok(ch[1].cost == -1 && ch[3].cost == -1,
 	    "never measured where it is: left as it was");
-	ok(cost[2] == 8.5, "two runs there: their mean (%g)", cost[2]);
+	ok(ch[2].cost == 8.5, "two runs there: their mean (%g)", ch[2].cost);
 }
 
 void
