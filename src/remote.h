@@ -53,6 +53,10 @@ int remote_control_dir(const char *cluster_dir, char **out, struct sc_err *e);
  * extras), then the host: what a remote command is appended to. */
 void remote_ssh_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir);
+/* Seconds without a byte from the other side after which either end of a
+ * connection to a worker gives up: at least as long as ssh's keep-alives
+ * take (ssh.alive-interval x ssh.alive-count), and three intervals. */
+unsigned remote_silence(const struct config *cfg);
 /* The argv that runs script on worker w: ssh ... HOST -- SCRIPT, or for a
  * local worker sh -c SCRIPT. */
 void remote_script_argv(struct strvec *av, const struct config *cfg,
@@ -62,6 +66,7 @@ void remote_script_argv(struct strvec *av, const struct config *cfg,
  * src_dir) in files_from into dest_subdir of worker w's directory: over
  * the same ssh for a remote worker, directly for a local one. Extra
  * rsync options may follow in extra (NULL-terminated, may be NULL).
+ * Over ssh, both rsyncs end after twice remote_silence() without I/O.
  * Returns SC_ERR_CONFIG when an ssh argument cannot be given to rsync. */
 int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,

@@ -941,8 +941,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	 * way; a remote one waits as long as ssh takes to give up on
 	 * shardcap, at least three beats. */
 	if (!plan->workers[w].cw.local) {
-		silence = plan->cfg->alive_interval *
-		    (plan->cfg->alive_count > 3 ? plan->cfg->alive_count : 3);
+		silence = remote_silence(plan->cfg);
 		/* the run's token without its prefix, and the slot's number:
 		 * unique even where workers share a directory */
 		mark = xasprintf("%s/.shardcap-slot-%s-%u",

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The fault-injection suite: bench/faults --quick over a lab of its own -
 # one query per fault kind (a worker unreachable from the start, sshd
-# killed, link cut, host frozen, disk full,
+# killed, link cut, link cut mid-add, host frozen, disk full,
 # a chunk deleted or damaged on a worker, the coordinator killed mid-run,
 # mid-add, mid-balance, mid-repair). For each: the output's multiset equals
 # the whole file's (nothing lost, nothing twice), the exit status is the
@@ -26,7 +26,7 @@ test_expect_success 'bench/faults --quick runs every kind' '
 	"$TOP/bench/faults" --quick --tsv "$R/rows.tsv" --keep "$R/keep" \
 	    > table 2> log || { cat log; exit 1; }
 	cat table &&
-	test "$(wc -l < "$R/rows.tsv")" -eq 11
+	test "$(wc -l < "$R/rows.tsv")" -eq 12
 '
 
 # row KIND: its fields
@@ -42,6 +42,15 @@ for kind in unreachable kill-sshd link-down stop disk-full chunk-deleted chunk-c
 		grep -q "recovered:" "$R/keep/'$kind'.1.err"
 	'
 done
+
+test_expect_success 'link cut mid-add: add fails naming lab2, its rsync ends, add again is exact' '
+	set -- $(row link-down-add) &&
+	expect_eq "$3" 20 "exit of the add cut off" &&
+	expect_eq "$4" 0 "lines lost" && expect_eq "$5" 0 "lines duplicated" &&
+	expect_eq "$7" 1 "catalog consistent" &&
+	expect_eq "$8" 0 "processes left on lab2 while its link is cut" &&
+	grep -q "worker .lab2. (root@" "$R/keep/link-down-add.1.err"
+'
 
 test_expect_success 'a lost worker is named; a frozen one given up on in seconds' '
 	for k in unreachable kill-sshd link-down stop; do
