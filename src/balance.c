@@ -591,6 +591,9 @@ best_swap(const struct balance_input *in, const struct model *m,
 	size_t ka, kb, bi, best_a = BALANCE_NONE, best_b = 0, best_d = 0;
 	double best = limit, best_td = INFINITY;
 
+	/* a closed worker may not take the smaller chunk back */
+	if (in->workers[s].closed)
+		return 0;
 	for (ka = 0; ka < h->n[s]; ka++) {
 		size_t a = h->list[s][ka];
 
@@ -640,7 +643,13 @@ plan_default(const struct balance_input *in, const struct model *m,
 {
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
+	/* Nothing moves while the slowest is within the threshold of the
+	 * ideal; once it is not, it is brought down to half the threshold
+	 * where moves can: a plan that stops just inside the threshold
+	 * leaves the next run, with its noise, outside it again, and a
+	 * move or two more later. */
 	double limit = plan->ideal * (1 + in->threshold);
+	double aim = plan->ideal * (1 + in->threshold / 2);
 	double min_gain = (in->threshold / 2 > MIN_GAIN ? in->threshold / 2 :
 	    MIN_GAIN) * plan->ideal;
 	struct holding h;
@@ -662,7 +671,7 @@ plan_default(const struct balance_input *in, const struct model *m,
 		for (i = 1; i < in->n_workers; i++)
 			if (times[i] > times[s])
 				s = i;
-		if (times[s] <= limit || h.n[s] == 0)
+		if (times[s] <= (iter == 0 ? limit : aim) || h.n[s] == 0)
 			break;
 		for (k = 0; k < h.n[s]; k++)
 			mean_work += m->work[h.list[s][k]];

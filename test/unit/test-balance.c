@@ -190,7 +190,47 @@ test_default_basic(void)
 	    "default: predicted within the threshold of the ideal "
 	    "(%.2f, ideal %.2f)", balance_makespan(p.after, 4), p.ideal);
 	for (i = 0; i < p.n_moves; i++)
-		ok(p.moves[i].from == 0, "default: only from the slow worker");
+		ok(p.moves[i].to != 0, "default: nothing to the slow worker");
+	ok(balance_makespan(p.after, 4) <= p.ideal * 1.05 + 1e-9,
+	    "default: past the threshold, within half of it");
+	balance_plan_release(&p);
+}
+
+/* Past the threshold, the plan goes on to half of it: 12, 11, 7 chunks of
+ * 1 s (ideal 10, threshold 11) would stop at 11, 11, 8 - just inside. */
+static void
+test_default_aim(void)
+{
+	struct balance_worker w[3] = { W(12, 12), W(11, 11), W(7, 7) };
+	struct balance_chunk c[30];
+	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 30, 0.1, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	for (i = 0; i < 30; i++) {
+		c[i].worker = i < 12 ? 0 : i < 23 ? 1 : 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = 1;
+		c[i].came_from = BALANCE_NONE;
+	}
+	balance_plan(&in, &p);
+	ok(balance_makespan(p.after, 3) <= p.ideal * 1.05 + 1e-9,
+	    "default: past the threshold, down to half of it (%.2f, ideal %.2f)",
+	    balance_makespan(p.after, 3), p.ideal);
+	is_int(p.n_moves, 3, "default: 12 11 7 -> 10 10 10 in three moves");
+	is_int(moves_between(&p, 0, 2) + moves_between(&p, 1, 2), 3,
+	    "default: all to the fast worker");
+
+	/* 11 11 8: inside the threshold, nothing moves though half of it
+	 * could be reached */
+	c[0].worker = 2;
+	w[0].completion = 11;
+	w[2].completion = 8;
+	w[0].n_run = 11;
+	w[2].n_run = 8;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "default: within the threshold, no moves");
 	balance_plan_release(&p);
 }
 
@@ -442,6 +482,7 @@ test_balance(void)
 	test_paper_rules();
 	test_paper_pairs();
 	test_default_basic();
+	test_default_aim();
 	test_default_speeds();
 	test_default_unknown_speeds();
 	test_random_properties();
