@@ -218,14 +218,6 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 
 		strvec_push(av, "-z");
 		strvec_pushf(av, "--compress-level=%u", cfg->compress_level);
-		/* A link that goes mid-copy leaves the worker's rsync
-		 * waiting for data that never comes, and TCP tells it only
-		 * when the link is back: rsync passes its I/O timeout to
-		 * the other side, which ends after that long without a
-		 * byte. Twice the silence after which ssh gives up, so
-		 * that it is never the first to (rsync keeps an idle link
-		 * alive by itself at half its timeout). */
-		strvec_pushf(av, "--timeout=%u", remote_silence(cfg) * 2);
 		remote_ssh_argv(&ssh, cfg, w, control_dir);
 		for (i = 0; i < ssh.n; i++) {
 			if (add_rsh_word(&rsh, ssh.v[i]) != 0) {

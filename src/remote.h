@@ -66,7 +66,6 @@ void remote_script_argv(struct strvec *av, const struct config *cfg,
  * src_dir) in files_from into dest_subdir of worker w's directory: over
  * the same ssh for a remote worker, directly for a local one. Extra
  * rsync options may follow in extra (NULL-terminated, may be NULL).
- * Over ssh, both rsyncs end after twice remote_silence() without I/O.
  * Returns SC_ERR_CONFIG when an ssh argument cannot be given to rsync. */
 int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
