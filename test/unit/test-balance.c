@@ -208,12 +208,9 @@ test_default_aim(void)
 	size_t i;
 
 	balance_plan_init(&p);
-	for (i = 0; i < 30; i++) {
+	chunks_round_robin(c, 30, 3, 1);
+	for (i = 0; i < 30; i++)
 		c[i].worker = i < 12 ? 0 : i < 23 ? 1 : 2;
-		c[i].bytes = 25u << 20;
-		c[i].cost = 1;
-		c[i].came_from = BALANCE_NONE;
-	}
 	balance_plan(&in, &p);
 	ok(balance_makespan(p.after, 3) <= p.ideal * 1.05 + 1e-9,
 	    "default: past the threshold, down to half of it (%.2f, ideal %.2f)",
