@@ -17,6 +17,9 @@
  * equally good; the one with fewer bytes wins. */
 #define SAME_RESULT 0.02
 #define MAX_PARTS 64
+/* A chunk is not cut to balance finer into parts smaller than this: the
+ * tool's start-up and a part's catalog row are not worth less. */
+#define CUT_MIN_BYTES ((uint64_t)1 << 20)
 /* The variance of a median of n draws is about pi/2 times that of their
  * mean. */
 #define MEDIAN_NOISE 1.5707963267948966
@@ -454,6 +457,23 @@ destinations(const struct balance_input *in, const struct model *m,
 	return n;
 }
 
+/* Records that chunk c is to be cut into parts, numbered from first. */
+static void
+add_split(struct balance_plan *plan, size_t c, unsigned parts, size_t first)
+{
+	size_t k = plan->n_splits;
+
+	ALLOC_GROW(plan->splits, k + 1, plan->alloc_splits);
+	plan->split_parts = xreallocarray(plan->split_parts,
+	    plan->alloc_splits, sizeof(*plan->split_parts));
+	plan->split_first = xreallocarray(plan->split_first,
+	    plan->alloc_splits, sizeof(*plan->split_first));
+	plan->splits[k] = c;
+	plan->split_parts[k] = parts;
+	plan->split_first[k] = first;
+	plan->n_splits++;
+}
+
 /* A chunk that alone takes longer than the ideal, even on the fastest
  * slot, keeps the time above the ideal wherever it goes: it is to be cut
  * into parts of at most half the ideal each. */
@@ -471,75 +491,88 @@ plan_splits(const struct balance_input *in, const struct model *m,
 			max_speed = m->speed[i];
 	for (i = 0; i < in->n_chunks; i++) {
 		double alone = m->work[i] / max_speed, parts;
-		size_t k = plan->n_splits;
+		unsigned n;
 
 		if (alone <= plan->ideal)
 			continue;
 		parts = ceil(2 * alone / plan->ideal);
-		ALLOC_GROW(plan->splits, k + 1, plan->alloc_splits);
-		plan->split_parts = xreallocarray(plan->split_parts,
-		    plan->alloc_splits, sizeof(*plan->split_parts));
-		plan->split_first = xreallocarray(plan->split_first,
-		    plan->alloc_splits, sizeof(*plan->split_first));
-		plan->splits[k] = i;
-		plan->split_parts[k] = parts > MAX_PARTS ? MAX_PARTS :
-		    (unsigned)parts;
-		plan->split_first[k] = next;
-		next += plan->split_parts[k];
-		plan->n_splits++;
+		n = parts > MAX_PARTS ? MAX_PARTS : (unsigned)parts;
+		add_split(plan, i, n, next);
+		next += n;
 	}
 }
 
 /* The input and model with the parts of the chunks to cut appended, each
  * a share of its chunk's bytes and work on its chunk's worker; the chunks
  * themselves stay, marked in cut (not to be moved: their parts carry
- * their work). */
+ * their work). Parts can be appended while planning (add_parts). */
 struct expanded {
 	struct balance_input in;
 	struct model m;
 	struct balance_chunk *chunks;
 	size_t *assign;
 	unsigned char *cut;
+	size_t n_input;         /* the input's chunks: only they are cut */
+	size_t alloc;
 };
+
+/* Appends the parts of chunk c, all on the worker c is assigned to. */
+static void
+add_parts(struct expanded *x, size_t c, unsigned parts)
+{
+	size_t n = x->in.n_chunks, j;
+
+	if (n + parts + 1 > x->alloc) {
+		size_t old = x->alloc;
+
+		x->alloc = (n + parts + 1) * 2;
+		x->chunks = xreallocarray(x->chunks, x->alloc,
+		    sizeof(*x->chunks));
+		x->m.work = xreallocarray(x->m.work, x->alloc,
+		    sizeof(*x->m.work));
+		x->assign = xreallocarray(x->assign, x->alloc,
+		    sizeof(*x->assign));
+		x->cut = xreallocarray(x->cut, x->alloc, 1);
+		memset(x->cut + old, 0, x->alloc - old);
+	}
+	x->cut[c] = 1;
+	for (j = 0; j < parts; j++) {
+		size_t p = n + j;
+
+		x->chunks[p] = x->chunks[c];
+		x->chunks[p].bytes = x->chunks[c].bytes / parts;
+		x->chunks[p].cost = x->chunks[c].cost < 0 ? -1 :
+		    x->chunks[c].cost / parts;
+		x->chunks[p].came_from = BALANCE_NONE;
+		x->m.work[p] = x->m.work[c] / parts;
+		x->assign[p] = x->assign[c];
+	}
+	x->in.chunks = x->chunks;
+	x->in.n_chunks = n + parts;
+	x->m.n_chunks = n + parts;
+}
 
 static void
 expand(const struct balance_input *in, const struct model *m,
     const size_t *assign, const struct balance_plan *plan,
     struct expanded *x)
 {
-	size_t n = in->n_chunks, k, j;
+	size_t n = in->n_chunks, k;
 
-	for (k = 0; k < plan->n_splits; k++)
-		n += plan->split_parts[k];
 	x->in = *in;
 	x->m = *m;
-	x->chunks = xcalloc(n + 1, sizeof(*x->chunks));
-	x->m.work = xcalloc(n + 1, sizeof(*x->m.work));
-	x->assign = xcalloc(n + 1, sizeof(*x->assign));
-	x->cut = xcalloc(n + 1, 1);
-	memcpy(x->chunks, in->chunks, in->n_chunks * sizeof(*x->chunks));
-	memcpy(x->m.work, m->work, in->n_chunks * sizeof(*x->m.work));
-	memcpy(x->assign, assign, in->n_chunks * sizeof(*x->assign));
-	for (k = 0; k < plan->n_splits; k++) {
-		size_t c = plan->splits[k];
-		unsigned parts = plan->split_parts[k];
-
-		x->cut[c] = 1;
-		for (j = 0; j < parts; j++) {
-			size_t p = plan->split_first[k] + j;
-
-			x->chunks[p] = in->chunks[c];
-			x->chunks[p].bytes = in->chunks[c].bytes / parts;
-			x->chunks[p].cost = in->chunks[c].cost < 0 ? -1 :
-			    in->chunks[c].cost / parts;
-			x->chunks[p].came_from = BALANCE_NONE;
-			x->m.work[p] = m->work[c] / parts;
-			x->assign[p] = assign[c];
-		}
-	}
+	x->n_input = n;
+	x->alloc = n + 1;
+	x->chunks = xcalloc(x->alloc, sizeof(*x->chunks));
+	x->m.work = xcalloc(x->alloc, sizeof(*x->m.work));
+	x->assign = xcalloc(x->alloc, sizeof(*x->assign));
+	x->cut = xcalloc(x->alloc, 1);
+	memcpy(x->chunks, in->chunks, n * sizeof(*x->chunks));
+	memcpy(x->m.work, m->work, n * sizeof(*x->m.work));
+	memcpy(x->assign, assign, n * sizeof(*x->assign));
 	x->in.chunks = x->chunks;
-	x->in.n_chunks = n;
-	x->m.n_chunks = n;
+	for (k = 0; k < plan->n_splits; k++)
+		add_parts(x, plan->splits[k], plan->split_parts[k]);
 }
 
 static void
@@ -636,11 +669,106 @@ best_swap(const struct balance_input *in, const struct model *m,
 	return 1;
 }
 
-static void
-plan_default(const struct balance_input *in, const struct model *m,
-    const unsigned char *fixed, size_t *assign, double *times,
+/* A move must gain at least this on the slowest worker (see MIN_GAIN). */
+static double
+min_gain_of(const struct balance_input *in, double ideal)
+{
+	return (in->threshold / 2 > MIN_GAIN ? in->threshold / 2 : MIN_GAIN) *
+	    ideal;
+}
+
+/* Whether a part taking part_s on worker s (part_work of work) can go to
+ * one of the destinations and shorten s by min_gain. */
+static int
+part_fits(const struct expanded *x, const double *times, size_t s,
+    const size_t *dest, size_t n_dest, double part_work, double min_gain,
+    size_t came_from)
+{
+	double part_s = part_work / x->m.rate[s];
+	size_t bi;
+
+	if (part_s < min_gain)
+		return 0;
+	for (bi = 0; bi < n_dest; bi++) {
+		size_t d = dest[bi];
+
+		if (d != came_from &&
+		    times[d] + part_work / x->m.rate[d] <= times[s] - min_gain)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * No whole chunk of the slowest worker s can go anywhere with a gain, nor
+ * be exchanged: its chunks are too big for the room the others have (28
+ * chunks on 6 equal workers: 5 on some, 4 on the others, 1.07 times the
+ * ideal at best). One of its chunks is cut into parts no longer than s's
+ * excess over the ideal, so that a part can go where the whole chunk
+ * could not; the parts join s's chunks for the greedy to place. Which
+ * chunk: one at least as long as the excess with the fewest bytes (a cut
+ * copies its chunk), failing that the longest; and only if a part will
+ * find room. Parts are at least CUT_MIN_BYTES. Returns whether it cut.
+ */
+static int
+cut_to_fit(struct expanded *x, struct holding *h, const double *times,
+    size_t s, const size_t *dest, size_t n_dest, double min_gain,
     struct balance_plan *plan)
 {
+	double excess = times[s] - plan->ideal, best_t = 0;
+	size_t k, best = BALANCE_NONE, j;
+	unsigned best_parts = 0;
+
+	if (excess < min_gain || x->m.rate[s] <= 0)
+		return 0;
+	for (k = 0; k < h->n[s]; k++) {
+		size_t c = h->list[s][k];
+		double t = x->m.work[c] / x->m.rate[s], parts;
+		uint64_t most = x->chunks[c].bytes / CUT_MIN_BYTES;
+		int fits, best_fits;
+
+		if (c >= x->n_input || most < 2)
+			continue;
+		parts = ceil(t / excess);
+		if (t / parts < min_gain)
+			parts = floor(t / min_gain);
+		if (parts > MAX_PARTS)
+			parts = MAX_PARTS;
+		if (parts > (double)most)
+			parts = (double)most;
+		if (parts < 2 || !part_fits(x, times, s, dest, n_dest,
+		    x->m.work[c] / parts, min_gain, x->chunks[c].came_from))
+			continue;
+		fits = t >= excess;
+		best_fits = best != BALANCE_NONE && best_t >= excess;
+		if (best == BALANCE_NONE || fits > best_fits ||
+		    (fits == best_fits && fits &&
+		    (x->chunks[c].bytes < x->chunks[best].bytes ||
+		    (x->chunks[c].bytes == x->chunks[best].bytes &&
+		    t > best_t))) ||
+		    (fits == best_fits && !fits && t > best_t)) {
+			best = c;
+			best_t = t;
+			best_parts = (unsigned)parts;
+		}
+	}
+	if (best == BALANCE_NONE)
+		return 0;
+	add_split(plan, best, best_parts, x->in.n_chunks);
+	holding_take(h, s, best);
+	add_parts(x, best, best_parts);
+	for (j = 0; j < best_parts; j++)
+		holding_add(h, s, x->in.n_chunks - best_parts + j);
+	return 1;
+}
+
+static void
+plan_default(struct expanded *x, double *times, struct balance_plan *plan)
+{
+	/* x's arrays grow when a chunk is cut: read them through x */
+	const struct balance_input *in = &x->in;
+	const struct model *m = &x->m;
+	unsigned char *cut_on = xcalloc(in->n_workers + 1, 1);
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
 	/* Nothing moves while the slowest is within the threshold of the
@@ -650,8 +778,7 @@ plan_default(const struct balance_input *in, const struct model *m,
 	 * move or two more later. */
 	double limit = plan->ideal * (1 + in->threshold);
 	double aim = plan->ideal * (1 + in->threshold / 2);
-	double min_gain = (in->threshold / 2 > MIN_GAIN ? in->threshold / 2 :
-	    MIN_GAIN) * plan->ideal;
+	double min_gain = min_gain_of(in, plan->ideal);
 	struct holding h;
 	size_t i, iter;
 
@@ -659,8 +786,8 @@ plan_default(const struct balance_input *in, const struct model *m,
 	h.n = xcalloc(in->n_workers + 1, sizeof(*h.n));
 	h.alloc = xcalloc(in->n_workers + 1, sizeof(*h.alloc));
 	for (i = 0; i < in->n_chunks; i++)
-		if (fixed == NULL || !fixed[i])
-			holding_add(&h, assign[i], i);
+		if (!x->cut[i])
+			holding_add(&h, x->assign[i], i);
 
 	for (iter = 0; iter < in->n_chunks; iter++) {
 		size_t s = 0, best_c = BALANCE_NONE, best_d = BALANCE_NONE;
@@ -706,6 +833,13 @@ plan_default(const struct balance_input *in, const struct model *m,
 			if (best_swap(in, m, times, &h, s, dest, n_dest,
 			    times[s] - min_gain, plan))
 				continue;
+			/* nor an exchange: a chunk cut finer, once per
+			 * worker and plan */
+			if (!cut_on[s] && cut_to_fit(x, &h, times, s, dest,
+			    n_dest, min_gain, plan)) {
+				cut_on[s] = 1;
+				continue;
+			}
 			break;
 		}
 		/* Among the results about as good, the fewest bytes. */
@@ -738,7 +872,7 @@ plan_default(const struct balance_input *in, const struct model *m,
 		}
 		times[s] -= m->work[best_c] / m->rate[s];
 		times[best_d] += m->work[best_c] / m->rate[best_d];
-		assign[best_c] = best_d;
+		x->assign[best_c] = best_d;
 		/* one move per chunk per plan: it leaves the lists */
 		h.list[s][at] = h.list[s][--h.n[s]];
 		add_move(plan, in, best_c, s, best_d);
@@ -750,6 +884,7 @@ plan_default(const struct balance_input *in, const struct model *m,
 	free(h.alloc);
 	free(dest);
 	free(key);
+	free(cut_on);
 }
 
 int
@@ -791,16 +926,27 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 		plan_paper(in, assign, plan);
 		predict(&m, assign, plan->after);
 	} else {
-		plan_splits(in, &m, plan);
-		if (plan->n_splits > 0) {
-			struct expanded x;
+		struct expanded x;
+		size_t oversize;
 
-			expand(in, &m, assign, plan, &x);
-			plan_default(&x.in, &x.m, x.cut, x.assign, plan->after,
-			    plan);
-			expanded_release(&x);
-		} else {
-			plan_default(in, &m, NULL, assign, plan->after, plan);
+		plan_splits(in, &m, plan);
+		oversize = plan->n_splits;
+		expand(in, &m, assign, plan, &x);
+		plan_default(&x, plan->after, plan);
+		expanded_release(&x);
+		/* Each move gained on the slowest worker of its time, but
+		 * another may have been nearly as slow: a plan that does not
+		 * shorten the slowest time of all by a move's worth is not
+		 * carried out (the chunks too big to balance are still cut). */
+		if (plan->n_moves > 0 &&
+		    balance_makespan(plan->after, in->n_workers) >
+		    balance_makespan(plan->before, in->n_workers) -
+		    min_gain_of(in, plan->ideal)) {
+			plan->n_moves = 0;
+			plan->n_splits = oversize;
+			plan->bytes_moved = 0;
+			memcpy(plan->after, plan->before,
+			    in->n_workers * sizeof(double));
 		}
 	}
 	free(assign);

@@ -20,7 +20,10 @@
  *            good; never a move predicted to make the slowest time worse,
  *            never a chunk back to the worker it last left; a chunk that
  *            alone takes longer than the ideal is to be cut, and its
- *            parts are placed as chunks of their own. */
+ *            parts are placed as chunks of their own; when the slowest
+ *            worker's chunks are too big to fit anywhere, one of them is
+ *            cut finer so that a part can go; a plan that does not
+ *            shorten the slowest time by a move's worth is dropped. */
 #ifndef SHARDCAP_BALANCE_H
 #define SHARDCAP_BALANCE_H
 

@@ -231,6 +231,70 @@ test_default_aim(void)
 	balance_plan_release(&p);
 }
 
+/* 8 equal chunks on 3 equal workers: 3, 3, 2, 1.125 times the ideal, and
+ * no whole chunk can go anywhere without making its receiver the slowest:
+ * a chunk of each full worker is cut in thirds and a third goes to the
+ * third worker. */
+static void
+test_default_cut_to_fit(void)
+{
+	struct balance_worker w[3] = { W(3, 3), W(3, 3), W(2, 2) };
+	struct balance_chunk c[8];
+	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 8, 0.1, 1 };
+	struct balance_plan p;
+	size_t i, parts_to_2 = 0;
+
+	balance_plan_init(&p);
+	chunks_round_robin(c, 8, 3, 1);
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 2, "default: a chunk of each full worker is cut");
+	for (i = 0; i < p.n_splits; i++)
+		ok(p.split_parts[i] == 3 && c[p.splits[i]].worker != 2,
+		    "default: cut %zu: chunk %zu of worker %zu in %u parts",
+		    i, p.splits[i], c[p.splits[i]].worker, p.split_parts[i]);
+	for (i = 0; i < p.n_moves; i++)
+		parts_to_2 += p.moves[i].chunk >= 8 && p.moves[i].to == 2;
+	is_int(p.n_moves, 2, "default: two parts move");
+	is_int(parts_to_2, 2, "default: both parts, to the emptier worker");
+	ok(balance_makespan(p.after, 3) <= p.ideal * (1 + 1e-9),
+	    "default: parts reach the ideal (%.3f, ideal %.3f)",
+	    balance_makespan(p.after, 3), p.ideal);
+
+	/* chunks of a single MiB are not cut: nothing to do then */
+	for (i = 0; i < 8; i++)
+		c[i].bytes = 1u << 20;
+	balance_plan(&in, &p);
+	is_int(p.n_splits + p.n_moves, 0, "default: 1 MiB chunks are not cut");
+	balance_plan_release(&p);
+}
+
+/* A move that gains on the slowest worker when another is nearly as slow
+ * and nothing brings that one down: the plan as a whole would gain less
+ * than a move must, so there is none. */
+static void
+test_default_worth_it(void)
+{
+	struct balance_worker w[3] = { W(3, 3), W(2.95, 3), W(1.6, 1) };
+	struct balance_chunk c[7];
+	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 7, 0.1, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	for (i = 0; i < 7; i++) {
+		c[i].worker = i < 3 ? 0 : i < 6 ? 1 : 2;
+		c[i].bytes = 1u << 20;
+		c[i].cost = i < 3 ? 1 : i < 6 ? 2.95 / 3 : 1.6;
+		c[i].came_from = BALANCE_NONE;
+	}
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 0, "default: a plan gaining less than a move's worth "
+	    "is no plan");
+	ok(balance_makespan(p.after, 3) == balance_makespan(p.before, 3),
+	    "default: and it predicts no change");
+	balance_plan_release(&p);
+}
+
 static void
 test_default_speeds(void)
 {
@@ -321,6 +385,7 @@ test_random_properties(void)
 	struct balance_plan p;
 	unsigned seed = 12345;
 	int round, worse = 0, bad_sum = 0, bad_move = 0, paper_ok = 1;
+	int small_gain = 0;
 
 	balance_plan_init(&p);
 	for (round = 0; round < 200; round++) {
@@ -372,11 +437,17 @@ test_random_properties(void)
 		    balance_makespan(p.after, nw) >
 		    balance_makespan(p.before, nw) + 1e-9)
 			worse++;
+		if (in.algo == BALANCE_DEFAULT && p.n_moves > 0 &&
+		    balance_makespan(p.after, nw) > balance_makespan(p.before,
+		    nw) - (in.threshold / 2 > 0.01 ? in.threshold / 2 : 0.01) *
+		    p.ideal + 1e-9)
+			small_gain++;
 	}
 	ok(paper_ok, "random: every input planned");
 	is_int(bad_sum, 0, "random: moves keep the total work");
 	is_int(bad_move, 0, "random: no move to a closed worker, to itself, or back");
 	is_int(worse, 0, "random: default never predicts a worse slowest time");
+	is_int(small_gain, 0, "random: a default plan gains at least a move's worth");
 	balance_plan_release(&p);
 }
 
@@ -480,6 +551,8 @@ test_balance(void)
 	test_paper_pairs();
 	test_default_basic();
 	test_default_aim();
+	test_default_cut_to_fit();
+	test_default_worth_it();
 	test_default_speeds();
 	test_default_unknown_speeds();
 	test_random_properties();
