@@ -476,6 +476,7 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 		json_array_end(&j);
 		json_bool(&j, "applied", cut_out[i].parts > 0);
 		json_uint(&j, "bytes_copied", cut_out[i].bytes);
+		json_uint(&j, "bytes_sent", cut_out[i].sent);
 		json_array_begin(&j, "files");
 		for (k = 0; k < cut_out[i].parts; k++)
 			json_string(&j, NULL, cut_out[i].files[k]);
@@ -609,10 +610,17 @@ balance_capture(const char *name, const struct balance_request *o)
 	plan.n_moves = n_req;
 	for (i = 0; i < n_req; i++)
 		plan.bytes_moved += req[i].bytes;
-	/* a cut copies all its parts, to every worker that is to hold one */
-	for (i = 0; i < n_cuts; i++)
-		plan.bytes_moved += p.chunks[plan.splits[i]].bytes *
-		    (cap.replicas ? cap.replicas : 1);
+	/* a cut's parts are new files, but a worker that holds the chunk
+	 * builds them from its copy (rsync sends what differs): the bytes
+	 * that change place are those of the parts that go elsewhere */
+	for (i = 0; i < n_cuts; i++) {
+		unsigned k;
+
+		for (k = 0; k < cuts[i].parts; k++)
+			if (!p.holds[plan.splits[i] * p.W + cuts[i].to[k]])
+				plan.bytes_moved += p.chunks[plan.splits[i]].bytes /
+				    cuts[i].parts;
+	}
 	if (!o->json)
 		print_plan(o->report, &cl, &p, &plan, algo, threshold, req,
 		    n_req, cuts, n_cuts);
@@ -675,8 +683,10 @@ balance_capture(const char *name, const struct balance_request *o)
 				continue;
 			strbuf_reset(&sb);
 			format_bytes(&sb, cut_out[i].bytes);
-			fprintf(o->report, "%scut %s into %u parts (%s .. %s, "
-			    "%s copied)", sep, p.chunks[plan.splits[i]].file,
+			strbuf_addstr(&sb, " to other workers, ");
+			format_bytes(&sb, cut_out[i].sent);
+			fprintf(o->report, "%scut %s into %u parts (%s .. %s; "
+			    "%s sent)", sep, p.chunks[plan.splits[i]].file,
 			    cut_out[i].parts, cut_out[i].files[0],
 			    cut_out[i].files[cut_out[i].parts - 1], sb.buf);
 			if (cut_out[i].left)

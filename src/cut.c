@@ -297,6 +297,18 @@ out:
 	return r;
 }
 
+/* Whether worker w holds a copy of the chunk to cut. */
+static int
+holds(const struct cut *c, size_t w)
+{
+	size_t k;
+
+	for (k = 0; k < c->n_holders; k++)
+		if (c->holders[k] == w)
+			return 1;
+	return 0;
+}
+
 /* Copies each part to the worker that is to run it and, up to the
  * capture's replicas, to the chunk's other holders (then any others).
  * Returns SC_ERR_WORKER when some copy failed. */
@@ -316,6 +328,11 @@ cut_copy(struct cluster *cl, const struct cut_request *req, struct cut *c,
 		for (k = 0; k < n_list; k++) {
 			snprintf(f[n].file, sizeof(f[n].file), "%s",
 			    c->sr.chunks[i]->file);
+			/* a worker that holds the chunk has the part's
+			 * bytes already: rsync sends only what differs */
+			if (holds(c, list[k]))
+				snprintf(f[n].basis, sizeof(f[n].basis), "%s",
+				    c->chunks[c->at].file);
 			f[n++].worker = list[k];
 		}
 	}
@@ -490,8 +507,11 @@ cut_apply(struct cluster *cl, const char *capture,
 		snprintf(out->files[i], sizeof(out->files[i]), "%s",
 		    c.sr.chunks[i]->file);
 		for (k = 0; k < n_f; k++)
-			if (strcmp(f[k].file, out->files[i]) == 0)
-				out->bytes += c.sr.chunks[i]->bytes;
+			if (strcmp(f[k].file, out->files[i]) == 0) {
+				if (!holds(&c, f[k].worker))
+					out->bytes += c.sr.chunks[i]->bytes;
+				out->sent += f[k].sent;
+			}
 	}
 	crash_point("committed");
 

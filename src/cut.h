@@ -47,7 +47,11 @@ struct cut_outcome {
 	unsigned parts;         /* made (fewer than asked when the chunk
 	                         * has fewer packets) */
 	char files[CUT_MAX_PARTS][96];
-	uint64_t bytes;         /* copied to workers: every part's copies */
+	uint64_t bytes;         /* parts copied to workers that did not
+	                         * hold the chunk: data that changed place */
+	uint64_t sent;          /* what rsync sent for all the parts: a
+	                         * part copied to a worker that holds the
+	                         * chunk costs little more than its header */
 	int left;               /* the old file is still on some worker:
 	                         * the next command removes it */
 };

@@ -24,6 +24,8 @@ struct item {
 	int64_t from_id, to_id;
 	int ok;                 /* the last step worked for it */
 	int differs;            /* verify: the copy differs or is missing */
+	char basis[96];         /* seed: the file to start the copy from */
+	uint64_t sent;          /* copy: the bytes rsync sent */
 	char error[400];
 };
 
@@ -33,6 +35,8 @@ enum step {
 	STEP_VERIFY,            /* compare the store's and to's by checksum */
 	STEP_DROP_NEW,          /* remove to's copy (rolling back) */
 	STEP_DROP_OLD,          /* remove from's copy (after the commit) */
+	STEP_SEED,              /* on to: the file made a hard link to its
+	                         * basis, for rsync to send only what differs */
 };
 
 /* One child per worker for a step. */
@@ -142,6 +146,32 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		free(files);
 		strbuf_release(&script);
 		return r;
+	} else if (step == STEP_SEED) {
+		struct strbuf script = STRBUF_INIT;
+
+		/* best effort: without the link the copy is whole, that is
+		 * all; rsync never writes into the file it starts from, it
+		 * renames a new one over it */
+		for (i = 0; i < j->n_items; i++) {
+			const struct item *it = &items[j->items[i]];
+			char *from = xasprintf("%s/%s/%s", j->cw->dir, capture,
+			    it->basis);
+			char *to = xasprintf("%s/%s/%s", j->cw->dir, capture,
+			    it->file);
+
+			strbuf_addstr(&script, "ln -f -- ");
+			shell_quote(&script, from);
+			strbuf_addch(&script, ' ');
+			shell_quote(&script, to);
+			strbuf_addstr(&script, " 2>/dev/null; ");
+			free(from);
+			free(to);
+		}
+		strbuf_addstr(&script, "exit 0");
+		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
+		    script.buf);
+		strbuf_release(&script);
+		return 0;
 	} else {
 		struct strbuf script = STRBUF_INIT;
 
@@ -244,6 +274,9 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 				    "the store's", j->cw->name, it->file);
 			} else {
 				it->ok = 1;
+				if (step == STEP_COPY)
+					it->sent = remote_sent_bytes(&j->listed,
+					    it->file);
 			}
 		}
 	}
@@ -548,10 +581,13 @@ files_step(struct cluster *cl, const char *capture, struct item *items,
 		snprintf(items[i].file, sizeof(items[i].file), "%s",
 		    files[i].file);
 		items[i].to = &cl->cfg.workers[files[i].worker];
+		snprintf(items[i].basis, sizeof(items[i].basis), "%s",
+		    files[i].basis);
 	}
 	r = run_step(cl, capture, items, n, step, interrupted, e);
 	for (i = 0; i < n && r == 0; i++) {
 		files[i].ok = items[i].ok;
+		files[i].sent = items[i].sent;
 		snprintf(files[i].error, sizeof(files[i].error), "%s",
 		    items[i].error);
 	}
@@ -597,6 +633,16 @@ move_files(struct cluster *cl, const char *capture, enum move_files_op op,
 	size_t i, m = 0;
 	int r;
 
+	if (op == MOVE_FILES_COPY) {
+		for (i = 0; i < n; i++)
+			if (files[i].basis[0])
+				copied[m++] = files[i];
+		r = m > 0 ? files_step(cl, capture, items, copied, m, STEP_SEED,
+		    interrupted, e) : 0;
+		m = 0;
+		if (r != 0)
+			goto out;
+	}
 	r = files_step(cl, capture, items, files, n, op == MOVE_FILES_COPY ?
 	    STEP_COPY : STEP_DROP_NEW, interrupted, e);
 	if (r == 0 && op == MOVE_FILES_COPY) {
@@ -614,6 +660,7 @@ move_files(struct cluster *cl, const char *capture, enum move_files_op op,
 			    sizeof(copied[i].error));
 		}
 	}
+out:
 	free(where);
 	free(copied);
 	free(items);

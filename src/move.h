@@ -93,6 +93,11 @@ int move_check_copies(struct cluster *cl, const char *capture,
 struct move_file {
 	char file[96];
 	size_t worker;          /* of the config */
+	char basis[96];         /* copy: a file of the capture the worker may
+	                         * hold that much of this one comes from (a
+	                         * cut chunk, for its parts): rsync sends only
+	                         * what differs from it; "" for none */
+	uint64_t sent;          /* out: the bytes rsync sent for it */
 	int ok;                 /* out: done for this one */
 	char error[400];        /* out */
 };
@@ -102,8 +107,8 @@ enum move_files_op {
 	MOVE_FILES_REMOVE,
 };
 
-/* Copies files of capture from the store to their workers and verifies
- * them there, or removes them from their workers; one child per worker at
+/* Copies files of capture from the store to their workers (each started
+ * from a hard link to its basis there, if any) and verifies them there, or removes them from their workers; one child per worker at
  * once. Sets each one's ok and error; returns non-zero only when it
  * could not try (interrupted, no memory for a child). */
 int move_files(struct cluster *cl, const char *capture, enum move_files_op op,

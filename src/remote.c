@@ -302,13 +302,21 @@ remote_sent_file(const char *line, size_t *len, const char **rest)
 int
 remote_sent_add(struct remote_sent *s, const char *line, const char **rest)
 {
-	const char *name;
-	size_t len;
+	const char *name, *after, *sp;
+	size_t len, alloc;
 
-	if ((name = remote_sent_file(line, &len, rest)) == NULL)
+	if ((name = remote_sent_file(line, &len, &after)) == NULL)
 		return 0;
+	alloc = s->alloc;
 	ALLOC_GROW(s->files, s->n + 1, s->alloc);
+	if (s->alloc != alloc)
+		s->bytes = xreallocarray(s->bytes, s->alloc, sizeof(*s->bytes));
+	/* after the name: "LENGTH BYTES" */
+	sp = strchr(after, ' ');
+	s->bytes[s->n] = sp != NULL ? strtoull(sp + 1, NULL, 10) : 0;
 	s->files[s->n++] = xstrndup(name, len);
+	if (rest != NULL)
+		*rest = after;
 	return 1;
 }
 
@@ -323,6 +331,18 @@ remote_sent_has(const struct remote_sent *s, const char *file)
 	return 0;
 }
 
+uint64_t
+remote_sent_bytes(const struct remote_sent *s, const char *file)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->files[i], file) == 0)
+			sum += s->bytes[i];
+	return sum;
+}
+
 void
 remote_sent_release(struct remote_sent *s)
 {
@@ -331,6 +351,7 @@ remote_sent_release(struct remote_sent *s)
 	for (i = 0; i < s->n; i++)
 		free(s->files[i]);
 	free(s->files);
+	free(s->bytes);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -25,6 +25,7 @@ const char *remote_sent_file(const char *line, size_t *len,
 /* The files an rsync reported sending, from its REMOTE_SENT_PREFIX lines. */
 struct remote_sent {
 	char **files;
+	uint64_t *bytes;        /* what rsync sent for each (its %b) */
 	size_t n, alloc;
 };
 /* Records the file a line of rsync's output names, if it names one, and
@@ -33,6 +34,8 @@ struct remote_sent {
 int remote_sent_add(struct remote_sent *s, const char *line,
     const char **rest);
 int remote_sent_has(const struct remote_sent *s, const char *file);
+/* The bytes rsync sent for file (0 when it did not list it). */
+uint64_t remote_sent_bytes(const struct remote_sent *s, const char *file);
 void remote_sent_release(struct remote_sent *s);
 
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */

@@ -127,6 +127,10 @@ p = json.load(open(\"plan.json\"))
 c = p[\"cuts\"]
 assert len(c) == 1 and c[0][\"chunk\"] == \"dns-000001.pcap\", c
 assert c[0][\"applied\"] and len(c[0][\"files\"]) >= 2, c
+# parts that stay on lab1 are made from its copy: rsync sends what
+# differs (a header), not the part
+assert \"lab1\" in c[0][\"to\"], c
+assert c[0][\"bytes_sent\"] < c[0][\"bytes_copied\"] + 0.05 * c[0][\"bytes\"], c
 " &&
 	lab_placed "$C" &&
 	$SHARDCAP -C "$C" verify dns > /dev/null &&
