@@ -3,11 +3,13 @@
  * the default, at sizes no lab reaches.
  *
  *   balance-sim [--workers N] [--chunks M] [--rounds R] [--hetero]
- *               [--seed S] [--timing]
+ *               [--even] [--seed S] [--noise F] [--threshold P]
+ *               [--last-cost] [--timing]
  *
  * A chunk's true work is drawn from a skewed distribution (most chunks
  * cheap, a few up to 30 times dearer, like the DNS density of the paper's
- * data); a worker's true speed is 1, or with --hetero one of 1, 0.5 and
+ * data; --even: all within 20 % of each other, as the lab measures the
+ * paper's query on that data); a worker's true speed is 1, or with --hetero one of 1, 0.5 and
  * 0.25. Each round "runs the query": a chunk costs work / speed on its
  * worker, with 3 % noise (--noise F: F of 1, +-); a worker's completion
  * time is the sum of its chunks' costs. The planner sees only those
@@ -34,7 +36,11 @@
  * median over its recent runs (as shardcap balance does) or the last
  * run's cost alone */
 static double noise_level = 0.03;
+static double threshold = 0.1;
 static int recent = 1;
+/* --even: chunks of nearly equal work, as the lab measures the paper's
+ * query (2.1-2.7 s a chunk), the last one smaller */
+static int even;
 
 struct sim {
 	size_t n_workers, n_chunks, alloc_chunks;
@@ -80,6 +86,9 @@ sim_init(struct sim *s, size_t workers, size_t chunks, int hetero,
 		s->work[i] = 0.3 + 0.7 * uniform(&s->rng);
 		if (u < 0.1)
 			s->work[i] *= 1 + 29 * uniform(&s->rng);
+		if (even)
+			s->work[i] = (i + 1 == chunks ? 0.8 : 0.9) +
+			    0.2 * uniform(&s->rng);
 		s->where[i] = i % workers;      /* round robin, as add does */
 		s->came_from[i] = BALANCE_NONE;
 		s->bytes[i] = 25u << 20;
@@ -164,6 +173,7 @@ sim_split(struct sim *s, size_t c, unsigned parts)
 struct round {
 	double over_ideal, spread;
 	size_t moved, splits;
+	double mbytes;          /* that changed place */
 	double plan_seconds;
 };
 
@@ -232,12 +242,15 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 		in.n_workers = workers;
 		in.chunks = bc;
 		in.n_chunks = s.n_chunks;
-		in.threshold = 0.1;
+		in.threshold = threshold;
 		in.seed = seed + r;
 		balance_plan(&in, &plan);
 		out[r].plan_seconds = now() - t0;
 		out[r].moved = plan.n_moves;
 		out[r].splits = plan.n_splits;
+		/* the parts of a cut that stay are made from the copy
+		 * there; what changes place is what moves */
+		out[r].mbytes = (double)plan.bytes_moved / (1 << 20);
 		/* parts first, where the plan numbers them: part 0 takes
 		 * its chunk's place, the others come after the chunks */
 		{
@@ -266,9 +279,20 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 			}
 			free(at);
 		}
-		/* the history of a cut chunk no longer applies */
-		if (plan.n_splits)
-			s.n_hist = 0;
+		/* the history of a cut chunk no longer applies (its first
+		 * part has its number); the others' does */
+		if (plan.n_splits) {
+			size_t k, kept = 0;
+
+			for (i = 0; i < s.n_hist; i++) {
+				for (k = 0; k < plan.n_splits; k++)
+					if (s.hist[i].item == plan.splits[k])
+						break;
+				if (k == plan.n_splits)
+					s.hist[kept++] = s.hist[i];
+			}
+			s.n_hist = kept;
+		}
 		free(cost);
 		free(completion);
 		free(speed);
@@ -292,6 +316,8 @@ main(int argc, char **argv)
 		{ "timing", no_argument, NULL, 't' },
 		{ "noise", required_argument, NULL, 'n' },
 		{ "last-cost", no_argument, NULL, 'l' },
+		{ "even", no_argument, NULL, 'e' },
+		{ "threshold", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t workers = 100, chunks = 2800, rounds = 6, r;
@@ -309,10 +335,13 @@ main(int argc, char **argv)
 		case 't': timing = 1; break;
 		case 'n': noise_level = strtod(optarg, NULL); break;
 		case 'l': recent = 0; break;
+		case 'e': even = 1; break;
+		case 'p': threshold = strtod(optarg, NULL); break;
 		default:
 			fprintf(stderr, "usage: balance-sim [--workers N] "
 			    "[--chunks M] [--rounds R] [--hetero] [--seed S] "
-			    "[--noise F] [--last-cost] [--timing]\n");
+			    "[--noise F] [--threshold P] [--last-cost] [--even] "
+			    "[--timing]\n");
 			return 2;
 		}
 	}
@@ -337,18 +366,21 @@ main(int argc, char **argv)
 			    dflt[r].splits);
 		return 0;
 	}
-	printf("%zu workers%s, %zu chunks, threshold 10 %%, noise %.0f %%, "
+	printf("%zu workers%s, %zu chunks, threshold %.0f %%, noise %.0f %%, "
 	    "default's costs %s, seed %u\n\n", workers,
-	    hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, noise_level * 100,
+	    hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, threshold * 100,
+	    noise_level * 100,
 	    recent ? "the median of the last 5 runs" : "the last run's", seed);
-	printf("| run | paper: slowest / ideal | spread | moved | "
-	    "default: slowest / ideal | spread | moved | cut |\n");
-	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	printf("| run | paper: slowest / ideal | spread | moved | MB | "
+	    "default: slowest / ideal | spread | moved | cut | MB |\n");
+	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+	    "| ---: |\n");
 	for (r = 0; r < rounds; r++)
-		printf("| %zu | %.2f | %.2f | %zu | %.2f | %.2f | %zu | %zu |\n",
-		    r + 1, paper[r].over_ideal, paper[r].spread, paper[r].moved,
+		printf("| %zu | %.2f | %.2f | %zu | %.0f | %.2f | %.2f | %zu | "
+		    "%zu | %.0f |\n", r + 1, paper[r].over_ideal,
+		    paper[r].spread, paper[r].moved, paper[r].mbytes,
 		    dflt[r].over_ideal, dflt[r].spread, dflt[r].moved,
-		    dflt[r].splits);
+		    dflt[r].splits, dflt[r].mbytes);
 	free(paper);
 	free(dflt);
 	return 0;
