@@ -927,10 +927,9 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 		predict(&m, assign, plan->after);
 	} else {
 		struct expanded x;
-		size_t oversize;
 
 		plan_splits(in, &m, plan);
-		oversize = plan->n_splits;
+		plan->n_oversize = plan->n_splits;
 		expand(in, &m, assign, plan, &x);
 		plan_default(&x, plan->after, plan);
 		expanded_release(&x);
@@ -943,7 +942,7 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 		    balance_makespan(plan->before, in->n_workers) -
 		    min_gain_of(in, plan->ideal)) {
 			plan->n_moves = 0;
-			plan->n_splits = oversize;
+			plan->n_splits = plan->n_oversize;
 			plan->bytes_moved = 0;
 			memcpy(plan->after, plan->before,
 			    in->n_workers * sizeof(double));

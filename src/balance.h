@@ -78,6 +78,9 @@ struct balance_plan {
 	unsigned *split_parts;  /* into how many */
 	size_t *split_first;    /* the number moves give their first part */
 	size_t n_splits, alloc_splits;
+	size_t n_oversize;      /* the first n_oversize splits: chunks that
+	                         * alone take longer than the ideal; the
+	                         * others are cut finer to fit elsewhere */
 	double *before, *after; /* predicted completion time per worker */
 	double ideal;           /* total work / total speed */
 	double mean;            /* mean measured completion time */

@@ -389,9 +389,10 @@ print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
 
 		strbuf_reset(&sb);
 		format_bytes(&sb, ch->bytes);
-		fprintf(f, "cut %s (%s, %.2f s alone, more than the ideal) into "
-		    "%u parts:", ch->file, sb.buf,
-		    p->bchunks[plan->splits[i]].cost, cuts[i].parts);
+		fprintf(f, "cut %s (%s, %.2f s alone, %s) into %u parts:",
+		    ch->file, sb.buf, p->bchunks[plan->splits[i]].cost,
+		    i < plan->n_oversize ? "more than the ideal" :
+		    "too big to fit whole", cuts[i].parts);
 		for (k = 0; k < cuts[i].parts; k++) {
 			unsigned n = 0;
 
@@ -470,6 +471,8 @@ print_json(FILE *f, const struct cluster *cl, const struct prep *p,
 		json_uint(&j, "bytes", p->chunks[plan->splits[i]].bytes);
 		json_double(&j, "cost", p->bchunks[plan->splits[i]].cost);
 		json_uint(&j, "parts", cuts[i].parts);
+		json_string(&j, "why", i < plan->n_oversize ?
+		    "longer than the ideal" : "too big to fit whole");
 		json_array_begin(&j, "to");
 		for (k = 0; k < cuts[i].parts; k++)
 			json_string(&j, NULL, cl->cfg.workers[cuts[i].to[k]].name);
