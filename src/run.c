@@ -1136,27 +1136,42 @@ speculable_for(const struct runner *rn, size_t w)
 
 /* The next chunks worker w runs, as one job: the first waiting ones it
  * holds, as many as the batch allows - fewer towards the end, so that
- * its last jobs are short and its slots finish together. With none
- * waiting, a straggler's chunk, alone. */
+ * its last jobs are short and its slots finish together. The batch is
+ * counted in bytes, that many of the capture's largest chunks: the
+ * parts of a cut chunk share a stream as the chunk would have, not each
+ * a start-up of the tool, and the memory a stream takes stays bounded
+ * the same. With none waiting, a straggler's chunk, alone. */
 static size_t
 next_batch(struct runner *rn, size_t w, size_t *batch, int *spec)
 {
 	const struct run_worker *rw = &rn->plan->workers[w];
-	size_t i, n = 0, want;
+	size_t i, n = 0;
 	unsigned b = rn->opt->stream_arg >= 0 && rn->opt->batch > 1 ?
 	    rn->opt->batch : 1;
+	uint64_t largest = 0, waiting = 0, want, taken = 0;
 
 	*spec = 0;
-	want = (waiting_for(rn, w) + rw->slots - 1) / (rw->slots ? rw->slots : 1);
-	if (want > b)
-		want = b;
-	if (want > RUN_MAX_BATCH)
-		want = RUN_MAX_BATCH;
-	for (i = 0; i < rn->plan->n_chunks && n < want; i++) {
+	for (i = 0; i < rn->plan->n_chunks; i++) {
 		const struct run_chunk *c = &rn->plan->chunks[i];
 
+		if (c->bytes > largest)
+			largest = c->bytes;
 		if (c->state == 0 && holds(c, w))
-			batch[n++] = i;
+			waiting += c->bytes;
+	}
+	/* this slot's share of what is left, at most the batch */
+	want = (waiting + rw->slots - 1) / (rw->slots ? rw->slots : 1);
+	if (want > b * largest)
+		want = b * largest;
+	for (i = 0; i < rn->plan->n_chunks && n < RUN_MAX_BATCH; i++) {
+		const struct run_chunk *c = &rn->plan->chunks[i];
+
+		if (c->state != 0 || !holds(c, w))
+			continue;
+		if (n > 0 && (b == 1 || taken + c->bytes > want))
+			break;
+		batch[n++] = i;
+		taken += c->bytes;
 	}
 	for (i = 0; i < rn->plan->n_chunks && n == 0; i++)
 		if (speculable(&rn->plan->chunks[i], w)) {

@@ -71,6 +71,35 @@ assert len(set(w for c in parts for w in c[\"workers\"])) >= 2, parts
 	hot_run
 '
 
+test_expect_success 'the parts of a cut chunk share a stream, as the chunk did' '
+	new_cluster c && cd c && hot_run &&
+	$SHARDCAP balance dns > /dev/null &&
+	mkdir bin && real=$(command -v tcpdump) &&
+	printf "#!/bin/sh\necho x >> %s/calls\nexec %s \"\$@\"\n" "$PWD" "$real" \
+	    > bin/tcpdump && chmod +x bin/tcpdump &&
+	PATH=$PWD/bin:$PATH $SHARDCAP run -q --batch 2 --timeout 1h dns -- \
+	    tcpdump -nS -tt -r {} "udp port 53" 2>/dev/null | sort > got &&
+	cmp "$TRASH/want" got &&
+	$SHARDCAP status dns --json > st.json &&
+	python3 - st.json "$(wc -l < calls)" <<-\EOF
+	import json, sys
+	st, calls = json.load(open(sys.argv[1])), int(sys.argv[2])
+	largest = max(c["bytes"] for c in st["chunks"])
+	by_bytes = by_count = 0
+	for w in sorted({c["workers"][0] for c in st["chunks"]}):
+	    mine = [c["bytes"] for c in st["chunks"] if c["workers"] == [w]]
+	    by_count += (len(mine) + 1) // 2
+	    while mine:
+	        want = min(sum(mine), 2 * largest)
+	        taken = mine.pop(0)
+	        while mine and taken + mine[0] <= want:
+	            taken += mine.pop(0)
+	        by_bytes += 1
+	assert by_bytes < by_count, (by_bytes, by_count)
+	assert calls == by_bytes, (calls, by_bytes, by_count)
+	EOF
+'
+
 test_expect_success 'the parts hold the chunk: concatenated, the same records' '
 	new_cluster c && cd c && hot_run &&
 	cp .shardcap/store/dns/dns-000003.pcap whole.pcap &&
