@@ -725,7 +725,7 @@ cut_to_fit(struct expanded *x, struct holding *h, const double *times,
 		size_t c = h->list[s][k];
 		double t = x->m.work[c] / x->m.rate[s], parts;
 		uint64_t most = x->chunks[c].bytes / CUT_MIN_BYTES;
-		int fits, best_fits;
+		int fits;
 
 		if (c >= x->n_input || most < 2)
 			continue;
@@ -740,17 +740,21 @@ cut_to_fit(struct expanded *x, struct holding *h, const double *times,
 		    x->m.work[c] / parts, min_gain, x->chunks[c].came_from))
 			continue;
 		fits = t >= excess;
-		best_fits = best != BALANCE_NONE && best_t >= excess;
-		if (best == BALANCE_NONE || fits > best_fits ||
-		    (fits == best_fits && fits &&
-		    (x->chunks[c].bytes < x->chunks[best].bytes ||
-		    (x->chunks[c].bytes == x->chunks[best].bytes &&
-		    t > best_t))) ||
-		    (fits == best_fits && !fits && t > best_t)) {
-			best = c;
-			best_t = t;
-			best_parts = (unsigned)parts;
+		if (best != BALANCE_NONE) {
+			int best_fits = best_t >= excess;
+			uint64_t bytes = x->chunks[c].bytes;
+			uint64_t best_bytes = x->chunks[best].bytes;
+
+			/* one that fits first; then the fewest bytes
+			 * (those that fit), the longest */
+			if (fits != best_fits ? !fits :
+			    fits && bytes != best_bytes ? bytes > best_bytes :
+			    t <= best_t)
+				continue;
 		}
+		best = c;
+		best_t = t;
+		best_parts = (unsigned)parts;
 	}
 	if (best == BALANCE_NONE)
 		return 0;

@@ -88,6 +88,18 @@ step_worker(const struct item *it, enum step step)
 	return step == STEP_DROP_OLD || step == STEP_PEER ? it->from : it->to;
 }
 
+/* Appends a space and the path of file of capture on worker w, quoted. */
+static void
+add_worker_path(struct strbuf *script, const struct config_worker *w,
+    const char *capture, const char *file)
+{
+	char *path = xasprintf("%s/%s/%s", w->dir, capture, file);
+
+	strbuf_addch(script, ' ');
+	shell_quote(script, path);
+	free(path);
+}
+
 /* The argv of a step on one worker. */
 static int
 build_step(struct cluster *cl, const char *capture, struct item *items,
@@ -154,18 +166,11 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		 * renames a new one over it */
 		for (i = 0; i < j->n_items; i++) {
 			const struct item *it = &items[j->items[i]];
-			char *from = xasprintf("%s/%s/%s", j->cw->dir, capture,
-			    it->basis);
-			char *to = xasprintf("%s/%s/%s", j->cw->dir, capture,
-			    it->file);
 
-			strbuf_addstr(&script, "ln -f -- ");
-			shell_quote(&script, from);
-			strbuf_addch(&script, ' ');
-			shell_quote(&script, to);
+			strbuf_addstr(&script, "ln -f --");
+			add_worker_path(&script, j->cw, capture, it->basis);
+			add_worker_path(&script, j->cw, capture, it->file);
 			strbuf_addstr(&script, " 2>/dev/null; ");
-			free(from);
-			free(to);
 		}
 		strbuf_addstr(&script, "exit 0");
 		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
@@ -176,14 +181,9 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		struct strbuf script = STRBUF_INIT;
 
 		strbuf_addstr(&script, "rm -f --");
-		for (i = 0; i < j->n_items; i++) {
-			char *path = xasprintf("%s/%s/%s", j->cw->dir, capture,
+		for (i = 0; i < j->n_items; i++)
+			add_worker_path(&script, j->cw, capture,
 			    items[j->items[i]].file);
-
-			strbuf_addch(&script, ' ');
-			shell_quote(&script, path);
-			free(path);
-		}
 		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
 		    script.buf);
 		strbuf_release(&script);

@@ -108,9 +108,10 @@ enum move_files_op {
 };
 
 /* Copies files of capture from the store to their workers (each started
- * from a hard link to its basis there, if any) and verifies them there, or removes them from their workers; one child per worker at
- * once. Sets each one's ok and error; returns non-zero only when it
- * could not try (interrupted, no memory for a child). */
+ * from a hard link to its basis there, if any) and verifies them there,
+ * or removes them from their workers; one child per worker at once. Sets
+ * each one's ok and error; returns non-zero only when it could not try
+ * (interrupted, no memory for a child). */
 int move_files(struct cluster *cl, const char *capture, enum move_files_op op,
     struct move_file *files, size_t n, volatile sig_atomic_t *interrupted,
     struct sc_err *e);
