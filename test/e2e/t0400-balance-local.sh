@@ -47,8 +47,11 @@ import json, sys
 p = json.load(open(\"plan.json\"))
 assert p[\"applied\"] is None, p
 assert p[\"moves\"], \"no moves planned\"
+# the slow worker is unloaded first; once it is not the slowest any
+# more, a move between the others may follow, but none goes to it
+assert p[\"moves\"][0][\"from\"] == \"local1\", p[\"moves\"]
 for m in p[\"moves\"]:
-    assert m[\"from\"] == \"local1\" and m[\"to\"] != \"local1\", m
+    assert m[\"to\"] != \"local1\", m
 assert p[\"slowest_after\"] < p[\"slowest_before\"], p
 w = {x[\"name\"]: x for x in p[\"workers\"]}
 assert w[\"local1\"][\"measured\"] > w[\"local2\"][\"measured\"], w
