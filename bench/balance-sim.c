@@ -3,22 +3,31 @@
  * the default, at sizes no lab reaches.
  *
  *   balance-sim [--workers N] [--chunks M] [--rounds R] [--hetero]
- *               [--even] [--seed S] [--noise F] [--threshold P]
- *               [--last-cost] [--timing]
+ *               [--speeds S1,S2,...] [--even] [--seed S] [--noise F]
+ *               [--worker-noise F] [--threshold P] [--last-cost]
+ *               [--tsv] [--timing]
  *
  * A chunk's true work is drawn from a skewed distribution (most chunks
  * cheap, a few up to 30 times dearer, like the DNS density of the paper's
  * data; --even: all within 20 % of each other, as the lab measures the
- * paper's query on that data); a worker's true speed is 1, or with --hetero one of 1, 0.5 and
- * 0.25. Each round "runs the query": a chunk costs work / speed on its
- * worker, with 3 % noise (--noise F: F of 1, +-); a worker's completion
- * time is the sum of its chunks' costs. The planner sees only those
+ * paper's query on that data); a worker's true speed is 1, or with
+ * --hetero one of 1, 0.5 and 0.25, or with --speeds the list given (cycled
+ * over the workers). Each round "runs the query": a chunk costs work /
+ * speed on its worker, with 3 % noise (--noise F: F of 1, +-), and every
+ * chunk of a worker in one run by a further factor 1 +- F (--worker-noise
+ * F, default 0: a worker slowed as a whole for a run, as the lab's
+ * workers are when they contend for the machine's cores); a worker's
+ * completion time is the sum of its chunks' costs. The planner sees only those
  * measurements (and, for the default, speeds estimated from the history
  * and each chunk's median cost over its last 5 runs where it is, as
  * shardcap balance; --last-cost: the last run's cost alone), its moves
  * are applied, and the next round runs. Printed per round: the slowest worker's time over
  * the ideal (total work / total speed), the standard deviation of the
  * workers' times over their mean, and the chunks moved.
+ *
+ * --tsv prints the same per run and algorithm as tab-separated values,
+ * with the placement's slowest time over the ideal without the noise
+ * (placed_over_ideal): how good a placement is, apart from its run.
  *
  * --timing prints, for the first three runs, how long planning took (for
  * the default including the estimation of speeds from the history). */
@@ -36,6 +45,10 @@
  * median over its recent runs (as shardcap balance does) or the last
  * run's cost alone */
 static double noise_level = 0.03;
+static double worker_noise;
+/* --speeds: the workers' true speeds, cycled */
+static double *speed_list;
+static size_t n_speed_list;
 static double threshold = 0.1;
 static int recent = 1;
 /* --even: chunks of nearly equal work, as the lab measures the paper's
@@ -78,7 +91,8 @@ sim_init(struct sim *s, size_t workers, size_t chunks, int hetero,
 	s->came_from = xcalloc(chunks, sizeof(*s->came_from));
 	s->bytes = xcalloc(chunks, sizeof(*s->bytes));
 	for (i = 0; i < workers; i++)
-		s->speed[i] = hetero ? speeds[i % 3] : 1;
+		s->speed[i] = n_speed_list ? speed_list[i % n_speed_list] :
+		    hetero ? speeds[i % 3] : 1;
 	for (i = 0; i < chunks; i++) {
 		/* most chunks 0.3-1 s, one in ten up to 30 times that */
 		double u = uniform(&s->rng);
@@ -110,17 +124,21 @@ sim_release(struct sim *s)
 static void
 sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 {
+	double *slowed = xcalloc(s->n_workers + 1, sizeof(*slowed));
 	size_t i;
 
 	for (i = 0; i < s->n_workers; i++) {
 		completion[i] = 0;
 		n_run[i] = 0;
+		/* (no draw without it: the runs stay as they were) */
+		slowed[i] = worker_noise > 0 ? 1 + worker_noise *
+		    (2 * uniform(&s->rng) - 1) : 1;
 	}
 	for (i = 0; i < s->n_chunks; i++) {
 		size_t w = s->where[i];
 		double noise = 1 + noise_level * (2 * uniform(&s->rng) - 1);
 
-		cost[i] = s->work[i] / s->speed[w] * noise;
+		cost[i] = s->work[i] / s->speed[w] * noise * slowed[w];
 		completion[w] += cost[i];
 		n_run[w]++;
 		ALLOC_GROW(s->hist, s->n_hist + 1, s->alloc_hist);
@@ -129,6 +147,7 @@ sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 		s->hist[s->n_hist].cost = cost[i];
 		s->n_hist++;
 	}
+	free(slowed);
 }
 
 static double
@@ -142,6 +161,21 @@ ideal_of(const struct sim *s)
 	for (i = 0; i < s->n_workers; i++)
 		speed += s->speed[i];
 	return work / speed;
+}
+
+/* The slowest worker's time over the ideal, without noise: how good the
+ * placement is, apart from how a run measured it. */
+static double
+placed_of(const struct sim *s)
+{
+	double *t = xcalloc(s->n_workers + 1, sizeof(*t)), slowest;
+	size_t i;
+
+	for (i = 0; i < s->n_chunks; i++)
+		t[s->where[i]] += s->work[i] / s->speed[s->where[i]];
+	slowest = balance_makespan(t, s->n_workers) / ideal_of(s);
+	free(t);
+	return slowest;
 }
 
 /* Cuts chunk c into parts of equal work, the parts staying on its worker. */
@@ -172,6 +206,8 @@ sim_split(struct sim *s, size_t c, unsigned parts)
 
 struct round {
 	double over_ideal, spread;
+	double placed;          /* the placement's slowest true time (no
+	                         * noise) over the ideal */
 	size_t moved, splits;
 	double mbytes;          /* that changed place */
 	double plan_seconds;
@@ -206,6 +242,7 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 		struct balance_input in;
 		double mean = 0, var = 0, t0;
 
+		out[r].placed = placed_of(&s);
 		sim_run(&s, cost, completion, n_run);
 		for (i = 0; i < workers; i++)
 			mean += completion[i];
@@ -304,6 +341,29 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 	sim_release(&s);
 }
 
+/* --speeds 1,1,0.5,0.5 */
+static int
+parse_speeds(const char *arg)
+{
+	const char *p = arg;
+
+	for (;;) {
+		char *end;
+		double v = strtod(p, &end);
+
+		if (end == p || !(v > 0))
+			return -1;
+		speed_list = xreallocarray(speed_list, n_speed_list + 1,
+		    sizeof(*speed_list));
+		speed_list[n_speed_list++] = v;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -318,11 +378,14 @@ main(int argc, char **argv)
 		{ "last-cost", no_argument, NULL, 'l' },
 		{ "even", no_argument, NULL, 'e' },
 		{ "threshold", required_argument, NULL, 'p' },
+		{ "speeds", required_argument, NULL, 'S' },
+		{ "tsv", no_argument, NULL, 'T' },
+		{ "worker-noise", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t workers = 100, chunks = 2800, rounds = 6, r;
 	unsigned seed = 1;
-	int hetero = 0, timing = 0, c;
+	int hetero = 0, timing = 0, tsv = 0, c;
 	struct round *paper, *dflt;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -337,10 +400,20 @@ main(int argc, char **argv)
 		case 'l': recent = 0; break;
 		case 'e': even = 1; break;
 		case 'p': threshold = strtod(optarg, NULL); break;
+		case 'T': tsv = 1; break;
+		case 'W': worker_noise = strtod(optarg, NULL); break;
+		case 'S':
+			if (parse_speeds(optarg) != 0) {
+				fprintf(stderr, "balance-sim: --speeds: want "
+				    "positive numbers, comma-separated\n");
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: balance-sim [--workers N] "
 			    "[--chunks M] [--rounds R] [--hetero] [--seed S] "
-			    "[--noise F] [--threshold P] [--last-cost] [--even] "
+			    "[--speeds S1,S2,...] [--noise F] [--worker-noise F] "
+			    "[--threshold P] [--last-cost] [--even] [--tsv] "
 			    "[--timing]\n");
 			return 2;
 		}
@@ -366,10 +439,25 @@ main(int argc, char **argv)
 			    dflt[r].splits);
 		return 0;
 	}
-	printf("%zu workers%s, %zu chunks, threshold %.0f %%, noise %.0f %%, "
-	    "default's costs %s, seed %u\n\n", workers,
-	    hetero ? " (speeds 1, 0.5, 0.25)" : "", chunks, threshold * 100,
-	    noise_level * 100,
+	if (tsv) {
+		printf("algorithm\trun\tslowest_over_ideal\tplaced_over_ideal"
+		    "\tmoved\tcut\tmbytes\n");
+		for (r = 0; r < rounds; r++)
+			printf("paper\t%zu\t%.4f\t%.4f\t%zu\t0\t%.1f\n"
+			    "default\t%zu\t%.4f\t%.4f\t%zu\t%zu\t%.1f\n",
+			    r + 1, paper[r].over_ideal, paper[r].placed,
+			    paper[r].moved, paper[r].mbytes, r + 1,
+			    dflt[r].over_ideal, dflt[r].placed, dflt[r].moved,
+			    dflt[r].splits, dflt[r].mbytes);
+		return 0;
+	}
+	printf("%zu workers%s%s, %zu chunks, threshold %.0f %%, noise %.0f %%",
+	    workers, n_speed_list ? " (speeds from --speeds)" : "",
+	    hetero && !n_speed_list ? " (speeds 1, 0.5, 0.25)" : "", chunks,
+	    threshold * 100, noise_level * 100);
+	if (worker_noise > 0)
+		printf(" and %.0f %% per worker and run", worker_noise * 100);
+	printf(", default's costs %s, seed %u\n\n",
 	    recent ? "the median of the last 5 runs" : "the last run's", seed);
 	printf("| run | paper: slowest / ideal | spread | moved | MB | "
 	    "default: slowest / ideal | spread | moved | cut | MB |\n");
