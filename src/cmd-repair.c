@@ -42,7 +42,10 @@ static const char verify_help[] =
     "the store's copy against the digest recorded when it was added, and\n"
     "every worker's copy against the store's (rsync checksums, all\n"
     "workers at once). A copy damaged or missing on a worker is forgotten\n"
-    "and made again from the store (as 'shardcap repair' does).\n"
+    "and made again from the store (as 'shardcap repair' does). A file in\n"
+    "a worker's directory of the capture that is named as one of its\n"
+    "chunks but claimed by none (left by a crash, or by a query that\n"
+    "copied a chunk cut meanwhile) is removed, once no query runs.\n"
     "\n"
     "Options:\n"
     "      --json      as JSON\n"
@@ -205,8 +208,10 @@ cmd_repair(int argc, char **argv)
 static void
 print_verify(FILE *f, const struct verify_result *vr)
 {
-	static const char *h[] = { "worker", "checked", "damaged", "unchecked" };
-	static const int num[] = { 0, 1, 1, 1 };
+	static const char *h[] = {
+		"worker", "checked", "damaged", "unchecked", "unclaimed",
+	};
+	static const int num[] = { 0, 1, 1, 1, 1 };
 	struct table t;
 	size_t i;
 
@@ -215,6 +220,7 @@ print_verify(FILE *f, const struct verify_result *vr)
 	table_addf(&t, "%zu", vr->store_checked);
 	table_addf(&t, "%zu", vr->store_bad);
 	table_add(&t, "0");
+	table_add(&t, "0");
 	for (i = 0; i < vr->n_workers; i++) {
 		const struct verify_worker *w = &vr->workers[i];
 
@@ -222,11 +228,15 @@ print_verify(FILE *f, const struct verify_result *vr)
 		table_addf(&t, "%zu", w->checked);
 		table_addf(&t, "%zu", w->bad);
 		table_addf(&t, "%zu", w->unknown);
+		table_addf(&t, "%zu", w->unclaimed);
 	}
 	table_print(&t, f);
 	table_release(&t);
 	for (i = 0; i < vr->n_bad_files; i++)
 		fprintf(f, "damaged or missing: %s\n", vr->bad_files[i]);
+	for (i = 0; i < vr->n_unclaimed_files; i++)
+		fprintf(f, "removed, claimed by no chunk: %s\n",
+		    vr->unclaimed_files[i]);
 	for (i = 0; i < vr->n_workers; i++)
 		if (vr->workers[i].unknown > 0)
 			fprintf(f, "not checked on '%s': %s\n",
@@ -277,6 +287,7 @@ cmd_verify(int argc, char **argv)
 			json_uint(&j, "checked", vr.workers[i].checked);
 			json_uint(&j, "damaged", vr.workers[i].bad);
 			json_uint(&j, "unchecked", vr.workers[i].unknown);
+			json_uint(&j, "unclaimed", vr.workers[i].unclaimed);
 			json_string(&j, "error", vr.workers[i].error);
 			json_object_end(&j);
 		}
@@ -284,6 +295,10 @@ cmd_verify(int argc, char **argv)
 		json_array_begin(&j, "damaged");
 		for (i = 0; i < vr.n_bad_files; i++)
 			json_string(&j, NULL, vr.bad_files[i]);
+		json_array_end(&j);
+		json_array_begin(&j, "unclaimed");
+		for (i = 0; i < vr.n_unclaimed_files; i++)
+			json_string(&j, NULL, vr.unclaimed_files[i]);
 		json_array_end(&j);
 		json_object_begin(&j, "repair");
 		json_repair(&j, &res);

@@ -9,9 +9,12 @@
 
 #include "catalog.h"
 #include "check.h"
+#include "child.h"
 #include "digest.h"
 #include "move.h"
+#include "remote.h"
 #include "repair.h"
+#include "strvec.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -399,6 +402,211 @@ out:
 	return r;
 }
 
+/* Whether name could be a file of capture cap: CAP-NNNNNN, then a
+ * -NNNNNN for each cut that made it a part, then .pcap or .pcapng. */
+static int
+chunk_name_of(const char *cap, const char *name)
+{
+	size_t n = strlen(cap), groups = 0, k;
+	const char *p;
+
+	if (strncmp(name, cap, n) != 0)
+		return 0;
+	for (p = name + n; p[0] == '-'; p += 7, groups++) {
+		for (k = 1; k <= 6 && p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (k != 7)
+			return 0;
+	}
+	return groups > 0 &&
+	    (strcmp(p, ".pcap") == 0 || strcmp(p, ".pcapng") == 0);
+}
+
+/* The plain files in a worker's directory of a capture, one name a line
+ * (none when there is no such directory); hidden ones (a partial copy's
+ * directory, a slot's mark) are not listed. */
+static const char list_script[] =
+    "cd -- %s 2>/dev/null || exit 0; for f in *; do "
+    "[ -f \"$f\" ] && printf '%%s\\n' \"$f\"; done; exit 0";
+
+struct lister {
+	struct strvec argv;
+	struct child child;
+	struct strvec names;
+	int started;
+};
+
+static void
+on_name(struct child *c, const char *line, void *ctx)
+{
+	(void)c;
+	strvec_push(ctx, line);
+}
+
+/* A copy the catalog claims: a worker (of the config) and a file. */
+struct claim {
+	size_t worker;
+	const char *file;
+};
+
+static int
+cmp_claim(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+
+	if (x->worker != y->worker)
+		return x->worker < y->worker ? -1 : 1;
+	return strcmp(x->file, y->file);
+}
+
+/* The catalog's claims on capture cap, sorted (their file names point
+ * into *chunks, which the caller frees). */
+static int
+claims_of(struct cluster *cl, const struct cat_capture *cap,
+    const int64_t *worker_ids, struct cat_chunk **chunks,
+    struct claim **claims, size_t *n, struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, w;
+	struct cat_placement *pl = NULL;
+	int r;
+
+	*n = 0;
+	*claims = NULL;
+	if ((r = catalog_chunks(cl->cat, cap->id, chunks, &n_chunks, e)) != 0)
+		return r;
+	if ((r = catalog_placements(cl->cat, cap->id, &pl, &n_pl, e)) != 0)
+		return r;
+	*claims = xcalloc(n_pl + 1, sizeof(**claims));
+	for (k = 0; k < n_pl; k++) {
+		for (w = 0; w < W && worker_ids[w] != pl[k].worker_id; w++)
+			;
+		/* placements come by chunk: its seq is its place */
+		i = pl[k].seq > 0 && pl[k].seq <= n_chunks &&
+		    (*chunks)[pl[k].seq - 1].id == pl[k].chunk_id ?
+		    pl[k].seq - 1 : 0;
+		while (i < n_chunks && (*chunks)[i].id != pl[k].chunk_id)
+			i++;
+		if (w == W || i == n_chunks)
+			continue;
+		(*claims)[*n].worker = w;
+		(*claims)[(*n)++].file = (*chunks)[i].file;
+	}
+	qsort(*claims, *n, sizeof(**claims), cmp_claim);
+	free(pl);
+	return 0;
+}
+
+/* Removes, on every worker that answers, the files of capture cap that
+ * the catalog does not claim there (see repair_verify). *quiet: the
+ * queries have been waited for already. */
+static int
+remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
+    const int64_t *worker_ids, int *quiet,
+    volatile sig_atomic_t *interrupted, struct verify_result *res,
+    struct sc_err *e)
+{
+	size_t W = cl->cfg.n_workers, n_running = 0, n_claims = 0, n = 0;
+	size_t alloc = 0, w, i;
+	struct lister *ls = xcalloc(W + 1, sizeof(*ls));
+	struct child **running = xcalloc(W + 1, sizeof(*running));
+	struct cat_chunk *chunks = NULL;
+	struct claim *claims = NULL;
+	struct move_file *files = NULL;
+	int r;
+
+	for (w = 0; w < W; w++) {
+		const struct config_worker *cw = &cl->cfg.workers[w];
+		struct strbuf sb = STRBUF_INIT;
+		char *dir = xasprintf("%s/%s", cw->dir, cap->name);
+		const char *vals[1] = { dir };
+		struct sc_err ce;
+
+		strvec_init(&ls[w].argv);
+		strvec_init(&ls[w].names);
+		(void)remote_format(&sb, list_script, vals, 1);
+		remote_script_argv(&ls[w].argv, &cl->cfg, cw, cl->control_dir,
+		    sb.buf);
+		strbuf_release(&sb);
+		free(dir);
+		child_init(&ls[w].child, ls[w].argv.v);
+		ls[w].child.on_line = on_name;
+		ls[w].child.ctx = &ls[w].names;
+		/* a worker that cannot be asked keeps what it has */
+		if (child_start(&ls[w].child, &ce) == 0) {
+			ls[w].started = 1;
+			running[n_running++] = &ls[w].child;
+		}
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+	/* the candidates: named as this capture's files */
+	for (w = 0; r == 0 && w < W; w++) {
+		if (!ls[w].started || child_exit_code(&ls[w].child) != 0)
+			continue;
+		for (i = 0; i < ls[w].names.n; i++) {
+			if (!chunk_name_of(cap->name, ls[w].names.v[i]) ||
+			    strlen(ls[w].names.v[i]) >= sizeof(files->file))
+				continue;
+			ALLOC_GROW(files, n + 1, alloc);
+			memset(&files[n], 0, sizeof(files[n]));
+			snprintf(files[n].file, sizeof(files[n].file), "%s",
+			    ls[w].names.v[i]);
+			files[n++].worker = w;
+		}
+	}
+	/* Those the catalog claims, once no query runs: a query records
+	 * the copies it made when it ends. */
+	if (r == 0 && n > 0 && !*quiet) {
+		r = cluster_quiesce(cl, e);
+		*quiet = r == 0;
+	}
+	if (r == 0 && n > 0)
+		r = claims_of(cl, cap, worker_ids, &chunks, &claims, &n_claims,
+		    e);
+	if (r == 0 && n > 0) {
+		size_t kept = 0;
+
+		for (i = 0; i < n; i++) {
+			struct claim key = { files[i].worker, files[i].file };
+
+			if (bsearch(&key, claims, n_claims, sizeof(*claims),
+			    cmp_claim) == NULL)
+				files[kept++] = files[i];
+		}
+		n = kept;
+	}
+	if (r == 0 && n > 0)
+		r = move_files(cl, cap->name, MOVE_FILES_REMOVE, files, n,
+		    interrupted, e);
+	for (i = 0; r == 0 && i < n; i++) {
+		struct verify_worker *vw = &res->workers[files[i].worker];
+
+		if (!files[i].ok) {
+			if (!vw->error[0])
+				snprintf(vw->error, sizeof(vw->error), "%s",
+				    files[i].error);
+			continue;
+		}
+		vw->unclaimed++;
+		if (res->n_unclaimed_files < sizeof(res->unclaimed_files) /
+		    sizeof(res->unclaimed_files[0]))
+			snprintf(res->unclaimed_files[res->n_unclaimed_files++],
+			    sizeof(res->unclaimed_files[0]), "%s:%s/%s",
+			    vw->name, cap->name, files[i].file);
+	}
+	for (w = 0; w < W; w++) {
+		if (ls[w].started)
+			child_release(&ls[w].child);
+		strvec_release(&ls[w].argv);
+		strvec_release(&ls[w].names);
+	}
+	free(ls);
+	free(running);
+	free(chunks);
+	free(claims);
+	free(files);
+	return r;
+}
+
 int
 repair_verify(struct cluster *cl, const char *capture,
     volatile sig_atomic_t *interrupted, struct verify_result *res,
@@ -408,7 +616,7 @@ repair_verify(struct cluster *cl, const char *capture,
 	struct forget_list fl = { NULL, NULL, 0, 0, 0 };
 	struct cat_capture *caps = NULL;
 	int64_t *ids = xcalloc(W + 1, sizeof(*ids));
-	int r = 0;
+	int r = 0, quiet = 0;
 
 	memset(res, 0, sizeof(*res));
 	res->n_workers = W;
@@ -423,6 +631,11 @@ repair_verify(struct cluster *cl, const char *capture,
 		r = captures_of(cl, capture, &caps, &n_caps, e);
 	for (i = 0; i < n_caps && r == 0; i++)
 		r = verify_capture(cl, &caps[i], ids, interrupted, res, &fl, e);
+	/* before the bad copies are forgotten: they stay, for rsync to
+	 * mend from */
+	for (i = 0; i < n_caps && r == 0; i++)
+		r = remove_unclaimed(cl, &caps[i], ids, &quiet, interrupted,
+		    res, e);
 	if (r == 0)
 		r = repair_forget(cl, fl.chunk, fl.worker, fl.n, e);
 	if (r == 0 && res->store_bad > 0)

@@ -68,6 +68,8 @@ struct verify_worker {
 	size_t checked;         /* copies compared */
 	size_t bad;             /* damaged or missing: forgotten */
 	size_t unknown;         /* could not be compared (worker down) */
+	size_t unclaimed;       /* files named as chunks that the catalog
+	                         * does not claim there: removed */
 	char error[400];
 };
 
@@ -78,14 +80,20 @@ struct verify_result {
 	char bad_files[8][200]; /* the first bad copies, "worker:file" or
 	                         * "store:file" */
 	size_t n_bad_files;
+	char unclaimed_files[8][200];   /* the first removed, "worker:file" */
+	size_t n_unclaimed_files;
 };
 
 /* Checks every chunk in the store against its digest in the catalog, and
  * every current copy on a configured worker against the store's (rsync
  * checksums, one rsync per worker at once). A copy found damaged or
  * missing is forgotten (the catalog stops claiming it) unless the store's
- * own copy is damaged too - then nothing could replace it. Takes the
- * cluster lock's holder's word that nothing else changes the cluster.
+ * own copy is damaged too - then nothing could replace it. Then removes,
+ * from each worker's directory of each capture checked, the files named
+ * as chunks of it that the catalog does not claim there: what a crash, a
+ * cut or a query's copy of a chunk cut meanwhile left behind (once no
+ * query runs: one may be copying a chunk it has not recorded yet). Takes
+ * the cluster lock's holder's word that nothing else changes the cluster.
  * Returns 0, or SC_ERR_STORE when a chunk of the store is damaged. */
 int repair_verify(struct cluster *cl, const char *capture,
     volatile sig_atomic_t *interrupted, struct verify_result *res,

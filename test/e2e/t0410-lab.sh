@@ -133,7 +133,13 @@ assert \"lab1\" in c[0][\"to\"], c
 assert c[0][\"bytes_sent\"] < c[0][\"bytes_copied\"] + 0.05 * c[0][\"bytes\"], c
 " &&
 	lab_placed "$C" &&
-	$SHARDCAP -C "$C" verify dns > /dev/null &&
+	# the cut chunk itself, left on lab2 as a crash would: claimed by
+	# no chunk any more, verify removes it (over ssh)
+	cp "$C/.shardcap/store/dns/dns-000002.pcap" \
+	    "$SHARDCAP_LAB/workers/lab2/dns/dns-000001.pcap" &&
+	$SHARDCAP -C "$C" verify dns > v.txt &&
+	grep -q "^removed, claimed by no chunk: lab2:dns/dns-000001.pcap$" v.txt &&
+	lab_placed "$C" &&
 	$SHARDCAP -C "$C" run -q --ordered dns -- tcpdump -nS -tt -r {} \
 	    2>/dev/null > got && tcpdump -nS -tt -r "$DNS" 2>/dev/null > want &&
 	cmp want got

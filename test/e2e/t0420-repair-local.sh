@@ -91,12 +91,44 @@ test_expect_success 'verify: a deleted and a damaged copy are found and made aga
 	grep -q "damaged or missing: local1:$f1" out &&
 	grep -q "damaged or missing: local2:$f2" out &&
 	grep -q "^made 2 of 2 missing" out &&
+	! grep -q "claimed by no chunk" out &&
 	copies_ok 2 &&
 	$SHARDCAP verify --json > v.json &&
 	python3 -c "
 import json; v = json.load(open(\"v.json\"))
 assert all(w[\"damaged\"] == 0 for w in v[\"workers\"]), v
 assert v[\"store_damaged\"] == 0, v"
+'
+
+test_expect_success 'verify: files named as chunks, claimed by none, are removed' '
+	new_cluster c 1 && cd c &&
+	f=$(ls .shardcap/workers/local1/dns | head -1) &&
+	w=.shardcap/workers &&
+	mkdir -p $w/local3/dns &&
+	cp $w/local1/dns/$f $w/local2/dns/$f &&
+	echo junk > $w/local3/dns/dns-000999.pcap &&
+	echo junk > $w/local3/dns/dns-000999-000002.pcapng &&
+	echo notes > $w/local2/dns/notes.txt &&
+	echo junk > $w/local2/dns/.hidden &&
+	echo junk > $w/local2/dns/dns-1.pcap &&
+	echo junk > $w/local2/dns/other-000001.pcap &&
+	$SHARDCAP verify > out &&
+	grep -q "^removed, claimed by no chunk: local2:dns/$f$" out &&
+	grep -q "^removed, claimed by no chunk: local3:dns/dns-000999.pcap$" out &&
+	grep -q "claimed by no chunk: local3:dns/dns-000999-000002.pcapng$" out &&
+	test "$(grep -c "claimed by no chunk" out)" = 3 &&
+	test ! -e $w/local2/dns/$f && test ! -e $w/local3/dns/dns-000999.pcap &&
+	test -f $w/local1/dns/$f &&
+	test -f $w/local2/dns/notes.txt && test -f $w/local2/dns/.hidden &&
+	test -f $w/local2/dns/dns-1.pcap &&
+	test -f $w/local2/dns/other-000001.pcap &&
+	copies_ok 1 &&
+	query && cmp "$TRASH/want" got &&
+	$SHARDCAP verify --json > v.json &&
+	python3 -c "
+import json; v = json.load(open(\"v.json\"))
+assert v[\"unclaimed\"] == [], v
+assert all(w[\"unclaimed\"] == 0 for w in v[\"workers\"]), v"
 '
 
 test_expect_success 'verify: a damaged chunk in the store is exit 22, named' '
