@@ -9,6 +9,7 @@
 #include "child.h"
 #include "move.h"
 #include "remote.h"
+#include "run.h"
 #include "strvec.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -100,10 +101,12 @@ add_worker_path(struct strbuf *script, const struct config_worker *w,
 	free(path);
 }
 
-/* The argv of a step on one worker. */
+/* The argv of a step on one worker; beacon: the marks that watch the
+ * workers' ends of its copies. */
 static int
 build_step(struct cluster *cl, const char *capture, struct item *items,
-    struct wjob *j, enum step step, struct sc_err *e)
+    struct wjob *j, enum step step, const struct run_beacon *beacon,
+    struct sc_err *e)
 {
 	static const char *const verify[] = { "-c", "-n", NULL };
 	/* -c: a copy already there is compared by content, not by size and
@@ -125,7 +128,9 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		if (r == 0)
 			r = remote_rsync_argv(&j->argv, &cl->cfg, j->cw,
 			    cl->control_dir, store, j->list_path, capture,
-			    step == STEP_VERIFY ? verify : copy, e);
+			    step == STEP_VERIFY ? verify : copy,
+			    run_beacon_mark(beacon,
+			    (size_t)(j->cw - cl->cfg.workers)), e);
 		strbuf_release(&list);
 		free(store);
 		return r;
@@ -150,7 +155,8 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 			if (script.len)
 				strbuf_addstr(&script, " && ");
 			r = remote_peer_script(&script, &cl->cfg, j->cw, to,
-			    capture, files, n, e);
+			    capture, files, n, run_beacon_mark(beacon,
+			    (size_t)(to - cl->cfg.workers)), e);
 		}
 		if (r == 0)
 			remote_script_argv(&j->argv, &cl->cfg, j->cw,
@@ -205,6 +211,8 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 	size_t W = cl->cfg.n_workers, i, k, n_running = 0;
 	struct wjob *jobs = xcalloc(W + 1, sizeof(*jobs));
 	struct child **running = xcalloc(W + 1, sizeof(*running));
+	unsigned char *want = xcalloc(W + 1, 1);
+	struct run_beacon *beacon = NULL;
 	int r = 0;
 
 	for (i = 0; i < n; i++) {
@@ -220,19 +228,33 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 			continue;
 		}
 		k = (size_t)(w - cl->cfg.workers);
+		/* the worker that receives, for the copying steps */
+		if (step == STEP_COPY || step == STEP_VERIFY)
+			want[k] = 1;
+		else if (step == STEP_PEER && items[i].to != NULL)
+			want[items[i].to - cl->cfg.workers] = 1;
 		jobs[k].cw = w;
 		ALLOC_GROW(jobs[k].items, jobs[k].n_items + 1,
 		    jobs[k].alloc_items);
 		jobs[k].items[jobs[k].n_items++] = i;
 	}
+	for (k = 0; k < W && beacon == NULL; k++)
+		if (want[k])
+			beacon = run_beacon_start(&cl->cfg, cl->control_dir,
+			    want);
 	for (k = 0; k < W; k++) {
 		struct wjob *j = &jobs[k];
 
 		strvec_init(&j->argv);
 		child_init(&j->child, NULL);
+	}
+	for (k = 0; k < W; k++) {
+		struct wjob *j = &jobs[k];
+
 		if (j->n_items == 0)
 			continue;
-		if ((r = build_step(cl, capture, items, j, step, e)) != 0)
+		if ((r = build_step(cl, capture, items, j, step, beacon,
+		    e)) != 0)
 			goto out;
 		child_init(&j->child, j->argv.v);
 		if (step == STEP_COPY || step == STEP_VERIFY) {
@@ -250,6 +272,8 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 		running[n_running++] = &j->child;
 	}
 	r = child_wait_all(running, n_running, interrupted, e);
+	run_beacon_stop(beacon);
+	beacon = NULL;
 	for (k = 0; k < W && r == 0; k++) {
 		struct wjob *j = &jobs[k];
 		int code;
@@ -281,10 +305,12 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 		}
 	}
 out:
+	run_beacon_stop(beacon);
 	for (k = 0; k < W; k++)
 		wjob_release(&jobs[k]);
 	free(jobs);
 	free(running);
+	free(want);
 	return r;
 }
 

@@ -16,6 +16,7 @@
 #include "move.h"
 #include "push.h"
 #include "remote.h"
+#include "run.h"
 #include "strvec.h"
 #include "util.h"
 #include "xalloc.h"
@@ -183,6 +184,8 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	struct push_worker *pws;
 	struct job *jobs;
 	struct child **running;
+	struct run_beacon *beacon = NULL;
+	unsigned char *want = NULL;
 	size_t n_running = 0;
 	char *store = cluster_store_dir(cl, cap->name);
 	int r;
@@ -246,6 +249,11 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			have++;
 		}
 	}
+	/* the workers' ends of the copies watched (run_beacon_start) */
+	want = xcalloc(W + 1, 1);
+	for (k = 0; k < W; k++)
+		want[k] = jobs[k].n_want > 0;
+	beacon = run_beacon_start(cfg, cl->control_dir, want);
 	for (k = 0; k < W; k++) {
 		struct job *j = &jobs[k];
 
@@ -257,7 +265,8 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			continue;
 		if ((r = write_list(cl, j, chunks, e)) != 0 ||
 		    (r = remote_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
-		    store, j->list_path, cap->name, NULL, e)) != 0)
+		    store, j->list_path, cap->name, NULL,
+		    run_beacon_mark(beacon, k), e)) != 0)
 			goto out;
 		child_init(&j->child, j->argv.v);
 		j->child.on_line = on_rsync_line;
@@ -275,6 +284,8 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 		progress(ctx, &p);
 	}
 	r = child_wait_all(running, n_running, interrupted, e);
+	run_beacon_stop(beacon);
+	beacon = NULL;
 
 	/* What reached a worker, and only that, goes into the catalog. */
 	if (catalog_begin(cl->cat, e) != 0) {
@@ -319,6 +330,9 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			    "their chunks");
 	}
 out:
+	/* (after its copies: they have ended, or were never started) */
+	run_beacon_stop(beacon);
+	free(want);
 	for (k = 0; k < W; k++)
 		job_release(&jobs[k]);
 	free(jobs);

@@ -187,11 +187,33 @@ add_rsh_word(struct strbuf *sb, const char *s)
 	return -1;
 }
 
+/*
+ * The worker's rsync, watched: started from a shell that looks every
+ * second whether the mark ($1) is there, and once it has seen it and then
+ * not for REMOTE_MARK_GONE looks in a row, ends its whole process group -
+ * the rsync (both of its processes), the shell, the session sshd started.
+ * The mark is a beacon's (run_beacon_start): gone when shardcap stops it,
+ * which it does only after its rsyncs have ended, or when the beacon's
+ * own watchdog found shardcap silent. A mark never seen arms nothing.
+ * rsync's stdin is handed over explicitly: a background command's would
+ * otherwise be /dev/null.
+ */
+#define MARK_GONE_STR(x) #x
+#define MARK_GONE_XSTR(x) MARK_GONE_STR(x)
+#define MARK_GONE_S MARK_GONE_XSTR(REMOTE_MARK_GONE)
+static const char rsync_watch[] =
+    "sh -c 'h=$1; shift; exec 3<&0; \"$@\" <&3 3<&- & p=$!; exec 3<&-; "
+    "{ s= n=0; while sleep 1; do if [ -e \"$h\" ]; then s=1 n=0; "
+    "elif [ -n \"$s\" ]; then n=$((n + 1)); "
+    "[ $n -lt " MARK_GONE_S " ] || kill -TERM 0; fi; done; } "
+    "< /dev/null > /dev/null 2>&1 & w=$!; wait $p; r=$?; kill $w; "
+    "exit $r' shardcap-rsync ";
+
 int
 remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
-    const char *const *extra, struct sc_err *e)
+    const char *const *extra, const char *mark, struct sc_err *e)
 {
 	struct strbuf src = STRBUF_INIT;
 	size_t i;
@@ -218,6 +240,16 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 
 		strvec_push(av, "-z");
 		strvec_pushf(av, "--compress-level=%u", cfg->compress_level);
+		if (mark != NULL) {
+			struct strbuf path = STRBUF_INIT;
+
+			strbuf_addstr(&path, "--rsync-path=");
+			strbuf_addstr(&path, rsync_watch);
+			shell_quote(&path, mark);
+			strbuf_addstr(&path, " rsync");
+			strvec_push(av, path.buf);
+			strbuf_release(&path);
+		}
 		remote_ssh_argv(&ssh, cfg, w, control_dir);
 		for (i = 0; i < ssh.n; i++) {
 			if (add_rsh_word(&rsh, ssh.v[i]) != 0) {
@@ -249,14 +281,16 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 int
 remote_peer_script(struct strbuf *sb, const struct config *cfg,
     const struct config_worker *from, const struct config_worker *to,
-    const char *subdir, const char *const *files, size_t n, struct sc_err *e)
+    const char *subdir, const char *const *files, size_t n,
+    const char *mark, struct sc_err *e)
 {
 	struct strvec av = STRVEC_INIT;
 	char *src = xasprintf("%s/%s", from->dir, subdir);
 	size_t i;
 	int r;
 
-	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, e);
+	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, mark,
+	    e);
 	if (r == 0) {
 		strbuf_addstr(sb, "cd ");
 		shell_quote(sb, src);

@@ -455,6 +455,7 @@ struct beat {
 	int wake[2];            /* 'q' quit, 'Z' stop, 'C' continued */
 	int *fds;
 	size_t n_fds, alloc_fds;
+	int handles;            /* it installed the job-control handlers */
 	struct sigaction old[N_BEAT_SIGNALS];
 };
 
@@ -542,8 +543,11 @@ beat_start(struct beat *b)
 	 * may end early, which the run survives as a lost worker */
 	b->running = pthread_create(&b->thread, NULL, beat_main, b) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!b->running)
+	/* one beat handles job control: a second (a beacon while a run
+	 * goes on) only beats */
+	if (!b->running || beat_wake >= 0)
 		return;
+	b->handles = 1;
 	beat_wake = b->wake[1];
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_job_control;
@@ -558,10 +562,12 @@ beat_stop(struct beat *b)
 {
 	size_t i;
 
-	if (b->running) {
+	if (b->handles) {
 		for (i = 0; i < N_BEAT_SIGNALS; i++)
 			sigaction(beat_signals[i], &b->old[i], NULL);
 		beat_wake = -1;
+	}
+	if (b->running) {
 		(void)!write(b->wake[1], "q", 1);
 		pthread_join(b->thread, NULL);
 	}
@@ -1693,7 +1699,7 @@ start_fetch(struct runner *rn, enum fetch_why why, size_t w,
 	}
 	strvec_init(&f->argv);
 	if (remote_rsync_argv(&f->argv, plan->cfg, &plan->workers[w].cw,
-	    plan->control_dir, plan->store, "-", plan->capture, checksum,
+	    plan->control_dir, plan->store, "-", plan->capture, checksum, NULL,
 	    e) != 0)
 		goto fail;
 	child_init(&f->child, f->argv.v);
@@ -1854,8 +1860,9 @@ drain_slot(struct runner *rn, struct slot *sl, struct sc_err *e)
 	return 0;
 }
 
+/* A random token: TOKEN_PREFIX and 32 hex digits (out: 48 bytes). */
 static void
-make_token(struct runner *rn)
+token_fill(char *out)
 {
 	unsigned char raw[16];
 	size_t i;
@@ -1872,10 +1879,15 @@ make_token(struct runner *rn)
 	}
 	if (fd >= 0)
 		close(fd);
-	memcpy(rn->token, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
+	memcpy(out, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
 	for (i = 0; i < sizeof(raw); i++)
-		snprintf(rn->token + TOKEN_PREFIX_LEN + 2 * i, 3, "%02x",
-		    raw[i]);
+		snprintf(out + TOKEN_PREFIX_LEN + 2 * i, 3, "%02x", raw[i]);
+}
+
+static void
+make_token(struct runner *rn)
+{
+	token_fill(rn->token);
 	rn->token_len = strlen(rn->token);
 }
 
@@ -2144,4 +2156,115 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 out:
 	strbuf_release(&cmd);
 	return r;
+}
+
+/* A beacon's slot on one worker. */
+struct beacon_slot {
+	struct strvec argv;
+	struct child child;
+	char *mark;             /* NULL: none on this worker */
+};
+
+struct run_beacon {
+	struct beat beat;
+	struct beacon_slot *w;  /* per configured worker */
+	size_t n;
+};
+
+struct run_beacon *
+run_beacon_start(const struct config *cfg, const char *control_dir,
+    const unsigned char *want)
+{
+	struct run_beacon *b = xcalloc(1, sizeof(*b));
+	unsigned silence = remote_silence(cfg);
+	char token[48];
+	size_t i;
+
+	token_fill(token);
+	b->n = cfg->n_workers;
+	b->w = xcalloc(b->n + 1, sizeof(*b->w));
+	beat_start(&b->beat);
+	for (i = 0; i < b->n; i++) {
+		const struct config_worker *cw = &cfg->workers[i];
+		struct beacon_slot *bs = &b->w[i];
+		struct strbuf script = STRBUF_INIT;
+		struct sc_err e;
+
+		strvec_init(&bs->argv);
+		child_init(&bs->child, NULL);
+		/* a local copy has no link to lose; without the beat thread
+		 * a beacon would end by itself */
+		if (!want[i] || cw->local || !b->beat.running)
+			continue;
+		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,
+		    token + TOKEN_PREFIX_LEN);
+		run_slot_script(&script, token, silence, bs->mark);
+		remote_script_argv(&bs->argv, cfg, cw, control_dir, script.buf);
+		strbuf_release(&script);
+		child_init(&bs->child, bs->argv.v);
+		bs->child.want_stdin = 1;
+		if (child_start(&bs->child, &e) != 0) {
+			/* the copies go unwatched, as before beacons */
+			free(bs->mark);
+			bs->mark = NULL;
+			continue;
+		}
+		beat_add(&b->beat, bs->child.in_fd);
+	}
+	return b;
+}
+
+const char *
+run_beacon_mark(const struct run_beacon *b, size_t worker)
+{
+	return b != NULL && worker < b->n ? b->w[worker].mark : NULL;
+}
+
+void
+run_beacon_stop(struct run_beacon *b)
+{
+	struct child **left;
+	size_t i, n_left = 0;
+	double until = monotonic_seconds() + 1;
+	struct sc_err e;
+
+	if (b == NULL)
+		return;
+	/* stdin closed, each slot removes its mark and ends */
+	for (i = 0; i < b->n; i++) {
+		struct child *c = &b->w[i].child;
+
+		if (b->w[i].mark != NULL && c->in_fd >= 0) {
+			beat_remove(&b->beat, c->in_fd);
+			close(c->in_fd);
+			c->in_fd = -1;
+		}
+	}
+	beat_stop(&b->beat);
+	/* one that has not ended within a second (its link cut) is not
+	 * waited for: its ssh is stopped, its worker's watchdog does the
+	 * rest */
+	left = xcalloc(b->n + 1, sizeof(*left));
+	for (;;) {
+		n_left = 0;
+		for (i = 0; i < b->n; i++)
+			if (b->w[i].mark != NULL && !child_reap(&b->w[i].child))
+				left[n_left++] = &b->w[i].child;
+		if (n_left == 0 || monotonic_seconds() >= until)
+			break;
+		(void)poll(NULL, 0, 20);
+	}
+	for (i = 0; i < n_left; i++)
+		child_signal(left[i], SIGTERM);
+	if (n_left > 0)
+		(void)child_wait_all(left, n_left, NULL, &e);
+	for (i = 0; i < b->n; i++) {
+		if (b->w[i].mark != NULL)
+			child_release(&b->w[i].child);
+		strvec_release(&b->w[i].argv);
+		free(b->w[i].mark);
+	}
+	free(left);
+	free(b->w);
+	free(b);
 }

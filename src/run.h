@@ -179,6 +179,22 @@ void run_job_script(struct strbuf *sb, const struct run_options *opt,
 #define RUN_SLOT_RESUME "wd\n"
 void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
     const char *mark);
+
+/* A beacon, for copies to remote workers: on each worker of want[]
+ * (per configured worker) that is not local, a slot with no job that
+ * hears shardcap every RUN_BEAT_MS (paused, as a run's, over Ctrl-Z) and
+ * keeps a mark file of its own there. A worker's rsync given that mark
+ * (remote_rsync_argv) ends once the mark is gone: when shardcap stops the
+ * beacon - after its copies - or when the slot's watchdog found shardcap
+ * silent (a cut link, a vanished host). A slot that cannot be started
+ * leaves its worker's copies unwatched (run_beacon_mark is NULL). */
+struct run_beacon;
+struct run_beacon *run_beacon_start(const struct config *cfg,
+    const char *control_dir, const unsigned char *want);
+const char *run_beacon_mark(const struct run_beacon *b, size_t worker);
+/* Ends the slots (not waiting more than a second for one cut off) and
+ * frees b; b may be NULL. */
+void run_beacon_stop(struct run_beacon *b);
 /* Whether command can be streamed (run_options.stream_arg): tshark,
  * tcpdump or ngrep reading "{}" with -r (-I), with no option whose
  * result would change (a count limit, per-file statistics, two passes,

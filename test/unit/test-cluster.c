@@ -248,7 +248,7 @@ test_remote(void)
 			static const char *const extra[] = { "-c", "-n", NULL };
 
 			is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/c tl",
-			    "/store/x", "/tmp/list", "x", extra, &e), 0,
+			    "/store/x", "/tmp/list", "x", extra, NULL, &e), 0,
 			    "rsync argv");
 		}
 		for (i = 0; i < av.n; i++)
@@ -276,7 +276,7 @@ test_remote(void)
 		free(cfg.ssh_config);
 		cfg.ssh_config = xstrdup("/a'b\"c");
 		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l",
-		    "x", NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
+		    "x", NULL, NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
 		strvec_release(&av);
 		free(cfg.ssh_config);
 		cfg.ssh_config = NULL;
@@ -288,7 +288,7 @@ test_remote(void)
 			from.dir = (char *)"/w d";
 			strbuf_reset(&sb);
 			is_int(remote_peer_script(&sb, &cfg, &from, &w, "cap",
-			    files, 2, &e), 0, "peer script");
+			    files, 2, NULL, &e), 0, "peer script");
 			ok(strncmp(sb.buf, "cd '/w d/cap' && printf '%s\\0' "
 			    "'a b.pcap' 'c'\\''d' | ", 47) == 0,
 			    "peer: from the source's directory, the list on "
@@ -580,4 +580,104 @@ test_slot_script(void)
 	ok(strcmp(out, "0 1 0 0") == 0,
 	    "slot: without a silence it waits for its stdin's end (%s)", out);
 	free(out);
+}
+
+/* The --rsync-path of a copy to a remote worker, watched by mark. */
+static char *
+watched_rsync_path(const char *mark)
+{
+	struct config cfg;
+	struct config_worker w;
+	struct strvec av = STRVEC_INIT;
+	struct sc_err e;
+	char *path = NULL;
+	size_t i;
+
+	config_init(&cfg);
+	memset(&w, 0, sizeof(w));
+	w.name = (char *)"w";
+	w.host = (char *)"h";
+	w.dir = (char *)"/d";
+	if (remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l", "x", NULL,
+	    mark, &e) == 0)
+		for (i = 0; i < av.n; i++)
+			if (strncmp(av.v[i], "--rsync-path=", 13) == 0)
+				path = xstrdup(av.v[i] + 13);
+	strvec_release(&av);
+	config_release(&cfg);
+	return path;
+}
+
+void
+test_rsync_watch(void)
+{
+	static const char *const cases[] = { "keep", "gone", "never", "quick" };
+	char dir[] = "/tmp/shardcap-unit-XXXXXX";
+	struct strbuf cmd = STRBUF_INIT;
+	struct config cfg;
+	struct config_worker w;
+	struct strvec av = STRVEC_INIT;
+	struct sc_err e;
+	char *out, *path;
+	size_t i;
+
+	ok(watched_rsync_path(NULL) == NULL, "rsync: no mark, no wrapper");
+	config_init(&cfg);
+	memset(&w, 0, sizeof(w));
+	w.name = (char *)"w";
+	w.dir = (char *)"/d";
+	w.local = 1;
+	is_int(remote_rsync_argv(&av, &cfg, &w, NULL, "/s", "/l", "x", NULL,
+	    "/d/m", &e), 0, "rsync argv, local");
+	for (i = 0; i < av.n && strncmp(av.v[i], "--rsync-path", 12); i++)
+		;
+	ok(i == av.n, "a local worker's rsync is not watched: no link");
+	strvec_release(&av);
+	config_release(&cfg);
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	/*
+	 * The wrapper run as the worker's shell would run it, with an rsync
+	 * that notes its pid and sleeps ("quick": exits 7 at once), each in
+	 * a session of its own: its mark kept; removed 1.5 s in; never made;
+	 * and rsync ending by itself. 5.5 s later: the status of "quick",
+	 * then whether each sleeping rsync is still there.
+	 */
+	strbuf_addf(&cmd, "cd %s && mkdir bin && printf '#!/bin/sh\\n"
+	    "echo $$ > pid.$1; [ $1 = quick ] && exit 7; exec sleep 30\\n' "
+	    "> bin/rsync && chmod +x bin/rsync && PATH=$PWD/bin:$PATH && "
+	    ": > m.keep && : > m.gone && : > m.quick && ", dir);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *mark = xasprintf("%s/m.%s", dir, cases[i]);
+
+		path = watched_rsync_path(mark);
+		free(mark);
+		if (path == NULL)
+			break;
+		strbuf_addstr(&cmd, "printf '%s\\n' ");
+		shell_quote(&cmd, path);
+		strbuf_addf(&cmd, " | sed 's/$/ %s/' > c.%s && ", cases[i],
+		    cases[i]);
+		free(path);
+	}
+	ok(i == ARRAY_SIZE(cases), "rsync: a mark, a wrapper");
+	strbuf_addstr(&cmd, "for c in keep gone never; do setsid sh -c "
+	    "'echo $$ > w.$1; exec sh c.$1' sh $c < /dev/null > /dev/null "
+	    "2>&1 & done; setsid -w sh c.quick < /dev/null > /dev/null 2>&1; "
+	    "q=$?; sleep 1.5; rm m.gone; sleep 4; there() { "
+	    "case $(ps -o stat= -p $(cat pid.$1)) in ''|Z*) echo 0;; "
+	    "*) echo 1;; esac; }; echo $q $(there keep) $(there gone) "
+	    "$(there never); for c in keep gone never; do "
+	    "kill -TERM -$(cat w.$c) 2>/dev/null; done; "
+	    "cd / && rm -rf \"$OLDPWD\"");
+	out = sh_out(cmd.buf);
+	out[strcspn(out, "\n")] = '\0';
+	ok(strcmp(out, "7 1 0 1") == 0,
+	    "rsync watched: its status passed on; kept while its mark is, "
+	    "ended once it is gone, not armed by a mark never made (%s)",
+	    out);
+	free(out);
+	strbuf_release(&cmd);
 }

@@ -26,6 +26,7 @@ static const struct {
 	{ "remote", test_remote },
 	{ "run_script", test_run_script },
 	{ "slot_script", test_slot_script },
+	{ "rsync_watch", test_rsync_watch },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 };
