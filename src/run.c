@@ -615,6 +615,9 @@ beat_write(struct beat *b, int fd, const char *p, size_t len)
 	return r;
 }
 
+static struct run_beacon *beacon_start(const struct config *cfg,
+    const char *control_dir, const unsigned char *want, struct beat *shared);
+
 struct runner {
 	struct run_plan *plan;
 	const struct run_options *opt;
@@ -643,6 +646,9 @@ struct runner {
 	/* copies from the store under way */
 	struct fetch **fetches;
 	size_t n_fetches, alloc_fetches;
+	/* per worker: the beacon that watches its end of those copies,
+	 * started with the first (run_beacon_start) */
+	struct run_beacon **beacons;
 	/* seconds per byte of the chunks done, for a relative timeout */
 	double *per_byte;
 	size_t n_per_byte, alloc_per_byte, median_of;
@@ -1698,8 +1704,22 @@ start_fetch(struct runner *rn, enum fetch_why why, size_t w,
 		strbuf_addch(&f->list, '\0');
 	}
 	strvec_init(&f->argv);
+	if (!plan->workers[w].cw.local) {
+		if (rn->beacons == NULL)
+			rn->beacons = xcalloc(plan->n_workers + 1,
+			    sizeof(*rn->beacons));
+		if (rn->beacons[w] == NULL) {
+			unsigned char *want = xcalloc(plan->n_workers + 1, 1);
+
+			want[w] = 1;
+			rn->beacons[w] = beacon_start(plan->cfg,
+			    plan->control_dir, want, &rn->beat);
+			free(want);
+		}
+	}
 	if (remote_rsync_argv(&f->argv, plan->cfg, &plan->workers[w].cw,
-	    plan->control_dir, plan->store, "-", plan->capture, checksum, NULL,
+	    plan->control_dir, plan->store, "-", plan->capture, checksum,
+	    rn->beacons != NULL ? run_beacon_mark(rn->beacons[w], w) : NULL,
 	    e) != 0)
 		goto fail;
 	child_init(&f->child, f->argv.v);
@@ -2076,6 +2096,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			res->again_chunks++;
 	}
 	res->wall = monotonic_seconds() - rn.t0;
+	/* the copies have ended: their beacons go, then the beat */
+	for (i = 0; rn.beacons != NULL && i < plan->n_workers; i++)
+		run_beacon_stop(rn.beacons[i]);
+	free(rn.beacons);
 	beat_stop(&rn.beat);
 	if (sigchld_pipe[0] >= 0) {
 		sigaction(SIGCHLD, &old_chld, NULL);
@@ -2166,14 +2190,17 @@ struct beacon_slot {
 };
 
 struct run_beacon {
-	struct beat beat;
+	struct beat own;
+	struct beat *beat;      /* &own, or a run's */
 	struct beacon_slot *w;  /* per configured worker */
 	size_t n;
 };
 
-struct run_beacon *
-run_beacon_start(const struct config *cfg, const char *control_dir,
-    const unsigned char *want)
+/* A beacon beaten by its own thread, or by shared's (a run's: paused
+ * with the run's slots over Ctrl-Z). */
+static struct run_beacon *
+beacon_start(const struct config *cfg, const char *control_dir,
+    const unsigned char *want, struct beat *shared)
 {
 	struct run_beacon *b = xcalloc(1, sizeof(*b));
 	unsigned silence = remote_silence(cfg);
@@ -2183,7 +2210,9 @@ run_beacon_start(const struct config *cfg, const char *control_dir,
 	token_fill(token);
 	b->n = cfg->n_workers;
 	b->w = xcalloc(b->n + 1, sizeof(*b->w));
-	beat_start(&b->beat);
+	b->beat = shared != NULL ? shared : &b->own;
+	if (shared == NULL)
+		beat_start(&b->own);
 	for (i = 0; i < b->n; i++) {
 		const struct config_worker *cw = &cfg->workers[i];
 		struct beacon_slot *bs = &b->w[i];
@@ -2194,7 +2223,7 @@ run_beacon_start(const struct config *cfg, const char *control_dir,
 		child_init(&bs->child, NULL);
 		/* a local copy has no link to lose; without the beat thread
 		 * a beacon would end by itself */
-		if (!want[i] || cw->local || !b->beat.running)
+		if (!want[i] || cw->local || !b->beat->running)
 			continue;
 		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,
 		    token + TOKEN_PREFIX_LEN);
@@ -2209,9 +2238,16 @@ run_beacon_start(const struct config *cfg, const char *control_dir,
 			bs->mark = NULL;
 			continue;
 		}
-		beat_add(&b->beat, bs->child.in_fd);
+		beat_add(b->beat, bs->child.in_fd);
 	}
 	return b;
+}
+
+struct run_beacon *
+run_beacon_start(const struct config *cfg, const char *control_dir,
+    const unsigned char *want)
+{
+	return beacon_start(cfg, control_dir, want, NULL);
 }
 
 const char *
@@ -2235,12 +2271,13 @@ run_beacon_stop(struct run_beacon *b)
 		struct child *c = &b->w[i].child;
 
 		if (b->w[i].mark != NULL && c->in_fd >= 0) {
-			beat_remove(&b->beat, c->in_fd);
+			beat_remove(b->beat, c->in_fd);
 			close(c->in_fd);
 			c->in_fd = -1;
 		}
 	}
-	beat_stop(&b->beat);
+	if (b->beat == &b->own)
+		beat_stop(&b->own);
 	/* one that has not ended within a second (its link cut) is not
 	 * waited for: its ssh is stopped, its worker's watchdog does the
 	 * rest */

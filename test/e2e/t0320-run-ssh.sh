@@ -117,6 +117,30 @@ test_expect_success 'a failing chunk over ssh is named with its status' '
 	grep -q "dns-000002.pcap (exit 7)" err
 '
 
+test_expect_success 'a deleted copy is copied from the store over ssh, watched, nothing left' '
+	f=$(ls "$TRASH/r2/dns" | head -1) &&
+	rm "$TRASH/r2/dns/$f" || exit 1
+	set +e
+	$SHARDCAP run -q dns -- sh -c "sleep 0.3; exec tcpdump -nS -tt -r {}" \
+	    > out 2> err &
+	pid=$!
+	for i in $(seq 40); do
+		pgrep -af "$TRASH/r2/\.shardcap-copy-"; sleep 0.1
+	done > "$TRASH/ps"
+	wait $pid; st=$?
+	set -e
+	expect_eq $st 23 &&
+	tcpdump -nS -tt -r "$DNS" 2>/dev/null | sort > want &&
+	sort out | cmp - want &&
+	cmp "$TRASH/r2/dns/$f" "$SHARDCAP_DIR/store/dns/$f" &&
+	# the copy was watched (its beacon and rsync name the mark); both
+	# gone, and the mark with them
+	grep -q "\.shardcap-copy-" "$TRASH/ps" &&
+	sleep 0.5 &&
+	! ls -A "$TRASH/r2" | grep -q "^\.shardcap-copy-" &&
+	! pgrep -f "$TRASH/r[123]/\.shardcap-copy-" > /dev/null
+'
+
 test_expect_success 'an unreachable worker: named, its chunks run elsewhere, exit 23' '
 	kill $(cat "$SSH_DIR/sshd_r3.pid") &&
 	pkill -f "^ssh: $SHARDCAP_DIR/ssh/" ; sleep 0.3 &&
