@@ -190,24 +190,22 @@ add_rsh_word(struct strbuf *sb, const char *s)
 /*
  * The worker's rsync, watched: started from a shell that looks every
  * second whether the mark ($1) is there, and once it has seen it and then
- * not for REMOTE_MARK_GONE looks in a row, ends its whole process group -
- * the rsync (both of its processes), the shell, the session sshd started.
- * The mark is a beacon's (run_beacon_start): gone when shardcap stops it,
- * which it does only after its rsyncs have ended, or when the beacon's
- * own watchdog found shardcap silent. A mark never seen arms nothing.
- * rsync's stdin is handed over explicitly: a background command's would
- * otherwise be /dev/null.
+ * not for as many looks in a row as the silence a slot allows
+ * (remote_silence), ends its whole process group - the rsync (both of its
+ * processes), the shell, the session sshd started. The mark is a beacon's
+ * (run_beacon_start), made again at each of its beats: gone for good
+ * when shardcap stops the beacon, which it does only after its rsyncs
+ * have ended, or when shardcap fell silent. A mark never seen arms
+ * nothing. rsync's stdin is handed over explicitly: a background
+ * command's would otherwise be /dev/null.
  */
-#define MARK_GONE_STR(x) #x
-#define MARK_GONE_XSTR(x) MARK_GONE_STR(x)
-#define MARK_GONE_S MARK_GONE_XSTR(REMOTE_MARK_GONE)
-static const char rsync_watch[] =
+static const char rsync_watch_1[] =
     "sh -c 'h=$1; shift; exec 3<&0; \"$@\" <&3 3<&- & p=$!; exec 3<&-; "
     "{ s= n=0; while sleep 1; do if [ -e \"$h\" ]; then s=1 n=0; "
-    "elif [ -n \"$s\" ]; then n=$((n + 1)); "
-    "[ $n -lt " MARK_GONE_S " ] || kill -TERM 0; fi; done; } "
-    "< /dev/null > /dev/null 2>&1 & w=$!; wait $p; r=$?; kill $w; "
-    "exit $r' shardcap-rsync ";
+    "elif [ -n \"$s\" ]; then n=$((n + 1)); [ $n -lt ";
+static const char rsync_watch_2[] =
+    " ] || kill -TERM 0; fi; done; } < /dev/null > /dev/null 2>&1 & "
+    "w=$!; wait $p; r=$?; kill $w; exit $r' shardcap-rsync ";
 
 int
 remote_rsync_argv(struct strvec *av, const struct config *cfg,
@@ -243,8 +241,8 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 		if (mark != NULL) {
 			struct strbuf path = STRBUF_INIT;
 
-			strbuf_addstr(&path, "--rsync-path=");
-			strbuf_addstr(&path, rsync_watch);
+			strbuf_addf(&path, "--rsync-path=%s%u%s", rsync_watch_1,
+			    remote_silence(cfg), rsync_watch_2);
 			shell_quote(&path, mark);
 			strbuf_addstr(&path, " rsync");
 			strvec_push(av, path.buf);

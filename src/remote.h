@@ -71,11 +71,10 @@ void remote_script_argv(struct strvec *av, const struct config *cfg,
  * rsync options may follow in extra (NULL-terminated, may be NULL).
  * mark (a remote worker's; may be NULL): a file on it that a beacon
  * (run_beacon_start) keeps while shardcap is there; the worker's rsync
- * is ended once the file has gone for REMOTE_MARK_GONE seconds, so that
- * a copy cut off from shardcap does not wait on the worker for TCP to
- * give up (docs/failures.md).
+ * is ended once the file has gone for remote_silence seconds, so that a
+ * copy cut off from shardcap does not wait on the worker for TCP to give
+ * up (docs/failures.md).
  * Returns SC_ERR_CONFIG when an ssh argument cannot be given to rsync. */
-#define REMOTE_MARK_GONE 3
 int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,

@@ -594,6 +594,9 @@ watched_rsync_path(const char *mark)
 	size_t i;
 
 	config_init(&cfg);
+	/* a silence of 3 s */
+	cfg.alive_interval = 1;
+	cfg.alive_count = 3;
 	memset(&w, 0, sizeof(w));
 	w.name = (char *)"w";
 	w.host = (char *)"h";
@@ -641,9 +644,10 @@ test_rsync_watch(void)
 	/*
 	 * The wrapper run as the worker's shell would run it, with an rsync
 	 * that notes its pid and sleeps ("quick": exits 7 at once), each in
-	 * a session of its own: its mark kept; removed 1.5 s in; never made;
-	 * and rsync ending by itself. 5.5 s later: the status of "quick",
-	 * then whether each sleeping rsync is still there.
+	 * a session of its own, with a silence of 3 s: its mark kept;
+	 * removed 1.5 s in; never made; and rsync ending by itself. 5.5 s
+	 * later: the status of "quick", then whether each sleeping rsync is
+	 * still there.
 	 */
 	strbuf_addf(&cmd, "cd %s && mkdir bin && printf '#!/bin/sh\\n"
 	    "echo $$ > pid.$1; [ $1 = quick ] && exit 7; exec sleep 30\\n' "
