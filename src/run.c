@@ -1704,12 +1704,14 @@ start_fetch(struct runner *rn, enum fetch_why why, size_t w,
 		strbuf_addch(&f->list, '\0');
 	}
 	strvec_init(&f->argv);
-	if (!plan->workers[w].cw.local) {
+	/* (the plan's workers are the config's, in its order) */
+	if (!plan->workers[w].cw.local && w < plan->cfg->n_workers) {
 		if (rn->beacons == NULL)
 			rn->beacons = xcalloc(plan->n_workers + 1,
 			    sizeof(*rn->beacons));
 		if (rn->beacons[w] == NULL) {
-			unsigned char *want = xcalloc(plan->n_workers + 1, 1);
+			unsigned char *want = xcalloc(plan->cfg->n_workers + 1,
+			    1);
 
 			want[w] = 1;
 			rn->beacons[w] = beacon_start(plan->cfg,
