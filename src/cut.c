@@ -142,6 +142,8 @@ struct cut {
 	size_t n_workers;
 	size_t *holders;        /* those with a copy of the chunk */
 	size_t n_holders;
+	unsigned char *current; /* per worker: its copy is the chunk's
+	                         * current one (not a stale one) */
 	int64_t journal;
 	char *store;            /* the capture's store directory */
 	char *tmp;              /* where the split writes */
@@ -155,6 +157,7 @@ cut_release(struct cut *c)
 	free(c->chunks);
 	free(c->workers);
 	free(c->holders);
+	free(c->current);
 	free(c->store);
 	if (c->tmp != NULL) {
 		(void)file_remove_tree(c->tmp, NULL);
@@ -206,6 +209,7 @@ cut_load(struct cluster *cl, const char *capture,
 	}
 	c->workers = xcalloc(W + 1, sizeof(*c->workers));
 	c->holders = xcalloc(W + 1, sizeof(*c->holders));
+	c->current = xcalloc(W + 1, 1);
 	/* every copy, stale ones too: all go when the chunk goes */
 	for (i = 0; i < n_pl; i++) {
 		const struct config_worker *w;
@@ -216,6 +220,7 @@ cut_load(struct cluster *cl, const char *capture,
 		k = (size_t)(w - cl->cfg.workers);
 		add_worker(c->holders, &c->n_holders, k);
 		add_worker(c->workers, &c->n_workers, k);
+		c->current[k] |= pl[i].current != 0;
 	}
 	free(pl);
 	for (i = 0; i < req->parts; i++) {
@@ -506,9 +511,12 @@ cut_apply(struct cluster *cl, const char *capture,
 
 		snprintf(out->files[i], sizeof(out->files[i]), "%s",
 		    c.sr.chunks[i]->file);
+		/* what changed worker: a part on a worker that held the
+		 * chunk (as it is now: a stale copy does not count) did
+		 * not */
 		for (k = 0; k < n_f; k++)
 			if (strcmp(f[k].file, out->files[i]) == 0) {
-				if (!holds(&c, f[k].worker))
+				if (!c.current[f[k].worker])
 					out->bytes += c.sr.chunks[i]->bytes;
 				out->sent += f[k].sent;
 			}

@@ -48,7 +48,8 @@ struct cut_outcome {
 	                         * has fewer packets) */
 	char files[CUT_MAX_PARTS][96];
 	uint64_t bytes;         /* parts copied to workers that did not
-	                         * hold the chunk: data that changed place */
+	                         * hold the chunk's current copy: data that
+	                         * changed place */
 	uint64_t sent;          /* what rsync sent for all the parts: a
 	                         * part copied to a worker that holds the
 	                         * chunk costs little more than its header */
