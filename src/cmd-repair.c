@@ -27,6 +27,9 @@ static const char repair_help[] =
     "the store on the reachable worker holding the fewest bytes among\n"
     "those without one, checked against the store, then recorded - a\n"
     "crash in between is finished or rolled back by the next command.\n"
+    "Copies beyond the replicas (a worker back after its chunks were\n"
+    "copied elsewhere) are forgotten and, once no query runs, removed\n"
+    "from the workers holding the most bytes.\n"
     "\n"
     "Options:\n"
     "  -n, --dry-run   say what would be copied, copy nothing\n"
@@ -59,10 +62,10 @@ static void
 print_repair(FILE *f, const struct repair_result *res, int dry_run)
 {
 	static const char *h[] = { "capture", "replicas", "chunks", "short",
-	    "copies", "made", "failed", "no room" };
-	static const int num[] = { 0, 1, 1, 1, 1, 1, 1, 1 };
+	    "copies", "made", "failed", "no room", "extra" };
+	static const int num[] = { 0, 1, 1, 1, 1, 1, 1, 1, 1 };
 	struct table t;
-	size_t i, made = 0, needed = 0;
+	size_t i, made = 0, needed = 0, extra = 0, removed = 0;
 	uint64_t bytes = 0;
 	struct strbuf sb = STRBUF_INIT;
 
@@ -81,7 +84,10 @@ print_repair(FILE *f, const struct repair_result *res, int dry_run)
 		table_addf(&t, "%zu", rc->copied);
 		table_addf(&t, "%zu", rc->failed);
 		table_addf(&t, "%zu", rc->no_room);
+		table_addf(&t, "%zu", rc->extra);
 		made += dry_run ? rc->needed - rc->no_room : rc->copied;
+		extra += rc->extra;
+		removed += rc->removed;
 		needed += rc->needed;
 		bytes += rc->bytes;
 	}
@@ -94,6 +100,12 @@ print_repair(FILE *f, const struct repair_result *res, int dry_run)
 		fprintf(f, "%s %zu of %zu missing cop%s (%s) in %.2f s\n",
 		    dry_run ? "would make" : "made", made, needed,
 		    needed == 1 ? "y" : "ies", sb.buf, res->seconds);
+	if (extra > 0 && dry_run)
+		fprintf(f, "would remove %zu cop%s beyond the replicas\n",
+		    extra, extra == 1 ? "y" : "ies");
+	else if (extra > 0)
+		fprintf(f, "removed %zu of %zu cop%s beyond the replicas\n",
+		    removed, extra, extra == 1 ? "y" : "ies");
 	for (i = 0; i < res->n_caps; i++)
 		if (res->caps[i].error[0])
 			fprintf(f, "%s: %s\n", res->caps[i].name,
@@ -123,6 +135,8 @@ json_repair(struct json *j, const struct repair_result *res)
 		json_uint(j, "copies_made", rc->copied);
 		json_uint(j, "copies_failed", rc->failed);
 		json_uint(j, "no_room", rc->no_room);
+		json_uint(j, "copies_extra", rc->extra);
+		json_uint(j, "copies_removed", rc->removed);
 		json_uint(j, "bytes", rc->bytes);
 		json_string(j, "error", rc->error);
 		json_object_end(j);

@@ -32,10 +32,42 @@ struct target {
 enum held { HELD_NONE, HELD_CURRENT, HELD_STALE };
 
 /* Plans the missing copies of one capture: requests for move_apply. */
+/* Copies to remove: the file on a worker of the config, and the ids the
+ * catalog knows them by. */
+struct trim_list {
+	struct move_file *files;
+	int64_t *chunk, *worker;
+	size_t n, alloc_files, alloc_chunk, alloc_worker;
+};
+
+static void
+trim_add(struct trim_list *tl, const struct cat_chunk *ch, size_t w,
+    int64_t worker_id)
+{
+	ALLOC_GROW(tl->files, tl->n + 1, tl->alloc_files);
+	ALLOC_GROW(tl->chunk, tl->n + 1, tl->alloc_chunk);
+	ALLOC_GROW(tl->worker, tl->n + 1, tl->alloc_worker);
+	memset(&tl->files[tl->n], 0, sizeof(tl->files[tl->n]));
+	snprintf(tl->files[tl->n].file, sizeof(tl->files[tl->n].file), "%s",
+	    ch->file);
+	tl->files[tl->n].worker = w;
+	tl->chunk[tl->n] = ch->id;
+	tl->worker[tl->n++] = worker_id;
+}
+
+static void
+trim_release(struct trim_list *tl)
+{
+	free(tl->files);
+	free(tl->chunk);
+	free(tl->worker);
+	memset(tl, 0, sizeof(*tl));
+}
+
 static int
 plan_capture(struct cluster *cl, const struct cat_capture *cap,
     struct target *tg, struct repair_capture *rc, struct move_request **out,
-    size_t *n_out, struct sc_err *e)
+    size_t *n_out, struct trim_list *trim, struct sc_err *e)
 {
 	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, i, k, p = 0, pass;
 	struct cat_chunk *chunks = NULL;
@@ -72,6 +104,25 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 		if (have < cap->replicas) {
 			rc->short_chunks++;
 			rc->needed += cap->replicas - have;
+		}
+		/* more than its replicas: the extra copies go from the most
+		 * loaded workers (ties: the last from its round-robin place) */
+		while (have > cap->replicas && cap->replicas > 0) {
+			size_t worst = W;
+
+			for (k = 0; k < W; k++) {
+				size_t w = (chunks[i].seq - 1 + k) % W;
+
+				if (taken[w] && (worst == W ||
+				    tg[w].bytes >= tg[worst].bytes))
+					worst = w;
+			}
+			taken[worst] = 0;
+			have--;
+			tg[worst].bytes -= tg[worst].bytes < chunks[i].bytes ?
+			    tg[worst].bytes : chunks[i].bytes;
+			trim_add(trim, &chunks[i], worst, tg[worst].id);
+			rc->extra++;
 		}
 		/* a worker with a stale copy first, then the least loaded;
 		 * ties from the chunk's round-robin place on */
@@ -200,16 +251,21 @@ repair_run(struct cluster *cl, const struct repair_options *opt,
 	for (i = 0; i < n_caps && r == 0; i++) {
 		struct repair_capture *rc = &res->caps[res->n_caps++];
 		struct move_request *req = NULL;
+		struct trim_list trim;
 		struct move_outcome mo;
-		size_t n_req = 0;
+		size_t n_req = 0, k;
+
+		memset(&trim, 0, sizeof(trim));
 
 		if (opt->interrupted != NULL && *opt->interrupted) {
 			r = sc_err_set(e, SC_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
 		if ((r = plan_capture(cl, &caps[i], tg, rc, &req, &n_req,
-		    e)) != 0)
+		    &trim, e)) != 0) {
+			trim_release(&trim);
 			break;
+		}
 		if (!opt->dry_run && n_req > 0) {
 			r = move_apply(cl, caps[i].name, req, n_req,
 			    opt->interrupted, &mo, e);
@@ -222,9 +278,25 @@ repair_run(struct cluster *cl, const struct repair_options *opt,
 				r = 0;
 			}
 		}
+		/* Extra copies: forgotten first (a query from now on does
+		 * not plan to read them), removed once no query that may
+		 * have runs; one that cannot be removed is claimed by no
+		 * chunk, for verify to remove. */
+		if (r == 0 && !opt->dry_run && trim.n > 0) {
+			r = repair_forget(cl, trim.chunk, trim.worker, trim.n, e);
+			if (r == 0)
+				r = cluster_quiesce(cl, e);
+			if (r == 0)
+				r = move_files(cl, caps[i].name,
+				    MOVE_FILES_REMOVE, trim.files, trim.n,
+				    opt->interrupted, e);
+			for (k = 0; r == 0 && k < trim.n; k++)
+				rc->removed += trim.files[k].ok != 0;
+		}
 		if (rc->no_room > 0 || rc->failed > 0)
 			short_any = 1;
 		free(req);
+		trim_release(&trim);
 	}
 	if (r == 0 && short_any)
 		r = sc_err_set(e, SC_ERR_WORKER, "some chunks still have fewer "

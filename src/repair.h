@@ -36,6 +36,9 @@ struct repair_capture {
 	size_t copied;          /* made */
 	size_t failed;          /* tried, failed */
 	size_t no_room;         /* no live worker without a copy to take it */
+	size_t extra;           /* copies beyond the replicas (live
+	                         * workers' current ones) */
+	size_t removed;         /* of those, removed */
 	uint64_t bytes;         /* of the copies made (planned, dry run) */
 	char error[400];
 };
@@ -48,8 +51,11 @@ struct repair_result {
 	double seconds;
 };
 
-/* Restores the replica count of one capture or all. The cluster lock must
- * be held. Returns 0 when every chunk has its copies (or, dry run, could
+/* Restores the replica count of one capture or all: the copies missing
+ * are made; copies beyond it (a worker back after its chunks were copied
+ * elsewhere, a straggler's chunk copied to run again) are forgotten and,
+ * once no query runs, removed from the most loaded workers. The cluster
+ * lock must be held. Returns 0 when every chunk has its copies (or, dry run, could
  * get them), SC_ERR_WORKER when some could not be made (see res), other
  * codes when nothing could be done. res needs repair_result_release. */
 int repair_run(struct cluster *cl, const struct repair_options *opt,

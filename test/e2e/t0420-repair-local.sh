@@ -73,6 +73,32 @@ for c in json.load(open(\"st.json\"))[\"chunks\"]:
 	query && cmp "$TRASH/want" got
 '
 
+test_expect_success 'a worker back after repair: the copies beyond the replicas go' '
+	new_cluster c 1 && cd c &&
+	n3=$(ls .shardcap/workers/local3/dns | wc -l) &&
+	lose local3 &&
+	$SHARDCAP repair > /dev/null &&
+	rm .shardcap/workers/local3 &&
+	mv .shardcap/workers/local3.gone .shardcap/workers/local3 &&
+	$SHARDCAP repair -n > plan &&
+	grep -q "^would remove $n3 copies beyond the replicas" plan &&
+	$SHARDCAP status dns --json > st.json &&
+	python3 -c "
+import json
+c = json.load(open(\"st.json\"))[\"chunks\"]
+assert sum(len(x[\"workers\"]) for x in c) == len(c) + $n3, c" &&
+	$SHARDCAP repair --json > r.json &&
+	python3 -c "
+import json
+r = json.load(open(\"r.json\"))[\"captures\"][0]
+assert r[\"copies_extra\"] == $n3 and r[\"copies_removed\"] == $n3, r
+assert r[\"copies_missing\"] == 0, r" &&
+	copies_ok 1 && placed_as_catalog &&
+	query && cmp "$TRASH/want" got &&
+	$SHARDCAP repair > again &&
+	! grep -q "beyond the replicas" again
+'
+
 test_expect_success 'too few workers for the replicas: exit 20, says so' '
 	new_cluster c 3 && cd c &&
 	lose local2 &&
