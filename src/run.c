@@ -1607,6 +1607,11 @@ finish_job(struct runner *rn, struct slot *sl, struct sc_err *e)
 	struct job_end *j = detach_job(rn, sl);
 	size_t i;
 
+	/* Its shell on the worker forgets the job's pid: it has ended (its
+	 * ends were the job's last words), and a pid the worker may give
+	 * to another process must not be killed when the slot ends. */
+	if (sl->child.in_fd >= 0 && !sl->closed)
+		(void)beat_write(&rn->beat, sl->child.in_fd, "p=\n", 3);
 	if (sl->bad_any) {
 		/* a copy missing or cut: the command did not run; that
 		 * worker's copy is not used again, the chunks wait for

@@ -685,3 +685,45 @@ test_rsync_watch(void)
 	free(out);
 	strbuf_release(&cmd);
 }
+
+/* Runs a slot's script whose first job ends at once; feed follows.
+ * Returns what the slot asked kill to do when its stdin ended. */
+static char *
+slot_kills(const char *feed)
+{
+	char dir[] = "/tmp/shardcap-unit-XXXXXX";
+	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	char *out;
+
+	if (mkdtemp(dir) == NULL)
+		return xstrdup("mkdtemp failed");
+	/* kill noted, then done as the shell would */
+	strbuf_addstr(&script, "kill() { echo \"$*\" >> kills; "
+	    "command kill \"$@\"; }; ");
+	run_slot_script(&script, "T", 0, NULL);
+	strbuf_addf(&cmd, "cd %s && { echo 'setsid sh -c \"exit 0\" "
+	    "< /dev/null & p=$!'; sleep 0.3; %s } | sh -c ", dir, feed);
+	shell_quote(&cmd, script.buf);
+	strbuf_addstr(&cmd, " slot 2> /dev/null; cat kills 2> /dev/null | "
+	    "tr '\\n' ' '; cd / && rm -rf \"$OLDPWD\"");
+	out = sh_out(cmd.buf);
+	strbuf_release(&script);
+	strbuf_release(&cmd);
+	return out;
+}
+
+void
+test_slot_forgets(void)
+{
+	char *out = slot_kills("");
+
+	ok(strncmp(out, "-TERM -", 7) == 0,
+	    "slot: at its end it kills its last job's group, ended or not "
+	    "(%s)", out);
+	free(out);
+	out = slot_kills("echo p=;");
+	ok(strcmp(out, "") == 0,
+	    "slot: told its job ended (p=), it kills nothing at its end: the "
+	    "pid may be another process's by then (%s)", out);
+	free(out);
+}

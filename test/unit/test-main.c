@@ -27,6 +27,7 @@ static const struct {
 	{ "run_script", test_run_script },
 	{ "slot_script", test_slot_script },
 	{ "rsync_watch", test_rsync_watch },
+	{ "slot_forgets", test_slot_forgets },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 };

@@ -17,6 +17,7 @@ void test_remote(void);
 void test_run_script(void);
 void test_slot_script(void);
 void test_rsync_watch(void);
+void test_slot_forgets(void);
 void test_catalog(void);
 void test_balance(void);
 
