@@ -238,10 +238,7 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 		    jobs[k].alloc_items);
 		jobs[k].items[jobs[k].n_items++] = i;
 	}
-	for (k = 0; k < W && beacon == NULL; k++)
-		if (want[k])
-			beacon = run_beacon_start(&cl->cfg, cl->control_dir,
-			    want);
+	beacon = run_beacon_start(&cl->cfg, cl->control_dir, want);
 	for (k = 0; k < W; k++) {
 		struct wjob *j = &jobs[k];
 

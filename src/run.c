@@ -2209,11 +2209,18 @@ static struct run_beacon *
 beacon_start(const struct config *cfg, const char *control_dir,
     const unsigned char *want, struct beat *shared)
 {
-	struct run_beacon *b = xcalloc(1, sizeof(*b));
+	struct run_beacon *b;
 	unsigned silence = remote_silence(cfg);
 	char token[48];
 	size_t i;
 
+	/* a local copy has no link to lose: none wanted, no thread */
+	for (i = 0; i < cfg->n_workers; i++)
+		if (want[i] && !cfg->workers[i].local)
+			break;
+	if (i == cfg->n_workers)
+		return NULL;
+	b = xcalloc(1, sizeof(*b));
 	token_fill(token);
 	b->n = cfg->n_workers;
 	b->w = xcalloc(b->n + 1, sizeof(*b->w));
@@ -2228,8 +2235,7 @@ beacon_start(const struct config *cfg, const char *control_dir,
 
 		strvec_init(&bs->argv);
 		child_init(&bs->child, NULL);
-		/* a local copy has no link to lose; without the beat thread
-		 * a beacon would end by itself */
+		/* without the beat thread a beacon would end by itself */
 		if (!want[i] || cw->local || !b->beat->running)
 			continue;
 		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,

@@ -187,7 +187,8 @@ void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
  * (remote_rsync_argv) ends once the mark is gone: when shardcap stops the
  * beacon - after its copies - or when the slot's watchdog found shardcap
  * silent (a cut link, a vanished host). A slot that cannot be started
- * leaves its worker's copies unwatched (run_beacon_mark is NULL). */
+ * leaves its worker's copies unwatched (run_beacon_mark is NULL). NULL
+ * when no worker of want[] is remote: nothing to watch. */
 struct run_beacon;
 struct run_beacon *run_beacon_start(const struct config *cfg,
     const char *control_dir, const unsigned char *want);
