@@ -31,39 +31,53 @@ struct target {
 /* What a worker holds of a chunk. */
 enum held { HELD_NONE, HELD_CURRENT, HELD_STALE };
 
-/* Plans the missing copies of one capture: requests for move_apply. */
-/* Copies to remove: the file on a worker of the config, and the ids the
- * catalog knows them by. */
-struct trim_list {
-	struct move_file *files;
+/* Copies to forget: chunk and worker ids. */
+struct forget_list {
 	int64_t *chunk, *worker;
-	size_t n, alloc_files, alloc_chunk, alloc_worker;
+	size_t n, alloc_chunk, alloc_worker;
+};
+
+static void
+forget_add(struct forget_list *fl, int64_t chunk_id, int64_t worker_id)
+{
+	ALLOC_GROW(fl->chunk, fl->n + 1, fl->alloc_chunk);
+	ALLOC_GROW(fl->worker, fl->n + 1, fl->alloc_worker);
+	fl->chunk[fl->n] = chunk_id;
+	fl->worker[fl->n++] = worker_id;
+}
+
+/* Copies to remove: forgotten first (ids), then their files removed
+ * (files[i] is ids' i-th: the file on a worker of the config). */
+struct trim_list {
+	struct forget_list ids;
+	struct move_file *files;
+	size_t alloc_files;
 };
 
 static void
 trim_add(struct trim_list *tl, const struct cat_chunk *ch, size_t w,
     int64_t worker_id)
 {
-	ALLOC_GROW(tl->files, tl->n + 1, tl->alloc_files);
-	ALLOC_GROW(tl->chunk, tl->n + 1, tl->alloc_chunk);
-	ALLOC_GROW(tl->worker, tl->n + 1, tl->alloc_worker);
-	memset(&tl->files[tl->n], 0, sizeof(tl->files[tl->n]));
-	snprintf(tl->files[tl->n].file, sizeof(tl->files[tl->n].file), "%s",
-	    ch->file);
-	tl->files[tl->n].worker = w;
-	tl->chunk[tl->n] = ch->id;
-	tl->worker[tl->n++] = worker_id;
+	size_t n = tl->ids.n;
+
+	ALLOC_GROW(tl->files, n + 1, tl->alloc_files);
+	memset(&tl->files[n], 0, sizeof(tl->files[n]));
+	snprintf(tl->files[n].file, sizeof(tl->files[n].file), "%s", ch->file);
+	tl->files[n].worker = w;
+	forget_add(&tl->ids, ch->id, worker_id);
 }
 
 static void
 trim_release(struct trim_list *tl)
 {
 	free(tl->files);
-	free(tl->chunk);
-	free(tl->worker);
+	free(tl->ids.chunk);
+	free(tl->ids.worker);
 	memset(tl, 0, sizeof(*tl));
 }
 
+/* Plans the missing copies of one capture (requests for move_apply) and
+ * the copies beyond its replicas (trim). */
 static int
 plan_capture(struct cluster *cl, const struct cat_capture *cap,
     struct target *tg, struct repair_capture *rc, struct move_request **out,
@@ -282,15 +296,16 @@ repair_run(struct cluster *cl, const struct repair_options *opt,
 		 * not plan to read them), removed once no query that may
 		 * have runs; one that cannot be removed is claimed by no
 		 * chunk, for verify to remove. */
-		if (r == 0 && !opt->dry_run && trim.n > 0) {
-			r = repair_forget(cl, trim.chunk, trim.worker, trim.n, e);
+		if (r == 0 && !opt->dry_run && trim.ids.n > 0) {
+			r = repair_forget(cl, trim.ids.chunk, trim.ids.worker,
+			    trim.ids.n, e);
 			if (r == 0)
 				r = cluster_quiesce(cl, e);
 			if (r == 0)
 				r = move_files(cl, caps[i].name,
-				    MOVE_FILES_REMOVE, trim.files, trim.n,
+				    MOVE_FILES_REMOVE, trim.files, trim.ids.n,
 				    opt->interrupted, e);
-			for (k = 0; r == 0 && k < trim.n; k++)
+			for (k = 0; r == 0 && k < trim.ids.n; k++)
 				rc->removed += trim.files[k].ok != 0;
 		}
 		if (rc->no_room > 0 || rc->failed > 0)
@@ -385,12 +400,6 @@ note_bad(struct verify_result *res, const char *where, const char *file)
 		    sizeof(res->bad_files[0]), "%s:%s", where, file);
 }
 
-/* Copies to forget: chunk and worker ids. */
-struct forget_list {
-	int64_t *chunk, *worker;
-	size_t n, alloc_chunk, alloc_worker;
-};
-
 /* Verifies one capture; adds the copies found bad to fl. */
 static int
 verify_capture(struct cluster *cl, const struct cat_capture *cap,
@@ -459,10 +468,8 @@ verify_capture(struct cluster *cl, const struct cat_capture *cap,
 			/* the store's is sound: the worker's is what is wrong */
 			vw->bad++;
 			note_bad(res, vw->name, checks[k].file);
-			ALLOC_GROW(fl->chunk, fl->n + 1, fl->alloc_chunk);
-			ALLOC_GROW(fl->worker, fl->n + 1, fl->alloc_worker);
-			fl->chunk[fl->n] = chunks[c].id;
-			fl->worker[fl->n++] = worker_ids[checks[k].worker];
+			forget_add(fl, chunks[c].id,
+			    worker_ids[checks[k].worker]);
 		}
 	}
 out:

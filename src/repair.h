@@ -55,9 +55,10 @@ struct repair_result {
  * are made; copies beyond it (a worker back after its chunks were copied
  * elsewhere, a straggler's chunk copied to run again) are forgotten and,
  * once no query runs, removed from the most loaded workers. The cluster
- * lock must be held. Returns 0 when every chunk has its copies (or, dry run, could
- * get them), SC_ERR_WORKER when some could not be made (see res), other
- * codes when nothing could be done. res needs repair_result_release. */
+ * lock must be held. Returns 0 when every chunk has its copies (or, dry
+ * run, could get them), SC_ERR_WORKER when some could not be made (see
+ * res), other codes when nothing could be done. res needs
+ * repair_result_release. */
 int repair_run(struct cluster *cl, const struct repair_options *opt,
     struct repair_result *res, struct sc_err *e);
 void repair_result_release(struct repair_result *res);
@@ -86,7 +87,8 @@ struct verify_result {
 	char bad_files[8][200]; /* the first bad copies, "worker:file" or
 	                         * "store:file" */
 	size_t n_bad_files;
-	char unclaimed_files[8][200];   /* the first removed, "worker:file" */
+	char unclaimed_files[8][200];   /* the first removed,
+	                                 * "worker:capture/file" */
 	size_t n_unclaimed_files;
 };
 
