@@ -67,8 +67,8 @@ CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
 UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
 
-all: $(BUILD)/shardcap $(BUILD)/gencap $(BUILD)/unit-tests \
-	$(BUILD)/balance-sim
+all: $(BUILD)/shardcap $(BUILD)/shardcap-warm.so $(BUILD)/gencap \
+	$(BUILD)/unit-tests $(BUILD)/balance-sim
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
@@ -98,6 +98,13 @@ $(BUILD)/bench/%.o: bench/%.c
 
 $(BUILD)/balance-sim: $(BUILD)/bench/balance-sim.o $(BUILD)/libshardcap.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# Preloaded into tshark on the workers (src/warm.c): never built with the
+# sanitizers, whose run-time the tool does not have.
+$(BUILD)/shardcap-warm.so: src/warm.c
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -fPIC -shared \
+		-o $@ $< -ldl
 
 $(BUILD)/gencap: $(BUILD)/tools/gencap.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
@@ -143,6 +150,9 @@ bench-balance: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(BUILD)/shardcap $(DESTDIR)$(PREFIX)/bin/shardcap
+	install -d $(DESTDIR)$(PREFIX)/lib/shardcap
+	install -m 644 $(BUILD)/shardcap-warm.so \
+		$(DESTDIR)$(PREFIX)/lib/shardcap/shardcap-warm.so
 	install -m 644 docs/shardcap.1 $(DESTDIR)$(PREFIX)/share/man/man1/shardcap.1
 
 clean:
