@@ -254,6 +254,60 @@ run_stream_arg(char *const *command, size_t n)
 	return arg;
 }
 
+int
+run_warm_command(char *const *command, size_t n)
+{
+	const char *tool = strrchr(command[0], '/');
+	size_t i, hits = 0;
+	int read_arg = 0;
+
+	tool = tool ? tool + 1 : command[0];
+	if (strcmp(tool, "tshark") != 0)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if (strstr(command[i], "{}") == NULL)
+			continue;
+		hits++;
+		if (strcmp(command[i], "{}") == 0 &&
+		    strcmp(command[i - 1], "-r") == 0)
+			read_arg = 1;
+	}
+	return hits == 1 && read_arg;
+}
+
+char *
+run_warm_lib(void)
+{
+	static const char *const beside[] = {
+		"shardcap-warm.so", "../lib/shardcap/shardcap-warm.so", NULL,
+	};
+	const char *env = getenv("SHARDCAP_WARM_LIB");
+	char self[4096], *slash, *path;
+	ssize_t n;
+	size_t i;
+
+	if (env != NULL)
+		return env[0] == '/' && access(env, R_OK) == 0 ?
+		    xstrdup(env) : NULL;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	for (i = 0; beside[i] != NULL; i++) {
+		char *real;
+
+		path = xasprintf("%s/%s", self, beside[i]);
+		real = access(path, R_OK) == 0 ? realpath(path, NULL) : NULL;
+		free(path);
+		if (real != NULL)
+			return real;
+	}
+	return NULL;
+}
+
 /* Appends the command, every argument quoted, {} replaced by path. */
 static void
 add_command(struct strbuf *sb, const struct run_options *opt,
@@ -294,6 +348,25 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 	}
 	strbuf_addstr(sb, "if [ -n \"$b\" ]; then echo " RUN_BAD_MARK
 	    " \"$1\" \"$2\"$b >&2; s=125; else ");
+	if (opt->warm_lib != NULL) {
+		/* each chunk to the slot's warm tool, when it has one; one it
+		 * will not take (gone) started here, as without */
+		strbuf_addstr(sb, "if [ -n \"$3\" ]; then s=0; ");
+		for (i = 0; i < n; i++) {
+			strbuf_addstr(sb, "if (printf '%s\\n' ");
+			shell_quote(sb, paths[i]);
+			strbuf_addstr(sb, " >&6) 2>/dev/null; then IFS= read -r t "
+			    "<&5 || { t=126; echo 'shardcap: the slot'\\''s "
+			    "warm tool ended' >&2; }; else");
+			add_command(sb, opt, paths[i]);
+			strbuf_addstr(sb, " < /dev/null 5<&- 6>&-; t=$?; fi; "
+			    "[ \"$s\" = 0 ] && s=$t; ");
+			if (n > 1)
+				strbuf_addf(sb, "echo " RUN_CHUNK_MARK " %zu >&2; ",
+				    i);
+		}
+		strbuf_addstr(sb, "else ");
+	}
 	if (opt->stream_arg >= 0) {
 		/* the chunks into one process, a marker after each */
 		strbuf_addstr(sb, "{ ");
@@ -318,21 +391,25 @@ run_job_script(struct strbuf *sb, const struct run_options *opt,
 	}
 	/* The end of the job's output, and of its stderr, each marked with
 	 * the run's token ($1) and the job's number ($2). */
-	strbuf_addstr(sb, "; s=$?; fi; printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
+	strbuf_addstr(sb, opt->warm_lib != NULL ? "; s=$?; fi; fi; " :
+	    "; s=$?; fi; ");
+	strbuf_addstr(sb, "printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
 	    "printf '" RUN_DONE_MARK " %s %s\\n' \"$1\" \"$2\" >&2");
 }
 
 /* A slot's job and watchdog killed: each runs in a session of its own,
  * the pid's process group; a process that has not reached its setsid yet
  * is killed by its pid (RUN_SLOT_KILL_WD: the watchdog alone). */
-#define SLOT_KILL "for g in $p $w; do kill -TERM -$g $g; done 2>/dev/null"
-/* The mark file removed, without the slot waiting for rm (ends in "&":
- * the next command follows it without a ";"). */
-#define SLOT_UNMARK "[ -n \"$h\" ] && rm -f \"$h\" < /dev/null > /dev/null 2>&1 &"
+#define SLOT_KILL "for g in $p $w $z; do kill -TERM -$g $g; done 2>/dev/null"
+/* The mark file (and a warm tool's files, if it was starting) removed,
+ * without the slot waiting for rm (ends in "&": the next command follows
+ * it without a ";"). */
+#define SLOT_UNMARK "[ -n \"$h$Z\" ] && rm -f ${h:+\"$h\"} " \
+	"${Z:+\"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"} < /dev/null > /dev/null 2>&1 &"
 
 void
 run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
-    const char *mark)
+    const char *mark, const struct run_warm *warm)
 {
 	/*
 	 * A slot: one shell on the worker for the whole run, which reads
@@ -356,7 +433,7 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 	 * would.
 	 */
 	strbuf_addf(sb, "trap '" SLOT_KILL "; " SLOT_UNMARK " exit 143' "
-	    "HUP INT TERM; p= w= h=; T=%s; ", token);
+	    "HUP INT TERM; p= w= h= z= Z=; T=%s; ", token);
 	if (silence > 0 && mark != NULL) {
 		strbuf_addstr(sb, "h=");
 		shell_quote(sb, mark);
@@ -368,8 +445,31 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 		    "}; }; wd; ", silence);
 	}
 	strbuf_addstr(sb, "echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
-	    "getconf _NPROCESSORS_ONLN) >&2; "
-	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
+	    "getconf _NPROCESSORS_ONLN) >&2; ");
+	if (warm != NULL) {
+		/*
+		 * The warm tool (src/warm.c): its answer on fd 3 is its pid
+		 * once it has set itself up, nothing if it ended first; it
+		 * takes the slot's stdout (fd 4) and stderr (fd 8) then. The
+		 * requests' fifo is held open for writing (fd 6), the
+		 * answers' for reading (fd 5); the files are gone once it
+		 * holds them.
+		 */
+		strbuf_addstr(sb, "if [ -r ");
+		shell_quote(sb, warm->lib);
+		strbuf_addstr(sb, " ]; then Z=");
+		shell_quote(sb, warm->placeholder);
+		strbuf_addstr(sb, "; rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; "
+		    "if mkfifo \"$Z.q\" \"$Z.r\" 2>/dev/null && "
+		    ": 2>/dev/null > \"$Z\"; then exec 4>&1; z=$(LD_PRELOAD=");
+		shell_quote(sb, warm->lib);
+		strbuf_addstr(sb, " SHARDCAP_WARM=\"$Z\" setsid ");
+		strbuf_addstr(sb, warm->command);
+		strbuf_addstr(sb, " 3>&1 8>&2 2>\"$Z.e\" > /dev/null < /dev/null &); "
+		    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\"; fi; "
+		    "rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; Z=; fi; ");
+	}
+	strbuf_addstr(sb, "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
 	    "eval \"$j\"; done; " SLOT_KILL "; " SLOT_UNMARK " exit 0");
 }
 
@@ -945,7 +1045,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	struct run_plan *plan = rn->plan;
 	struct slot *sl = xcalloc(1, sizeof(*sl));
 	struct strbuf script = STRBUF_INIT;
-	unsigned silence = 0;
+	unsigned silence = 0, number = ++rn->slots_opened;
 	char *mark = NULL;
 
 	sl->worker = w;
@@ -958,9 +1058,25 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		 * unique even where workers share a directory */
 		mark = xasprintf("%s/.shardcap-slot-%s-%u",
 		    plan->workers[w].cw.dir, rn->token + TOKEN_PREFIX_LEN,
-		    ++rn->slots_opened);
+		    number);
 	}
-	run_slot_script(&script, rn->token, silence, mark);
+	if (rn->opt->warm_lib != NULL) {
+		struct strbuf cmd = STRBUF_INIT;
+		char *placeholder = xasprintf("%s/.shardcap-warm-%s-%u",
+		    plan->base != NULL ? plan->base : plan->workers[w].cw.dir,
+		    rn->token + TOKEN_PREFIX_LEN, number);
+		struct run_warm warm = {
+			rn->opt->warm_lib, placeholder, NULL,
+		};
+
+		add_command(&cmd, rn->opt, placeholder);
+		warm.command = cmd.buf + 1;     /* its leading space */
+		run_slot_script(&script, rn->token, silence, mark, &warm);
+		strbuf_release(&cmd);
+		free(placeholder);
+	} else {
+		run_slot_script(&script, rn->token, silence, mark, NULL);
+	}
 	free(mark);
 	strvec_init(&sl->argv);
 	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
@@ -1036,7 +1152,8 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 		free(paths[i]);
 	strbuf_addstr(&line, "setsid sh -c ");
 	shell_quote(&line, job.buf);
-	strbuf_addf(&line, " job \"$T\" %u < /dev/null & p=$!\n", sl->job_id);
+	strbuf_addf(&line, " job \"$T\" %u \"$z\" < /dev/null & p=$!\n",
+	    sl->job_id);
 	strbuf_release(&job);
 	if (beat_write(&rn->beat, sl->child.in_fd, line.buf, line.len) < 0)
 		r = -1;
@@ -2240,7 +2357,7 @@ beacon_start(const struct config *cfg, const char *control_dir,
 			continue;
 		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,
 		    token + TOKEN_PREFIX_LEN);
-		run_slot_script(&script, token, silence, bs->mark);
+		run_slot_script(&script, token, silence, bs->mark, NULL);
 		remote_script_argv(&bs->argv, cfg, cw, control_dir, script.buf);
 		strbuf_release(&script);
 		child_init(&bs->child, bs->argv.v);

@@ -101,6 +101,12 @@ struct run_options {
 	 * process: the tool starts once per batch, not once per chunk. */
 	int stream_arg;
 	unsigned batch;
+	/* Warm start: when warm_lib is set (its path, the same on every
+	 * worker), the command is tshark reading -r {} and each slot starts
+	 * it once, with that library preloaded, to fork it for each chunk
+	 * (src/warm.c): one process per chunk, one start-up per slot. A
+	 * worker without the library runs the jobs as it would without. */
+	const char *warm_lib;
 	enum run_output output;
 	/* A job running longer than timeout seconds a chunk, or (factor)
 	 * timeout_factor times the median job's time per byte, is a
@@ -170,15 +176,23 @@ void run_job_script(struct strbuf *sb, const struct run_options *opt,
  * slot also ends (its job killed) when its stdin has brought nothing, not
  * even the empty line shardcap sends every RUN_BEAT_MS, for silence
  * seconds (at most twice that); the file mark (a path on the worker, in a
- * directory only shardcap writes) notes each line read. */
+ * directory only shardcap writes) notes each line read. warm, when not
+ * NULL: the slot starts the command warm (run_options.warm_lib) once its
+ * library is there, and its jobs ($3 the warm tool's pid, empty when it
+ * did not start) hand it their chunks. */
 #define RUN_BEAT_MS 1000
 /* The lines that stop a slot's watchdog (shardcap is about to stop) and
  * start it again (shardcap continues). */
 #define RUN_SLOT_KILL_WD "for g in $w; do kill -TERM -$g $g; done 2>/dev/null"
 #define RUN_SLOT_PAUSE RUN_SLOT_KILL_WD "; w=\n"
 #define RUN_SLOT_RESUME "wd\n"
+struct run_warm {
+	const char *lib;        /* the library's path on the worker */
+	const char *placeholder;        /* a path of the slot's own there */
+	const char *command;    /* the command, quoted, {} the placeholder */
+};
 void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
-    const char *mark);
+    const char *mark, const struct run_warm *warm);
 
 /* A beacon, for copies to remote workers: on each worker of want[]
  * (per configured worker) that is not local, a slot with no job that
@@ -201,5 +215,12 @@ void run_beacon_stop(struct run_beacon *b);
  * result would change (a count limit, per-file statistics, two passes,
  * writing files). Returns the index of "{}" or -1. */
 int run_stream_arg(char *const *command, size_t n);
+/* Whether command can start warm (run_options.warm_lib): tshark reading
+ * "{}" with -r, "{}" nowhere else. */
+int run_warm_command(char *const *command, size_t n);
+/* The warm-start library next to this program (or installed beside it:
+ * ../lib/shardcap/), or SHARDCAP_WARM_LIB's ("" for none); NULL when
+ * there is none. Allocated. */
+char *run_warm_lib(void);
 
 #endif

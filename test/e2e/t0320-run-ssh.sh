@@ -44,6 +44,43 @@ test_expect_success '--ordered and --pcap-out over ssh' '
 	$PCAPDUMP sel.pcap > a && $PCAPDUMP want.pcap > b && cmp a b
 '
 
+# A tool named tshark that notes each start, opens {} as its stdin (as
+# tshark would, so that it starts warm) and says how many bytes it holds.
+mkdir -p "$TRASH/bin"
+cat > "$TRASH/bin/tshark" <<EOF
+#!/bin/sh
+echo "\$\$" >> "$TRASH/starts"
+exec < "\$2"
+[ -e "$TRASH/slow" ] && sleep 53
+wc -c | tr -d " "
+EOF
+chmod +x "$TRASH/bin/tshark"
+FAKE=$TRASH/bin/tshark
+export FAKE
+
+test_expect_success 'tshark starts warm over ssh: once per slot, nothing left after Ctrl-C or -9' '
+	rm -f "$TRASH/starts" &&
+	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes &&
+	expect_eq "$(paste -sd+ sizes | bc)" \
+	    "$(cat "$TRASH"/c/.shardcap/store/dns/* | wc -c)" &&
+	test "$(wc -l < "$TRASH/starts")" -le 5 &&
+	: > "$TRASH/slow" &&
+	for sig in INT KILL; do
+		$SHARDCAP run -q dns -- "$FAKE" -r {} > /dev/null 2>&1 &
+		pid=$! &&
+		i=0 && while [ "$(pgrep -f "sleep 53" | wc -l)" -lt 3 ] &&
+		    [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
+		test "$(pgrep -f "sleep 53" | wc -l)" -ge 3 &&
+		kill -$sig $pid && { wait $pid || true; } &&
+		i=0 && while pgrep -f "sleep 53|$FAKE" > /dev/null &&
+		    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
+		! pgrep -af "sleep 53|$FAKE" &&
+		! ls -a "$TRASH"/r1 "$TRASH"/r2 "$TRASH"/r3 | grep shardcap-warm ||
+		    { echo "left after SIG$sig"; exit 1; }
+	done &&
+	rm -f "$TRASH/slow"
+'
+
 test_expect_success 'every worker runs up to its jobs at once (jobs = 0: its cores)' '
 	$SHARDCAP run -q --stats dns -- sh -c "sleep 0.3; cat {} > /dev/null" 2> summary &&
 	$SHARDCAP stats --json --last 1 > s.json &&

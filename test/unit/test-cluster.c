@@ -514,6 +514,46 @@ test_run_script(void)
 	ok(strstr(out, RUN_BAD_MARK) == NULL && strstr(out, "T 7 0\n"),
 	    "job script: every chunk there, the command runs");
 	free(out);
+	/* started warm: with no warm tool ($3 empty), or one whose fifo is
+	 * not there (fd 6 closed), the command runs as it would without */
+	opt.warm_lib = "/nonexistent/shardcap-warm.so";
+	out = job_out(&opt, paths, sizes, 1);
+	ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+	    "job script, warm: no warm tool, the command runs");
+	free(out);
+	{
+		struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+
+		run_job_script(&script, &opt, paths, sizes, 1);
+		strbuf_addstr(&cmd, "o=$(sh -c ");
+		shell_quote(&cmd, script.buf);
+		strbuf_addstr(&cmd, " job T 7 4242 2>&1 6>&-); "
+		    "printf '%s\\n' \"$o\"");
+		out = sh_out(cmd.buf);
+		ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+		    "job script, warm: a warm tool that cannot be reached, "
+		    "the command runs");
+		free(out);
+		strbuf_release(&script);
+		strbuf_release(&cmd);
+	}
+	opt.warm_lib = NULL;
+	{
+		char ts[] = "tshark", tsp[] = "/usr/bin/tshark", td[] = "tcpdump";
+		char r[] = "-r", y[] = "-Y", w[] = "-w", dns[] = "dns";
+		char ph2[] = "{}.out", ph3[] = "x{}";
+		char *c1[] = { ts, r, ph };
+		char *c2[] = { tsp, y, dns, r, ph };
+		char *c3[] = { td, r, ph };
+		char *c4[] = { ts, r, ph, w, ph2 };
+		char *c5[] = { ts, y, ph };
+		char *c6[] = { ts, r, ph3 };
+
+		ok(run_warm_command(c1, 3) && run_warm_command(c2, 5) &&
+		    !run_warm_command(c3, 3) && !run_warm_command(c4, 5) &&
+		    !run_warm_command(c5, 3) && !run_warm_command(c6, 3),
+		    "warm: tshark reading -r {}, {} nowhere else");
+	}
 	(void)unlink(a);
 	(void)unlink(b);
 	(void)rmdir(dir);
@@ -535,7 +575,7 @@ slot_out(unsigned silence, const char *feed)
 	if (mkdtemp(dir) == NULL)
 		return xstrdup("mkdtemp failed");
 	mark = xasprintf("%s/t/.mark", dir);
-	run_slot_script(&script, "T", silence, mark);
+	run_slot_script(&script, "T", silence, mark, NULL);
 	free(mark);
 	/* a process killed is gone, or a zombie not reaped yet */
 	strbuf_addf(&cmd, "cd %s && mkdir t && gone() { "
@@ -700,7 +740,7 @@ slot_kills(const char *feed)
 	/* kill noted, then done as the shell would */
 	strbuf_addstr(&script, "kill() { echo \"$*\" >> kills; "
 	    "command kill \"$@\"; }; ");
-	run_slot_script(&script, "T", 0, NULL);
+	run_slot_script(&script, "T", 0, NULL, NULL);
 	strbuf_addf(&cmd, "cd %s && { echo 'setsid sh -c \"exit 0\" "
 	    "< /dev/null & p=$!'; sleep 0.3; %s } | sh -c ", dir, feed);
 	shell_quote(&cmd, script.buf);
