@@ -482,6 +482,7 @@ struct slot {
 	int closed;             /* its stdin is closed: no more jobs */
 	int beating;            /* its stdin gets the heartbeat */
 	int out_eof, err_eof;
+	char *placeholder;      /* its warm tool's file, or NULL */
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
 	/* the job it runs */
@@ -912,6 +913,17 @@ write_output(struct runner *rn, size_t c, struct outbuf *ob)
 	return r;
 }
 
+/* Appends chunk c's path on worker w. */
+static void
+chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w, size_t c)
+{
+	if (plan->base != NULL)
+		strbuf_addf(sb, "%s/%s", plan->base, plan->chunks[c].file);
+	else
+		strbuf_addf(sb, "%s/%s/%s", plan->workers[w].cw.dir,
+		    plan->capture, plan->chunks[c].file);
+}
+
 /* Passes a slot's stderr on, line by line, prefixed with the chunk its
  * job works on; takes our own markers out. */
 static void
@@ -972,10 +984,20 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 		} else if (sl->cancelled) {
 			/* a killed job's last words are noise */
 		} else {
-			struct strbuf sb = STRBUF_INIT;
+			struct strbuf sb = STRBUF_INIT, named = STRBUF_INIT;
 			size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
 			    sl->n_fed : sl->n_batch - 1] : (size_t)-1;
+			const char *hit;
 
+			if (c != (size_t)-1 && sl->placeholder != NULL &&
+			    (hit = strstr(line, sl->placeholder)) != NULL) {
+				/* a warm tool's child names the file it read */
+				strbuf_add(&named, line, (size_t)(hit - line));
+				chunk_path(&named, rn->plan, sl->worker, c);
+				strbuf_addstr(&named,
+				    hit + strlen(sl->placeholder));
+				line = named.buf;
+			}
 			strbuf_reset(&sl->last_err);
 			strbuf_addstr(&sl->last_err, line);
 			if (c != (size_t)-1)
@@ -987,6 +1009,7 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 				    rn->plan->workers[sl->worker].name, line);
 			(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
 			strbuf_release(&sb);
+			strbuf_release(&named);
 		}
 		strbuf_reset(&sl->err_line);
 	}
@@ -1073,7 +1096,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		warm.command = cmd.buf + 1;     /* its leading space */
 		run_slot_script(&script, rn->token, silence, mark, &warm);
 		strbuf_release(&cmd);
-		free(placeholder);
+		sl->placeholder = placeholder;
 	} else {
 		run_slot_script(&script, rn->token, silence, mark, NULL);
 	}
@@ -1090,6 +1113,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	outbuf_init(&sl->out, &rn->budget);
 	if (child_start(&sl->child, e) != 0) {
 		strvec_release(&sl->argv);
+		free(sl->placeholder);
 		free(sl);
 		return SC_ERR_SYSTEM;
 	}
@@ -1132,12 +1156,10 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 
 	for (i = 0; i < n; i++) {
 		const struct run_chunk *ch = &plan->chunks[batch[i]];
+		struct strbuf path = STRBUF_INIT;
 
-		if (plan->base != NULL)
-			paths[i] = xasprintf("%s/%s", plan->base, ch->file);
-		else
-			paths[i] = xasprintf("%s/%s/%s", rw->cw.dir,
-			    plan->capture, ch->file);
+		chunk_path(&path, plan, sl->worker, batch[i]);
+		paths[i] = strbuf_detach(&path, NULL);
 		sizes[i] = ch->bytes;
 		sl->batch[i] = batch[i];
 		sl->bad[i] = 0;
@@ -1792,6 +1814,7 @@ slot_gone(struct runner *rn, struct slot *sl)
 	strbuf_release(&sl->err_line);
 	strbuf_release(&sl->last_err);
 	strbuf_release(&sl->scan);
+	free(sl->placeholder);
 }
 
 /* --- copies from the store during a run --- */

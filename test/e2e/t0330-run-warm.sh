@@ -58,6 +58,7 @@ cat > "$TRASH/bin/tshark" <<'EOF'
 echo "$$" >> "$TRASH/starts"
 case $2 in *.shardcap-warm-*) [ -e "$TRASH/no-warm" ] && exit 3 ;; esac
 exec < "$2"
+echo "read $2" >&2
 [ -e "$TRASH/slow" ] && sleep 31.5
 wc -c | tr -d " "
 EOF
@@ -68,13 +69,16 @@ bytes_of_chunks() {
 	cat "$TRASH"/c/.shardcap/store/dns/* | wc -c
 }
 
-test_expect_success 'the tool starts once per slot, every chunk its own process' '
+test_expect_success 'the tool starts once per slot, every chunk its own process, named' '
 	rm -f "$TRASH/starts" &&
-	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes &&
+	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes 2> err &&
 	expect_eq "$(wc -l < sizes)" "$N" &&
 	expect_eq "$(paste -sd+ sizes | bc)" "$(bytes_of_chunks)" &&
 	starts=$(wc -l < "$TRASH/starts") &&
 	test "$starts" -ge 1 && test "$starts" -le 4 &&
+	echo "messages name the chunk read, not the placeholder:" &&
+	! grep shardcap-warm err &&
+	expect_eq "$(grep -c "^\[dns-0000[0-9][0-9].pcap local[12]\] read /.*/local[12]/dns/dns-0000[0-9][0-9].pcap$" err)" "$N" &&
 	rm -f "$TRASH/starts" &&
 	$SHARDCAP run -q --no-warm --batch 1 dns -- "$FAKE" -r {} > sizes &&
 	expect_eq "$(wc -l < sizes)" "$N" &&
