@@ -466,7 +466,9 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 		strbuf_addstr(sb, " SHARDCAP_WARM=\"$Z\" setsid ");
 		strbuf_addstr(sb, warm->command);
 		strbuf_addstr(sb, " 3>&1 8>&2 2>\"$Z.e\" > /dev/null < /dev/null &); "
-		    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\"; fi; "
+		    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\" && "
+		    "(echo >&6) 2>/dev/null; "
+		    "fi; "
 		    "rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; Z=; fi; ");
 	}
 	strbuf_addstr(sb, "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "

@@ -29,8 +29,9 @@
  *
  * Once ready it holds PH.r open for reading and writing (the slot's read
  * end sees the end of the file when the warm tool is gone) and reads
- * PH.q, which the slot's shell holds open for writing: the end of that
- * file is the end of the slot, and the warm tool's too. Its children stay
+ * PH.q, which the slot's shell holds open for writing (and says so with
+ * an empty line): the end of that file is the end of the slot, and the
+ * warm tool's too. Its children stay
  * in its process group, which the slot kills with its job's.
  *
  * Only opens of the placeholder's exact path are taken; everything else
@@ -44,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +110,26 @@ pass_on_setup_errors(const char *placeholder, open_fn real)
 	close(STDOUT_FD);
 }
 
+/*
+ * Whether a writer comes to the fifo q (opened for reading, not
+ * blocking) within WRITER_WAIT_MS: the slot writes an empty line once it
+ * holds it. A fifo that has never had a writer is neither readable nor
+ * hung up, so poll waits.
+ */
+#define WRITER_WAIT_MS 30000
+
+static int
+writer_came(int q)
+{
+	struct pollfd p = { q, POLLIN, 0 };
+	int n;
+
+	do
+		n = poll(&p, 1, WRITER_WAIT_MS);
+	while (n < 0 && errno == EINTR);
+	return n > 0;
+}
+
 /* The shell's $? for a wait status. */
 static long
 shell_status(int ws)
@@ -140,8 +162,11 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 	pass_on_setup_errors(placeholder, real);
 	write_number(READY_FD, (long)getpid());
 	close(READY_FD);
-	/* blocks until the slot holds it open for writing */
-	if ((q = real(qpath, O_RDONLY | O_CLOEXEC)) < 0)
+	/* The slot opens it for writing as soon as it has read the pid. A
+	 * slot gone before that (killed with -9) never will: then, rather
+	 * than wait for ever, the warm tool ends. */
+	if ((q = real(qpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    !writer_came(q) || fcntl(q, F_SETFL, 0) < 0)
 		_exit(126);
 	/* nothing below this process is started warm */
 	unsetenv("LD_PRELOAD");
@@ -164,7 +189,9 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 			continue;
 		}
 		*nl = '\0';
-		if ((size_t)(nl - line) >= sizeof(chunk) || nl == line) {
+		if (nl == line) {
+			/* the slot's first line: it is there */
+		} else if ((size_t)(nl - line) >= sizeof(chunk)) {
 			write_number(r, 126);
 		} else if ((pid = fork()) == 0) {
 			memcpy(chunk, line, (size_t)(nl - line) + 1);
