@@ -6,6 +6,7 @@
 #include "check.h"
 #include "child.h"
 #include "remote.h"
+#include "run.h"
 #include "strvec.h"
 #include "util.h"
 #include "xalloc.h"
@@ -15,10 +16,12 @@ const char *const check_tool_names[CHECK_TOOLS] = {
 	"tshark", "tcpdump", "ngrep", "mergecap", "rsync",
 };
 
-/* Runs on the worker with its directory as the one value. Prints
- * key=value lines only; anything it cannot find is left empty. */
+/* Runs on the worker with its directory and the warm-start library's
+ * path here (run_warm_lib; "" for none) as values. Prints key=value lines
+ * only; anything it cannot find is left empty. */
 static const char check_script[] =
-    "d=%s; mkdir -p -- \"$d\" 2>/dev/null; "
+    "d=%s; l=%s; mkdir -p -- \"$d\" 2>/dev/null; "
+    "[ -n \"$l\" ] && [ -r \"$l\" ] && echo warm=1 || echo warm=0; "
     "t=$(mktemp \"$d/.shardcap-check.XXXXXX\" 2>/dev/null) && "
     "rm -f -- \"$t\" && echo writable=1 || echo writable=0; "
     "echo cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN); "
@@ -52,6 +55,8 @@ on_line(struct child *c, const char *line, void *ctx)
 	v++;
 	if (strncmp(line, "writable=", 9) == 0) {
 		res->writable = strcmp(v, "1") == 0;
+	} else if (strncmp(line, "warm=", 5) == 0) {
+		res->warm = strcmp(v, "1") == 0;
 	} else if (strncmp(line, "cores=", 6) == 0) {
 		res->cores = (unsigned)strtoul(v, NULL, 10);
 	} else if (strncmp(line, "free=", 5) == 0) {
@@ -78,20 +83,21 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 	struct check_result *res = xcalloc(W ? W : 1, sizeof(*res));
 	struct check_job *jobs = xcalloc(W ? W : 1, sizeof(*jobs));
 	struct child **running = xcalloc(W ? W : 1, sizeof(*running));
+	char *lib = run_warm_lib();
 	int r;
 
 	for (k = 0; k < W; k++) {
 		const struct config_worker *w = &cl->cfg.workers[k];
 		struct check_job *j = &jobs[k];
 		struct strbuf sb = STRBUF_INIT;
-		const char *vals[1] = { w->dir };
+		const char *vals[2] = { w->dir, lib ? lib : "" };
 
 		j->res = &res[k];
 		snprintf(res[k].name, sizeof(res[k].name), "%s", w->name);
 		remote_describe(&sb, w);
 		snprintf(res[k].where, sizeof(res[k].where), "%s", sb.buf);
 		strbuf_reset(&sb);
-		(void)remote_format(&sb, check_script, vals, 1);
+		(void)remote_format(&sb, check_script, vals, 2);
 		strvec_init(&j->argv);
 		remote_script_argv(&j->argv, &cl->cfg, w, cl->control_dir, sb.buf);
 		strbuf_release(&sb);
@@ -123,6 +129,7 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 		child_release(&j->child);
 		strvec_release(&j->argv);
 	}
+	free(lib);
 	free(jobs);
 	free(running);
 	*results = res;

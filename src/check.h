@@ -21,6 +21,8 @@ struct check_result {
 	unsigned cores;
 	uint64_t free_bytes;
 	char tools[CHECK_TOOLS][48];    /* version, or "" when missing */
+	int warm;               /* tshark can start warm: the warm-start
+	                         * library is at the path it has here */
 	char error[400];
 	double seconds;         /* how long the answer took */
 };

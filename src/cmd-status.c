@@ -35,7 +35,9 @@ static const char check_help[] =
     "Asks every worker, all at once: can it be reached (ssh in batch mode,\n"
     "within the configured connect timeout), is its directory writable,\n"
     "which of tshark, tcpdump, ngrep, mergecap and rsync it has and in\n"
-    "which version, how many cores and how much free disk it has.\n"
+    "which version, how many cores and how much free disk it has, and\n"
+    "whether tshark can start warm there (the warm-start library at the\n"
+    "path it has beside this shardcap: see 'shardcap help run').\n"
     "\n"
     "Exit status: 0 when every worker is reachable and writable, 20 when\n"
     "one is not.\n";
@@ -464,6 +466,7 @@ cmd_check(int argc, char **argv)
 				json_string(&j, check_tool_names[t],
 				    res[i].tools[t][0] ? res[i].tools[t] : NULL);
 			json_object_end(&j);
+			json_bool(&j, "warm", res[i].warm);
 			json_string(&j, "error", res[i].error[0] ?
 			    res[i].error : NULL);
 			json_object_end(&j);
@@ -474,8 +477,9 @@ cmd_check(int argc, char **argv)
 		static const char *h[] = {
 			"worker", "where", "reachable", "writable", "cores",
 			"free", "tshark", "tcpdump", "ngrep", "mergecap", "rsync",
+			"warm",
 		};
-		static const int num[] = { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0 };
+		static const int num[] = { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0 };
 		struct table tb;
 		struct strbuf sb = STRBUF_INIT;
 
@@ -497,6 +501,8 @@ cmd_check(int argc, char **argv)
 			for (t = 0; t < CHECK_TOOLS; t++)
 				table_add(&tb, !res[i].reachable ? "-" :
 				    res[i].tools[t][0] ? res[i].tools[t] : "missing");
+			table_add(&tb, !res[i].reachable ? "-" :
+			    res[i].warm ? "yes" : "no");
 		}
 		table_print(&tb, stdout);
 		table_release(&tb);

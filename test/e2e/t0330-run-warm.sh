@@ -103,6 +103,17 @@ test_expect_success 'a library that cannot be loaded: as without' '
 	! grep -q preload err
 '
 
+test_expect_success 'check says where tshark can start warm' '
+	$SHARDCAP check --json > on.json &&
+	SHARDCAP_WARM_LIB= $SHARDCAP check --json > off.json &&
+	python3 - <<-EOF
+	import json
+	on, off = json.load(open("on.json")), json.load(open("off.json"))
+	assert len(on) == 2 and all(w["warm"] is True for w in on), on
+	assert all(w["warm"] is False for w in off), off
+	EOF
+'
+
 test_expect_success 'Ctrl-C: no tool, no fork of it, no file of it left' '
 	: > "$TRASH/slow" &&
 	$SHARDCAP run -q dns -- "$FAKE" -r {} > /dev/null 2>&1 &
