@@ -233,38 +233,39 @@ warm_open(const char *path, int flags, mode_t mode, open_fn real)
 	return serve(placeholder, real, flags, mode);
 }
 
-static mode_t
-mode_of(int flags, va_list ap)
+/* The mode argument of open(path, flags, ...), read in the function. */
+#define MODE_OF(flags, mode) do {					\
+	va_list ap;							\
+	va_start(ap, flags);						\
+	mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0; \
+	va_end(ap);							\
+} while (0)
+
+static int
+wrap(const char *name, open_fn *real, const char *path, int flags,
+    mode_t mode)
 {
-	return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0;
+	if (*real == NULL)
+		*real = (open_fn)dlsym(RTLD_NEXT, name);
+	return warm_open(path, flags, mode, *real);
 }
 
 int
 open(const char *path, int flags, ...)
 {
 	static open_fn real;
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_of(flags, ap);
-	va_end(ap);
-	if (real == NULL)
-		real = (open_fn)dlsym(RTLD_NEXT, "open");
-	return warm_open(path, flags, mode, real);
+	MODE_OF(flags, mode);
+	return wrap("open", &real, path, flags, mode);
 }
 
 int
 open64(const char *path, int flags, ...)
 {
 	static open_fn real;
-	va_list ap;
 	mode_t mode;
 
-	va_start(ap, flags);
-	mode = mode_of(flags, ap);
-	va_end(ap);
-	if (real == NULL)
-		real = (open_fn)dlsym(RTLD_NEXT, "open64");
-	return warm_open(path, flags, mode, real);
+	MODE_OF(flags, mode);
+	return wrap("open64", &real, path, flags, mode);
 }

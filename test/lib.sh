@@ -189,6 +189,27 @@ dns_capture() {
 	tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want"
 }
 
+# fake_tshark SECONDS: $TRASH/bin/tshark, a tool named tshark (so that
+# shardcap starts it warm) that notes each start in $TRASH/starts, opens
+# {} ($2) as its stdin as tshark would, says on stderr what it read,
+# sleeps SECONDS (a number of the test's own, to find its processes by)
+# while $TRASH/slow exists and prints the bytes it holds.
+# While $TRASH/no-warm exists it will not start on a warm placeholder.
+# Its paths are written in: it runs the same over ssh.
+fake_tshark() {
+	mkdir -p "$TRASH/bin" &&
+	cat > "$TRASH/bin/tshark" <<-EOF &&
+	#!/bin/sh
+	echo "\$\$" >> "$TRASH/starts"
+	case \$2 in *.shardcap-warm-*) [ -e "$TRASH/no-warm" ] && exit 3 ;; esac
+	exec < "\$2"
+	echo "read \$2" >&2
+	[ -e "$TRASH/slow" ] && sleep $1
+	wc -c | tr -d " "
+	EOF
+	chmod +x "$TRASH/bin/tshark"
+}
+
 # new_cluster DIR [R]: a cluster in DIR of 3 local workers holding DNS as
 # capture dns, in 1 MB chunks, R copies of each (1).
 new_cluster() {

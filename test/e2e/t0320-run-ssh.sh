@@ -44,23 +44,13 @@ test_expect_success '--ordered and --pcap-out over ssh' '
 	$PCAPDUMP sel.pcap > a && $PCAPDUMP want.pcap > b && cmp a b
 '
 
-# A tool named tshark that notes each start, opens {} as its stdin (as
-# tshark would, so that it starts warm) and says how many bytes it holds.
-mkdir -p "$TRASH/bin"
-cat > "$TRASH/bin/tshark" <<EOF
-#!/bin/sh
-echo "\$\$" >> "$TRASH/starts"
-exec < "\$2"
-[ -e "$TRASH/slow" ] && sleep 53
-wc -c | tr -d " "
-EOF
-chmod +x "$TRASH/bin/tshark"
+fake_tshark 30.7 || exit 1
 FAKE=$TRASH/bin/tshark
 export FAKE
 
 test_expect_success 'tshark starts warm over ssh: once per slot, nothing left after Ctrl-C or -9' '
 	rm -f "$TRASH/starts" &&
-	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes &&
+	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes 2>/dev/null &&
 	expect_eq "$(paste -sd+ sizes | bc)" \
 	    "$(cat "$TRASH"/c/.shardcap/store/dns/* | wc -c)" &&
 	test "$(wc -l < "$TRASH/starts")" -le 5 &&
@@ -68,13 +58,13 @@ test_expect_success 'tshark starts warm over ssh: once per slot, nothing left af
 	for sig in INT KILL; do
 		$SHARDCAP run -q dns -- "$FAKE" -r {} > /dev/null 2>&1 &
 		pid=$! &&
-		i=0 && while [ "$(pgrep -f "sleep 53" | wc -l)" -lt 3 ] &&
+		i=0 && while [ "$(pgrep -f "sleep 30.7" | wc -l)" -lt 3 ] &&
 		    [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done &&
-		test "$(pgrep -f "sleep 53" | wc -l)" -ge 3 &&
+		test "$(pgrep -f "sleep 30.7" | wc -l)" -ge 3 &&
 		kill -$sig $pid && { wait $pid || true; } &&
-		i=0 && while pgrep -f "sleep 53|$FAKE" > /dev/null &&
+		i=0 && while pgrep -f "sleep 30.7|$FAKE" > /dev/null &&
 		    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
-		! pgrep -af "sleep 53|$FAKE" &&
+		! pgrep -af "sleep 30.7|$FAKE" &&
 		! ls -a "$TRASH"/r1 "$TRASH"/r2 "$TRASH"/r3 | grep shardcap-warm ||
 		    { echo "left after SIG$sig"; exit 1; }
 	done &&

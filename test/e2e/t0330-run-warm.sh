@@ -50,19 +50,7 @@ test_expect_success '--pcap-out with tshark -w -: the packets it selects' '
 	test -s want && cmp want got
 '
 
-# A tool named tshark that notes each start, opens {} as its stdin and
-# says how many bytes it holds: the shell opens the file as tshark would.
-mkdir -p "$TRASH/bin"
-cat > "$TRASH/bin/tshark" <<'EOF'
-#!/bin/sh
-echo "$$" >> "$TRASH/starts"
-case $2 in *.shardcap-warm-*) [ -e "$TRASH/no-warm" ] && exit 3 ;; esac
-exec < "$2"
-echo "read $2" >&2
-[ -e "$TRASH/slow" ] && sleep 31.5
-wc -c | tr -d " "
-EOF
-chmod +x "$TRASH/bin/tshark"
+fake_tshark 30.5 || exit 1
 FAKE=$TRASH/bin/tshark
 export FAKE
 bytes_of_chunks() {
@@ -118,12 +106,12 @@ test_expect_success 'Ctrl-C: no tool, no fork of it, no file of it left' '
 	: > "$TRASH/slow" &&
 	$SHARDCAP run -q dns -- "$FAKE" -r {} > /dev/null 2>&1 &
 	pid=$! &&
-	i=0 && while ! pgrep -f "sleep 31.5" > /dev/null && [ $i -lt 100 ]; do
+	i=0 && while ! pgrep -f "sleep 30.5" > /dev/null && [ $i -lt 100 ]; do
 		sleep 0.1; i=$((i + 1)); done &&
-	pgrep -f "sleep 31.5" > /dev/null &&
+	pgrep -f "sleep 30.5" > /dev/null &&
 	kill -INT $pid && { wait $pid || true; } &&
 	rm -f "$TRASH/slow" && sleep 0.3 &&
-	! pgrep -af "sleep 31.5" &&
+	! pgrep -af "sleep 30.5" &&
 	! pgrep -af "$FAKE" &&
 	! find "$TRASH/c/.shardcap" -name ".shardcap-warm-*" | grep .
 '
