@@ -559,6 +559,7 @@ struct beat {
 	int *fds;
 	size_t n_fds, alloc_fds;
 	int handles;            /* it installed the job-control handlers */
+	int paused;             /* the slots were told to pause */
 	struct sigaction old[N_BEAT_SIGNALS];
 };
 
@@ -612,6 +613,7 @@ beat_main(void *arg)
 			pthread_mutex_lock(&b->mu);
 			beat_send(b, got[i] == 'Z' ? RUN_SLOT_PAUSE :
 			    RUN_SLOT_RESUME);
+			b->paused = got[i] == 'Z';
 			pthread_mutex_unlock(&b->mu);
 			/* every thread stops here, until SIGCONT */
 			if (got[i] == 'Z')
@@ -688,6 +690,10 @@ beat_add(struct beat *b, int fd)
 	pthread_mutex_lock(&b->mu);
 	ALLOC_GROW(b->fds, b->n_fds + 1, b->alloc_fds);
 	b->fds[b->n_fds++] = fd;
+	/* A slot opened after the others were told to pause, before the
+	 * stop took hold, would watch a coordinator about to be silent. */
+	if (b->paused)
+		(void)!write(fd, RUN_SLOT_PAUSE, strlen(RUN_SLOT_PAUSE));
 	pthread_mutex_unlock(&b->mu);
 }
 

@@ -114,22 +114,22 @@ test_expect_success 'Ctrl-Z for longer than a worker waits: the query goes on, e
 	pid=$! &&
 	sleep 1.5 &&
 	sed -i "/alive-interval = 1/d" "$SHARDCAP_DIR/config" &&
-	w=$(pgrep -f "watchdog [^ ]*/\.shardcap-slot-" | wc -l) &&
+	w=$(pgrep -f "watchdog $TRASH/r[123]/\.shardcap-slot-" | wc -l) &&
 	test "$w" -ge 3 &&
 	kill -TSTP $pid &&
 	sleep 0.5 &&
 	case $(ps -o stat= -p $pid) in T*) ;; *) echo "not stopped"; exit 1;; esac &&
 	# the watchdogs: one per slot before, none while stopped, none left
 	# after the run
-	w=$(pgrep -f "watchdog [^ ]*/\.shardcap-slot-" | wc -l) &&
-	expect_eq "$w" 0 "watchdogs while stopped" &&
+	w=$(pgrep -f "watchdog $TRASH/r[123]/\.shardcap-slot-" | wc -l) &&
+	expect_eq "$w" 0 "watchdogs while stopped: $(pgrep -af "watchdog $TRASH/r[123]/\.shardcap-slot-")" &&
 	sleep 8 &&
 	kill -CONT $pid &&
 	set +e && wait $pid; st=$? && set -e &&
 	expect_eq $st 0 "exit" &&
 	sort out | cmp want - &&
 	sleep 0.5 &&
-	expect_eq "$(pgrep -f "watchdog [^ ]*/\.shardcap-slot-" | wc -l)" 0 \
+	expect_eq "$(pgrep -f "watchdog $TRASH/r[123]/\.shardcap-slot-" | wc -l)" 0 \
 	    "watchdogs left" &&
 	expect_eq "$(ls -A "$TRASH"/r1 "$TRASH"/r2 "$TRASH"/r3 | grep -c shardcap-slot)" \
 	    0 "mark files left"
