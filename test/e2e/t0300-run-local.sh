@@ -122,8 +122,9 @@ test_expect_success 'even kill -9 of shardcap leaves no job running' '
 	test "$(pgrep -f "sleep 42" | wc -l)" -ge 3 &&
 	kill -KILL $pid &&
 	# the jobs see their pipes close and go; give a loaded machine (or
-	# a sanitizer build) up to 5 s
-	n=1 && for i in $(seq 50); do
+	# a sanitizer build) up to 15 s (5 s were once not enough in CI),
+	# still well short of the 42 s a job left behind would live
+	n=1 && for i in $(seq 150); do
 		n=$(pgrep -f "sleep 42" | wc -l)
 		test "$n" -eq 0 && break
 		sleep 0.1
