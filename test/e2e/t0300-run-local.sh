@@ -120,12 +120,14 @@ test_expect_success 'even kill -9 of shardcap leaves no job running' '
 	pid=$! &&
 	sleep 1 &&
 	test "$(pgrep -f "sleep 42" | wc -l)" -ge 3 &&
-	kill -KILL $pid &&
+	kill -KILL $pid && { wait $pid || true; } &&
 	# the jobs see their pipes close and go; give a loaded machine (or
-	# a sanitizer build) up to 15 s (5 s were once not enough in CI),
-	# still well short of the 42 s a job left behind would live
+	# a sanitizer build) up to 15 s, still well short of the 42 s a job
+	# left behind would live. Only the jobs'"'"' sleeps are counted: shardcap
+	# itself has "sleep 42" in its arguments, and a killed process is
+	# matched by pgrep -f until it is reaped.
 	n=1 && for i in $(seq 150); do
-		n=$(pgrep -f "sleep 42" | wc -l)
+		n=$(pgrep -f "^sleep 42$" | wc -l)
 		test "$n" -eq 0 && break
 		sleep 0.1
 	done &&
