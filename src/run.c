@@ -204,6 +204,15 @@ run_plan_release(struct run_plan *plan)
 
 /* --- jobs --- */
 
+/* The program's name: argv[0] without its directory. */
+static const char *
+tool_name(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	return slash ? slash + 1 : argv0;
+}
+
 int
 run_stream_arg(char *const *command, size_t n)
 {
@@ -216,13 +225,12 @@ run_stream_arg(char *const *command, size_t n)
 	static const char *const changes_ngrep[] = {
 		"-n", "-O", "-I", NULL,
 	};
-	const char *tool = strrchr(command[0], '/');
+	const char *tool = tool_name(command[0]);
 	const char *const *changes;
 	const char *read_opt;
 	size_t i, k;
 	int arg = -1;
 
-	tool = tool ? tool + 1 : command[0];
 	if (strcmp(tool, "tshark") == 0) {
 		changes = changes_tshark;
 		read_opt = "-r";
@@ -257,12 +265,10 @@ run_stream_arg(char *const *command, size_t n)
 int
 run_warm_command(char *const *command, size_t n)
 {
-	const char *tool = strrchr(command[0], '/');
 	size_t i, hits = 0;
 	int read_arg = 0;
 
-	tool = tool ? tool + 1 : command[0];
-	if (strcmp(tool, "tshark") != 0)
+	if (strcmp(tool_name(command[0]), "tshark") != 0)
 		return 0;
 	for (i = 1; i < n; i++) {
 		if (strstr(command[i], "{}") == NULL)
@@ -1075,7 +1081,8 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 {
 	struct run_plan *plan = rn->plan;
 	struct slot *sl = xcalloc(1, sizeof(*sl));
-	struct strbuf script = STRBUF_INIT;
+	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct run_warm warm;
 	unsigned silence = 0, number = ++rn->slots_opened;
 	char *mark = NULL;
 
@@ -1092,22 +1099,17 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		    number);
 	}
 	if (rn->opt->warm_lib != NULL) {
-		struct strbuf cmd = STRBUF_INIT;
-		char *placeholder = xasprintf("%s/.shardcap-warm-%s-%u",
+		sl->placeholder = xasprintf("%s/.shardcap-warm-%s-%u",
 		    plan->base != NULL ? plan->base : plan->workers[w].cw.dir,
 		    rn->token + TOKEN_PREFIX_LEN, number);
-		struct run_warm warm = {
-			rn->opt->warm_lib, placeholder, NULL,
-		};
-
-		add_command(&cmd, rn->opt, placeholder);
+		add_command(&cmd, rn->opt, sl->placeholder);
+		warm.lib = rn->opt->warm_lib;
+		warm.placeholder = sl->placeholder;
 		warm.command = cmd.buf + 1;     /* its leading space */
-		run_slot_script(&script, rn->token, silence, mark, &warm);
-		strbuf_release(&cmd);
-		sl->placeholder = placeholder;
-	} else {
-		run_slot_script(&script, rn->token, silence, mark, NULL);
 	}
+	run_slot_script(&script, rn->token, silence, mark,
+	    sl->placeholder != NULL ? &warm : NULL);
+	strbuf_release(&cmd);
 	free(mark);
 	strvec_init(&sl->argv);
 	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,

@@ -1,7 +1,7 @@
 /*
  * shardcap-warm.so: the tool started once per slot, forked once per chunk.
  *
- * A slot whose command is tshark reading -r {} (run.c, run_warm_arg)
+ * A slot whose command is tshark reading -r {} (run.c, run_warm_command)
  * starts, next to its jobs, one tshark with this library preloaded and {}
  * replaced by an empty placeholder file named in SHARDCAP_WARM. tshark
  * sets itself up - its dissectors registered, its preferences read, its
@@ -31,8 +31,8 @@
  * end sees the end of the file when the warm tool is gone) and reads
  * PH.q, which the slot's shell holds open for writing (and says so with
  * an empty line): the end of that file is the end of the slot, and the
- * warm tool's too. Its children stay
- * in its process group, which the slot kills with its job's.
+ * warm tool's too. Its children stay in its process group, which the slot
+ * kills with its job's.
  *
  * Only opens of the placeholder's exact path are taken; everything else
  * goes to the C library. No allocation, nothing but system calls between
@@ -88,9 +88,10 @@ write_number(int fd, long v)
 		write_all(fd, b, (size_t)n);
 }
 
-/* What tshark said while it set itself up, to the slot's stderr. */
+/* Takes the slot's stdout and stderr, passing on first what tshark said
+ * while it set itself up. */
 static void
-pass_on_setup_errors(const char *placeholder, open_fn real)
+take_slot_streams(const char *placeholder, open_fn real)
 {
 	char path[PATH_MAX], b[4096];
 	ssize_t n;
@@ -159,7 +160,7 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 	    (r = real(rpath, O_RDWR | O_CLOEXEC)) < 0)
 		_exit(126);
 	fflush(NULL);
-	pass_on_setup_errors(placeholder, real);
+	take_slot_streams(placeholder, real);
 	write_number(READY_FD, (long)getpid());
 	close(READY_FD);
 	/* The slot opens it for writing as soon as it has read the pid. A
