@@ -189,6 +189,12 @@ dns_capture() {
 	tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want"
 }
 
+# sum_lines FILE: the sum of the numbers that begin FILE's lines (awk:
+# in every Debian, unlike bc).
+sum_lines() {
+	awk '{ s += $1 } END { printf "%.0f\n", s }' "$1"
+}
+
 # fake_tshark SECONDS: $TRASH/bin/tshark, a tool named tshark (so that
 # shardcap starts it warm) that notes each start in $TRASH/starts, opens
 # {} ($2) as its stdin as tshark would, says on stderr what it read,

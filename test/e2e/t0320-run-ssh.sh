@@ -51,7 +51,7 @@ export FAKE
 test_expect_success 'tshark starts warm over ssh: once per slot, nothing left after Ctrl-C or -9' '
 	rm -f "$TRASH/starts" &&
 	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes 2>/dev/null &&
-	expect_eq "$(paste -sd+ sizes | bc)" \
+	expect_eq "$(sum_lines sizes)" \
 	    "$(cat "$TRASH"/c/.shardcap/store/dns/* | wc -c)" &&
 	test "$(wc -l < "$TRASH/starts")" -le 5 &&
 	: > "$TRASH/slow" &&

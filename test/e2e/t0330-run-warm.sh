@@ -61,7 +61,7 @@ test_expect_success 'the tool starts once per slot, every chunk its own process,
 	rm -f "$TRASH/starts" &&
 	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes 2> err &&
 	expect_eq "$(wc -l < sizes)" "$N" &&
-	expect_eq "$(paste -sd+ sizes | bc)" "$(bytes_of_chunks)" &&
+	expect_eq "$(sum_lines sizes)" "$(bytes_of_chunks)" &&
 	starts=$(wc -l < "$TRASH/starts") &&
 	test "$starts" -ge 1 && test "$starts" -le 4 &&
 	echo "messages name the chunk read, not the placeholder:" &&
@@ -78,7 +78,7 @@ test_expect_success 'a tool that will not start warm: each chunk started as with
 	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes &&
 	rm -f "$TRASH/no-warm" &&
 	expect_eq "$(wc -l < sizes)" "$N" &&
-	expect_eq "$(paste -sd+ sizes | bc)" "$(bytes_of_chunks)" &&
+	expect_eq "$(sum_lines sizes)" "$(bytes_of_chunks)" &&
 	test "$(wc -l < "$TRASH/starts")" -gt "$N"
 '
 
@@ -87,7 +87,7 @@ test_expect_success 'a library that cannot be loaded: as without' '
 	SHARDCAP_WARM_LIB=$PWD/empty.so $SHARDCAP run -q --batch 1 dns -- \
 	    "$FAKE" -r {} > sizes 2> err &&
 	expect_eq "$(wc -l < sizes)" "$N" &&
-	expect_eq "$(paste -sd+ sizes | bc)" "$(bytes_of_chunks)" &&
+	expect_eq "$(sum_lines sizes)" "$(bytes_of_chunks)" &&
 	! grep -q preload err
 '
 
