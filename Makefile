@@ -68,7 +68,7 @@ CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
 UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
 
 all: $(BUILD)/shardcap $(BUILD)/shardcap-warm.so $(BUILD)/gencap \
-	$(BUILD)/unit-tests $(BUILD)/balance-sim
+	$(BUILD)/unit-tests $(BUILD)/balance-sim $(BUILD)/copy-floor
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
@@ -98,6 +98,9 @@ $(BUILD)/bench/%.o: bench/%.c
 
 $(BUILD)/balance-sim: $(BUILD)/bench/balance-sim.o $(BUILD)/libshardcap.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/copy-floor: $(BUILD)/bench/copy-floor.o
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Preloaded into tshark on the workers (src/warm.c): never built with the
 # sanitizers, whose run-time the tool does not have.
@@ -162,4 +165,5 @@ clean:
 	bench-balance install clean
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
-	$(BUILD)/tools/gencap.d $(BUILD)/bench/balance-sim.d
+	$(BUILD)/tools/gencap.d $(BUILD)/bench/balance-sim.d \
+	$(BUILD)/bench/copy-floor.d
