@@ -613,13 +613,20 @@ move_result(const struct balance_input *in, const struct model *m,
 	return 1;
 }
 
+/* An exchange: chunk a of worker s for chunk b of worker d; result, the
+ * slower of the two afterwards. */
+struct exchange {
+	size_t a, b, d;
+	double result;
+};
+
 /* The exchange of chunk a of worker s with a smaller chunk b of another
  * worker d that leaves the slower of the two lowest, if that is below
- * limit; it is planned as two moves. Returns whether there was one. */
+ * limit. Returns whether there is one. */
 static int
-best_swap(const struct balance_input *in, const struct model *m,
-    double *times, struct holding *h, size_t s, const size_t *dest,
-    size_t n_dest, double limit, struct balance_plan *plan)
+find_swap(const struct balance_input *in, const struct model *m,
+    const double *times, const struct holding *h, size_t s,
+    const size_t *dest, size_t n_dest, double limit, struct exchange *ex)
 {
 	size_t ka, kb, bi, best_a = BALANCE_NONE, best_b = 0, best_d = 0;
 	double best = limit, best_td = INFINITY;
@@ -660,13 +667,25 @@ best_swap(const struct balance_input *in, const struct model *m,
 	}
 	if (best_a == BALANCE_NONE)
 		return 0;
-	times[s] += (m->work[best_b] - m->work[best_a]) / m->rate[s];
-	times[best_d] += (m->work[best_a] - m->work[best_b]) / m->rate[best_d];
-	holding_take(h, s, best_a);
-	holding_take(h, best_d, best_b);
-	add_move(plan, in, best_a, s, best_d);
-	add_move(plan, in, best_b, best_d, s);
+	ex->a = best_a;
+	ex->b = best_b;
+	ex->d = best_d;
+	ex->result = best;
 	return 1;
+}
+
+/* Plans the exchange as two moves. */
+static void
+apply_swap(const struct balance_input *in, const struct model *m,
+    double *times, struct holding *h, size_t s, const struct exchange *ex,
+    struct balance_plan *plan)
+{
+	times[s] += (m->work[ex->b] - m->work[ex->a]) / m->rate[s];
+	times[ex->d] += (m->work[ex->a] - m->work[ex->b]) / m->rate[ex->d];
+	holding_take(h, s, ex->a);
+	holding_take(h, ex->d, ex->b);
+	add_move(plan, in, ex->a, s, ex->d);
+	add_move(plan, in, ex->b, ex->d, s);
 }
 
 /* A move must gain at least this on the slowest worker (see MIN_GAIN). */
@@ -678,45 +697,84 @@ min_gain_of(const struct balance_input *in, double ideal)
 }
 
 /* Whether a part taking part_s on worker s (part_work of work) can go to
- * one of the destinations and shorten s by min_gain. */
+ * one of the destinations and shorten s by min_gain; *result, the slower
+ * of the two after the best such move. */
 static int
 part_fits(const struct expanded *x, const double *times, size_t s,
     const size_t *dest, size_t n_dest, double part_work, double min_gain,
-    size_t came_from)
+    size_t came_from, double *result)
 {
 	double part_s = part_work / x->m.rate[s];
 	size_t bi;
+	int found = 0;
 
+	*result = INFINITY;
 	if (part_s < min_gain)
 		return 0;
 	for (bi = 0; bi < n_dest; bi++) {
 		size_t d = dest[bi];
+		double td = times[d] + part_work / x->m.rate[d];
 
-		if (d != came_from &&
-		    times[d] + part_work / x->m.rate[d] <= times[s] - min_gain)
-			return 1;
+		if (d != came_from && td <= times[s] - min_gain) {
+			double r = td > times[s] - part_s ? td :
+			    times[s] - part_s;
+
+			if (r < *result)
+				*result = r;
+			found = 1;
+		}
 	}
-	return 0;
+	return found;
 }
 
+/* The most work, in worker s's seconds, that one of the destinations
+ * can take while ending at least min_gain before s does now. */
+static double
+part_room(const struct expanded *x, const double *times, size_t s,
+    const size_t *dest, size_t n_dest, double min_gain, size_t came_from)
+{
+	double best = 0;
+	size_t bi;
+
+	for (bi = 0; bi < n_dest; bi++) {
+		size_t d = dest[bi];
+		double room = (times[s] - min_gain - times[d]) *
+		    x->m.rate[d] / x->m.rate[s];
+
+		if (d != came_from && room > best)
+			best = room;
+	}
+	return best;
+}
+
+/* A chunk to cut: into how many parts, and the result of its first part's
+ * move (see part_fits). */
+struct cut_choice {
+	size_t c;
+	unsigned parts;
+	double result;
+};
+
 /*
- * No whole chunk of the slowest worker s can go anywhere with a gain, nor
- * be exchanged: its chunks are too big for the room the others have (28
- * chunks on 6 equal workers: 5 on some, 4 on the others, 1.07 times the
- * ideal at best). One of its chunks is cut into parts no longer than s's
- * excess over the ideal, so that a part can go where the whole chunk
- * could not; the parts join s's chunks for the greedy to place. Which
+ * No whole chunk of the slowest worker s can go anywhere with a gain: its
+ * chunks are too big for the room the others have (28 chunks on 6 equal
+ * workers: 5 on some, 4 on the others, 1.07 times the ideal at best). One
+ * of its chunks is cut into parts no longer than s's excess over the
+ * ideal nor than the room the roomiest other worker has (part_room), so
+ * that a part can go where the whole chunk could not; the parts join s's
+ * chunks for the greedy to place. Which
  * chunk: one at least as long as the excess with the fewest bytes (a cut
  * copies its chunk), failing that the longest; and only if a part will
- * find room. Parts are at least CUT_MIN_BYTES. Returns whether it cut.
+ * find room. Parts are at least CUT_MIN_BYTES. Returns whether there is
+ * such a chunk; apply_cut plans the cut.
  */
 static int
-cut_to_fit(struct expanded *x, struct holding *h, const double *times,
-    size_t s, const size_t *dest, size_t n_dest, double min_gain,
-    struct balance_plan *plan)
+choose_cut(const struct expanded *x, const struct holding *h,
+    const double *times, size_t s, const size_t *dest, size_t n_dest,
+    double min_gain, double ideal, struct cut_choice *cc)
 {
-	double excess = times[s] - plan->ideal, best_t = 0;
-	size_t k, best = BALANCE_NONE, j;
+	double excess = times[s] - ideal, best_t = 0, best_result = INFINITY;
+	size_t k, best = BALANCE_NONE;
 	unsigned best_parts = 0;
 
 	if (excess < min_gain || x->m.rate[s] <= 0)
@@ -725,11 +783,18 @@ cut_to_fit(struct expanded *x, struct holding *h, const double *times,
 		size_t c = h->list[s][k];
 		double t = x->m.work[c] / x->m.rate[s], parts;
 		uint64_t most = x->chunks[c].bytes / CUT_MIN_BYTES;
+		double result, room;
 		int fits;
 
 		if (c >= x->n_input || most < 2)
 			continue;
-		parts = ceil(t / excess);
+		/* parts no longer than the excess, nor than the room the
+		 * roomiest other worker has (in s's time) */
+		room = part_room(x, times, s, dest, n_dest, min_gain,
+		    x->chunks[c].came_from);
+		if (room <= 0)
+			continue;
+		parts = ceil(t / (room < excess ? room : excess));
 		if (t / parts < min_gain)
 			parts = floor(t / min_gain);
 		if (parts > MAX_PARTS)
@@ -737,7 +802,8 @@ cut_to_fit(struct expanded *x, struct holding *h, const double *times,
 		if (parts > (double)most)
 			parts = (double)most;
 		if (parts < 2 || !part_fits(x, times, s, dest, n_dest,
-		    x->m.work[c] / parts, min_gain, x->chunks[c].came_from))
+		    x->m.work[c] / parts, min_gain, x->chunks[c].came_from,
+		    &result))
 			continue;
 		fits = t >= excess;
 		if (best != BALANCE_NONE) {
@@ -755,15 +821,28 @@ cut_to_fit(struct expanded *x, struct holding *h, const double *times,
 		best = c;
 		best_t = t;
 		best_parts = (unsigned)parts;
+		best_result = result;
 	}
 	if (best == BALANCE_NONE)
 		return 0;
-	add_split(plan, best, best_parts, x->in.n_chunks);
-	holding_take(h, s, best);
-	add_parts(x, best, best_parts);
-	for (j = 0; j < best_parts; j++)
-		holding_add(h, s, x->in.n_chunks - best_parts + j);
+	cc->c = best;
+	cc->parts = best_parts;
+	cc->result = best_result;
 	return 1;
+}
+
+/* Plans the cut; its parts join s's chunks for the greedy to place. */
+static void
+apply_cut(struct expanded *x, struct holding *h, size_t s,
+    const struct cut_choice *cc, struct balance_plan *plan)
+{
+	size_t j;
+
+	add_split(plan, cc->c, cc->parts, x->in.n_chunks);
+	holding_take(h, s, cc->c);
+	add_parts(x, cc->c, cc->parts);
+	for (j = 0; j < cc->parts; j++)
+		holding_add(h, s, x->in.n_chunks - cc->parts + j);
 }
 
 static void
@@ -833,15 +912,27 @@ plan_default(struct expanded *x, double *times, struct balance_plan *plan)
 		}
 		if (best_c == BALANCE_NONE || best > times[s] - min_gain) {
 			/* No single move helps - big chunks where the others
-			 * are nearly full: exchange one for a smaller one. */
-			if (best_swap(in, m, times, &h, s, dest, n_dest,
-			    times[s] - min_gain, plan))
-				continue;
-			/* nor an exchange: a chunk cut finer, once per
-			 * worker and plan */
-			if (!cut_on[s] && cut_to_fit(x, &h, times, s, dest,
-			    n_dest, min_gain, plan)) {
+			 * are nearly full: exchange one for a smaller one, or
+			 * cut one finer (once per worker and plan). An
+			 * exchange sends two whole chunks, a cut only the
+			 * parts that go: the cut, unless the exchange ends
+			 * better than its first part's move by more than
+			 * SAME_RESULT of the ideal. */
+			struct exchange ex = { BALANCE_NONE, 0, 0, INFINITY };
+			struct cut_choice cc = { BALANCE_NONE, 0, INFINITY };
+			int have_ex = find_swap(in, m, times, &h, s, dest,
+			    n_dest, times[s] - min_gain, &ex);
+			int have_cut = !cut_on[s] && choose_cut(x, &h, times,
+			    s, dest, n_dest, min_gain, plan->ideal, &cc);
+
+			if (have_cut && (!have_ex || cc.result <= ex.result +
+			    SAME_RESULT * plan->ideal)) {
+				apply_cut(x, &h, s, &cc, plan);
 				cut_on[s] = 1;
+				continue;
+			}
+			if (have_ex) {
+				apply_swap(in, m, times, &h, s, &ex, plan);
 				continue;
 			}
 			break;

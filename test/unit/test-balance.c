@@ -268,6 +268,83 @@ test_default_cut_to_fit(void)
 	balance_plan_release(&p);
 }
 
+/* Worker 0 (speed 2) holds four chunks of 3 s, 12 s; the others are too
+ * full for a whole chunk, a third of one (ceil(3 s / its 1.11 s excess))
+ * or an exchange, and the slow worker counts every second of worker 0's
+ * four times. Cut in quarters, a part fits on either: the parts are sized
+ * to the room a receiver has, not only to the excess. */
+static void
+test_default_cut_to_room(void)
+{
+	struct balance_worker w[3] = { W(12, 4), W(10.5, 4), W(8, 1) };
+	struct balance_chunk c[9];
+	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 9, 0.1, 1 };
+	static const double cost[9] = { 3, 3, 3, 3, 3, 3, 3, 1.5, 8 };
+	struct balance_plan p;
+	size_t i;
+
+	w[0].speed = 2;
+	w[1].speed = 2;
+	w[2].speed = 0.5;
+	for (i = 0; i < 9; i++) {
+		c[i].worker = i < 4 ? 0 : i < 8 ? 1 : 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = cost[i];
+		c[i].came_from = BALANCE_NONE;
+	}
+	balance_plan_init(&p);
+	balance_plan(&in, &p);
+	ok(fabs(p.ideal - 49 / 4.5) < 1e-9, "default: room: ideal %.3f", p.ideal);
+	is_int(p.n_splits, 1, "default: room: one chunk of worker 0 is cut");
+	ok(p.n_splits == 1 && p.splits[0] < 4 && p.split_parts[0] == 4,
+	    "default: room: in quarters (%u parts)",
+	    p.n_splits ? p.split_parts[0] : 0);
+	is_int(p.n_moves, 1, "default: room: one part moves");
+	ok(p.n_moves == 1 && p.moves[0].from == 0 && p.moves[0].chunk >= 9,
+	    "default: room: a part, off worker 0");
+	ok(balance_makespan(p.after, 3) <= p.ideal * 1.05,
+	    "default: room: within half the threshold (%.3f, ideal %.3f)",
+	    balance_makespan(p.after, 3), p.ideal);
+	balance_plan_release(&p);
+}
+
+/* No whole chunk of worker 0 (12 s) fits elsewhere; exchanging one of
+ * 3 s for worker 2's of 2 s would end at 11 s, and so would cutting one in
+ * thirds and sending a third to worker 2. The exchange sends two whole
+ * chunks, the cut one part: the cut. */
+static void
+test_default_cut_over_exchange(void)
+{
+	struct balance_worker w[3] = { W(12, 4), W(10.5, 4), W(9.5, 4) };
+	struct balance_chunk c[12];
+	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 12, 0.1, 1 };
+	static const double cost[12] = { 3, 3, 3, 3, 3, 3, 3, 1.5,
+	    3, 3, 1.5, 2 };
+	struct balance_plan p;
+	size_t i;
+
+	for (i = 0; i < 12; i++) {
+		c[i].worker = i < 4 ? 0 : i < 8 ? 1 : 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = cost[i];
+		c[i].came_from = BALANCE_NONE;
+	}
+	balance_plan_init(&p);
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 1, "default: cut over exchange: a cut");
+	ok(p.n_splits == 1 && p.split_parts[0] == 3,
+	    "default: cut over exchange: in thirds");
+	ok(moves_between(&p, 1, 0) + moves_between(&p, 2, 0) == 0,
+	    "default: cut over exchange: nothing comes back to worker 0");
+	ok(p.bytes_moved < (uint64_t)(25u << 20),
+	    "default: cut over exchange: less than a chunk moved (%llu)",
+	    (unsigned long long)p.bytes_moved);
+	ok(balance_makespan(p.after, 3) <= p.ideal * 1.1,
+	    "default: cut over exchange: within the threshold (%.3f, ideal %.3f)",
+	    balance_makespan(p.after, 3), p.ideal);
+	balance_plan_release(&p);
+}
+
 /* A move that gains on the slowest worker when another is nearly as slow
  * and nothing brings that one down: the plan as a whole would gain less
  * than a move must, so there is none. */
@@ -552,6 +629,8 @@ test_balance(void)
 	test_default_basic();
 	test_default_aim();
 	test_default_cut_to_fit();
+	test_default_cut_to_room();
+	test_default_cut_over_exchange();
 	test_default_worth_it();
 	test_default_speeds();
 	test_default_unknown_speeds();
