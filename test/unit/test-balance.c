@@ -268,6 +268,22 @@ test_default_cut_to_fit(void)
 	balance_plan_release(&p);
 }
 
+/* Chunks of 25 MiB costing cost[i], the first n0 on worker 0, the next n1
+ * on worker 1, the rest on worker 2. */
+static void
+chunks_on_three(struct balance_chunk *c, size_t n, const double *cost,
+    size_t n0, size_t n1)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c[i].worker = i < n0 ? 0 : i < n0 + n1 ? 1 : 2;
+		c[i].bytes = 25u << 20;
+		c[i].cost = cost[i];
+		c[i].came_from = BALANCE_NONE;
+	}
+}
+
 /* Worker 0 (speed 2) holds four chunks of 3 s, 12 s; the others are too
  * full for a whole chunk, a third of one (ceil(3 s / its 1.11 s excess))
  * or an exchange, and the slow worker counts every second of worker 0's
@@ -281,17 +297,11 @@ test_default_cut_to_room(void)
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 9, 0.1, 1 };
 	static const double cost[9] = { 3, 3, 3, 3, 3, 3, 3, 1.5, 8 };
 	struct balance_plan p;
-	size_t i;
 
 	w[0].speed = 2;
 	w[1].speed = 2;
 	w[2].speed = 0.5;
-	for (i = 0; i < 9; i++) {
-		c[i].worker = i < 4 ? 0 : i < 8 ? 1 : 2;
-		c[i].bytes = 25u << 20;
-		c[i].cost = cost[i];
-		c[i].came_from = BALANCE_NONE;
-	}
+	chunks_on_three(c, 9, cost, 4, 4);
 	balance_plan_init(&p);
 	balance_plan(&in, &p);
 	ok(fabs(p.ideal - 49 / 4.5) < 1e-9, "default: room: ideal %.3f", p.ideal);
@@ -321,14 +331,8 @@ test_default_cut_over_exchange(void)
 	static const double cost[12] = { 3, 3, 3, 3, 3, 3, 3, 1.5,
 	    3, 3, 1.5, 2 };
 	struct balance_plan p;
-	size_t i;
 
-	for (i = 0; i < 12; i++) {
-		c[i].worker = i < 4 ? 0 : i < 8 ? 1 : 2;
-		c[i].bytes = 25u << 20;
-		c[i].cost = cost[i];
-		c[i].came_from = BALANCE_NONE;
-	}
+	chunks_on_three(c, 12, cost, 4, 4);
 	balance_plan_init(&p);
 	balance_plan(&in, &p);
 	is_int(p.n_splits, 1, "default: cut over exchange: a cut");
