@@ -61,14 +61,14 @@ CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
-	test-split test-cluster test-balance
+	test-source test-split test-cluster test-balance
 
 CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
 UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
 
 all: $(BUILD)/shardcap $(BUILD)/shardcap-warm.so $(BUILD)/gencap \
-	$(BUILD)/unit-tests $(BUILD)/balance-sim $(BUILD)/copy-floor
+	$(BUILD)/unit-tests $(BUILD)/balance-sim $(BUILD)/kernel-copy
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
@@ -99,7 +99,7 @@ $(BUILD)/bench/%.o: bench/%.c
 $(BUILD)/balance-sim: $(BUILD)/bench/balance-sim.o $(BUILD)/libshardcap.a
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/copy-floor: $(BUILD)/bench/copy-floor.o
+$(BUILD)/kernel-copy: $(BUILD)/bench/kernel-copy.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 # Preloaded into tshark on the workers (src/warm.c): never built with the
@@ -166,4 +166,4 @@ clean:
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(BUILD)/tools/gencap.d $(BUILD)/bench/balance-sim.d \
-	$(BUILD)/bench/copy-floor.d
+	$(BUILD)/bench/kernel-copy.d

@@ -13,15 +13,18 @@
 #include "xalloc.h"
 #include "banned.h"
 
-enum copier_op { OP_RANGE, OP_BYTES, OP_COMMIT };
+enum copier_op { OP_LENT, OP_BYTES, OP_COMMIT };
 
 struct copier_item {
 	enum copier_op op;
 	int fd;
-	const char *name;       /* OP_RANGE, OP_BYTES: for messages; OP_COMMIT: tmp */
+	const char *name;       /* OP_LENT, OP_BYTES: for messages; OP_COMMIT: tmp */
 	const char *final;      /* OP_COMMIT */
-	uint64_t off, len;
-	uint8_t *bytes;         /* OP_BYTES, owned */
+	uint64_t len;
+	const uint8_t *bytes;   /* OP_LENT: lent; OP_BYTES: owned */
+	void (*give_back)(void *ctx, int loan); /* OP_LENT */
+	void *ctx;
+	int loan;
 };
 
 struct copier {
@@ -32,70 +35,10 @@ struct copier {
 	unsigned head, tail;
 	uint64_t queued_bytes;
 	int stop, discard;
-	int in_fd;
-	int use_cfr;            /* copy_file_range still worth trying */
-	uint8_t *bounce;        /* when it is not: read/write through this */
 	size_t committed;
 	int code;               /* first error (written under mu) */
 	struct sc_err err;
 };
-
-#define BOUNCE_SIZE (1u << 20)
-
-/* Reads through a buffer where the kernel cannot copy between the files. */
-static int
-bounce_copy(struct copier *c, int fd, uint64_t off, uint64_t len)
-{
-	if (c->bounce == NULL)
-		c->bounce = xmalloc(BOUNCE_SIZE);
-	while (len > 0) {
-		size_t want = len < BOUNCE_SIZE ? (size_t)len : BOUNCE_SIZE;
-		ssize_t n = pread(c->in_fd, c->bounce, want, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO; /* the input shrank under us */
-			return -1;
-		}
-		if (file_write_all(fd, c->bounce, (size_t)n) < 0)
-			return -1;
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	return 0;
-}
-
-static int
-range_copy(struct copier *c, int fd, uint64_t off, uint64_t len)
-{
-	loff_t in_off = (loff_t)off;
-
-	while (len > 0 && c->use_cfr) {
-		ssize_t n = copy_file_range(c->in_fd, &in_off, fd, NULL,
-		    (size_t)len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EXDEV || errno == EINVAL ||
-		    errno == ENOSYS || errno == EOPNOTSUPP)) {
-			c->use_cfr = 0;
-			break;
-		}
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		len -= (uint64_t)n;
-	}
-	if (len > 0)
-		return bounce_copy(c, fd, (uint64_t)in_off, len);
-	return 0;
-}
 
 /* Carries out one request; returns 0 or an error, described in e. */
 static int
@@ -107,14 +50,14 @@ do_item(struct copier *c, struct copier_item *it, int discard,
 	int code = 0;
 
 	switch (it->op) {
-	case OP_RANGE:
-		if (!failed && range_copy(c, it->fd, it->off, it->len) < 0)
-			code = sc_err_sys(e, "cannot write '%s'", it->name);
-		break;
+	case OP_LENT:
 	case OP_BYTES:
 		if (!failed && file_write_all(it->fd, it->bytes, (size_t)it->len) < 0)
 			code = sc_err_sys(e, "cannot write '%s'", it->name);
-		free(it->bytes);
+		if (it->op == OP_LENT)
+			it->give_back(it->ctx, it->loan);
+		else
+			free((void *)it->bytes);
 		break;
 	case OP_COMMIT:
 		/* close() reports write-back errors on some file systems. */
@@ -167,14 +110,12 @@ copier_main(void *arg)
 }
 
 int
-copier_start(struct copier **out, int in_fd, struct sc_err *e)
+copier_start(struct copier **out, struct sc_err *e)
 {
 	struct copier *c = xcalloc(1, sizeof(*c));
 	sigset_t all, old;
 	int r;
 
-	c->in_fd = in_fd;
-	c->use_cfr = 1;
 	sc_err_clear(&c->err);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
@@ -212,32 +153,36 @@ push(struct copier *c, const struct copier_item *it)
 }
 
 void
-copier_range(struct copier *c, int fd, const char *name, uint64_t off,
-    uint64_t len)
+copier_lent(struct copier *c, int fd, const char *name, const void *p,
+    size_t len, void (*give_back)(void *ctx, int loan), void *ctx, int loan)
 {
-	struct copier_item it = { OP_RANGE, fd, name, NULL, off, len, NULL };
+	struct copier_item it = { OP_LENT, fd, name, NULL, len, p, give_back,
+	    ctx, loan };
 
-	if (len > 0)
-		push(c, &it);
+	push(c, &it);
 }
 
 void
 copier_bytes(struct copier *c, int fd, const char *name, const void *p,
     size_t len)
 {
-	struct copier_item it = { OP_BYTES, fd, name, NULL, 0, len, NULL };
+	struct copier_item it = { OP_BYTES, fd, name, NULL, len, NULL, NULL,
+	    NULL, -1 };
+	uint8_t *copy;
 
 	if (len == 0)
 		return;
-	it.bytes = xmalloc(len);
-	memcpy(it.bytes, p, len);
+	copy = xmalloc(len);
+	memcpy(copy, p, len);
+	it.bytes = copy;
 	push(c, &it);
 }
 
 void
 copier_commit(struct copier *c, int fd, const char *tmp, const char *final)
 {
-	struct copier_item it = { OP_COMMIT, fd, tmp, final, 0, 0, NULL };
+	struct copier_item it = { OP_COMMIT, fd, tmp, final, 0, NULL, NULL,
+	    NULL, -1 };
 
 	push(c, &it);
 }
@@ -274,7 +219,6 @@ copier_finish(struct copier *c, int discard, size_t *committed,
 		*committed = c->committed;
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
-	free(c->bounce);
 	free(c);
 	return code;
 }

@@ -1,12 +1,12 @@
 /* copier.h - filling output files on a thread of its own.
  *
- * The caller says, in order, what goes into each output file: ranges of an
- * input file (moved inside the kernel with copy_file_range, no copy through
- * user memory) or literal bytes (copied into the queue), and finally that
- * the file is whole: close it and rename it into place. A thread carries
- * this out while the caller reads on, so reading and writing overlap. At
- * most COPIER_MAX_BYTES of literal bytes and COPIER_SLOTS requests wait at
- * any time; beyond that the caller waits. */
+ * The caller says, in order, what goes into each output file: bytes lent
+ * to the thread (written from where they are, then given back) or literal
+ * bytes (copied into the queue), and finally that the file is whole: close
+ * it and rename it into place. A thread carries this out while the caller
+ * reads on, so reading and writing overlap. At most COPIER_MAX_BYTES of
+ * literal bytes and COPIER_SLOTS requests wait at any time; beyond that
+ * the caller waits. */
 #ifndef SHARDCAP_COPIER_H
 #define SHARDCAP_COPIER_H
 
@@ -20,13 +20,14 @@
 
 struct copier;
 
-/* Starts the thread; ranges are read from in_fd (-1 if there are none).
- * Returns 0 or a negative code with e filled in. */
-int copier_start(struct copier **out, int in_fd, struct sc_err *e);
-/* Queues len bytes of in_fd from off, to be appended to fd. name is the
- * file's name for messages; it must stay valid until copier_finish. */
-void copier_range(struct copier *c, int fd, const char *name, uint64_t off,
-    uint64_t len);
+/* Starts the thread. Returns 0 or a negative code with e filled in. */
+int copier_start(struct copier **out, struct sc_err *e);
+/* Queues the len bytes at p, to be appended to fd; they must not change
+ * until the thread calls give_back(ctx, loan), which it does once written
+ * (or dropped, after an error or with discard). name is the file's name
+ * for messages; it must stay valid until copier_finish. */
+void copier_lent(struct copier *c, int fd, const char *name, const void *p,
+    size_t len, void (*give_back)(void *ctx, int loan), void *ctx, int loan);
 /* Queues a copy of the len bytes at p, to be appended to fd. */
 void copier_bytes(struct copier *c, int fd, const char *name, const void *p,
     size_t len);

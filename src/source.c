@@ -486,6 +486,8 @@ source_init(struct source *src, const char *path)
 	src->fd = -1;
 	src->keep = UINT64_MAX;
 	sc_err_clear(&src->err_info);
+	pthread_mutex_init(&src->lend_mu, NULL);
+	pthread_cond_init(&src->lend_cv, NULL);
 }
 
 int
@@ -532,23 +534,23 @@ source_open(struct source *src, const char *path,
 		goto fail;
 	}
 	src->compression = detect_compression(magic, magic_len);
-	src->cap = BUF_INITIAL;
-	src->buf = xmalloc(src->cap);
-	src->win = src->buf;
+	src->bufs[0].cap = BUF_INITIAL;
+	src->bufs[0].p = xmalloc(BUF_INITIAL);
+	src->win = src->bufs[0].p;
 	if (src->compression != SOURCE_PLAIN) {
 		if ((r = dc_start(src, magic, magic_len, e)) != 0)
 			goto fail;
 		return 0;
 	}
 	src->regular = src->file_size > 0;
-	memcpy(src->buf, magic, magic_len);
+	memcpy(src->bufs[0].p, magic, magic_len);
 	src->win_len = magic_len;
 	src->raw_read = magic_len;
 	return 0;
 
 fail:
-	free(src->buf);
-	src->buf = NULL;
+	free(src->bufs[0].p);
+	src->bufs[0].p = NULL;
 	close(src->fd);
 	src->fd = -1;
 	return r;
@@ -568,20 +570,56 @@ source_open_mem(struct source *src, const void *data, size_t len,
 	src->mem = data;
 	src->mem_len = len;
 	src->trickle = trickle;
-	src->cap = 64;  /* small, so that growth and compaction get exercised */
-	src->buf = xmalloc(src->cap);
-	src->win = src->buf;
+	/* Small, so that growth and compaction get exercised. */
+	src->bufs[0].cap = 64;
+	src->bufs[0].p = xmalloc(64);
+	src->win = src->bufs[0].p;
 }
 
 void
 source_close(struct source *src)
 {
+	unsigned i;
+
 	if (src->dc != NULL)
 		dc_stop(src->dc);
-	free(src->buf);
+	for (i = 0; i < SOURCE_BUFS; i++)
+		free(src->bufs[i].p);
+	pthread_mutex_destroy(&src->lend_mu);
+	pthread_cond_destroy(&src->lend_cv);
 	if (src->fd >= 0)
 		close(src->fd);
 	source_init(src, src->path);
+}
+
+static int
+is_lent(struct source *src, unsigned i)
+{
+	unsigned lent;
+
+	pthread_mutex_lock(&src->lend_mu);
+	lent = src->bufs[i].lent;
+	pthread_mutex_unlock(&src->lend_mu);
+	return lent > 0;
+}
+
+/* A buffer other than the current one with nothing on loan, waiting for
+ * one to be given back if need be; allocated on first use. */
+static unsigned
+free_buf(struct source *src)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&src->lend_mu);
+	for (;;) {
+		for (i = 0; i < SOURCE_BUFS; i++)
+			if (i != src->cur && src->bufs[i].lent == 0)
+				goto found;
+		pthread_cond_wait(&src->lend_cv, &src->lend_mu);
+	}
+found:
+	pthread_mutex_unlock(&src->lend_mu);
+	return i;
 }
 
 int
@@ -589,8 +627,10 @@ source_need(struct source *src, size_t n, const uint8_t **p, size_t *got,
     struct sc_err *e)
 {
 	uint64_t end = src->win_off + src->win_len;
+	struct source_buf *b;
 	uint64_t keep;
 	size_t shift, want;
+	int code;
 
 	if (src->pos + n <= end || src->eof) {
 		*p = src->win + (src->pos - src->win_off);
@@ -603,27 +643,44 @@ source_need(struct source *src, size_t n, const uint8_t **p, size_t *got,
 		return src->err;
 	}
 
+	if (src->on_slide != NULL &&
+	    (code = src->on_slide(src->slide_ctx, e)) != 0)
+		return code;
 	/* Slide the window so that it starts at the oldest byte needed. */
 	keep = src->keep < src->pos ? src->keep : src->pos;
 	shift = (size_t)(keep - src->win_off);
-	if (shift > 0) {
-		memmove(src->buf, src->buf + shift, src->win_len - shift);
-		src->win_len -= shift;
-		src->win_off = keep;
-	}
-	want = (size_t)(src->pos - src->win_off) + n;
-	if (want > src->cap) {
-		size_t cap = src->cap * 2 > want ? src->cap * 2 : want;
+	want = (size_t)(src->pos - keep) + n;
+	b = &src->bufs[src->cur];
+	if ((shift > 0 || want > b->cap) && is_lent(src, src->cur)) {
+		/* The bytes on loan stay put: carry the kept ones over. */
+		struct source_buf *to = &src->bufs[free_buf(src)];
+		size_t cap = b->cap > want ? b->cap : want;
 
-		src->buf = xreallocarray(src->buf, cap, 1);
-		src->cap = cap;
+		if (to->cap < cap) {
+			free(to->p);
+			to->p = xmalloc(cap);
+			to->cap = cap;
+		}
+		memcpy(to->p, src->win + shift, src->win_len - shift);
+		src->cur = (unsigned)(to - src->bufs);
+		b = to;
+	} else {
+		if (shift > 0)
+			memmove(b->p, b->p + shift, src->win_len - shift);
+		if (want > b->cap) {
+			size_t cap = b->cap * 2 > want ? b->cap * 2 : want;
+
+			b->p = xreallocarray(b->p, cap, 1);
+			b->cap = cap;
+		}
 	}
-	src->win = src->buf;
+	src->win_len -= shift;
+	src->win_off = keep;
+	src->win = b->p;
 	while (src->win_len < want) {
-		size_t room = src->cap - src->win_len, r;
-		int code;
+		size_t room = b->cap - src->win_len, r;
 
-		code = raw_read(src, src->buf + src->win_len, room, &r,
+		code = raw_read(src, b->p + src->win_len, room, &r,
 		    &src->err_info);
 		if (code != 0) {
 			src->err = code;
@@ -664,6 +721,39 @@ const uint8_t *
 source_at(const struct source *src, uint64_t off)
 {
 	return src->win + (off - src->win_off);
+}
+
+const uint8_t *
+source_lend(struct source *src, uint64_t off, int *loan)
+{
+	/* A memory source's own bytes never move. */
+	*loan = -1;
+	if (src->win == src->bufs[src->cur].p) {
+		*loan = (int)src->cur;
+		pthread_mutex_lock(&src->lend_mu);
+		src->bufs[src->cur].lent++;
+		pthread_mutex_unlock(&src->lend_mu);
+	}
+	return source_at(src, off);
+}
+
+void
+source_give_back(struct source *src, int loan)
+{
+	if (loan < 0)
+		return;
+	pthread_mutex_lock(&src->lend_mu);
+	src->bufs[loan].lent--;
+	pthread_cond_broadcast(&src->lend_cv);
+	pthread_mutex_unlock(&src->lend_mu);
+}
+
+void
+source_on_slide(struct source *src, int (*fn)(void *ctx, struct sc_err *e),
+    void *ctx)
+{
+	src->on_slide = fn;
+	src->slide_ctx = ctx;
 }
 
 uint64_t

@@ -3,10 +3,16 @@
  * A source hands out contiguous views of its input by stream offset, read
  * into a buffer that only grows as far as the largest view asked for, so
  * memory does not grow with the input. A .gz or .zst file is decompressed
- * by a thread of its own, one step ahead of the reader. */
+ * by a thread of its own, one step ahead of the reader.
+ *
+ * Bytes of the window can be lent to another thread (the split's writer):
+ * they stay where they are until given back, and meanwhile the window
+ * moves on into another of SOURCE_BUFS buffers. The reader waits only
+ * when every buffer is out on loan. */
 #ifndef SHARDCAP_SOURCE_H
 #define SHARDCAP_SOURCE_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +27,14 @@ enum source_compression {
 
 struct decomp;
 
+#define SOURCE_BUFS 3
+
+struct source_buf {
+	uint8_t *p;
+	size_t cap;
+	unsigned lent;          /* loans not given back (under lend_mu) */
+};
+
 struct source {
 	const char *path;       /* as given, for messages; not owned */
 	int fd;                 /* -1 for memory sources */
@@ -33,8 +47,14 @@ struct source {
 	const uint8_t *win;     /* the window: win[0] is stream offset win_off */
 	uint64_t win_off;
 	size_t win_len;
-	uint8_t *buf;           /* the buffer behind win */
-	size_t cap;
+	struct source_buf bufs[SOURCE_BUFS];
+	unsigned cur;           /* the buffer behind win, unless win is a
+				   memory source's own bytes */
+	pthread_mutex_t lend_mu;
+	pthread_cond_t lend_cv; /* a loan was given back */
+	/* Called before the window moves (see source_on_slide). */
+	int (*on_slide)(void *ctx, struct sc_err *e);
+	void *slide_ctx;
 
 	uint64_t pos;           /* the reader's position */
 	uint64_t keep;          /* lowest offset the caller still needs, or
@@ -81,6 +101,20 @@ void source_skip(struct source *src, size_t n);
 void source_keep(struct source *src, uint64_t off);
 /* A pointer to the byte at off, which must be kept and available. */
 const uint8_t *source_at(const struct source *src, uint64_t off);
+/* Lends the window's bytes from off (kept and available) to the end: the
+ * pointer returned stays valid, the bytes unchanged, until
+ * source_give_back(src, *loan), whatever the source does meanwhile -
+ * except source_close, which must come after every loan is given back. */
+const uint8_t *source_lend(struct source *src, uint64_t off, int *loan);
+/* Ends a loan; any thread may call it. */
+void source_give_back(struct source *src, int loan);
+/* Has fn(ctx, e) called whenever source_need is about to move or grow the
+ * window: the last moment the bytes kept behind the position are where
+ * source_at() said. fn may lend them, and should then keep nothing (so
+ * that only the unread part of a record is carried over); a nonzero
+ * return is source_need's, with e filled in. */
+void source_on_slide(struct source *src,
+    int (*fn)(void *ctx, struct sc_err *e), void *ctx);
 /* How far through the file we are, in file bytes (compressed bytes for a
  * compressed file), for progress. */
 uint64_t source_progress(const struct source *src);

@@ -2,10 +2,11 @@
  *
  * The input is read once through a small window: the reader looks at the
  * record headers and the digest at every byte. The chunk files are filled
- * by a copier thread, in parallel: from a regular file the bytes move
- * inside the kernel (copy_file_range), from a pipe or a decompressor they
- * are handed over in pieces of a megabyte. Memory stays a few megabytes
- * whatever the size of the capture. */
+ * by a copier thread, in parallel, from the window itself: the reader
+ * lends it the bytes of each chunk (a megabyte at most at a time, and
+ * whatever is pending before the window moves) and reads on into another
+ * buffer while they are written. Nothing is copied twice in user memory,
+ * and memory stays a few megabytes whatever the size of the capture. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -79,24 +80,35 @@ check_stop(struct splitter *sp, struct sc_err *e)
 	return 0;
 }
 
+static void
+give_back(void *ctx, int loan)
+{
+	source_give_back(ctx, loan);
+}
+
 /* Hands the pending input bytes to the copier, after the digest. */
 static int
 flush_pending(struct splitter *sp, struct sc_err *e)
 {
 	uint64_t off = sp->pend_off, len = sp->pend_len;
 	const uint8_t *p;
+	int loan;
 
 	if (len == 0)
 		return 0;
 	sp->pend_len = 0;
-	p = source_at(&sp->src, off);
+	p = source_lend(&sp->src, off, &loan);
 	digest_update(&sp->dg, p, (size_t)len);
-	if (sp->src.regular)
-		copier_range(sp->copier, sp->fd, open_tmp(sp), off, len);
-	else
-		copier_bytes(sp->copier, sp->fd, open_tmp(sp), p, (size_t)len);
+	copier_lent(sp->copier, sp->fd, open_tmp(sp), p, (size_t)len,
+	    give_back, &sp->src, loan);
 	source_keep(&sp->src, UINT64_MAX);
 	return check_stop(sp, e);
+}
+
+static int
+slide_flush(void *ctx, struct sc_err *e)
+{
+	return flush_pending(ctx, e);
 }
 
 static int
@@ -415,9 +427,11 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	}
 	if ((r = check_existing(&sp, e)) != 0)
 		goto out;
-	if ((r = copier_start(&sp.copier, sp.src.regular ? sp.src.fd : -1,
-	    e)) != 0)
+	if ((r = copier_start(&sp.copier, e)) != 0)
 		goto out;
+	/* Pending bytes go to the copier before the window moves, so that
+	 * only a record's unread part is ever carried over. */
+	source_on_slide(&sp.src, slide_flush, &sp);
 	digest_init(&sp.dg, opt->digest);
 	sp.have_dg = 1;
 

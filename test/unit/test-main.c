@@ -20,6 +20,7 @@ static const struct {
 	{ "capture_damage", test_capture_damage },
 	{ "capture_trickle", test_capture_trickle },
 	{ "capture_regress", test_capture_regress },
+	{ "source", test_source },
 	{ "split", test_split },
 	{ "split_damage", test_split_damage },
 	{ "config", test_config },

@@ -10,6 +10,7 @@ void test_capture_pcapng(void);
 void test_capture_damage(void);
 void test_capture_trickle(void);
 void test_capture_regress(void);
+void test_source(void);
 void test_split(void);
 void test_split_damage(void);
 void test_config(void);

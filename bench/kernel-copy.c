@@ -1,13 +1,14 @@
-/* copy-floor.c - the least a splitter into pcap files must do, for
+/* kernel-copy.c - shardcap's chunks written by the kernel copy alone, for
  * bench/split to time beside `shardcap split`: each chunk's records copied
  * inside the kernel (copy_file_range, 1 MiB a call, as shardcap's copier
- * does) into a file that begins with the input's 24-byte pcap header. It
- * reads, parses and hashes nothing; it is told where the chunks end.
+ * did until 2026-11-28) into a file that begins with the input's 24-byte
+ * pcap header. It reads, parses and hashes nothing; it is told where the
+ * chunks end.
  *
- *   copy-floor CAPTURE DIR SIZE...
+ *   kernel-copy CAPTURE DIR SIZE...
  *
  * SIZE: each chunk file's size, from shardcap's manifest of the same split
- * (the header included). Writes DIR/floor-000001.pcap, ...: the same bytes
+ * (the header included). Writes DIR/kcopy-000001.pcap, ...: the same bytes
  * as shardcap's chunks. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +25,7 @@
 static void
 die(const char *what, const char *name)
 {
-	fprintf(stderr, "copy-floor: %s '%s': %s\n", what, name,
+	fprintf(stderr, "kernel-copy: %s '%s': %s\n", what, name,
 	    strerror(errno));
 	exit(1);
 }
@@ -38,7 +39,7 @@ main(int argc, char **argv)
 	int in, i;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: copy-floor CAPTURE DIR SIZE...\n");
+		fprintf(stderr, "usage: kernel-copy CAPTURE DIR SIZE...\n");
 		return 2;
 	}
 	if ((in = open(argv[1], O_RDONLY)) < 0)
@@ -50,11 +51,11 @@ main(int argc, char **argv)
 		int out;
 
 		if (left < PCAP_HEADER) {
-			fprintf(stderr, "copy-floor: bad size '%s'\n", argv[i]);
+			fprintf(stderr, "kernel-copy: bad size '%s'\n", argv[i]);
 			return 2;
 		}
 		left -= PCAP_HEADER;
-		snprintf(path, sizeof(path), "%s/floor-%06d.pcap", argv[2],
+		snprintf(path, sizeof(path), "%s/kcopy-%06d.pcap", argv[2],
 		    i - 2);
 		out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (out < 0)
