@@ -23,6 +23,13 @@
 /* The variance of a median of n draws is about pi/2 times that of their
  * mean. */
 #define MEDIAN_NOISE 1.5707963267948966
+/* The standard deviation of a normal sample is 1.4826 times its median
+ * absolute deviation. */
+#define MAD_TO_SD 1.4826
+/* Plans start only when the slowest predicted time is past the threshold
+ * by this many of its standard errors: a worker that only seems slow,
+ * because its chunks' costs are noisy, is no reason to copy 25 MB. */
+#define TRIGGER_SE 2.0
 
 void
 balance_plan_init(struct balance_plan *plan)
@@ -846,7 +853,8 @@ apply_cut(struct expanded *x, struct holding *h, size_t s,
 }
 
 static void
-plan_default(struct expanded *x, double *times, struct balance_plan *plan)
+plan_default(struct expanded *x, double *times, const double *se,
+    struct balance_plan *plan)
 {
 	/* x's arrays grow when a chunk is cut: read them through x */
 	const struct balance_input *in = &x->in;
@@ -855,10 +863,10 @@ plan_default(struct expanded *x, double *times, struct balance_plan *plan)
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
 	/* Nothing moves while the slowest is within the threshold of the
-	 * ideal; once it is not, it is brought down to half the threshold
-	 * where moves can: a plan that stops just inside the threshold
-	 * leaves the next run, with its noise, outside it again, and a
-	 * move or two more later. */
+	 * ideal (by more than its noise, see TRIGGER_SE); once it is not, it
+	 * is brought down to half the threshold where moves can: a plan
+	 * that stops just inside the threshold leaves the next run, with its
+	 * noise, outside it again, and a move or two more later. */
 	double limit = plan->ideal * (1 + in->threshold);
 	double aim = plan->ideal * (1 + in->threshold / 2);
 	double min_gain = min_gain_of(in, plan->ideal);
@@ -881,7 +889,10 @@ plan_default(struct expanded *x, double *times, struct balance_plan *plan)
 		for (i = 1; i < in->n_workers; i++)
 			if (times[i] > times[s])
 				s = i;
-		if (times[s] <= (iter == 0 ? limit : aim) || h.n[s] == 0)
+		if (iter == 0 ? times[s] - TRIGGER_SE * se[s] <= limit :
+		    times[s] <= aim)
+			break;
+		if (h.n[s] == 0)
 			break;
 		for (k = 0; k < h.n[s]; k++)
 			mean_work += m->work[h.list[s][k]];
@@ -1022,12 +1033,26 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 		predict(&m, assign, plan->after);
 	} else {
 		struct expanded x;
+		double *se = xcalloc(in->n_workers + 1, sizeof(*se));
 
+		/* each worker's predicted time's standard error, its chunks'
+		 * errors taken as independent */
+		for (i = 0; i < in->n_chunks; i++) {
+			size_t w = in->chunks[i].worker;
+			double e = in->chunks[i].cost_se * m.speed[w] /
+			    (m.rate[w] > 0 ? m.rate[w] : 1);
+
+			if (in->chunks[i].cost >= 0 && e > 0)
+				se[w] += e * e;
+		}
+		for (i = 0; i < in->n_workers; i++)
+			se[i] = sqrt(se[i]);
 		plan_splits(in, &m, plan);
 		plan->n_oversize = plan->n_splits;
 		expand(in, &m, assign, plan, &x);
-		plan_default(&x, plan->after, plan);
+		plan_default(&x, plan->after, se, plan);
 		expanded_release(&x);
+		free(se);
 		/* Each move gained on the slowest worker of its time, but
 		 * another may have been nearly as slow: a plan that does not
 		 * shorten the slowest time of all by a move's worth is not
@@ -1158,10 +1183,21 @@ balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
 			continue;
 		seen[o->item * BALANCE_COST_RUNS + n[o->item]++] = o->cost;
 	}
-	for (i = 0; i < n_chunks; i++)
-		if (n[i] > 0)
-			chunks[i].cost = sort_median(seen + i * BALANCE_COST_RUNS,
-			    n[i]);
+	for (i = 0; i < n_chunks; i++) {
+		double *v = seen + i * BALANCE_COST_RUNS, dev[BALANCE_COST_RUNS];
+		size_t k;
+
+		if (n[i] == 0)
+			continue;
+		chunks[i].cost = sort_median(v, n[i]);
+		chunks[i].cost_se = 0;
+		if (n[i] < 3)
+			continue;
+		for (k = 0; k < n[i]; k++)
+			dev[k] = fabs(v[k] - chunks[i].cost);
+		chunks[i].cost_se = MAD_TO_SD * sort_median(dev, n[i]) *
+		    sqrt(MEDIAN_NOISE / (double)n[i]);
+	}
 	free(seen);
 	free(n);
 }

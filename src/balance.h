@@ -23,7 +23,9 @@
  *            parts are placed as chunks of their own; when the slowest
  *            worker's chunks are too big to fit anywhere, one of them is
  *            cut finer so that a part can go; a plan that does not
- *            shorten the slowest time by a move's worth is dropped. */
+ *            shorten the slowest time by a move's worth is dropped.
+ *            Nothing moves unless the slowest worker's predicted time
+ *            exceeds the threshold by twice its standard error. */
 #ifndef SHARDCAP_BALANCE_H
 #define SHARDCAP_BALANCE_H
 
@@ -53,6 +55,8 @@ struct balance_chunk {
 	double cost;            /* seconds its job took there; < 0 unknown */
 	size_t came_from;       /* the worker it last moved away from, or
 	                         * BALANCE_NONE */
+	double cost_se;         /* standard error of cost, from the spread
+	                         * of its recent costs; 0 unknown */
 };
 
 struct balance_input {
@@ -117,7 +121,9 @@ void balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 /* Each chunk's cost where it is now: the median of its last (at most)
  * BALANCE_COST_RUNS costs on its worker in the history obs (oldest first;
  * item i is chunks[i]), so that one run's noise does not move chunks.
- * Sets the cost of the chunks seen there; leaves the others as they are. */
+ * With three costs or more, also the median's standard error (cost_se),
+ * from their median absolute deviation. Sets the costs of the chunks seen
+ * there; leaves the others as they are. */
 #define BALANCE_COST_RUNS 5
 void balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
     struct balance_chunk *chunks, size_t n_chunks);

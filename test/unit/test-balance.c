@@ -20,6 +20,7 @@ chunks_round_robin(struct balance_chunk *c, size_t n, size_t workers,
 		c[i].bytes = 25u << 20;
 		c[i].cost = cost;
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 	}
 }
 
@@ -281,6 +282,7 @@ chunks_on_three(struct balance_chunk *c, size_t n, const double *cost,
 		c[i].bytes = 25u << 20;
 		c[i].cost = cost[i];
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 	}
 }
 
@@ -367,6 +369,7 @@ test_default_worth_it(void)
 		c[i].bytes = 1u << 20;
 		c[i].cost = i < 3 ? 1 : i < 6 ? 2.95 / 3 : 1.6;
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 	}
 	balance_plan(&in, &p);
 	is_int(p.n_moves, 0, "default: a plan gaining less than a move's worth "
@@ -394,6 +397,7 @@ test_default_speeds(void)
 		c[i].bytes = 25u << 20;
 		c[i].cost = i % 2 ? 1 : 0.5;
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 	}
 	balance_plan(&in, &p);
 	/* work 40, speed 3: ideal 13.33; 6 or 7 chunks to the fast one */
@@ -413,6 +417,7 @@ test_default_speeds(void)
 	/* among equal moves, the fewest bytes */
 	for (i = 0; i < 40; i++) {
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 		c[i].bytes = i == 17 ? 1000 : 25u << 20;
 	}
 	balance_plan(&in, &p);
@@ -439,6 +444,7 @@ test_default_unknown_speeds(void)
 		c[i].bytes = 25u << 20;
 		c[i].cost = i % 2 ? 1 : 0.5;
 		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0;
 	}
 	c[0].cost = 1.5;
 	c[1].cost = 3;
@@ -489,6 +495,7 @@ test_random_properties(void)
 			    0.1 + (rand_r(&seed) % 1000) / 100.0;
 			c[i].came_from = rand_r(&seed) % 5 == 0 ?
 			    (size_t)rand_r(&seed) % nw : BALANCE_NONE;
+			c[i].cost_se = 0;
 			w[c[i].worker].n_run++;
 			w[c[i].worker].completion += c[i].cost > 0 ? c[i].cost : 1;
 		}
@@ -536,7 +543,7 @@ static void
 test_bad_input(void)
 {
 	struct balance_worker w[1] = { W(1, 1) };
-	struct balance_chunk c[1] = { { 3, 1, 1, BALANCE_NONE } };
+	struct balance_chunk c[1] = { { 3, 1, 1, BALANCE_NONE, 0 } };
 	struct balance_input in = { BALANCE_DEFAULT, w, 1, c, 1, 0.1, 0 };
 	struct balance_plan p;
 
@@ -612,8 +619,8 @@ test_recent_costs(void)
 		{ 9, 0, 1 },
 	};
 	struct balance_chunk ch[4] = {
-		{ 1, 0, -1, BALANCE_NONE }, { 0, 0, -1, BALANCE_NONE },
-		{ 0, 0, -1, BALANCE_NONE }, { 0, 0, -1, BALANCE_NONE },
+		{ 1, 0, -1, BALANCE_NONE, 0 }, { 0, 0, -1, BALANCE_NONE, 0 },
+		{ 0, 0, -1, BALANCE_NONE, 0 }, { 0, 0, -1, BALANCE_NONE, 0 },
 	};
 
 	balance_recent_costs(obs, sizeof(obs) / sizeof(obs[0]), ch, 4);
@@ -622,6 +629,49 @@ test_recent_costs(void)
 	ok(ch[1].cost == -1 && ch[3].cost == -1,
 	    "never measured where it is: left as it was");
 	ok(ch[2].cost == 8.5, "two runs there: their mean (%g)", ch[2].cost);
+	/* 2..6: deviations 2 1 0 1 2 from 4, MAD 1 */
+	ok(fabs(ch[0].cost_se - 1.4826 * sqrt(M_PI / 2 / 5)) < 1e-9,
+	    "its standard error, from the MAD of those runs (%g)",
+	    ch[0].cost_se);
+	ok(ch[2].cost_se == 0, "two runs: no standard error (%g)",
+	    ch[2].cost_se);
+}
+
+/* 6 chunks on worker 0, 4 on worker 1, all alike: 1.2 times the ideal,
+ * past the threshold by 0.5 s. Moves when the costs are known to +-0.05
+ * s a chunk; not when they are known to +-0.3 s (2 x 0.73 s on worker 0:
+ * it may only seem slow). */
+static void
+test_default_noise(void)
+{
+	struct balance_worker w[2] = { W(6, 6), W(4, 4) };
+	struct balance_chunk c[10];
+	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 10, 0.1, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	for (i = 0; i < 10; i++) {
+		c[i].worker = i < 6 ? 0 : 1;
+		c[i].bytes = 25u << 20;
+		c[i].cost = 1;
+		c[i].came_from = BALANCE_NONE;
+		c[i].cost_se = 0.05;
+	}
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 1, "default: past the threshold beyond the noise, "
+	    "a move");
+	for (i = 0; i < 10; i++)
+		c[i].cost_se = i < 6 ? 0.3 : 0;
+	balance_plan(&in, &p);
+	is_int(p.n_moves + p.n_splits, 0,
+	    "default: past the threshold within the noise, no moves");
+	/* the noise of the receiver is not the slowest worker's */
+	for (i = 0; i < 10; i++)
+		c[i].cost_se = i < 6 ? 0 : 0.3;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 1, "default: a noisy receiver does not stop it");
+	balance_plan_release(&p);
 }
 
 void
@@ -636,6 +686,7 @@ test_balance(void)
 	test_default_cut_to_room();
 	test_default_cut_over_exchange();
 	test_default_worth_it();
+	test_default_noise();
 	test_default_speeds();
 	test_default_unknown_speeds();
 	test_random_properties();
