@@ -1191,7 +1191,7 @@ balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
 			continue;
 		chunks[i].cost = sort_median(v, n[i]);
 		chunks[i].cost_se = 0;
-		if (n[i] < 3)
+		if (n[i] < 2)
 			continue;
 		for (k = 0; k < n[i]; k++)
 			dev[k] = fabs(v[k] - chunks[i].cost);

@@ -121,7 +121,7 @@ void balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 /* Each chunk's cost where it is now: the median of its last (at most)
  * BALANCE_COST_RUNS costs on its worker in the history obs (oldest first;
  * item i is chunks[i]), so that one run's noise does not move chunks.
- * With three costs or more, also the median's standard error (cost_se),
+ * With two costs or more, also the median's standard error (cost_se),
  * from their median absolute deviation. Sets the costs of the chunks seen
  * there; leaves the others as they are. */
 #define BALANCE_COST_RUNS 5

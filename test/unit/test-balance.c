@@ -633,8 +633,12 @@ test_recent_costs(void)
 	ok(fabs(ch[0].cost_se - 1.4826 * sqrt(M_PI / 2 / 5)) < 1e-9,
 	    "its standard error, from the MAD of those runs (%g)",
 	    ch[0].cost_se);
-	ok(ch[2].cost_se == 0, "two runs: no standard error (%g)",
+	/* 8 and 9: MAD 0.5 */
+	ok(fabs(ch[2].cost_se - 1.4826 * 0.5 * sqrt(M_PI / 2 / 2)) < 1e-9,
+	    "two runs: a standard error from their difference (%g)",
 	    ch[2].cost_se);
+	ok(ch[0].cost_se > 0 && ch[1].cost_se == 0,
+	    "never measured where it is: none");
 }
 
 /* 6 chunks on worker 0, 4 on worker 1, all alike: 1.2 times the ideal,
