@@ -21,7 +21,8 @@ struct copier_item {
 	const char *name;       /* OP_LENT, OP_BYTES: for messages; OP_COMMIT: tmp */
 	const char *final;      /* OP_COMMIT */
 	uint64_t len;
-	const uint8_t *bytes;   /* OP_LENT: lent; OP_BYTES: owned */
+	const uint8_t *bytes;   /* OP_LENT, OP_BYTES: what to write */
+	uint8_t *owned;         /* OP_BYTES: bytes, freed once written */
 	void (*give_back)(void *ctx, int loan); /* OP_LENT */
 	void *ctx;
 	int loan;
@@ -54,10 +55,9 @@ do_item(struct copier *c, struct copier_item *it, int discard,
 	case OP_BYTES:
 		if (!failed && file_write_all(it->fd, it->bytes, (size_t)it->len) < 0)
 			code = sc_err_sys(e, "cannot write '%s'", it->name);
-		if (it->op == OP_LENT)
+		if (it->give_back != NULL)
 			it->give_back(it->ctx, it->loan);
-		else
-			free((void *)it->bytes);
+		free(it->owned);
 		break;
 	case OP_COMMIT:
 		/* close() reports write-back errors on some file systems. */
@@ -156,8 +156,8 @@ void
 copier_lent(struct copier *c, int fd, const char *name, const void *p,
     size_t len, void (*give_back)(void *ctx, int loan), void *ctx, int loan)
 {
-	struct copier_item it = { OP_LENT, fd, name, NULL, len, p, give_back,
-	    ctx, loan };
+	struct copier_item it = { OP_LENT, fd, name, NULL, len, p, NULL,
+	    give_back, ctx, loan };
 
 	push(c, &it);
 }
@@ -167,14 +167,13 @@ copier_bytes(struct copier *c, int fd, const char *name, const void *p,
     size_t len)
 {
 	struct copier_item it = { OP_BYTES, fd, name, NULL, len, NULL, NULL,
-	    NULL, -1 };
-	uint8_t *copy;
+	    NULL, NULL, -1 };
 
 	if (len == 0)
 		return;
-	copy = xmalloc(len);
-	memcpy(copy, p, len);
-	it.bytes = copy;
+	it.owned = xmalloc(len);
+	memcpy(it.owned, p, len);
+	it.bytes = it.owned;
 	push(c, &it);
 }
 
@@ -182,7 +181,7 @@ void
 copier_commit(struct copier *c, int fd, const char *tmp, const char *final)
 {
 	struct copier_item it = { OP_COMMIT, fd, tmp, final, 0, NULL, NULL,
-	    NULL, -1 };
+	    NULL, NULL, -1 };
 
 	push(c, &it);
 }

@@ -429,11 +429,11 @@ split_capture(const struct split_options *opt, struct split_result *res,
 		goto out;
 	if ((r = copier_start(&sp.copier, e)) != 0)
 		goto out;
+	digest_init(&sp.dg, opt->digest);
+	sp.have_dg = 1;
 	/* Pending bytes go to the copier before the window moves, so that
 	 * only a record's unread part is ever carried over. */
 	source_on_slide(&sp.src, slide_flush, &sp);
-	digest_init(&sp.dg, opt->digest);
-	sp.have_dg = 1;
 
 	if ((r = add_record(&sp, &rec, e)) != 0)
 		goto out;
