@@ -651,17 +651,14 @@ test_default_noise(void)
 	struct balance_worker w[2] = { W(6, 6), W(4, 4) };
 	struct balance_chunk c[10];
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 10, 0.1, 1 };
+	const double cost[10] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 	struct balance_plan p;
 	size_t i;
 
 	balance_plan_init(&p);
-	for (i = 0; i < 10; i++) {
-		c[i].worker = i < 6 ? 0 : 1;
-		c[i].bytes = 25u << 20;
-		c[i].cost = 1;
-		c[i].came_from = BALANCE_NONE;
+	chunks_on_three(c, 10, cost, 6, 4);     /* none left for worker 2 */
+	for (i = 0; i < 10; i++)
 		c[i].cost_se = 0.05;
-	}
 	balance_plan(&in, &p);
 	is_int(p.n_moves, 1, "default: past the threshold beyond the noise, "
 	    "a move");
