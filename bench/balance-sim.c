@@ -4,7 +4,8 @@
  *
  *   balance-sim [--workers N] [--chunks M] [--rounds R] [--hetero]
  *               [--speeds S1,S2,...] [--even] [--seed S] [--noise F]
- *               [--worker-noise F] [--threshold P] [--last-cost]
+ *               [--worker-noise F] [--run-noise F] [--threshold P]
+ *               [--last-cost] [--no-levels]
  *               [--tsv] [--timing]
  *
  * A chunk's true work is drawn from a skewed distribution (most chunks
@@ -16,11 +17,14 @@
  * speed on its worker, with 3 % noise (--noise F: F of 1, +-), and every
  * chunk of a worker in one run by a further factor 1 +- F (--worker-noise
  * F, default 0: a worker slowed as a whole for a run, as the lab's
- * workers are when they contend for the machine's cores); a worker's
+ * workers are when they contend for the machine's cores), and every chunk
+ * of the run by 1 +- F (--run-noise F, default 0: the whole machine
+ * slower or faster for a run, as the lab's host drifts); a worker's
  * completion time is the sum of its chunks' costs. The planner sees only those
  * measurements (and, for the default, speeds estimated from the history
  * and each chunk's median cost over its last 5 runs where it is, as
- * shardcap balance; --last-cost: the last run's cost alone), its moves
+ * shardcap balance, each levelled by its run's; --last-cost: the last
+ * run's cost alone; --no-levels: not levelled), its moves
  * are applied, and the next round runs. Printed per round: the slowest worker's time over
  * the ideal (total work / total speed), the standard deviation of the
  * workers' times over their mean, and the chunks moved.
@@ -46,11 +50,16 @@
  * run's cost alone */
 static double noise_level = 0.03;
 static double worker_noise;
+/* --run-noise: the whole machine slower or faster in one run, +- */
+static double run_noise;
 /* --speeds: the workers' true speeds, cycled */
 static double *speed_list;
 static size_t n_speed_list;
 static double threshold = 0.1;
 static int recent = 1;
+/* --no-levels: the planner is not told which run a cost is from, and
+ * does not level the costs by their run */
+static int levels = 1;
 /* --even: chunks of nearly equal work, as the lab measures the paper's
  * query (2.1-2.7 s a chunk), the last one smaller */
 static int even;
@@ -64,6 +73,7 @@ struct sim {
 	uint64_t *bytes;
 	struct balance_obs *hist;
 	size_t n_hist, alloc_hist;
+	uint64_t runs;          /* run so far */
 	unsigned rng;
 };
 
@@ -121,12 +131,16 @@ sim_release(struct sim *s)
 }
 
 /* Runs the query: measured cost per chunk, completion per worker. */
-static void
+/* Runs the query; returns the machine's speed factor in that run. */
+static double
 sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 {
 	double *slowed = xcalloc(s->n_workers + 1, sizeof(*slowed));
+	double machine = run_noise > 0 ? 1 + run_noise *
+	    (2 * uniform(&s->rng) - 1) : 1;
 	size_t i;
 
+	s->runs++;
 	for (i = 0; i < s->n_workers; i++) {
 		completion[i] = 0;
 		n_run[i] = 0;
@@ -138,16 +152,19 @@ sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 		size_t w = s->where[i];
 		double noise = 1 + noise_level * (2 * uniform(&s->rng) - 1);
 
-		cost[i] = s->work[i] / s->speed[w] * noise * slowed[w];
+		cost[i] = s->work[i] / s->speed[w] * noise * slowed[w] *
+		    machine;
 		completion[w] += cost[i];
 		n_run[w]++;
 		ALLOC_GROW(s->hist, s->n_hist + 1, s->alloc_hist);
 		s->hist[s->n_hist].item = i;
 		s->hist[s->n_hist].worker = w;
 		s->hist[s->n_hist].cost = cost[i];
+		s->hist[s->n_hist].run = levels ? s->runs : 0;
 		s->n_hist++;
 	}
 	free(slowed);
+	return machine;
 }
 
 static double
@@ -240,10 +257,10 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 		struct balance_worker *bw = xcalloc(workers, sizeof(*bw));
 		struct balance_chunk *bc = xcalloc(s.n_chunks, sizeof(*bc));
 		struct balance_input in;
-		double mean = 0, var = 0, t0;
+		double mean = 0, var = 0, t0, machine;
 
 		out[r].placed = placed_of(&s);
-		sim_run(&s, cost, completion, n_run);
+		machine = sim_run(&s, cost, completion, n_run);
 		for (i = 0; i < workers; i++)
 			mean += completion[i];
 		mean /= (double)workers;
@@ -253,7 +270,9 @@ simulate(enum balance_algo algo, size_t workers, size_t chunks, int hetero,
 		for (i = 0; i < workers; i++)
 			if (completion[i] > out[r].over_ideal)
 				out[r].over_ideal = completion[i];
-		out[r].over_ideal /= ideal_of(&s);
+		/* over the run's own ideal, as bench/paper measures: the
+		 * machine's drift taken out */
+		out[r].over_ideal /= ideal_of(&s) * machine;
 		out[r].spread = sqrt(var / (double)workers) / mean;
 
 		t0 = now();
@@ -364,6 +383,34 @@ parse_speeds(const char *arg)
 	}
 }
 
+static void
+print_table(const struct round *paper, const struct round *dflt,
+    size_t rounds, size_t workers, size_t chunks, int hetero, unsigned seed)
+{
+	size_t r;
+
+	printf("%zu workers%s%s, %zu chunks, threshold %.0f %%, noise %.0f %%",
+	    workers, n_speed_list ? " (speeds from --speeds)" : "",
+	    hetero && !n_speed_list ? " (speeds 1, 0.5, 0.25)" : "", chunks,
+	    threshold * 100, noise_level * 100);
+	if (worker_noise > 0)
+		printf(" and %.0f %% per worker and run", worker_noise * 100);
+	if (run_noise > 0)
+		printf(" and %.0f %% per run", run_noise * 100);
+	printf(", default's costs %s, seed %u\n\n",
+	    recent ? "the median of the last 5 runs" : "the last run's", seed);
+	printf("| run | paper: slowest / ideal | spread | moved | MB | "
+	    "default: slowest / ideal | spread | moved | cut | MB |\n");
+	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+	    "| ---: |\n");
+	for (r = 0; r < rounds; r++)
+		printf("| %zu | %.2f | %.2f | %zu | %.0f | %.2f | %.2f | %zu | "
+		    "%zu | %.0f |\n", r + 1, paper[r].over_ideal,
+		    paper[r].spread, paper[r].moved, paper[r].mbytes,
+		    dflt[r].over_ideal, dflt[r].spread, dflt[r].moved,
+		    dflt[r].splits, dflt[r].mbytes);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -381,6 +428,8 @@ main(int argc, char **argv)
 		{ "speeds", required_argument, NULL, 'S' },
 		{ "tsv", no_argument, NULL, 'T' },
 		{ "worker-noise", required_argument, NULL, 'W' },
+		{ "run-noise", required_argument, NULL, 'R' },
+		{ "no-levels", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t workers = 100, chunks = 2800, rounds = 6, r;
@@ -402,6 +451,8 @@ main(int argc, char **argv)
 		case 'p': threshold = strtod(optarg, NULL); break;
 		case 'T': tsv = 1; break;
 		case 'W': worker_noise = strtod(optarg, NULL); break;
+		case 'R': run_noise = strtod(optarg, NULL); break;
+		case 'L': levels = 0; break;
 		case 'S':
 			if (parse_speeds(optarg) != 0) {
 				fprintf(stderr, "balance-sim: --speeds: want "
@@ -413,6 +464,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "usage: balance-sim [--workers N] "
 			    "[--chunks M] [--rounds R] [--hetero] [--seed S] "
 			    "[--speeds S1,S2,...] [--noise F] [--worker-noise F] "
+			    "[--run-noise F] [--no-levels] "
 			    "[--threshold P] [--last-cost] [--even] [--tsv] "
 			    "[--timing]\n");
 			return 2;
@@ -437,9 +489,7 @@ main(int argc, char **argv)
 			    r + 1, paper[r].plan_seconds, paper[r].moved,
 			    dflt[r].plan_seconds, dflt[r].moved,
 			    dflt[r].splits);
-		return 0;
-	}
-	if (tsv) {
+	} else if (tsv) {
 		printf("algorithm\trun\tslowest_over_ideal\tplaced_over_ideal"
 		    "\tmoved\tcut\tmbytes\n");
 		for (r = 0; r < rounds; r++)
@@ -449,26 +499,8 @@ main(int argc, char **argv)
 			    paper[r].moved, paper[r].mbytes, r + 1,
 			    dflt[r].over_ideal, dflt[r].placed, dflt[r].moved,
 			    dflt[r].splits, dflt[r].mbytes);
-		return 0;
-	}
-	printf("%zu workers%s%s, %zu chunks, threshold %.0f %%, noise %.0f %%",
-	    workers, n_speed_list ? " (speeds from --speeds)" : "",
-	    hetero && !n_speed_list ? " (speeds 1, 0.5, 0.25)" : "", chunks,
-	    threshold * 100, noise_level * 100);
-	if (worker_noise > 0)
-		printf(" and %.0f %% per worker and run", worker_noise * 100);
-	printf(", default's costs %s, seed %u\n\n",
-	    recent ? "the median of the last 5 runs" : "the last run's", seed);
-	printf("| run | paper: slowest / ideal | spread | moved | MB | "
-	    "default: slowest / ideal | spread | moved | cut | MB |\n");
-	printf("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-	    "| ---: |\n");
-	for (r = 0; r < rounds; r++)
-		printf("| %zu | %.2f | %.2f | %zu | %.0f | %.2f | %.2f | %zu | "
-		    "%zu | %.0f |\n", r + 1, paper[r].over_ideal,
-		    paper[r].spread, paper[r].moved, paper[r].mbytes,
-		    dflt[r].over_ideal, dflt[r].spread, dflt[r].moved,
-		    dflt[r].splits, dflt[r].mbytes);
+	} else
+		print_table(paper, dflt, rounds, workers, chunks, hetero, seed);
 	free(paper);
 	free(dflt);
 	return 0;

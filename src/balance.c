@@ -26,6 +26,8 @@
 /* The standard deviation of a normal sample is 1.4826 times its median
  * absolute deviation. */
 #define MAD_TO_SD 1.4826
+/* a run's level is measured on at least this many chunks */
+#define LEVEL_CHUNKS 3
 /* Plans start only when the slowest predicted time is past the threshold
  * by this many of its standard errors: a worker that only seems slow,
  * because its chunks' costs are noisy, is no reason to copy 25 MB. */
@@ -1166,38 +1168,136 @@ balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 	free(lc);
 }
 
+/* A run's level: its time for the chunks it ran over their usual time
+ * (the median over the chunks' recent runs), the median over the chunks
+ * that ran in it and in at least one other run. */
+struct level {
+	uint64_t run;
+	double ratio;
+};
+
+static int
+cmp_level(const void *a, const void *b)
+{
+	const struct level *x = a, *y = b;
+
+	if (x->run != y->run)
+		return x->run < y->run ? -1 : 1;
+	return x->ratio < y->ratio ? -1 : x->ratio > y->ratio;
+}
+
+/* The level of each run the chunks' recent costs came from (levels[k]
+ * for the k-th run of runs[0..n_runs)), from their costs over their
+ * current estimate (ref); a run that too few chunks tell about keeps 1. */
+static void
+run_levels(const double *seen, const uint64_t *seen_run, const size_t *n,
+    size_t n_chunks, const double *ref, struct level *runs, size_t *n_runs)
+{
+	struct level *v = xcalloc(n_chunks * BALANCE_COST_RUNS + 1,
+	    sizeof(*v));
+	double *r = xcalloc(n_chunks + 1, sizeof(*r));
+	size_t m = 0, i, k, at;
+
+	for (i = 0; i < n_chunks; i++)
+		for (k = 0; n[i] >= 2 && k < n[i]; k++)
+			if (seen_run[i * BALANCE_COST_RUNS + k] != 0) {
+				v[m].run = seen_run[i * BALANCE_COST_RUNS + k];
+				v[m].ratio = seen[i * BALANCE_COST_RUNS + k] /
+				    ref[i];
+				m++;
+			}
+	qsort(v, m, sizeof(*v), cmp_level);
+	*n_runs = 0;
+	for (i = 0; i < m; i = at) {
+		size_t c = 0;
+
+		for (at = i; at < m && v[at].run == v[i].run; at++)
+			r[c++] = v[at].ratio;
+		runs[*n_runs].run = v[i].run;
+		runs[*n_runs].ratio = c >= LEVEL_CHUNKS ? sort_median(r, c) : 1;
+		(*n_runs)++;
+	}
+	free(r);
+	free(v);
+}
+
+static double
+level_of(const struct level *runs, size_t n_runs, uint64_t run)
+{
+	size_t lo = 0, hi = n_runs;
+
+	if (run == 0)
+		return 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (runs[mid].run < run)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n_runs && runs[lo].run == run && runs[lo].ratio > 0 ?
+	    runs[lo].ratio : 1;
+}
+
 void
 balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
     struct balance_chunk *chunks, size_t n_chunks)
 {
-	double *seen = xcalloc(n_chunks * BALANCE_COST_RUNS + 1, sizeof(*seen));
+	size_t slots = n_chunks * BALANCE_COST_RUNS + 1;
+	double *seen = xcalloc(slots, sizeof(*seen));
+	uint64_t *seen_run = xcalloc(slots, sizeof(*seen_run));
 	size_t *n = xcalloc(n_chunks + 1, sizeof(*n));
-	size_t i;
+	double *ref = xcalloc(n_chunks + 1, sizeof(*ref));
+	struct level *runs = xcalloc(slots, sizeof(*runs));
+	size_t n_runs = 0, i, pass;
 
 	/* newest first, up to BALANCE_COST_RUNS a chunk */
 	for (i = n_obs; i-- > 0; ) {
 		const struct balance_obs *o = &obs[i];
+		size_t at;
 
 		if (o->item >= n_chunks || o->worker != chunks[o->item].worker ||
 		    !(o->cost > 0) || n[o->item] == BALANCE_COST_RUNS)
 			continue;
-		seen[o->item * BALANCE_COST_RUNS + n[o->item]++] = o->cost;
+		at = o->item * BALANCE_COST_RUNS + n[o->item]++;
+		seen[at] = o->cost;
+		seen_run[at] = o->run;
 	}
-	for (i = 0; i < n_chunks; i++) {
-		double *v = seen + i * BALANCE_COST_RUNS, dev[BALANCE_COST_RUNS];
-		size_t k;
+	/* Each cost over its run's level: the machine as a whole slower in
+	 * one run (the lab's workers share its cores with whatever else
+	 * runs) is not noise between the workers. The levels are found
+	 * twice: from the raw medians, then from the levelled ones. */
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < n_chunks; i++) {
+			double *v = seen + i * BALANCE_COST_RUNS;
+			double dev[BALANCE_COST_RUNS], lv[BALANCE_COST_RUNS];
+			size_t k;
 
-		if (n[i] == 0)
-			continue;
-		chunks[i].cost = sort_median(v, n[i]);
-		chunks[i].cost_se = 0;
-		if (n[i] < 2)
-			continue;
-		for (k = 0; k < n[i]; k++)
-			dev[k] = fabs(v[k] - chunks[i].cost);
-		chunks[i].cost_se = MAD_TO_SD * sort_median(dev, n[i]) *
-		    sqrt(MEDIAN_NOISE / (double)n[i]);
+			if (n[i] == 0)
+				continue;
+			for (k = 0; k < n[i]; k++)
+				lv[k] = v[k] / level_of(runs, n_runs,
+				    seen_run[i * BALANCE_COST_RUNS + k]);
+			ref[i] = sort_median(lv, n[i]);
+			if (pass < 2)
+				continue;
+			chunks[i].cost = ref[i];
+			chunks[i].cost_se = 0;
+			if (n[i] < 2)
+				continue;
+			for (k = 0; k < n[i]; k++)
+				dev[k] = fabs(lv[k] - ref[i]);
+			chunks[i].cost_se = MAD_TO_SD * sort_median(dev, n[i]) *
+			    sqrt(MEDIAN_NOISE / (double)n[i]);
+		}
+		if (pass < 2)
+			run_levels(seen, seen_run, n, n_chunks, ref, runs,
+			    &n_runs);
 	}
+	free(runs);
+	free(ref);
+	free(seen_run);
 	free(seen);
 	free(n);
 }

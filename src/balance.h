@@ -103,10 +103,11 @@ int balance_plan(const struct balance_input *in, struct balance_plan *plan);
 double balance_makespan(const double *times, size_t n);
 
 /* One job of the history: item (a chunk, under one command) took cost
- * seconds on worker. */
+ * seconds on worker, in run. */
 struct balance_obs {
 	size_t item, worker;
 	double cost;
+	uint64_t run;           /* the run it is from, or 0 unknown */
 };
 
 /* Estimates each worker's speed of one slot from the history: the cost of
@@ -121,9 +122,13 @@ void balance_estimate_speeds(const struct balance_obs *obs, size_t n_obs,
 /* Each chunk's cost where it is now: the median of its last (at most)
  * BALANCE_COST_RUNS costs on its worker in the history obs (oldest first;
  * item i is chunks[i]), so that one run's noise does not move chunks.
- * With two costs or more, also the median's standard error (cost_se),
- * from their median absolute deviation. Sets the costs of the chunks seen
- * there; leaves the others as they are. */
+ * Each cost is first divided by its run's level - how much slower than
+ * usual the run was for all the chunks it ran (the median over those
+ * seen in other runs too; obs of run 0 are taken as they are) - so that
+ * a machine slower as a whole in one run is not taken for noise between
+ * the workers. With two costs or more, also the median's standard error
+ * (cost_se), from their median absolute deviation. Sets the costs of the
+ * chunks seen there; leaves the others as they are. */
 #define BALANCE_COST_RUNS 5
 void balance_recent_costs(const struct balance_obs *obs, size_t n_obs,
     struct balance_chunk *chunks, size_t n_chunks);

@@ -169,6 +169,7 @@ learn_speeds(struct cluster *cl, const struct cat_capture *cap,
 		obs[n_obs].item = c;
 		obs[n_obs].worker = w;
 		obs[n_obs].cost = (double)hist[i].wall_ms / 1000.0;
+		obs[n_obs].run = (uint64_t)hist[i].run_id;
 		n_obs++;
 	}
 	speed = xcalloc(p->W + 1, sizeof(*speed));

@@ -613,10 +613,11 @@ test_recent_costs(void)
 	 * twice on worker 0, once elsewhere; item 3 seen only elsewhere and
 	 * failed (cost 0) where it is */
 	struct balance_obs obs[] = {
-		{ 0, 1, 1 }, { 0, 1, 2 }, { 0, 0, 100 }, { 0, 1, 3 },
-		{ 2, 0, 8 }, { 0, 1, 4 }, { 2, 1, 50 }, { 0, 1, 5 },
-		{ 2, 0, 9 }, { 3, 1, 7 }, { 3, 0, 0 }, { 0, 1, 6 },
-		{ 9, 0, 1 },
+		{ 0, 1, 1, 0 }, { 0, 1, 2, 0 }, { 0, 0, 100, 0 },
+		{ 0, 1, 3, 0 }, { 2, 0, 8, 0 }, { 0, 1, 4, 0 },
+		{ 2, 1, 50, 0 }, { 0, 1, 5, 0 }, { 2, 0, 9, 0 },
+		{ 3, 1, 7, 0 }, { 3, 0, 0, 0 }, { 0, 1, 6, 0 },
+		{ 9, 0, 1, 0 },
 	};
 	struct balance_chunk ch[4] = {
 		{ 1, 0, -1, BALANCE_NONE, 0 }, { 0, 0, -1, BALANCE_NONE, 0 },
@@ -639,6 +640,53 @@ test_recent_costs(void)
 	    ch[2].cost_se);
 	ok(ch[0].cost_se > 0 && ch[1].cost_se == 0,
 	    "never measured where it is: none");
+}
+
+/* Four chunks over five runs, the whole machine 1.3 times slower in runs
+ * 2 and 4 and 0.8 times in run 5; each chunk costs the same otherwise.
+ * Chunk 4 came to worker 1 before run 5 and ran there once. */
+static void
+test_recent_costs_levels(void)
+{
+	static const double level[6] = { 0, 1, 1.3, 1, 1.3, 0.8 };
+	static const double usual[5] = { 2, 3, 4, 5, 6 };
+	struct balance_obs obs[30];
+	struct balance_chunk ch[5];
+	size_t n = 0, i, r;
+
+	for (r = 1; r <= 5; r++)
+		for (i = 0; i < 5; i++) {
+			obs[n].item = i;
+			obs[n].worker = i == 4 && r == 5 ? 1 : 0;
+			obs[n].cost = usual[i] * level[r];
+			obs[n].run = r;
+			n++;
+		}
+	for (i = 0; i < 5; i++) {
+		ch[i].worker = i == 4;
+		ch[i].bytes = 1;
+		ch[i].cost = -1;
+		ch[i].came_from = BALANCE_NONE;
+		ch[i].cost_se = 0;
+	}
+	balance_recent_costs(obs, n, ch, 5);
+	for (i = 0; i < 4; i++)
+		if (fabs(ch[i].cost - usual[i]) > 1e-9 || ch[i].cost_se > 1e-9)
+			break;
+	ok(i == 4, "levelled by its run: each chunk its usual cost, no "
+	    "noise (the first that is not: %zu of 4)", i);
+	ok(fabs(ch[4].cost - usual[4]) < 1e-9, "seen once, in a fast run: "
+	    "its usual cost (%g)", ch[4].cost);
+
+	/* the same costs from runs of unknown number: as they are */
+	for (i = 0; i < n; i++)
+		obs[i].run = 0;
+	for (i = 0; i < 5; i++)
+		ch[i].cost = -1;
+	balance_recent_costs(obs, n, ch, 5);
+	ok(ch[0].cost == 2 && ch[0].cost_se > 0 && ch[4].cost == 6 * 0.8,
+	    "runs unknown: the raw median and its spread (%g, se %g)",
+	    ch[0].cost, ch[0].cost_se);
 }
 
 /* 6 chunks on worker 0, 4 on worker 1, all alike: 1.2 times the ideal,
@@ -679,6 +727,7 @@ void
 test_balance(void)
 {
 	test_recent_costs();
+	test_recent_costs_levels();
 	test_paper_rules();
 	test_paper_pairs();
 	test_default_basic();
