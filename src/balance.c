@@ -30,8 +30,14 @@
 #define LEVEL_CHUNKS 3
 /* Plans start only when the slowest predicted time is past the threshold
  * by this many of its standard errors: a worker that only seems slow,
- * because its chunks' costs are noisy, is no reason to copy 25 MB. */
+ * because its chunks' costs are noisy, is no reason to copy 25 MB. But
+ * never by more than this part of the threshold: on a worker whose costs
+ * spread by 10-15 % from run to run (the lab's, on a busy host) twice
+ * the error held a worker at 1.12-1.18x the ideal for six queries. */
 #define TRIGGER_SE 2.0
+#define TRIGGER_NOISE_MAX 0.5
+/* A chunk smaller than two moves' gain may move for half its own time */
+#define MOVE_OWN_GAIN 0.5
 
 void
 balance_plan_init(struct balance_plan *plan)
@@ -622,6 +628,59 @@ move_result(const struct balance_input *in, const struct model *m,
 	return 1;
 }
 
+/* What moving chunk c off worker s must gain: a move's gain (min_gain),
+ * or, for a chunk that takes less than twice that on s, half its time
+ * there - else a worker of many small chunks (a big capture: hundreds a
+ * worker) could never be unloaded, each chunk alone gaining too little. */
+static double
+move_need(const struct model *m, size_t c, size_t s, double min_gain)
+{
+	double own = MOVE_OWN_GAIN * m->work[c] / m->rate[s];
+
+	return own < min_gain ? own : min_gain;
+}
+
+/* A single move: chunk c to worker d; result, the slower of the two
+ * workers afterwards, td the receiver's time. */
+struct pick {
+	size_t c, d;
+	double result, td;
+};
+
+/* The move off worker s that leaves the slower of the two workers lowest
+ * (equal results: the receiver left lower); with small, among the moves
+ * that gain what move_need asks only. p->c is BALANCE_NONE if none. */
+static void
+best_move(const struct balance_input *in, const struct model *m,
+    const double *times, const struct holding *h, size_t s,
+    const size_t *dest, size_t n_dest, int small, double min_gain,
+    struct pick *p)
+{
+	size_t k, bi;
+
+	p->c = p->d = BALANCE_NONE;
+	p->result = p->td = INFINITY;
+	for (k = 0; k < h->n[s]; k++) {
+		size_t c = h->list[s][k];
+
+		for (bi = 0; bi < n_dest; bi++) {
+			double td, result;
+
+			if (!move_result(in, m, times, c, s, dest[bi], &result,
+			    &td) || (small && result > times[s] -
+			    move_need(m, c, s, min_gain)))
+				continue;
+			if (result < p->result ||
+			    (result == p->result && td < p->td)) {
+				p->result = result;
+				p->td = td;
+				p->c = c;
+				p->d = dest[bi];
+			}
+		}
+	}
+}
+
 /* An exchange: chunk a of worker s for chunk b of worker d; result, the
  * slower of the two afterwards. */
 struct exchange {
@@ -862,13 +921,15 @@ plan_default(struct expanded *x, double *times, const double *se,
 	const struct balance_input *in = &x->in;
 	const struct model *m = &x->m;
 	unsigned char *cut_on = xcalloc(in->n_workers + 1, 1);
+	unsigned char *small_on = xcalloc(in->n_workers + 1, 1);
 	size_t *dest = xcalloc(in->n_workers + 1, sizeof(*dest));
 	double *key = xcalloc(in->n_workers + 1, sizeof(*key));
 	/* Nothing moves while the slowest is within the threshold of the
-	 * ideal (by more than its noise, see TRIGGER_SE); once it is not, it
-	 * is brought down to half the threshold where moves can: a plan
-	 * that stops just inside the threshold leaves the next run, with its
-	 * noise, outside it again, and a move or two more later. */
+	 * ideal (by more than its noise, at most half the threshold, see
+	 * TRIGGER_SE); once it is not, it is brought down to half the
+	 * threshold where moves can: a plan that stops just inside the
+	 * threshold leaves the next run, with its noise, outside it again,
+	 * and a move or two more later. */
 	double limit = plan->ideal * (1 + in->threshold);
 	double aim = plan->ideal * (1 + in->threshold / 2);
 	double min_gain = min_gain_of(in, plan->ideal);
@@ -883,47 +944,35 @@ plan_default(struct expanded *x, double *times, const double *se,
 			holding_add(&h, x->assign[i], i);
 
 	for (iter = 0; iter < in->n_chunks; iter++) {
-		size_t s = 0, best_c = BALANCE_NONE, best_d = BALANCE_NONE;
-		size_t n_dest, bi, k, at = 0;
-		double best = INFINITY, best_td = INFINITY, mean_work = 0, good;
+		size_t s = 0, best_c, best_d, n_dest, bi, k, at = 0;
+		double best, best_td, mean_work = 0, good, noise;
+		struct pick pk;
+		int small;
 		uint64_t best_bytes = UINT64_MAX;
 
 		for (i = 1; i < in->n_workers; i++)
 			if (times[i] > times[s])
 				s = i;
-		if (iter == 0 ? times[s] - TRIGGER_SE * se[s] <= limit :
+		noise = TRIGGER_SE * se[s];
+		if (noise > TRIGGER_NOISE_MAX * (limit - plan->ideal))
+			noise = TRIGGER_NOISE_MAX * (limit - plan->ideal);
+		if (iter == 0 ? times[s] - noise <= limit :
 		    times[s] <= aim)
 			break;
 		if (h.n[s] == 0)
 			break;
+		/* found to hold small chunks only: no exchange or cut to look
+		 * for again (on hundreds of chunks, the costly part) */
+		small = small_on[s];
 		for (k = 0; k < h.n[s]; k++)
 			mean_work += m->work[h.list[s][k]];
 		mean_work /= (double)h.n[s];
 		n_dest = destinations(in, m, times, s, mean_work, dest, key);
 
-		/* The best result: the slowest of the two workers after the
-		 * move, as low as it goes. */
-		for (k = 0; k < h.n[s]; k++) {
-			size_t c = h.list[s][k];
-
-			for (bi = 0; bi < n_dest; bi++) {
-				size_t d = dest[bi];
-				double td, result;
-
-				if (!move_result(in, m, times, c, s, d, &result,
-				    &td))
-					continue;
-				/* equal results: the receiver left lower */
-				if (result < best ||
-				    (result == best && td < best_td)) {
-					best = result;
-					best_td = td;
-					best_c = c;
-					best_d = d;
-				}
-			}
-		}
-		if (best_c == BALANCE_NONE || best > times[s] - min_gain) {
+		best_move(in, m, times, &h, s, dest, n_dest, small, min_gain,
+		    &pk);
+		if (!small && (pk.c == BALANCE_NONE ||
+		    pk.result > times[s] - min_gain)) {
 			/* No single move helps - big chunks where the others
 			 * are nearly full: exchange one for a smaller one, or
 			 * cut one finer (once per worker and plan). An
@@ -948,14 +997,33 @@ plan_default(struct expanded *x, double *times, const double *se,
 				apply_swap(in, m, times, &h, s, &ex, plan);
 				continue;
 			}
-			break;
+			/* Nothing gains a move's worth: a worker of small
+			 * chunks only (none that takes two moves' gain, none
+			 * cut in this plan) moves them for what each gains.
+			 * One with a part of a cut waits for the next plan,
+			 * which may cut again. */
+			for (k = 0; k < h.n[s]; k++)
+				if (m->work[h.list[s][k]] / m->rate[s] >=
+				    min_gain / MOVE_OWN_GAIN)
+					break;
+			if (k < h.n[s] || cut_on[s])
+				break;
+			small = small_on[s] = 1;
+			best_move(in, m, times, &h, s, dest, n_dest, small,
+			    min_gain, &pk);
 		}
+		if (pk.c == BALANCE_NONE)
+			break;
 		/* Among the results about as good, the fewest bytes. */
+		best = pk.result;
+		best_td = pk.td;
+		best_c = pk.c;
+		best_d = pk.d;
 		good = best + SAME_RESULT * plan->ideal;
-		if (good > times[s] - min_gain)
-			good = times[s] - min_gain;
 		for (k = 0; k < h.n[s]; k++) {
 			size_t c = h.list[s][k];
+			double need = small ? move_need(m, c, s, min_gain) :
+			    min_gain;
 
 			if (in->chunks[c].bytes > best_bytes)
 				continue;
@@ -964,7 +1032,8 @@ plan_default(struct expanded *x, double *times, const double *se,
 				double td, result;
 
 				if (!move_result(in, m, times, c, s, d, &result,
-				    &td) || result > good)
+				    &td) || result > good ||
+				    result > times[s] - need)
 					continue;
 				if (in->chunks[c].bytes < best_bytes ||
 				    result < best ||
@@ -993,6 +1062,7 @@ plan_default(struct expanded *x, double *times, const double *se,
 	free(dest);
 	free(key);
 	free(cut_on);
+	free(small_on);
 }
 
 int

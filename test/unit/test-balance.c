@@ -691,19 +691,24 @@ test_recent_costs_levels(void)
 
 /* 6 chunks on worker 0, 4 on worker 1, all alike: 1.2 times the ideal,
  * past the threshold by 0.5 s. Moves when the costs are known to +-0.05
- * s a chunk; not when they are known to +-0.3 s (2 x 0.73 s on worker 0:
- * it may only seem slow). */
+ * s a chunk, and also when they are known to +-0.3 s only (2 x 0.73 s on
+ * worker 0): the noise holds a plan back by half the threshold at most
+ * (0.25 s), and 1.2x is past that. 45 and 35 chunks of 0.25 s (1.125x,
+ * past the threshold by 0.25 s): no move when they are known to +-0.1 s
+ * (2 x 0.67 s), a move when to +-0.01 s (2 x 0.07 s). */
 static void
 test_default_noise(void)
 {
 	struct balance_worker w[2] = { W(6, 6), W(4, 4) };
-	struct balance_chunk c[10];
+	struct balance_chunk c[80];
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 10, 0.1, 1 };
-	const double cost[10] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+	double cost[80];
 	struct balance_plan p;
 	size_t i;
 
 	balance_plan_init(&p);
+	for (i = 0; i < 80; i++)
+		cost[i] = 1;
 	chunks_on_three(c, 10, cost, 6, 4);     /* none left for worker 2 */
 	for (i = 0; i < 10; i++)
 		c[i].cost_se = 0.05;
@@ -713,13 +718,61 @@ test_default_noise(void)
 	for (i = 0; i < 10; i++)
 		c[i].cost_se = i < 6 ? 0.3 : 0;
 	balance_plan(&in, &p);
-	is_int(p.n_moves + p.n_splits, 0,
-	    "default: past the threshold within the noise, no moves");
+	is_int(p.n_moves, 1, "default: past the threshold by more than half "
+	    "of it, a move however noisy");
 	/* the noise of the receiver is not the slowest worker's */
 	for (i = 0; i < 10; i++)
 		c[i].cost_se = i < 6 ? 0 : 0.3;
 	balance_plan(&in, &p);
 	is_int(p.n_moves, 1, "default: a noisy receiver does not stop it");
+
+	for (i = 0; i < 80; i++)
+		cost[i] = 0.25;
+	chunks_on_three(c, 80, cost, 45, 35);
+	in.n_chunks = 80;
+	w[0].completion = 11.25;
+	w[0].n_run = 45;
+	w[1].completion = 8.75;
+	w[1].n_run = 35;
+	for (i = 0; i < 80; i++)
+		c[i].cost_se = i < 45 ? 0.1 : 0;
+	balance_plan(&in, &p);
+	is_int(p.n_moves + p.n_splits, 0,
+	    "default: past the threshold within the noise, no moves");
+	for (i = 0; i < 80; i++)
+		c[i].cost_se = i < 45 ? 0.01 : 0;
+	balance_plan(&in, &p);
+	ok(p.n_moves > 0, "default: the same known better, moves (%zu)",
+	    p.n_moves);
+	balance_plan_release(&p);
+}
+
+/* A big capture: 100 chunks of 0.1 s, 60 on worker 0 and 40 on worker 1
+ * (1.2x the ideal of 5 s). No chunk alone gains a move's worth (0.25 s),
+ * none can be cut to; they move for what each gains, down to half the
+ * threshold. */
+static void
+test_default_small_chunks(void)
+{
+	struct balance_worker w[2] = { W(6, 60), W(4, 40) };
+	struct balance_chunk c[100];
+	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 100, 0.1, 1 };
+	double cost[100];
+	struct balance_plan p;
+	size_t i;
+
+	for (i = 0; i < 100; i++)
+		cost[i] = 0.1;
+	chunks_on_three(c, 100, cost, 60, 40);
+	balance_plan_init(&p);
+	balance_plan(&in, &p);
+	ok(p.n_moves >= 5 && moves_between(&p, 0, 1) == p.n_moves,
+	    "default: small chunks move, each for what it gains (%zu)",
+	    p.n_moves);
+	ok(balance_makespan(p.after, 2) <= p.ideal * 1.05 + 1e-9,
+	    "default: small chunks, down to half the threshold (%.2f)",
+	    balance_makespan(p.after, 2));
+	is_int(p.n_splits, 0, "default: small chunks, none cut");
 	balance_plan_release(&p);
 }
 
@@ -737,6 +790,7 @@ test_balance(void)
 	test_default_cut_over_exchange();
 	test_default_worth_it();
 	test_default_noise();
+	test_default_small_chunks();
 	test_default_speeds();
 	test_default_unknown_speeds();
 	test_random_properties();
