@@ -1256,16 +1256,19 @@ cmp_level(const void *a, const void *b)
 	return x->ratio < y->ratio ? -1 : x->ratio > y->ratio;
 }
 
-/* The level of each run the chunks' recent costs came from (levels[k]
- * for the k-th run of runs[0..n_runs)), from their costs over their
- * current estimate (ref); a run that too few chunks tell about keeps 1. */
+/* The level of each run the chunks' recent costs came from, into
+ * runs[0..*n_runs) in the order of the runs: the median of their costs
+ * there over their current estimate (ref); a run that too few costs tell
+ * about keeps 1. */
 static void
 run_levels(const double *seen, const uint64_t *seen_run, const size_t *n,
     size_t n_chunks, const double *ref, struct level *runs, size_t *n_runs)
 {
 	struct level *v = xcalloc(n_chunks * BALANCE_COST_RUNS + 1,
 	    sizeof(*v));
-	double *r = xcalloc(n_chunks + 1, sizeof(*r));
+	/* as many as there are costs: a history may hold a chunk twice in
+	 * one run */
+	double *r = xcalloc(n_chunks * BALANCE_COST_RUNS + 1, sizeof(*r));
 	size_t m = 0, i, k, at;
 
 	for (i = 0; i < n_chunks; i++)

@@ -687,6 +687,24 @@ test_recent_costs_levels(void)
 	ok(ch[0].cost == 2 && ch[0].cost_se > 0 && ch[4].cost == 6 * 0.8,
 	    "runs unknown: the raw median and its spread (%g, se %g)",
 	    ch[0].cost, ch[0].cost_se);
+
+	/* one chunk given five times in one run, another run beside */
+	for (i = 0; i < 5; i++) {
+		obs[i].item = 0;
+		obs[i].worker = 0;
+		obs[i].cost = 2 + (double)i;
+		obs[i].run = 7;
+	}
+	obs[5].item = 1;
+	obs[5].worker = 0;
+	obs[5].cost = 3;
+	obs[5].run = 8;
+	for (i = 0; i < 2; i++)
+		ch[i].cost = -1;
+	balance_recent_costs(obs, 6, ch, 2);
+	ok(ch[0].cost == 4 && ch[1].cost == 3,
+	    "a run given twice for a chunk: its costs, as they are (%g)",
+	    ch[0].cost);
 }
 
 /* 6 chunks on worker 0, 4 on worker 1, all alike: 1.2 times the ideal,
