@@ -130,8 +130,8 @@ sim_release(struct sim *s)
 	free(s->hist);
 }
 
-/* Runs the query: measured cost per chunk, completion per worker. */
-/* Runs the query; returns the machine's speed factor in that run. */
+/* Runs the query: measured cost per chunk, completion per worker;
+ * returns the machine's speed factor in that run. */
 static double
 sim_run(struct sim *s, double *cost, double *completion, size_t *n_run)
 {

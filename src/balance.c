@@ -944,8 +944,8 @@ plan_default(struct expanded *x, double *times, const double *se,
 			holding_add(&h, x->assign[i], i);
 
 	for (iter = 0; iter < in->n_chunks; iter++) {
-		size_t s = 0, best_c, best_d, n_dest, bi, k, at = 0;
-		double best, best_td, mean_work = 0, good, noise;
+		size_t s = 0, n_dest, bi, k, at = 0;
+		double mean_work = 0, good, noise;
 		struct pick pk;
 		int small;
 		uint64_t best_bytes = UINT64_MAX;
@@ -1003,8 +1003,8 @@ plan_default(struct expanded *x, double *times, const double *se,
 			 * One with a part of a cut waits for the next plan,
 			 * which may cut again. */
 			for (k = 0; k < h.n[s]; k++)
-				if (m->work[h.list[s][k]] / m->rate[s] >=
-				    min_gain / MOVE_OWN_GAIN)
+				if (move_need(m, h.list[s][k], s, min_gain) >=
+				    min_gain)
 					break;
 			if (k < h.n[s] || cut_on[s])
 				break;
@@ -1015,11 +1015,7 @@ plan_default(struct expanded *x, double *times, const double *se,
 		if (pk.c == BALANCE_NONE)
 			break;
 		/* Among the results about as good, the fewest bytes. */
-		best = pk.result;
-		best_td = pk.td;
-		best_c = pk.c;
-		best_d = pk.d;
-		good = best + SAME_RESULT * plan->ideal;
+		good = pk.result + SAME_RESULT * plan->ideal;
 		for (k = 0; k < h.n[s]; k++) {
 			size_t c = h.list[s][k];
 			double need = small ? move_need(m, c, s, min_gain) :
@@ -1036,23 +1032,23 @@ plan_default(struct expanded *x, double *times, const double *se,
 				    result > times[s] - need)
 					continue;
 				if (in->chunks[c].bytes < best_bytes ||
-				    result < best ||
-				    (result == best && td < best_td)) {
+				    result < pk.result ||
+				    (result == pk.result && td < pk.td)) {
 					best_bytes = in->chunks[c].bytes;
-					best = result;
-					best_td = td;
-					best_c = c;
-					best_d = d;
+					pk.result = result;
+					pk.td = td;
+					pk.c = c;
+					pk.d = d;
 					at = k;
 				}
 			}
 		}
-		times[s] -= m->work[best_c] / m->rate[s];
-		times[best_d] += m->work[best_c] / m->rate[best_d];
-		x->assign[best_c] = best_d;
+		times[s] -= m->work[pk.c] / m->rate[s];
+		times[pk.d] += m->work[pk.c] / m->rate[pk.d];
+		x->assign[pk.c] = pk.d;
 		/* one move per chunk per plan: it leaves the lists */
 		h.list[s][at] = h.list[s][--h.n[s]];
-		add_move(plan, in, best_c, s, best_d);
+		add_move(plan, in, pk.c, s, pk.d);
 	}
 	for (i = 0; i < in->n_workers; i++)
 		free(h.list[i]);
