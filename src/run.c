@@ -33,6 +33,9 @@
 /* The first line a job's shell writes to stderr, never passed on: a job
  * that ends with 255 without it never reached its worker (ssh's 255). */
 #define RUN_STARTED_MARK "shardcap-job-started"
+/* Written to stderr once the slot's shell is ready for jobs (and its
+ * warm tool set up, when it has one: "warm" follows). */
+#define RUN_READY_MARK "shardcap-slot-ready"
 /* Written to stderr after each chunk of a stream has gone into the pipe. */
 #define RUN_CHUNK_MARK "shardcap-chunk-fed"
 /* Written to stderr, with the run's token, when a job ends. */
@@ -477,7 +480,8 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 		    "fi; "
 		    "rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; Z=; fi; ");
 	}
-	strbuf_addstr(sb, "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
+	strbuf_addstr(sb, "echo " RUN_READY_MARK " ${z:+warm} >&2; "
+	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
 	    "eval \"$j\"; done; " SLOT_KILL "; " SLOT_UNMARK " exit 0");
 }
 
@@ -491,6 +495,10 @@ struct slot {
 	int beating;            /* its stdin gets the heartbeat */
 	int out_eof, err_eof;
 	char *placeholder;      /* its warm tool's file, or NULL */
+	unsigned number;        /* the run's count of slots when it opened */
+	int ready;              /* it said it was ready for jobs */
+	int warm;               /* with a warm tool set up */
+	double ready_at;        /* when it said so */
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
 	/* the job it runs */
@@ -520,6 +528,9 @@ enum fetch_why { FETCH_RESCUE, FETCH_CHECK };
 
 struct job_end {               /* a job that ended, its outcome pending */
 	size_t worker;
+	unsigned slot;          /* its slot's number */
+	int warm;               /* its slot's warm tool ran its chunks */
+	double ready;           /* when its slot was ready, if it was */
 	size_t batch[RUN_MAX_BATCH];
 	double fed[RUN_MAX_BATCH];
 	size_t n_batch, n_fed;
@@ -947,6 +958,7 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 	size_t i, start = 0, chunk_mark = strlen(RUN_CHUNK_MARK);
 	size_t done_mark = strlen(RUN_DONE_MARK);
 	size_t started_mark = strlen(RUN_STARTED_MARK);
+	size_t ready_mark = strlen(RUN_READY_MARK);
 	size_t bad_mark = strlen(RUN_BAD_MARK);
 
 	for (i = 0; i <= len; i++) {
@@ -971,6 +983,11 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 			if (rw->slots == 0)
 				rw->slots = cores > 0 && cores < 4096 ?
 				    (unsigned)cores : 1;
+		} else if (!sl->ready && strncmp(line, RUN_READY_MARK,
+		    ready_mark) == 0) {
+			sl->ready = 1;
+			sl->ready_at = monotonic_seconds() - rn->t0;
+			sl->warm = strstr(line + ready_mark, "warm") != NULL;
 		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
 		    chunk_mark) == 0 && sl->n_fed < sl->n_batch) {
 			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
@@ -1087,6 +1104,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	char *mark = NULL;
 
 	sl->worker = w;
+	sl->number = number;
 	/* A local slot's stdin closes when shardcap goes, whatever the
 	 * way; a remote one waits as long as ssh takes to give up on
 	 * shardcap, at least three beats. */
@@ -1554,6 +1572,58 @@ spread_startup(struct run_plan *plan, const size_t *batch, size_t n)
 	}
 }
 
+static int
+cmp_slot_start(const void *a, const void *b)
+{
+	const struct run_chunk *x = *(const struct run_chunk *const *)a;
+	const struct run_chunk *y = *(const struct run_chunk *const *)b;
+
+	if (x->slot != y->slot)
+		return x->slot < y->slot ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * A slot's set-up - ssh, its shell, a warm tool's start - is paid once by
+ * the slot, whatever chunks it runs, but its first job waited for it. It
+ * is shared out equally among the chunks the slot ran, so that a chunk
+ * balancing moves away takes its share with it, not the whole. Each
+ * slot's chunks keep their order and the gaps between them, the first
+ * starting when its job was sent: the last one ends when it did, and
+ * the worker's total is unchanged.
+ */
+static void
+spread_setup(struct run_plan *plan)
+{
+	struct run_chunk **by = xcalloc(plan->n_chunks + 1, sizeof(*by));
+	size_t n = 0, i, k, m;
+
+	for (i = 0; i < plan->n_chunks; i++)
+		if (plan->chunks[i].state == 2)
+			by[n++] = &plan->chunks[i];
+	qsort(by, n, sizeof(*by), cmp_slot_start);
+	for (i = 0; i < n; i = m) {
+		double setup = 0, share, at, end = 0;
+
+		for (m = i; m < n && by[m]->slot == by[i]->slot; m++)
+			setup += by[m]->setup;
+		if (setup <= 0)
+			continue;
+		share = setup / (double)(m - i);
+		at = by[i]->start - setup;
+		for (k = i; k < m; k++) {
+			if (k > i && by[k]->start > end)
+				at += by[k]->start - end;   /* the gap before it */
+			end = by[k]->start + by[k]->wall;
+			by[k]->start = at;
+			by[k]->wall += share;
+			by[k]->setup = 0;
+			at += by[k]->wall;
+		}
+	}
+	free(by);
+}
+
 /* Takes a job that ended off its slot: its chunks, times and output. */
 static struct job_end *
 detach_job(struct runner *rn, struct slot *sl)
@@ -1561,6 +1631,9 @@ detach_job(struct runner *rn, struct slot *sl)
 	struct job_end *j = xcalloc(1, sizeof(*j));
 
 	j->worker = sl->worker;
+	j->slot = sl->number;
+	j->warm = sl->warm;
+	j->ready = sl->ready ? sl->ready_at : 0;
 	memcpy(j->batch, sl->batch, sl->n_batch * sizeof(*j->batch));
 	memcpy(j->fed, sl->fed, sl->n_fed * sizeof(*j->fed));
 	j->n_batch = sl->n_batch;
@@ -1677,7 +1750,7 @@ job_complete(struct runner *rn, struct job_end *j)
 {
 	struct run_plan *plan = rn->plan;
 	struct run_worker *rw = &plan->workers[j->worker];
-	double prev = j->start;
+	double prev = j->start, setup = 0;
 	size_t i, k, m, first = j->batch[0];
 	int r = 0;
 
@@ -1689,6 +1762,13 @@ job_complete(struct runner *rn, struct job_end *j)
 			return 0;
 		}
 	rn->res->bytes_out += j->out.len;
+	/* The slot's first job was sent before its shell was ready: the
+	 * wait (ssh, the shell, a warm tool's set-up) is the slot's, not
+	 * its first chunk's (spread_setup). */
+	if (j->ready > j->start) {
+		setup = j->ready - j->start;
+		prev = j->ready;
+	}
 	/* A chunk of a stream costs the time from the one before it went
 	 * into the pipe until it had; the last one, until the tool ended. */
 	for (i = 0; i < j->n_batch; i++) {
@@ -1702,12 +1782,16 @@ job_complete(struct runner *rn, struct job_end *j)
 		ch->worker = j->worker;
 		ch->start = prev;
 		ch->wall = until > prev ? until - prev : 0;
+		ch->slot = j->slot;
+		ch->setup = i == 0 ? setup : 0;
 		ch->exit_code = j->status;
 		ch->bytes_out = j->out.len / j->n_batch;
 		prev = until;
 		rw->chunks_done++;
 	}
-	spread_startup(plan, j->batch, j->n_batch);
+	/* a warm tool's children start nothing: each chunk's time is its own */
+	if (!j->warm)
+		spread_startup(plan, j->batch, j->n_batch);
 	for (i = 0; i < j->n_batch && j->status == 0; i++) {
 		const struct run_chunk *ch = &plan->chunks[j->batch[i]];
 
@@ -2252,6 +2336,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 		if (c->state == 2 && c->again)
 			res->again_chunks++;
 	}
+	spread_setup(plan);
 	res->wall = monotonic_seconds() - rn.t0;
 	/* the copies have ended: their beacons go, then the beat */
 	for (i = 0; rn.beacons != NULL && i < plan->n_workers; i++)

@@ -72,6 +72,9 @@ struct run_chunk {
 	int again;              /* run again after a worker or copy failed */
 	size_t worker;          /* who ran it */
 	double start, wall;     /* seconds from the run's start */
+	unsigned slot;          /* the number of the slot that ran it */
+	double setup;           /* the slot's set-up, in its first job's first
+	                         * chunk until the run ends (spread_setup) */
 	int exit_code;
 	uint64_t bytes_out;
 };

@@ -73,6 +73,52 @@ test_expect_success 'the tool starts once per slot, every chunk its own process,
 	expect_eq "$(wc -l < "$TRASH/starts")" "$N"
 '
 
+# A tool that takes 1.5 s to set itself up and then 0.6 s or 0.05 s for a
+# chunk, by its checksum's parity: each chunk's time in the catalog is its
+# own plus an equal share of its slot's set-up, not its job's average, nor
+# the set-up in its slot's first job.
+test_expect_success 'the times of a warm slot'"'"'s chunks: their own, the set-up shared out' '
+	mkdir -p "$TRASH/timed" &&
+	cat > "$TRASH/timed/tshark" <<-\EOF &&
+	#!/bin/sh
+	case $2 in *.shardcap-warm-*) sleep 1.5 ;; esac
+	exec < "$2"
+	if [ $(($(cksum | cut -d" " -f1) % 2)) = 1 ]; then sleep 0.6; else sleep 0.05; fi
+	EOF
+	chmod +x "$TRASH/timed/tshark" &&
+	$SHARDCAP run -q --batch 2 dns -- "$TRASH/timed/tshark" -r {} &&
+	sqlite3 "$SHARDCAP_DIR/catalog.db" "SELECT c.file, w.name, j.started_ms,
+	    j.wall_ms FROM jobs j JOIN chunks c ON c.id = j.chunk_id
+	    JOIN workers w ON w.id = j.worker_id
+	    WHERE j.run_id = (SELECT max(id) FROM runs)" > times &&
+	sqlite3 "$SHARDCAP_DIR/catalog.db" "SELECT w.name, r.completion_ms
+	    FROM run_workers r JOIN workers w ON w.id = r.worker_id
+	    WHERE r.run_id = (SELECT max(id) FROM runs)" > done &&
+	python3 - "$TRASH/c/.shardcap/store/dns" <<-\EOF
+	import collections, subprocess, sys
+	odd, times = {}, collections.defaultdict(list)
+	for line in open("times"):
+	    f, w, start, wall = line.strip().split("|")
+	    sum_ = subprocess.run("cksum < %s/%s" % (sys.argv[1], f), shell=True,
+	        capture_output=True, text=True).stdout.split()[0]
+	    times[w].append((int(start), int(wall), int(sum_) % 2 == 1))
+	for w, done in (l.strip().split("|") for l in open("done")):
+	    t = sorted(times[w])
+	    slow = [x[1] for x in t if x[2]]
+	    fast = [x[1] for x in t if not x[2]]
+	    share = 1500 / len(t)
+	    print(w, t)
+	    assert slow and fast, "both kinds of chunk on %s" % w
+	    assert min(slow) > max(fast) + 300, "a chunk timed as another"
+	    assert max(slow) < 600 + share + 400, "the set-up in one job"
+	    assert min(fast) > share / 2, "no share of the set-up"
+	    total = sum(x[1] for x in t)
+	    assert abs(total - int(done)) < 0.1 * int(done), (total, done)
+	    for a, b in zip(t, t[1:]):
+	        assert a[0] + a[1] <= b[0] + 1, "overlapping times"
+	EOF
+'
+
 test_expect_success 'a tool that will not start warm: each chunk started as without' '
 	rm -f "$TRASH/starts" && : > "$TRASH/no-warm" &&
 	$SHARDCAP run -q --batch 1 dns -- "$FAKE" -r {} > sizes &&
