@@ -496,9 +496,8 @@ struct slot {
 	int out_eof, err_eof;
 	char *placeholder;      /* its warm tool's file, or NULL */
 	unsigned number;        /* the run's count of slots when it opened */
-	int ready;              /* it said it was ready for jobs */
 	int warm;               /* with a warm tool set up */
-	double ready_at;        /* when it said so */
+	double ready_at;        /* when it said it was ready for jobs, or 0 */
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
 	/* the job it runs */
@@ -983,9 +982,8 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 			if (rw->slots == 0)
 				rw->slots = cores > 0 && cores < 4096 ?
 				    (unsigned)cores : 1;
-		} else if (!sl->ready && strncmp(line, RUN_READY_MARK,
+		} else if (sl->ready_at == 0 && strncmp(line, RUN_READY_MARK,
 		    ready_mark) == 0) {
-			sl->ready = 1;
 			sl->ready_at = monotonic_seconds() - rn->t0;
 			sl->warm = strstr(line + ready_mark, "warm") != NULL;
 		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
@@ -1633,7 +1631,7 @@ detach_job(struct runner *rn, struct slot *sl)
 	j->worker = sl->worker;
 	j->slot = sl->number;
 	j->warm = sl->warm;
-	j->ready = sl->ready ? sl->ready_at : 0;
+	j->ready = sl->ready_at;
 	memcpy(j->batch, sl->batch, sl->n_batch * sizeof(*j->batch));
 	memcpy(j->fed, sl->fed, sl->n_fed * sizeof(*j->fed));
 	j->n_batch = sl->n_batch;
