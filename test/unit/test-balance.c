@@ -232,6 +232,60 @@ test_default_aim(void)
 	balance_plan_release(&p);
 }
 
+/* Past the threshold, whole moves bring the slowest inside it; going on to
+ * half of it takes cuts (parts of a chunk), which are kept only if they
+ * gain at least half a move's gain. */
+static void
+test_default_margin(void)
+{
+	struct balance_worker w[5] = { W(19.2, 6), W(18.3, 6), W(18, 6),
+	    W(15, 5), W(15, 5) };
+	struct balance_chunk c[30];
+	struct balance_input in = { BALANCE_DEFAULT, w, 5, c, 28, 0.1, 1 };
+	struct balance_plan p;
+	size_t i;
+
+	balance_plan_init(&p);
+	/* 28 chunks of 3 s on 5 workers, 6 6 6 5 5, but one of worker 0's
+	 * takes 4.2 and worker 1's 3.05: ideal 17.1, limit 18.81, the aim
+	 * 17.955. A chunk of worker 0 to worker 3 leaves 18.3 (1.07x); two
+	 * cuts after it would end at 18.0, 0.3 s better: not worth it. */
+	chunks_round_robin(c, 28, 5, 3);
+	for (i = 0; i < 28; i++) {
+		c[i].worker = i < 6 ? 0 : i < 12 ? 1 : i < 18 ? 2 :
+		    i < 23 ? 3 : 4;
+		if (c[i].worker == 1)
+			c[i].cost = 3.05;
+	}
+	c[0].cost = 4.2;
+	balance_plan(&in, &p);
+	is_int(p.n_moves, 1, "default: one whole chunk to within the threshold");
+	is_int(p.n_splits, 0,
+	    "default: no cut for a margin of less than half a move's gain");
+	ok(fabs(balance_makespan(p.after, 5) - 18.3) < 1e-9,
+	    "default: the slowest then worker 1 (%.2f)",
+	    balance_makespan(p.after, 5));
+
+	/* 30 chunks of 2 s on 4 workers, 10 8 6 6: two whole moves leave
+	 * 16 16 14 14 (1.07x the ideal of 15); a cut of a chunk of each of
+	 * the two slowest, a half to each of the others, ends at 15 */
+	in.n_workers = 4;
+	in.n_chunks = 30;
+	w[0] = (struct balance_worker)W(20, 10);
+	w[1] = (struct balance_worker)W(16, 8);
+	w[2] = (struct balance_worker)W(12, 6);
+	w[3] = (struct balance_worker)W(12, 6);
+	chunks_round_robin(c, 30, 4, 2);
+	for (i = 0; i < 30; i++)
+		c[i].worker = i < 10 ? 0 : i < 18 ? 1 : i < 24 ? 2 : 3;
+	balance_plan(&in, &p);
+	is_int(p.n_splits, 2, "default: cuts that gain 1 s of 15 are kept");
+	ok(fabs(balance_makespan(p.after, 4) - 15) < 1e-9,
+	    "default: and end at the ideal (%.2f)",
+	    balance_makespan(p.after, 4));
+	balance_plan_release(&p);
+}
+
 /* 8 equal chunks on 3 equal workers: 3, 3, 2, 1.125 times the ideal, and
  * no whole chunk can go anywhere without making its receiver the slowest:
  * a chunk of each full worker is cut in thirds and a third goes to the
@@ -803,6 +857,7 @@ test_balance(void)
 	test_paper_pairs();
 	test_default_basic();
 	test_default_aim();
+	test_default_margin();
 	test_default_cut_to_fit();
 	test_default_cut_to_room();
 	test_default_cut_over_exchange();
