@@ -24,6 +24,19 @@ chunks_round_robin(struct balance_chunk *c, size_t n, size_t workers,
 	}
 }
 
+/* Gives worker 0 the first count[0] chunks, worker 1 the next count[1],
+ * and so on. */
+static void
+chunks_in_blocks(struct balance_chunk *c, const size_t *count,
+    size_t workers)
+{
+	size_t w, k, i = 0;
+
+	for (w = 0; w < workers; w++)
+		for (k = 0; k < count[w]; k++)
+			c[i++].worker = w;
+}
+
 static size_t
 moves_between(const struct balance_plan *p, size_t from, size_t to)
 {
@@ -206,12 +219,11 @@ test_default_aim(void)
 	struct balance_chunk c[30];
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 30, 0.1, 1 };
 	struct balance_plan p;
-	size_t i;
+	const size_t blocks[3] = { 12, 11, 7 };
 
 	balance_plan_init(&p);
 	chunks_round_robin(c, 30, 3, 1);
-	for (i = 0; i < 30; i++)
-		c[i].worker = i < 12 ? 0 : i < 23 ? 1 : 2;
+	chunks_in_blocks(c, blocks, 3);
 	balance_plan(&in, &p);
 	ok(balance_makespan(p.after, 3) <= p.ideal * 1.05 + 1e-9,
 	    "default: past the threshold, down to half of it (%.2f, ideal %.2f)",
@@ -243,6 +255,7 @@ test_default_margin(void)
 	struct balance_chunk c[30];
 	struct balance_input in = { BALANCE_DEFAULT, w, 5, c, 28, 0.1, 1 };
 	struct balance_plan p;
+	const size_t five[5] = { 6, 6, 6, 5, 5 }, four[4] = { 10, 8, 6, 6 };
 	size_t i;
 
 	balance_plan_init(&p);
@@ -251,12 +264,9 @@ test_default_margin(void)
 	 * 17.955. A chunk of worker 0 to worker 3 leaves 18.3 (1.07x); two
 	 * cuts after it would end at 18.0, 0.3 s better: not worth it. */
 	chunks_round_robin(c, 28, 5, 3);
-	for (i = 0; i < 28; i++) {
-		c[i].worker = i < 6 ? 0 : i < 12 ? 1 : i < 18 ? 2 :
-		    i < 23 ? 3 : 4;
-		if (c[i].worker == 1)
-			c[i].cost = 3.05;
-	}
+	chunks_in_blocks(c, five, 5);
+	for (i = 6; i < 12; i++)
+		c[i].cost = 3.05;
 	c[0].cost = 4.2;
 	balance_plan(&in, &p);
 	is_int(p.n_moves, 1, "default: one whole chunk to within the threshold");
@@ -276,8 +286,7 @@ test_default_margin(void)
 	w[2] = (struct balance_worker)W(12, 6);
 	w[3] = (struct balance_worker)W(12, 6);
 	chunks_round_robin(c, 30, 4, 2);
-	for (i = 0; i < 30; i++)
-		c[i].worker = i < 10 ? 0 : i < 18 ? 1 : i < 24 ? 2 : 3;
+	chunks_in_blocks(c, four, 4);
 	balance_plan(&in, &p);
 	is_int(p.n_splits, 2, "default: cuts that gain 1 s of 15 are kept");
 	ok(fabs(balance_makespan(p.after, 4) - 15) < 1e-9,
