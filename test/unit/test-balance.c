@@ -338,15 +338,16 @@ static void
 chunks_on_three(struct balance_chunk *c, size_t n, const double *cost,
     size_t n0, size_t n1)
 {
+	const size_t count[3] = { n0, n1, n - n0 - n1 };
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		c[i].worker = i < n0 ? 0 : i < n0 + n1 ? 1 : 2;
 		c[i].bytes = 25u << 20;
 		c[i].cost = cost[i];
 		c[i].came_from = BALANCE_NONE;
 		c[i].cost_se = 0;
 	}
+	chunks_in_blocks(c, count, 3);
 }
 
 /* Worker 0 (speed 2) holds four chunks of 3 s, 12 s; the others are too
