@@ -16,13 +16,14 @@ LABNET=$((230 + $$ % 10))
 export SHARDCAP_LAB=$TRASH/lab SHARDCAP_LAB_NET=$LABNET SHARDCAP
 LAB_CMD="$TOP/bench/lab"
 CG=/sys/fs/cgroup/cpu/shardcap-lab$LABNET
+ACG=/sys/fs/cgroup/cpuacct/shardcap-lab$LABNET
 NSP=sc${LABNET}l
 at_exit '"$LAB_CMD" down > /dev/null 2>&1'
 DNS=$TRASH/dns.pcap
 $GENCAP mixed --size 8M -o "$DNS" || exit 1
 tcpdump -nS -tt -r "$DNS" "udp port 53" 2>/dev/null | sort > "$TRASH/want" ||
     exit 1
-export DNS LAB_CMD CG NSP
+export DNS LAB_CMD CG ACG NSP
 
 # lab_placed C: each lab worker's directory holds exactly the chunks the
 # catalog of cluster C places on it.
@@ -69,6 +70,14 @@ test_expect_success 'jobs run in their worker'"'"'s cgroup; results exact' '
 	grep -q "lab1	.*shardcap-lab$LABNET/lab1\$" cg &&
 	grep -q "lab2	.*shardcap-lab$LABNET/lab2\$" cg &&
 	! grep -v "lab\([12]\)	.*/lab\1\$" cg &&
+	if test -d /sys/fs/cgroup/cpuacct && ! test /sys/fs/cgroup/cpuacct -ef /sys/fs/cgroup/cpu
+	then
+		# and in their cpuacct group, which counts the CPU they get
+		$SHARDCAP -C "$C" run -q --tag dns -- sh -c "grep :cpuacct: /proc/self/cgroup" {} > acg &&
+		grep -q "lab2	.*shardcap-lab$LABNET/lab2\$" acg &&
+		! grep -v "lab\([12]\)	.*/lab\1\$" acg &&
+		test "$(cat $ACG/lab1/cpuacct.usage)" -gt 0
+	fi &&
 	$SHARDCAP -C "$C" run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
 	    2>/dev/null | sort > got && cmp "$TRASH/want" got
 '
@@ -151,6 +160,7 @@ test_expect_success 'down: no namespace, link, cgroup, route or directory left' 
 	! ip link show | grep -q "v$NSP" &&
 	! ip link show "scbr$LABNET" 2>/dev/null &&
 	test ! -d $CG &&
+	test ! -d $ACG &&
 	! ip route show type blackhole | grep -q "10.$LABNET.0.0/16" &&
 	test ! -d "$SHARDCAP_LAB" &&
 	"$LAB_CMD" down
