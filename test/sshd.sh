@@ -42,6 +42,9 @@ sshd_setup() {
 sshd_start() {
 	name=$1 port=$2 addr=${3:-127.0.0.1} ns=${4:-}
 	cfg=$SSH_DIR/sshd_$name.conf
+	# SHLVL=1: bash run by sshd sources ~/.bashrc only as a top-level
+	# shell; a host's rc file (pyenv's rehash takes a lock for up to 60 s)
+	# must not time the tests
 	cat > "$cfg" <<-CFG
 	Port $port
 	ListenAddress $addr
@@ -54,6 +57,7 @@ sshd_start() {
 	PermitRootLogin prohibit-password
 	StrictModes no
 	UsePAM no
+	SetEnv SHLVL=1
 	MaxStartups 64
 	MaxSessions 64
 	LogLevel ERROR
@@ -102,8 +106,9 @@ cluster_use_sshd() {
 	PY
 }
 
-# free_port N: the Nth port of a range on the loopback chosen for this run
-# (different runs, different ranges).
+# free_port N: the Nth port (N < 20) of a range on the loopback chosen
+# for this run: test files running side by side (their pids differ by
+# less than 1000) get ranges apart.
 free_port() {
-	echo $((20000 + $$ % 20000 + $1))
+	echo $((20000 + $$ * 20 % 20000 + $1))
 }
