@@ -3,7 +3,8 @@
 #   make                      build ./shardcap and tools/gencap (developer
 #                             build: strict warnings, -Werror)
 #   make check                install missing Debian packages, build, run
-#                             every test
+#                             every test (three suites at a time)
+#   make check-quick          the same without the files marked slow
 #   make SANITIZE=address,undefined check
 #                             the same under ASan + UBSan (own build dir)
 #   make demo                 install, build, generate a capture, split
@@ -56,7 +57,7 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf run balance move repair cut
+	check outbuf slot beat sink run sched fetch plan balance costs move repair cut
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect
@@ -68,7 +69,8 @@ CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
 UNIT_OBJ := $(UNIT:%=$(BUILD)/test/unit/%.o)
 
 all: $(BUILD)/shardcap $(BUILD)/shardcap-warm.so $(BUILD)/gencap \
-	$(BUILD)/unit-tests $(BUILD)/balance-sim $(BUILD)/kernel-copy
+	$(BUILD)/unit-tests $(BUILD)/balance-sim $(BUILD)/kernel-copy \
+	$(BUILD)/test/fake-tshark
 ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
@@ -109,7 +111,21 @@ $(BUILD)/shardcap-warm.so: src/warm.c
 	$(QUIET_LINK)$(CC) -std=c11 $(WARNINGS) $(CFLAGS) -fPIC -shared \
 		-o $@ $< -ldl
 
-$(BUILD)/gencap: $(BUILD)/tools/gencap.o
+# The tests' stand-in for tshark (test/fake): started warm like it, so
+# built like the library, without the sanitizers.
+$(BUILD)/test/libfakewtap.so: test/fake/fakewtap.c test/fake/fakewtap.h
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) \
+		$(CFLAGS) -fPIC -shared -o $@ $<
+
+$(BUILD)/test/fake-tshark: test/fake/fake-tshark.c test/fake/fakewtap.h \
+	$(BUILD)/test/libfakewtap.so
+	$(QUIET_LINK)$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) \
+		$(CFLAGS) -o $@ $< -L$(BUILD)/test -lfakewtap \
+		-Wl,-rpath,'$$ORIGIN'
+
+$(BUILD)/gencap: $(BUILD)/tools/gencap.o $(BUILD)/tools/gencap-packets.o \
+	$(BUILD)/tools/gencap-mixed.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libshardcap.a
@@ -122,6 +138,11 @@ check:
 	@tools/install-deps test
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) test/run
+
+check-quick:
+	@tools/install-deps test
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) test/run --quick
 
 demo:
 	@tools/install-deps demo
@@ -161,9 +182,10 @@ install: all
 clean:
 	rm -rf build shardcap tools/gencap
 
-.PHONY: all deps check demo fuzz bench-split bench-push bench-query \
+.PHONY: all deps check check-quick demo fuzz bench-split bench-push bench-query \
 	bench-balance install clean
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
-	$(BUILD)/tools/gencap.d $(BUILD)/bench/balance-sim.d \
+	$(BUILD)/tools/gencap.d $(BUILD)/tools/gencap-packets.d \
+	$(BUILD)/tools/gencap-mixed.d $(BUILD)/bench/balance-sim.d \
 	$(BUILD)/bench/kernel-copy.d

@@ -102,6 +102,10 @@ int balance_plan(const struct balance_input *in, struct balance_plan *plan);
 /* The largest predicted completion time in times[0..n). */
 double balance_makespan(const double *times, size_t n);
 
+/* The variance of a median of n draws is about pi/2 times that of their
+ * mean. */
+#define BALANCE_MEDIAN_NOISE 1.5707963267948966
+
 /* One job of the history: item (a chunk, under one command) took cost
  * seconds on worker, in run. */
 struct balance_obs {

@@ -7,6 +7,7 @@
 #include "child.h"
 #include "remote.h"
 #include "run.h"
+#include "slot.h"
 #include "strvec.h"
 #include "util.h"
 #include "xalloc.h"

@@ -44,6 +44,7 @@ static const struct keyword cluster_keys[] = {
 	CK("cluster", "threshold", K_PERCENT, threshold, 0, 0),
 	CK("cluster", "digest", K_DIGEST, digest, 0, 0),
 	CK("cluster", "peer-copy", K_BOOL, peer_copy, 0, 0),
+	CK("cluster", "share-local", K_BOOL, share_local, 0, 0),
 	CK("ssh", "command", K_STRING, ssh_command, 0, 0),
 	CK("ssh", "options", K_STRING, ssh_options, 0, 0),
 	CK("ssh", "config", K_PATH, ssh_config, 0, 0),
@@ -73,6 +74,7 @@ config_init(struct config *cfg)
 	cfg->replicas = 1;
 	cfg->threshold = 0.10;
 	cfg->digest = DIGEST_XXH128;
+	cfg->share_local = 1;
 	cfg->ssh_command = xstrdup("ssh");
 	cfg->connect_timeout = 10;
 	cfg->control_persist = 60;

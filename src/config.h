@@ -33,6 +33,7 @@ struct config {
 	double threshold;       /* a fraction: 10% is 0.10 */
 	enum digest_algo digest;
 	int peer_copy;          /* workers may rsync chunks to each other */
+	int share_local;        /* local workers run each other's chunks */
 	/* [ssh] */
 	char *ssh_command;
 	char *ssh_options;      /* more options, split at white space */

@@ -34,14 +34,6 @@ stem_len(const char *file)
 	return dot != NULL ? (size_t)(dot - file) : strlen(file);
 }
 
-int
-cut_is_part(const char *file, const char *chunk)
-{
-	size_t n = stem_len(chunk);
-
-	return strncmp(file, chunk, n) == 0 && file[n] == '-';
-}
-
 /* Part k (from 1) of chunk: NAME-000005-00000k.pcap, as the splitter
  * names them. 0 when it does not fit. */
 static int

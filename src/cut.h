@@ -73,8 +73,4 @@ int cut_apply(struct cluster *cl, const char *capture,
 int cut_recover(struct cluster *cl, volatile sig_atomic_t *interrupted,
     size_t *finished, size_t *rolled_back, struct sc_err *e);
 
-/* Whether file is a part of chunk (or of a part of it): NAME-000005-...
- * for NAME-000005.pcap. */
-int cut_is_part(const char *file, const char *chunk);
-
 #endif

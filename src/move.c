@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "beat.h"
 #include "child.h"
 #include "move.h"
 #include "remote.h"

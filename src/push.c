@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beat.h"
 #include "child.h"
-#include "cut.h"
 #include "file.h"
 #include "move.h"
 #include "push.h"
@@ -393,7 +393,7 @@ still_cut(const char *file, const char *digest, const struct cat_cut *cuts,
 	if (i == (size_t)-1 || strcmp(cuts[i].digest, digest) != 0)
 		return 0;
 	for (i = 0; i < n_old; i++)
-		if (cut_is_part(old[i].file, file))
+		if (split_is_part(old[i].file, file))
 			return 1;
 	return 0;
 }
@@ -449,7 +449,7 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 			cut = 1;
 		} else {
 			for (j = 0; j < n_old; j++)
-				if (cut_is_part(old[j].file, c->file))
+				if (split_is_part(old[j].file, c->file))
 					break;
 			if (j < n_old)
 				res->chunks_changed++;
@@ -458,7 +458,7 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 		}
 		if (cut) {
 			for (j = 0; j < n_old; j++)
-				if (cut_is_part(old[j].file, c->file))
+				if (split_is_part(old[j].file, c->file))
 					incoming_add(in, &old[j]);
 		} else {
 			incoming_add(in, &ch);
@@ -483,7 +483,7 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 		(void)unlink(path);
 		free(path);
 		for (i = 0; i < sr->n_chunks && !part; i++)
-			part = cut_is_part(old[j].file, sr->chunks[i]->file);
+			part = split_is_part(old[j].file, sr->chunks[i]->file);
 		if (!part)
 			res->chunks_removed++;
 	}

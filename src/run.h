@@ -23,10 +23,9 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "cluster.h"
+#include "catalog.h"
 #include "config.h"
 #include "error.h"
-#include "split.h"
 
 enum run_output {
 	RUN_COMPLETION,         /* each chunk's output when it finishes */
@@ -139,17 +138,6 @@ struct run_result {
 	int64_t started_ms;     /* wall clock, for the catalog */
 };
 
-/* Plans a run of capture name in the cluster: its chunks and the workers
- * holding current copies; asks workers with "jobs = 0" for their cores. */
-int run_plan_cluster(struct run_plan *plan, struct cluster *cl,
-    const char *name, volatile sig_atomic_t *interrupted, struct sc_err *e);
-/* Plans an ad hoc run over the chunks of split result sr in dir, on n
- * local workers of one slot each that may run any chunk. */
-int run_plan_local(struct run_plan *plan, const struct config *cfg,
-    const char *name, const char *dir, const struct split_result *sr,
-    unsigned n, struct sc_err *e);
-void run_plan_release(struct run_plan *plan);
-
 /* Runs opt->command over every chunk of the plan. Returns 0 when every
  * job ran (check res->failed_chunks and res->lost_chunks), or
  * SC_ERR_INTERRUPTED / another code with e filled in. */
@@ -160,70 +148,5 @@ int run_execute(struct run_plan *plan, const struct run_options *opt,
 int run_record(struct catalog *cat, const struct run_plan *plan,
     const struct run_options *opt, const struct run_result *res,
     struct sc_err *e);
-
-/* The script of one job (shell syntax, every value quoted): first a check
- * that each of the n chunks at paths is there with its size (sizes[i]):
- * when one is not, the command does not run and a line on stderr names
- * them (RUN_BAD_MARK, the run's token, the job's number, their indexes);
- * then the command with {} replaced by paths[0]; or, streaming, the n
- * chunks fed into it one after the other (pcap chunks after the first
- * without their file header, pcapng chunks whole: their sections follow
- * one another), a marker on stderr after each; then the ends of its
- * output and stderr marked with the run's token ($1) and the job's
- * number ($2). */
-#define RUN_BAD_MARK "shardcap-chunk-bad"
-void run_job_script(struct strbuf *sb, const struct run_options *opt,
-    char *const *paths, const uint64_t *sizes, size_t n);
-/* The script of a slot: one shell on a worker that runs the jobs it is
- * sent on its stdin, ending each output with token. silence > 0: the
- * slot also ends (its job killed) when its stdin has brought nothing, not
- * even the empty line shardcap sends every RUN_BEAT_MS, for silence
- * seconds (at most twice that); the file mark (a path on the worker, in a
- * directory only shardcap writes) notes each line read. warm, when not
- * NULL: the slot starts the command warm (run_options.warm_lib) once its
- * library is there, and its jobs ($3 the warm tool's pid, empty when it
- * did not start) hand it their chunks. */
-#define RUN_BEAT_MS 1000
-/* The lines that stop a slot's watchdog (shardcap is about to stop) and
- * start it again (shardcap continues). */
-#define RUN_SLOT_KILL_WD "for g in $w; do kill -TERM -$g $g; done 2>/dev/null"
-#define RUN_SLOT_PAUSE RUN_SLOT_KILL_WD "; w=\n"
-#define RUN_SLOT_RESUME "wd\n"
-struct run_warm {
-	const char *lib;        /* the library's path on the worker */
-	const char *placeholder;        /* a path of the slot's own there */
-	const char *command;    /* the command, quoted, {} the placeholder */
-};
-void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
-    const char *mark, const struct run_warm *warm);
-
-/* A beacon, for copies to remote workers: on each worker of want[]
- * (per configured worker) that is not local, a slot with no job that
- * hears shardcap every RUN_BEAT_MS (paused, as a run's, over Ctrl-Z) and
- * keeps a mark file of its own there. A worker's rsync given that mark
- * (remote_rsync_argv) ends once the mark is gone: when shardcap stops the
- * beacon - after its copies - or when the slot's watchdog found shardcap
- * silent (a cut link, a vanished host). A slot that cannot be started
- * leaves its worker's copies unwatched (run_beacon_mark is NULL). NULL
- * when no worker of want[] is remote: nothing to watch. */
-struct run_beacon;
-struct run_beacon *run_beacon_start(const struct config *cfg,
-    const char *control_dir, const unsigned char *want);
-const char *run_beacon_mark(const struct run_beacon *b, size_t worker);
-/* Ends the slots (not waiting more than a second for one cut off) and
- * frees b; b may be NULL. */
-void run_beacon_stop(struct run_beacon *b);
-/* Whether command can be streamed (run_options.stream_arg): tshark,
- * tcpdump or ngrep reading "{}" with -r (-I), with no option whose
- * result would change (a count limit, per-file statistics, two passes,
- * writing files). Returns the index of "{}" or -1. */
-int run_stream_arg(char *const *command, size_t n);
-/* Whether command can start warm (run_options.warm_lib): tshark reading
- * "{}" with -r, "{}" nowhere else. */
-int run_warm_command(char *const *command, size_t n);
-/* The warm-start library next to this program (or installed beside it:
- * ../lib/shardcap/), or SHARDCAP_WARM_LIB's ("" for none); NULL when
- * there is none. Allocated. */
-char *run_warm_lib(void);
 
 #endif

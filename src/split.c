@@ -511,3 +511,12 @@ split_result_release(struct split_result *res)
 	res->n_chunks = 0;
 	res->alloc_chunks = 0;
 }
+
+int
+split_is_part(const char *file, const char *chunk)
+{
+	const char *dot = strrchr(chunk, '.');
+	size_t n = dot != NULL ? (size_t)(dot - chunk) : strlen(chunk);
+
+	return strncmp(file, chunk, n) == 0 && file[n] == '-';
+}

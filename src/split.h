@@ -76,4 +76,9 @@ int split_capture(const struct split_options *opt, struct split_result *res,
     struct sc_err *e);
 void split_result_release(struct split_result *res);
 
+/* Whether file is a chunk of a split named after chunk's stem, as a cut
+ * splits a chunk (or one of a cut of such a chunk): NAME-000005-000001.pcap
+ * and NAME-000005-000002-000001.pcap for NAME-000005.pcap. */
+int split_is_part(const char *file, const char *chunk);
+
 #endif

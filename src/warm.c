@@ -1,18 +1,39 @@
 /*
- * shardcap-warm.so: the tool started once per slot, forked once per chunk.
+ * shardcap-warm.so: the tool started once per slot, forked once per chunk,
+ * after everything that does not depend on the chunk.
  *
- * A slot whose command is tshark reading -r {} (run.c, run_warm_command)
+ * A slot whose command is tshark reading -r {} (slot.c, run_warm_command)
  * starts, next to its jobs, one tshark with this library preloaded and {}
- * replaced by an empty placeholder file named in SHARDCAP_WARM. tshark
- * sets itself up - its dissectors registered, its preferences read, its
- * filters compiled: about 0.2 s of CPU and 150 MB - and then opens the
- * file it was given. That open comes here, and the process becomes the
- * slot's warm tool: for each chunk path a job writes to PLACEHOLDER.q it
- * forks; the child goes on from that very open with the chunk instead of
- * the placeholder, exactly as a tshark started on the chunk would from
- * there; the warm tool waits for it and writes its exit status, as the
- * shell gives it ($?), to PLACEHOLDER.r. Each chunk has a process of its
- * own and its own output, and none pays the start again.
+ * replaced by a placeholder named in SHARDCAP_WARM: a link to one of the
+ * worker's chunks of the capture, the *template*. tshark sets itself up -
+ * dissectors registered, preferences read, filters compiled - opens the
+ * template, and sets up the dissection of a file: name resolution tables
+ * (manuf, services, enterprises: a tenth of a second), every dissector's
+ * per-file state, its output's preamble. Then it asks wiretap for the
+ * first packet, and that call (wtap_read) comes here: the process becomes
+ * the slot's warm tool. For each chunk path a job writes to PLACEHOLDER.q
+ * it forks; the child opens the chunk with wiretap and goes on from that
+ * very call as the tshark started on the chunk would from there, every
+ * later call about the template's file answered from the chunk's; the
+ * warm tool waits for it and writes its exit status, as the shell gives
+ * it ($?), to PLACEHOLDER.r. Each chunk has a process of its own, its own
+ * output and exit status, and none pays the set-up again.
+ *
+ * What tshark did before the first packet depends on the file only
+ * through what wiretap read when it opened it, the *preamble*: a pcap's
+ * 24-byte header, a pcapng's section header and the interface blocks
+ * right after it. Name resolution and secrets blocks - which a pcapng
+ * chunk repeats from earlier in its section, so that chunks after one
+ * differ from those before - are read with the packets, in the child.
+ * A chunk's preamble is compared with the template's; a chunk whose
+ * preamble differs, or that wiretap reads as another kind of file, is
+ * not read in the fork: the child becomes a tshark of its own (exec, the
+ * command's arguments with the chunk for the placeholder), as a job
+ * would start it without a warm tool.
+ *
+ * A child ends without tearing down what it inherited (epan_free,
+ * epan_cleanup, wtap_cleanup): freeing it would cost a tenth of a second
+ * and copy every page it touches. It has written all it writes by then.
  *
  * The slot's shell (run_slot_script) starts it as
  *
@@ -23,9 +44,11 @@
  * answer means tshark ended first, and the slot's jobs start tshark
  * each as usual). fds 4 and 8 are the slot's stdout and stderr, which
  * become its own once it is ready: until then its stdout goes nowhere
- * (nothing may come between jobs) and its stderr to a file of what
- * tshark said while setting up, passed on then (nothing is said twice:
- * a job that starts tshark says it again itself).
+ * and its stderr to a file of what tshark said while setting up, passed
+ * on then (nothing is said twice: a job that starts tshark says it again
+ * itself). What tshark has written to stdout's buffer by then - the
+ * preamble of its output (XML, JSON, the fields' header) - stays in the
+ * buffer: each child writes it first, as a tshark of its own would.
  *
  * Once ready it holds PH.r open for reading and writing (the slot's read
  * end sees the end of the file when the warm tool is gone) and reads
@@ -34,22 +57,29 @@
  * warm tool's too. Its children stay in its process group, which the slot
  * kills with its job's.
  *
- * Only opens of the placeholder's exact path are taken; everything else
- * goes to the C library. No allocation, nothing but system calls between
- * the fork and the child's return.
+ * Only wiretap's and epan's exported functions are taken, by name and
+ * with the signatures they have had since Wireshark 3.0; a call this
+ * library does not know of passes through untouched. A template that
+ * cannot be read, or a first read not of the template, and the process
+ * ends at once (126) without reading a packet: the slot then runs its
+ * jobs without a warm tool.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,10 +88,49 @@
 #define READY_FD 3
 #define STDOUT_FD 4
 #define STDERR_FD 8
+/* the longest preamble compared; a longer one is not warm */
+#define PREAMBLE_MAX (1u << 20)
 
-typedef int (*open_fn)(const char *, int, ...);
+/* wiretap's types, opaque here */
+typedef struct wtap wtap;
+typedef void (*any_fn)(void);
 
 static char chunk[PATH_MAX];    /* the child's file, once forked */
+static int in_child;
+static char **saved_argv;       /* tshark's arguments, as it was started */
+
+static wtap *template_wth;      /* tshark's file: the placeholder's */
+static wtap *chunk_wth;         /* the child's: its chunk's */
+static unsigned open_type;      /* how tshark opened it */
+static int open_random;
+static unsigned char *template_preamble;
+static size_t template_len;
+static any_fn cb_ipv4, cb_ipv6, cb_secrets;
+static unsigned idbs_taken;     /* interfaces tshark had had of it */
+
+/* The C library's or wiretap's own function of that name, or NULL. */
+static void *
+next_fn(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+/* glibc passes the program's arguments to a library's constructors; the
+ * copy is taken before tshark's option parsing reorders them. */
+__attribute__((constructor)) static void
+save_arguments(int argc, char **argv)
+{
+	int i;
+
+	if (argc <= 0 || argv == NULL ||
+	    (saved_argv = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+		return;
+	for (i = 0; i < argc; i++)
+		if ((saved_argv[i] = strdup(argv[i])) == NULL) {
+			saved_argv = NULL;
+			return;
+		}
+}
 
 static void
 write_all(int fd, const char *p, size_t n)
@@ -88,27 +157,172 @@ write_number(int fd, long v)
 		write_all(fd, b, (size_t)n);
 }
 
-/* Takes the slot's stdout and stderr, passing on first what tshark said
- * while it set itself up. */
+static uint32_t
+u32_at(const unsigned char *p, int be)
+{
+	return be ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3] :
+	    (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[1] << 8 | p[0];
+}
+
+/*
+ * The preamble of the capture in fd: what wiretap reads when it opens the
+ * file (a pcapng's section header block and the interface blocks that
+ * follow it, up to the first block of another type). Returns its length
+ * (the bytes in buf), or 0 when it is not a pcap or pcapng preamble of
+ * at most PREAMBLE_MAX bytes.
+ */
+static size_t
+read_preamble(int fd, unsigned char *buf)
+{
+	static const unsigned char pcap_magic[][4] = {
+		{ 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 },
+		{ 0x4d, 0x3c, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0x3c, 0x4d },
+		{ 0x34, 0xcd, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xcd, 0x34 },
+	};
+	size_t have = 0, at = 0, i;
+	int be = 0;
+
+	for (;;) {
+		uint32_t type, len;
+
+		while (have < at + 24 && have < PREAMBLE_MAX) {
+			size_t room = PREAMBLE_MAX - have;
+			ssize_t n = read(fd, buf + have,
+			    room < 65536 ? room : 65536);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			have += (size_t)n;
+		}
+		if (at == 0) {
+			if (have < 24)
+				return 0;
+			for (i = 0; i < sizeof(pcap_magic) / 4; i++)
+				if (memcmp(buf, pcap_magic[i], 4) == 0)
+					return 24;
+			if (u32_at(buf, 0) != 0x0A0D0D0Au)
+				return 0;
+			be = u32_at(buf + 8, 1) == 0x1A2B3C4Du;
+			if (!be && u32_at(buf + 8, 0) != 0x1A2B3C4Du)
+				return 0;
+		} else if (have < at + 12) {
+			return have == at ? at : 0;     /* the file ends */
+		}
+		type = u32_at(buf + at, be);
+		if (at != 0 && type != 1)
+			return at;      /* not an IDB: the end */
+		len = u32_at(buf + at + 4, be);
+		if (len < 12 || len % 4 != 0 || len > PREAMBLE_MAX - at)
+			return 0;
+		at += len;
+	}
+}
+
+/* The preamble of path, allocated; NULL if it has none. */
+static unsigned char *
+preamble_of(const char *path, size_t *len)
+{
+	unsigned char *buf = malloc(PREAMBLE_MAX);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*len = 0;
+	if (buf != NULL && fd >= 0)
+		*len = read_preamble(fd, buf);
+	if (fd >= 0)
+		close(fd);
+	if (*len == 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * The child becomes the tshark a job starts without a warm tool: the
+ * command's arguments, the chunk for the placeholder. What the warm tool
+ * had buffered for stdout goes with the old image.
+ */
 static void
-take_slot_streams(const char *placeholder, open_fn real)
+exec_alone(const char *placeholder)
+{
+	size_t i;
+
+	if (saved_argv == NULL)
+		_exit(126);
+	for (i = 0; saved_argv[i] != NULL; i++)
+		if (strcmp(saved_argv[i], placeholder) == 0)
+			saved_argv[i] = chunk;
+	execv("/proc/self/exe", saved_argv);
+	_exit(126);
+}
+
+/* Whether fds a and b share one open file (a dup of it, or itself). */
+static int
+same_file(int a, int b)
+{
+	struct stat sa, sb;
+	long r = syscall(SYS_kcmp, (long)getpid(), (long)getpid(),
+	    (long)KCMP_FILE, (long)a, (long)b);
+
+	if (r == 0 || r == 1 || r == 2)
+		return r == 0;
+	/* no kcmp: the same file, opened the same way */
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino &&
+	    sa.st_rdev == sb.st_rdev &&
+	    (fcntl(a, F_GETFL) & O_ACCMODE) == (fcntl(b, F_GETFL) & O_ACCMODE);
+}
+
+/*
+ * fd becomes the slot's stream slot_fd, and so does every copy tshark
+ * made of fd meanwhile: `-w -` writes through a dup of stdout made when
+ * it opened its output, before the first packet.
+ */
+static void
+take_stream(int fd, int slot_fd)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		char *end;
+		long other = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || end == de->d_name || other == fd ||
+		    other == slot_fd || other == dirfd(d) || other > INT_MAX)
+			continue;
+		if (same_file(fd, (int)other))
+			dup2(slot_fd, (int)other);
+	}
+	if (d != NULL)
+		closedir(d);
+	dup2(slot_fd, fd);
+	close(slot_fd);
+}
+
+/* Takes the slot's stdout and stderr, passing on first what tshark said
+ * while it set itself up. stdout's buffer is not flushed: what is in it
+ * belongs to every chunk's output. */
+static void
+take_slot_streams(const char *placeholder)
 {
 	char path[PATH_MAX], b[4096];
 	ssize_t n;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s.e", placeholder) >=
-	    (int)sizeof(path))
-		return;
-	if ((fd = real(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	fflush(stderr);
+	if (snprintf(path, sizeof(path), "%s.e", placeholder) <
+	    (int)sizeof(path) && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
 		while ((n = read(fd, b, sizeof(b))) > 0)
 			write_all(STDERR_FD, b, (size_t)n);
 		close(fd);
 	}
-	dup2(STDERR_FD, 2);
-	close(STDERR_FD);
-	dup2(STDOUT_FD, 1);
-	close(STDOUT_FD);
+	take_stream(2, STDERR_FD);
+	take_stream(1, STDOUT_FD);
 }
 
 /*
@@ -142,12 +356,9 @@ shell_status(int ws)
 	return 126;
 }
 
-/*
- * The warm tool: returns in each child (the fd its open should give),
- * never in itself.
- */
-static int
-serve(const char *placeholder, open_fn real, int flags, mode_t mode)
+/* The warm tool: returns in each child, chunk[] its file; never in itself. */
+static void
+serve(const char *placeholder)
 {
 	char qpath[PATH_MAX], rpath[PATH_MAX], line[PATH_MAX + 1];
 	size_t len = 0;
@@ -157,16 +368,15 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 	    (int)sizeof(qpath) ||
 	    snprintf(rpath, sizeof(rpath), "%s.r", placeholder) >=
 	    (int)sizeof(rpath) ||
-	    (r = real(rpath, O_RDWR | O_CLOEXEC)) < 0)
+	    (r = open(rpath, O_RDWR | O_CLOEXEC)) < 0)
 		_exit(126);
-	fflush(NULL);
-	take_slot_streams(placeholder, real);
+	take_slot_streams(placeholder);
 	write_number(READY_FD, (long)getpid());
 	close(READY_FD);
 	/* The slot opens it for writing as soon as it has read the pid. A
 	 * slot gone before that (killed with -9) never will: then, rather
 	 * than wait for ever, the warm tool ends. */
-	if ((q = real(qpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	if ((q = open(qpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
 	    !writer_came(q) || fcntl(q, F_SETFL, 0) < 0)
 		_exit(126);
 	/* nothing below this process is started warm */
@@ -198,7 +408,8 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 			memcpy(chunk, line, (size_t)(nl - line) + 1);
 			close(q);
 			close(r);
-			return real(chunk, flags, mode);
+			in_child = 1;
+			return;
 		} else if (pid < 0) {
 			write_number(r, 126);
 		} else {
@@ -214,59 +425,221 @@ serve(const char *placeholder, open_fn real, int flags, mode_t mode)
 	}
 }
 
-static char placeholder[PATH_MAX];
+typedef wtap *(*open_fn)(const char *, unsigned, int *, char **, int);
+typedef void (*set_cb_fn)(wtap *, any_fn);
+typedef int (*int_of_fn)(wtap *);
+typedef void *(*ptr_of_fn)(wtap *);
 
-static int
-warm_open(const char *path, int flags, mode_t mode, open_fn real)
+/*
+ * In the child: the chunk opened as tshark opened the template, given
+ * what tshark had set on and taken of the template; or the child becomes
+ * a tshark of its own.
+ */
+static void
+open_chunk(const char *placeholder)
 {
-	if (placeholder[0] == '\0') {
-		const char *env = getenv(WARM_ENV);
+	open_fn open_offline = (open_fn)next_fn("wtap_open_offline");
+	ptr_of_fn next_idb = (ptr_of_fn)
+	    next_fn("wtap_get_next_interface_description");
+	int_of_fn type_of = (int_of_fn)next_fn("wtap_file_type_subtype");
+	int_of_fn encap_of = (int_of_fn)next_fn("wtap_file_encap");
+	set_cb_fn set;
+	unsigned char *mine;
+	size_t len;
+	char *err_info = NULL;
+	int err = 0;
+	unsigned i;
 
-		if (env == NULL || env[0] == '\0' ||
-		    strlen(env) >= sizeof(placeholder))
-			return real(path, flags, mode);
-		memcpy(placeholder, env, strlen(env) + 1);
+	mine = preamble_of(chunk, &len);
+	if (mine == NULL || len != template_len ||
+	    memcmp(mine, template_preamble, len) != 0)
+		exec_alone(placeholder);
+	free(mine);
+	if (open_offline == NULL ||
+	    (chunk_wth = open_offline(chunk, open_type, &err, &err_info,
+	    open_random)) == NULL)
+		exec_alone(placeholder);
+	if ((type_of != NULL && type_of(chunk_wth) != type_of(template_wth)) ||
+	    (encap_of != NULL && encap_of(chunk_wth) != encap_of(template_wth)))
+		exec_alone(placeholder);
+	if (cb_ipv4 != NULL &&
+	    (set = (set_cb_fn)next_fn("wtap_set_cb_new_ipv4")) != NULL)
+		set(chunk_wth, cb_ipv4);
+	if (cb_ipv6 != NULL &&
+	    (set = (set_cb_fn)next_fn("wtap_set_cb_new_ipv6")) != NULL)
+		set(chunk_wth, cb_ipv6);
+	if (cb_secrets != NULL &&
+	    (set = (set_cb_fn)next_fn("wtap_set_cb_new_secrets")) != NULL)
+		set(chunk_wth, cb_secrets);
+	/* the same interfaces, since the same preamble: those tshark has
+	 * had already are not given again */
+	for (i = 0; i < idbs_taken && next_idb != NULL; i++)
+		(void)next_idb(chunk_wth);
+}
+
+/* The file a call about w is about: in a child, the template is its chunk. */
+static wtap *
+file_of(wtap *w)
+{
+	return in_child && w != NULL && w == template_wth ? chunk_wth : w;
+}
+
+wtap *wtap_open_offline(const char *filename, unsigned type, int *err,
+    char **err_info, int do_random);
+int wtap_read(wtap *wth, void *rec, void *buf, int *err, char **err_info,
+    int64_t *offset);
+int wtap_seek_read(wtap *wth, int64_t seek_off, void *rec, void *buf,
+    int *err, char **err_info);
+void *wtap_get_next_interface_description(wtap *wth);
+void *wtap_file_get_idb_info(wtap *wth);
+int wtap_file_type_subtype(wtap *wth);
+int wtap_file_encap(wtap *wth);
+unsigned wtap_snapshot_length(wtap *wth);
+void wtap_cleareof(wtap *wth);
+void wtap_sequential_close(wtap *wth);
+void wtap_close(wtap *wth);
+void wtap_set_cb_new_ipv4(wtap *wth, any_fn cb);
+void wtap_set_cb_new_ipv6(wtap *wth, any_fn cb);
+void wtap_set_cb_new_secrets(wtap *wth, any_fn cb);
+void epan_free(void *session);
+void epan_cleanup(void);
+void wtap_cleanup(void);
+
+wtap *
+wtap_open_offline(const char *filename, unsigned type, int *err,
+    char **err_info, int do_random)
+{
+	static open_fn real;
+	const char *placeholder = getenv(WARM_ENV);
+	wtap *w;
+
+	if (real == NULL && (real = (open_fn)next_fn("wtap_open_offline")) ==
+	    NULL)
+		_exit(126);
+	w = real(filename, type, err, err_info, do_random);
+	if (w != NULL && template_wth == NULL && !in_child &&
+	    placeholder != NULL && strcmp(filename, placeholder) == 0) {
+		template_wth = w;
+		open_type = type;
+		open_random = do_random;
+		template_preamble = preamble_of(filename, &template_len);
 	}
-	if (strcmp(path, placeholder) != 0)
-		return real(path, flags, mode);
-	if (chunk[0] != '\0')          /* a child opening it again: -2 */
-		return real(chunk, flags, mode);
-	return serve(placeholder, real, flags, mode);
-}
-
-/* The mode argument of open(path, flags, ...), read in the function. */
-#define MODE_OF(flags, mode) do {					\
-	va_list ap;							\
-	va_start(ap, flags);						\
-	mode = (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(ap, int) : 0; \
-	va_end(ap);							\
-} while (0)
-
-static int
-wrap(const char *name, open_fn *real, const char *path, int flags,
-    mode_t mode)
-{
-	if (*real == NULL)
-		*real = (open_fn)dlsym(RTLD_NEXT, name);
-	return warm_open(path, flags, mode, *real);
+	return w;
 }
 
 int
-open(const char *path, int flags, ...)
+wtap_read(wtap *wth, void *rec, void *buf, int *err, char **err_info,
+    int64_t *offset)
 {
-	static open_fn real;
-	mode_t mode;
+	static int (*real)(wtap *, void *, void *, int *, char **, int64_t *);
+	const char *placeholder = getenv(WARM_ENV);
 
-	MODE_OF(flags, mode);
-	return wrap("open", &real, path, flags, mode);
+	if (real == NULL && (real = (int (*)(wtap *, void *, void *, int *,
+	    char **, int64_t *))next_fn("wtap_read")) == NULL)
+		_exit(126);
+	if (!in_child && placeholder != NULL) {
+		/* the first packet asked for: the set-up is done */
+		char *ph = strdup(placeholder);
+
+		if (ph == NULL || wth == NULL || wth != template_wth ||
+		    template_preamble == NULL)
+			_exit(126);
+		serve(ph);
+		open_chunk(ph);
+		free(ph);
+	}
+	return real(file_of(wth), rec, buf, err, err_info, offset);
 }
 
 int
-open64(const char *path, int flags, ...)
+wtap_seek_read(wtap *wth, int64_t seek_off, void *rec, void *buf, int *err,
+    char **err_info)
 {
-	static open_fn real;
-	mode_t mode;
+	static int (*real)(wtap *, int64_t, void *, void *, int *, char **);
 
-	MODE_OF(flags, mode);
-	return wrap("open64", &real, path, flags, mode);
+	if (real == NULL && (real = (int (*)(wtap *, int64_t, void *, void *,
+	    int *, char **))next_fn("wtap_seek_read")) == NULL)
+		_exit(126);
+	return real(file_of(wth), seek_off, rec, buf, err, err_info);
 }
+
+void *
+wtap_get_next_interface_description(wtap *wth)
+{
+	static ptr_of_fn real;
+	void *idb;
+
+	if (real == NULL && (real = (ptr_of_fn)
+	    next_fn("wtap_get_next_interface_description")) == NULL)
+		_exit(126);
+	idb = real(file_of(wth));
+	if (idb != NULL && !in_child && wth == template_wth)
+		idbs_taken++;
+	return idb;
+}
+
+/* The calls that only ask about the file, or set its reading state. */
+#define ABOUT_FILE(type, name)						\
+type									\
+name(wtap *wth)								\
+{									\
+	static type (*real)(wtap *);					\
+									\
+	if (real == NULL && (real = (type (*)(wtap *))next_fn(#name)) == \
+	    NULL)							\
+		_exit(126);						\
+	return real(file_of(wth));					\
+}
+ABOUT_FILE(void *, wtap_file_get_idb_info)
+ABOUT_FILE(int, wtap_file_type_subtype)
+ABOUT_FILE(int, wtap_file_encap)
+ABOUT_FILE(unsigned, wtap_snapshot_length)
+ABOUT_FILE(void, wtap_cleareof)
+ABOUT_FILE(void, wtap_sequential_close)
+
+void
+wtap_close(wtap *wth)
+{
+	static void (*real)(wtap *);
+
+	if (real == NULL && (real = (void (*)(wtap *))next_fn("wtap_close")) ==
+	    NULL)
+		_exit(126);
+	/* the child's template stays as it came: its chunk is what it read */
+	real(file_of(wth));
+}
+
+/* A callback tshark sets on the template is set on each chunk too. */
+#define CALLBACK(name, saved)						\
+void									\
+name(wtap *wth, any_fn cb)						\
+{									\
+	static set_cb_fn real;						\
+									\
+	if (real == NULL && (real = (set_cb_fn)next_fn(#name)) == NULL)	\
+		_exit(126);						\
+	if (!in_child && wth != NULL && wth == template_wth)		\
+		saved = cb;						\
+	real(file_of(wth), cb);						\
+}
+CALLBACK(wtap_set_cb_new_ipv4, cb_ipv4)
+CALLBACK(wtap_set_cb_new_ipv6, cb_ipv6)
+CALLBACK(wtap_set_cb_new_secrets, cb_secrets)
+
+/* A child's tear-down is left to exit. */
+#define NOT_IN_CHILD(name, params, args)				\
+void									\
+name params								\
+{									\
+	static void (*real) params;					\
+									\
+	if (in_child)							\
+		return;							\
+	if (real == NULL && (real = (void (*) params)next_fn(#name)) ==	\
+	    NULL)							\
+		_exit(126);						\
+	real args;							\
+}
+NOT_IN_CHILD(epan_free, (void *session), (session))
+NOT_IN_CHILD(epan_cleanup, (void), ())
+NOT_IN_CHILD(wtap_cleanup, (void), ())

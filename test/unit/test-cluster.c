@@ -12,10 +12,13 @@
 #include "file.h"
 #include "remote.h"
 #include "run.h"
+#include "slot.h"
+#include "split.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "tap.h"
 #include "unit.h"
+#include "util.h"
 #include "xalloc.h"
 
 static char *
@@ -401,16 +404,16 @@ test_catalog(void)
 		free(pl);
 	}
 
-	ok(cut_is_part("dns-000002-000001.pcap", "dns-000002.pcap") &&
-	    cut_is_part("dns-000002-000003-000001.pcapng",
+	ok(split_is_part("dns-000002-000001.pcap", "dns-000002.pcap") &&
+	    split_is_part("dns-000002-000003-000001.pcapng",
 	    "dns-000002.pcapng") &&
-	    cut_is_part("dns-000002-000003-000001.pcap",
+	    split_is_part("dns-000002-000003-000001.pcap",
 	    "dns-000002-000003.pcap"),
 	    "parts (and parts of parts) are known by their names");
-	ok(!cut_is_part("dns-000020.pcap", "dns-000002.pcap") &&
-	    !cut_is_part("dns-000002.pcap", "dns-000002.pcap") &&
-	    !cut_is_part("dnsx-000002-000001.pcap", "dns-000002.pcap") &&
-	    !cut_is_part("dns-000003-000001.pcap", "dns-000002.pcap"),
+	ok(!split_is_part("dns-000020.pcap", "dns-000002.pcap") &&
+	    !split_is_part("dns-000002.pcap", "dns-000002.pcap") &&
+	    !split_is_part("dnsx-000002-000001.pcap", "dns-000002.pcap") &&
+	    !split_is_part("dns-000003-000001.pcap", "dns-000002.pcap"),
 	    "other chunks are not parts");
 
 	is_int(catalog_chunks_replace(c, cap.id, set, 1, &e), 0,
@@ -445,15 +448,30 @@ test_catalog(void)
 	free(path);
 }
 
+/* What a job of a run with these options runs. */
+static struct job_command
+jc_of(const struct run_options *opt)
+{
+	struct job_command jc;
+
+	jc.argv = opt->command;
+	jc.argc = opt->n_command;
+	jc.use_stdin = opt->use_stdin;
+	jc.stream_arg = opt->stream_arg;
+	jc.warm_lib = opt->warm_lib;
+	return jc;
+}
+
 /* Runs a job script as a slot would (token T, job 7), stderr with stdout. */
 static char *
 job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
     size_t n)
 {
 	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct job_command jc = jc_of(opt);
 	char *out;
 
-	run_job_script(&script, opt, paths, sizes, n);
+	run_job_script(&script, &jc, paths, sizes, n);
 	/* all of it in one write, for sh_out's one read */
 	strbuf_addstr(&cmd, "o=$(sh -c ");
 	shell_quote(&cmd, script.buf);
@@ -523,8 +541,9 @@ test_run_script(void)
 	free(out);
 	{
 		struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+		struct job_command jc = jc_of(&opt);
 
-		run_job_script(&script, &opt, paths, sizes, 1);
+		run_job_script(&script, &jc, paths, sizes, 1);
 		strbuf_addstr(&cmd, "o=$(sh -c ");
 		shell_quote(&cmd, script.buf);
 		strbuf_addstr(&cmd, " job T 7 4242 2>&1 6>&-); "
