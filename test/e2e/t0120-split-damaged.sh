@@ -2,14 +2,15 @@
 # Damaged captures: the documented exit status, one line on stderr naming
 # the file and the byte offset of the damage; the complete packets before
 # the damage kept in sound chunks, or nothing at all if there are none;
-# never a temporary or half-written file.
+# never a temporary or half-written file. Chunks of 32K: a few before
+# the damage, each opened by tshark.
 . "$(dirname "$0")/../lib.sh"
 
 for v in $($GENCAP list-bad); do
 	test_expect_success "damaged: $v" '
 		$GENCAP $v -n 300 -o in.cap --expect > expect &&
 		eval "$(sed "s/ /; /g" expect)" &&
-		expect_status $exit $SHARDCAP split -q -s 8K -o out in.cap &&
+		expect_status $exit $SHARDCAP split -q -s 32K -o out in.cap &&
 		expect_eq "$(grep -c . .err)" 1 "stderr lines" &&
 		grep -q "'"'"'in.cap'"'"'" .err &&
 		grep -q "at byte $offset:" .err &&

@@ -225,10 +225,18 @@ test_expect_success 'rm takes a capture off every worker, the store and the cata
 test_expect_success 'two commands at once: the second waits for the lock' '
 	$GENCAP mixed --size 60M -o big.pcap &&
 	$SHARDCAP add -q -s 4M big.pcap > a.out 2>&1 &
+	a_pid=$!
 	sleep 0.2
-	$SHARDCAP add -q --name big2 -s 4M big.pcap > b.out 2>&1 &&
-	wait &&
+	set +e
+	$SHARDCAP add -q --name big2 -s 4M big.pcap > b.out 2>&1
+	b=$?
+	wait $a_pid
+	a=$?
+	set -e
+	cat a.out b.out &&
+	expect_eq "$a $b" "0 0" "exit of the two adds" &&
 	$SHARDCAP status > st &&
+	cat st &&
 	grep -q "^big " st && grep -q "^big2 " st
 '
 

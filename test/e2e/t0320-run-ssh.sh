@@ -2,6 +2,7 @@
 # shardcap run over real sshd workers: equal results, the control
 # connection shared, no process left on a worker after Ctrl-C or after
 # shardcap is killed, an unreachable worker named.
+# test-lock: fake
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/test/sshd.sh"
 

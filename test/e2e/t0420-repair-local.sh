@@ -237,20 +237,20 @@ test_expect_success 'run: a replica stands in for a lost worker, no copy needed'
 
 test_expect_success 'run --timeout: stragglers start again elsewhere, first wins' '
 	new_cluster c 1 && cd c &&
-	SLOW="case {} in */local1/*) sleep 30;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
+	SLOW="case {} in */local1/*) sleep 30.3;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
 	run_status --timeout 1s -- sh -c "$SLOW" &&
 	expect_eq $st 0 && cmp "$TRASH/want" got &&
 	grep -q "straggling jobs\?: \([0-9]*\) chunks\? started again elsewhere, \1 of them finished there first" err &&
-	! pgrep -f "sleep 30" > /dev/null
+	! pgrep -f "sleep 30.3" > /dev/null
 '
 
 test_expect_success 'run --timeout: relative to the median job' '
 	new_cluster c 1 && cd c &&
-	SLOW="case {} in */local2/*-000002.pcap) sleep 30;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
+	SLOW="case {} in */local2/*-000002.pcap) sleep 30.3;; esac; exec tcpdump -nS -tt -r {} \"udp port 53\"" &&
 	run_status --timeout 5x -- sh -c "$SLOW" &&
 	expect_eq $st 0 && cmp "$TRASH/want" got &&
 	grep -q "1 straggling job" err &&
-	! pgrep -f "sleep 30" > /dev/null
+	! pgrep -f "sleep 30.3" > /dev/null
 '
 
 test_expect_success 'run --timeout: usage errors' '

@@ -7,6 +7,8 @@
 # the whole file's (nothing lost, nothing twice), the exit status is the
 # documented one, the catalog is consistent afterwards, no process is left
 # on a worker.
+# test-lock: lab
+# test-slow
 . "$(dirname "$0")/../lib.sh"
 
 if ! lab_usable || ! command -v nsenter > /dev/null; then

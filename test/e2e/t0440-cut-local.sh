@@ -45,7 +45,11 @@ assert len(c) == 1 and c[0][\"chunk\"] == \"dns-000003.pcap\", c
 assert c[0][\"parts\"] >= 2 and len(c[0][\"to\"]) == c[0][\"parts\"], c
 assert set(c[0][\"to\"]) - {\"local3\"}, c
 assert not c[0][\"applied\"] and not c[0][\"files\"], c
-assert p[\"slowest_after\"] < 0.6 * p[\"slowest_before\"], p
+# the parts spread: the slowest worker within the threshold of the ideal
+# (not a fraction of before: the ideal is mostly the cheap chunks, which a
+# loaded host makes dearer) and well below where it was
+assert p[\"slowest_after\"] <= (1 + p[\"threshold\"]) * p[\"ideal\"], p
+assert p[\"slowest_after\"] < 0.8 * p[\"slowest_before\"], p
 " &&
 	find .shardcap -type f -path "*dns*" | sort > after &&
 	cmp before after
@@ -277,6 +281,7 @@ test_expect_success 'a cut whose parts cannot be copied rolls back, whole' '
 	expect_eq $st 20 && grep -q "cannot cut .dns-000003.pcap." err &&
 	! grep -q "cut dns-000003.pcap into" out &&
 	test -f .shardcap/workers/local3/dns/dns-000003.pcap &&
+	left_copies_removed dns out err &&
 	placed_as_catalog && same_results &&
 	$SHARDCAP status --json > st.json &&
 	python3 -c "
