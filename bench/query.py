@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""bench/query.py - the measuring half of bench/query (which sets up the
+captures and clusters and says what is measured): ROUNDS QUERIES MODES
+SHAPE=FILE...; the clusters in $TRASH/c2 and $TRASH/c1."""
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+SC = os.environ["SHARDCAP"]
+TRASH = os.environ["TRASH"]
+CG = "/sys/fs/cgroup/cpuacct"
+
+QUERIES = {
+    "paper": ["tshark", "-r", "{}", "-Y", "dns.flags.response==1",
+              "-T", "fields", "-e", "dns.qry.name"],
+    "fields": ["tshark", "-r", "{}", "-T", "fields", "-e", "frame.time_epoch",
+               "-e", "ip.src", "-e", "ip.dst", "-e", "frame.len",
+               "-e", "_ws.col.Protocol"],
+    "tcpdump": ["tcpdump", "-nq", "-r", "{}"],
+}
+MODES = {
+    "default": [],
+    "no-warm": ["--no-warm"],
+    "batch8": ["--no-warm", "--batch", "8"],
+}
+
+
+def whole(query, path):
+    return [path if a == "{}" else a for a in QUERIES[query]]
+
+
+def sharded(query, name, mode, workers=2):
+    return [SC, "run", "-q"] + MODES[mode] + [name, "--"] + QUERIES[query], \
+        dict(os.environ, SHARDCAP_DIR=os.path.join(TRASH, "c%d" % workers,
+                                                   ".shardcap"))
+
+
+class Group:
+    """A cpuacct cgroup the command and everything it starts run in."""
+    serial = 0
+
+    def __init__(self):
+        Group.serial += 1
+        self.path = os.path.join(CG, "bench-query-%d-%d" % (os.getpid(),
+                                                             Group.serial))
+        os.mkdir(self.path)
+
+    def seconds(self):
+        with open(os.path.join(self.path, "cpuacct.usage")) as f:
+            return int(f.read()) / 1e9
+
+    def remove(self):
+        for _ in range(50):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)     # a last process still leaving
+
+
+def hwm_of(pids, names):
+    """the largest VmHWM (KB) among processes named in names"""
+    peak = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or (pids is not None and int(pid) not in pids):
+            continue
+        try:
+            with open("/proc/%s/status" % pid) as f:
+                st = f.read()
+        except OSError:
+            continue
+        name = st.split("\n", 1)[0].split("\t")[-1]
+        if name in names:
+            for line in st.splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+    return peak
+
+
+def start(argv, env, cpu, group, out):
+    pre = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    return subprocess.Popen(
+        pre + ["sh", "-c", 'echo $$ > "$0/tasks" && exec "$@"', group.path]
+        + argv, env=env, stdout=out, stderr=subprocess.DEVNULL)
+
+
+def group_pids(group):
+    try:
+        with open(os.path.join(group.path, "tasks")) as f:
+            return {int(x) for x in f.read().split()}
+    except OSError:
+        return set()
+
+
+def timed(argv, env=None, keep=False):
+    """one run on any CPU: wall seconds, CPU seconds, the largest tool's
+    peak RSS (KB), its output's lines sorted (keep)"""
+    g = Group()
+    tool = {"tshark", "tcpdump", "ngrep"}
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], hwm_of(group_pids(g), tool))
+            time.sleep(0.05)
+    th = threading.Thread(target=sample)
+    th.start()
+    t = time.perf_counter()
+    p = start(argv, env, None, g, subprocess.PIPE if keep else
+              subprocess.DEVNULL)
+    out = p.communicate()[0]
+    wall = time.perf_counter() - t
+    done.set()
+    th.join()
+    time.sleep(0.1)
+    cpu = g.seconds()
+    g.remove()
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d" % (" ".join(argv), p.returncode))
+    return wall, cpu, peak[0], sorted(out.splitlines()) if keep else None
+
+
+def together(a, b, cpu):
+    """a and b (argv, env) started at once on the same CPU: their CPU
+    seconds"""
+    ga, gb = Group(), Group()
+    pa = start(a[0], a[1], cpu, ga, subprocess.DEVNULL)
+    pb = start(b[0], b[1], cpu, gb, subprocess.DEVNULL)
+    pa.wait()
+    pb.wait()
+    time.sleep(0.1)
+    r = ga.seconds(), gb.seconds()
+    ga.remove()
+    gb.remove()
+    if pa.returncode or pb.returncode:
+        sys.exit("bench/query: a run failed: %d %d" % (pa.returncode,
+                                                      pb.returncode))
+    return r
+
+
+def spread(v):
+    return "%.2f (%.2f-%.2f)" % (statistics.median(v), min(v), max(v))
+
+
+def main():
+    rounds = int(sys.argv[1])
+    queries = sys.argv[2].split(",")
+    modes = sys.argv[3].split(",")
+    shapes = [a.split("=", 1) for a in sys.argv[4:]]
+    ncpu = os.cpu_count() or 1
+    print("# bench/query: %d rounds, %d CPUs, %s\n" % (
+        rounds, ncpu, subprocess.run(["tshark", "--version"],
+                                     capture_output=True, text=True)
+        .stdout.split("\n")[0]))
+    print("cpu: CPU seconds of all the run's processes over the whole-file "
+          "tool's, started together on one CPU; wall: the whole-file tool's "
+          "wall time over the run's on 2 local workers (the speedup); 1w: "
+          "the run's on 1 local worker over the tool's; medians of per-round "
+          "ratios (min-max); RSS: the largest tool process's peak, and its "
+          "share of the whole-file tool's.\n")
+    print("| shape | query | way | whole-file tool | cpu | wall speedup "
+          "| 1w | RSS | same lines |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    worst = {"cpu": (0, ""), "wall": (99, ""), "1w": (0, "")}
+    same_all = True
+    for shape, path in shapes:
+        size = os.path.getsize(path)
+        for q in queries:
+            ref = (whole(q, path), None)
+            try:
+                want = timed(ref[0], keep=True)[3]
+            except RuntimeError as e:
+                # libpcap refuses pcapng of mixed link types (tcpdump)
+                print("| %s (%.0f MB) | %s | whole file | %s | | | | | |" % (
+                    shape, size / 1e6, q, e))
+                continue
+            ref_wall, ref_cpu, ref_rss = [], [], 0
+            res = {m: {"cpu": [], "wall": [], "1w": [], "rss": 0,
+                       "same": True} for m in modes}
+            for r in range(rounds):
+                for m in modes:
+                    run = sharded(q, shape, m)
+                    # CPU: together on one CPU, the CPU alternating
+                    a, b = together(ref, run, r % ncpu)
+                    res[m]["cpu"].append(b / a)
+                    # wall: one after the other, the order alternating
+                    pair = [("ref", ref), ("run", run)]
+                    got = {}
+                    for k, cmd in (pair if r % 2 == 0 else pair[::-1]):
+                        got[k] = timed(cmd[0], cmd[1], keep=(k == "run"))
+                    w, c, rss, _ = got["ref"]
+                    ref_wall.append(w)
+                    ref_cpu.append(c)
+                    ref_rss = max(ref_rss, rss)
+                    w2, _, rss2, lines2 = got["run"]
+                    res[m]["wall"].append(w / w2)
+                    res[m]["rss"] = max(res[m]["rss"], rss2)
+                    res[m]["same"] &= lines2 == want
+                    # 1 worker, then the tool: the order alternating
+                    one = sharded(q, shape, m, workers=1)
+                    order = [one, ref] if r % 2 == 0 else [ref, one]
+                    t = [timed(c[0], c[1])[0] for c in order]
+                    res[m]["1w"].append(t[0] / t[1] if r % 2 == 0 else
+                                        t[1] / t[0])
+            print("| %s (%.0f MB) | %s | %s | %.2f s, %.2f CPU s, %d MB "
+                  "| | | | %d MB | |" % (
+                      shape, size / 1e6, q, "whole file",
+                      statistics.median(ref_wall), statistics.median(ref_cpu),
+                      ref_rss // 1024, ref_rss // 1024))
+            for m in modes:
+                v = res[m]
+                same_all &= v["same"]
+                print("| %s | %s | shardcap %s | | %s | %s | %s | %d MB "
+                      "(%.0f%%) | %s |" % (
+                          shape, q, m, spread(v["cpu"]), spread(v["wall"]),
+                          spread(v["1w"]), v["rss"] // 1024,
+                          100.0 * v["rss"] / max(ref_rss, 1),
+                          "yes" if v["same"] else "NO"))
+                if m != "default":
+                    continue
+                label = "%s/%s" % (shape, q)
+                c = statistics.median(v["cpu"])
+                s = statistics.median(v["wall"])
+                o = statistics.median(v["1w"])
+                if c > worst["cpu"][0]:
+                    worst["cpu"] = (c, label)
+                if s < worst["wall"][0]:
+                    worst["wall"] = (s, label)
+                if o > worst["1w"][0]:
+                    worst["1w"] = (o, label)
+            sys.stdout.flush()
+    print("\n- CPU seconds over the whole-file tool's, worst: **%.2f** (%s; "
+          "target <= 1.10)" % worst["cpu"])
+    print("- wall-time speedup on 2 workers, worst: **%.2f** (%s; target "
+          ">= 1.8)" % worst["wall"])
+    print("- 1 worker's wall time over the tool's, worst: **%.2f** (%s; "
+          "target <= 1.05)" % worst["1w"])
+    print("- every output the whole-file tool's lines: **%s**" % (
+        "yes" if same_all else "NO"))
+    sys.stdout.flush()
+    extras(shapes)
+
+
+def extras(shapes):
+    """shardcap's own memory with a slow reader; the machinery over ssh"""
+    env = dict(os.environ, SHARDCAP_DIR=os.path.join(TRASH, "c2",
+                                                     ".shardcap"))
+    p = subprocess.Popen([SC, "run", "-q", "--batch", "1", shapes[0][0],
+                          "--", "tcpdump", "-nS", "-tt", "-x", "-r", "{}"],
+                         env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    got, hwm = 0, 0
+    while got < 1200 << 20:
+        b = p.stdout.read(1 << 20)
+        if not b:
+            break
+        got += len(b)
+        try:
+            with open("/proc/%d/status" % p.pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        hwm = max(hwm, int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.025)          # a reader of at most 40 MB/s
+    p.stdout.close()               # and then it goes away
+    p.wait()
+    print("- shardcap's own peak RSS while %.1f GB of output went to a "
+          "reader of 40 MB/s: **%.1f MB** (target <= 32 MB)" % (
+              got / 1e9, hwm / 1024))
+    if os.environ.get("SSH_OK") != "1":
+        return
+
+    def machinery(env):
+        subprocess.run([SC, "run", "-q", "dns", "--", "true", "{}"], env=env,
+                       check=True)
+        ts = []
+        for _ in range(5):
+            t = time.perf_counter()
+            subprocess.run([SC, "run", "-q", "dns", "--", "true", "{}"],
+                           env=env, check=True)
+            ts.append(time.perf_counter() - t)
+        return statistics.median(ts)
+    env = dict(os.environ, SHARDCAP_DIR=os.path.join(TRASH, "s/.shardcap"))
+    n = len(os.listdir(os.path.join(TRASH, "s/.shardcap/store/dns")))
+    with_rc = machinery(env)
+    # bash runs ~/.bashrc for every command sshd gives it; root's here
+    # may run `pyenv init` (0.1 s of CPU). The lab's sshd can tell bash
+    # not to (SHLVL=1), as a worker with a stock .bashrc would not either.
+    ssh_dir = os.path.join(TRASH, "ssh")
+    for f in os.listdir(ssh_dir):
+        if f.startswith("sshd_q") and f.endswith(".conf"):
+            with open(os.path.join(ssh_dir, f), "a") as c:
+                c.write("SetEnv SHLVL=1\n")
+        if f.startswith("sshd_q") and f.endswith(".pid"):
+            with open(os.path.join(ssh_dir, f)) as pf:
+                os.kill(int(pf.read()), 1)
+    time.sleep(0.5)
+    subprocess.run(["pkill", "-f", "^ssh: %s/ssh/" % env["SHARDCAP_DIR"]])
+    time.sleep(0.3)
+    without_rc = machinery(env)
+    print("- the machinery: `shardcap run dns -- true {}` over %d chunks on "
+          "4 ssh workers on the loopback (2 slots each): **%.2f s** median "
+          "of 5 (target <= 0.5 s); %.2f s with this machine's root "
+          "~/.bashrc, which bash runs for every ssh command"
+          % (n, without_rc, with_rc))
+
+
+if __name__ == "__main__":
+    main()
