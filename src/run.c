@@ -62,6 +62,70 @@ chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w, size_t c)
 		    plan->chunks[c].file);
 }
 
+/* A slot waiting for a warm tool of the hub's gets the line that asks
+ * for one, or an empty line when there is none. */
+static void
+hub_attach(struct runner *rn, struct slot *sl)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (rn->hub_state == HUB_UP) {
+		struct run_warm warm;
+
+		memset(&warm, 0, sizeof(warm));
+		warm.placeholder = sl->attach;
+		warm.hub = rn->hub;
+		run_attach_line(&line, &warm);
+	} else {
+		strbuf_addch(&line, '\n');
+	}
+	if (sl->child.in_fd >= 0 && !sl->closed)
+		(void)beat_write(&rn->beat, sl->child.in_fd, line.buf,
+		    line.len);
+	strbuf_release(&line);
+	free(sl->attach);
+	sl->attach = NULL;
+}
+
+/* The first local slot is ready, with its warm tool (and so the hub) or
+ * without: the slots waiting for the hub go on. */
+static void
+hub_decided(struct runner *rn, int up)
+{
+	size_t i;
+
+	rn->hub_state = up ? HUB_UP : HUB_DOWN;
+	rn->hub_first = NULL;
+	for (i = 0; i < rn->n_slots; i++)
+		if (rn->slots[i]->attach != NULL)
+			hub_attach(rn, rn->slots[i]);
+}
+
+/*
+ * The hub's fifo, made and held open (read and write: no slot's open of
+ * it waits, and the hub sees its end only when this process closes it
+ * or dies) and its name gone at once: the slots, on this machine, open
+ * it as this process's fd in /proc. Returns 0, or -1 with no hub.
+ */
+static int
+hub_open(struct runner *rn, const char *near)
+{
+	char *path = xasprintf("%s.h", near);
+	int fd = -1;
+
+	(void)unlink(path);
+	if (mkfifo(path, 0600) == 0) {
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		(void)unlink(path);
+	}
+	free(path);
+	if (fd < 0)
+		return -1;
+	rn->hub_fd = fd;
+	rn->hub = xasprintf("/proc/%ld/fd/%d", (long)getpid(), fd);
+	return 0;
+}
+
 /* Passes a slot's stderr on, line by line, prefixed with the chunk its
  * job works on; takes our own markers out. */
 static void
@@ -100,6 +164,8 @@ take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
 		    ready_mark) == 0) {
 			sl->ready_at = monotonic_seconds() - rn->t0;
 			sl->warm = strstr(line + ready_mark, "warm") != NULL;
+			if (sl == rn->hub_first)
+				hub_decided(rn, sl->warm);
 		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
 		    chunk_mark) == 0 && sl->n_fed < sl->n_batch) {
 			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
@@ -245,6 +311,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 
 	sl->worker = w;
 	sl->number = number;
+	sl->opened_at = monotonic_seconds() - rn->t0;
 	/* A local slot's stdin closes when shardcap goes, whatever the
 	 * way; a remote one waits as long as ssh takes to give up on
 	 * shardcap, at least three beats. */
@@ -263,10 +330,26 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		    plan->base != NULL ? plan->base : plan->workers[w].cw.dir,
 		    rn->token + TOKEN_PREFIX_LEN, number);
 		run_add_command(&cmd, &rn->jc, sl->placeholder);
+		memset(&warm, 0, sizeof(warm));
 		warm.lib = rn->opt->warm_lib;
 		warm.placeholder = sl->placeholder;
 		warm.template = template_path.buf;
 		warm.command = cmd.buf + 1;     /* its leading space */
+		if (plan->workers[w].cw.local && rn->hub_state == HUB_NONE &&
+		    hub_open(rn, sl->placeholder) == 0) {
+			rn->hub_state = HUB_STARTING;
+			rn->hub_first = sl;
+			rn->hub_placeholder = xstrdup(sl->placeholder);
+			warm.hub = rn->hub;
+		} else if (plan->workers[w].cw.local &&
+		    (rn->hub_state == HUB_STARTING || rn->hub_state == HUB_UP)) {
+			/* its tool's messages name the first slot's file */
+			sl->attach = sl->placeholder;
+			sl->placeholder = xstrdup(rn->hub_placeholder);
+			warm.placeholder = sl->attach;
+			warm.hub = rn->hub;
+			warm.attach = 1;
+		}
 	}
 	run_slot_script(&script, rn->token, silence, mark,
 	    sl->placeholder != NULL ? &warm : NULL);
@@ -286,6 +369,9 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	if (child_start(&sl->child, e) != 0) {
 		strvec_release(&sl->argv);
 		free(sl->placeholder);
+		free(sl->attach);
+		if (rn->hub_first == sl)
+			hub_decided(rn, 0);
 		free(sl);
 		return SC_ERR_SYSTEM;
 	}
@@ -298,6 +384,8 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	ALLOC_GROW(rn->slots, rn->n_slots + 1, rn->alloc_slots);
 	rn->slots[rn->n_slots++] = sl;
 	rn->open_slots[w]++;
+	if (sl->attach != NULL && rn->hub_state == HUB_UP)
+		hub_attach(rn, sl);
 	return 0;
 }
 
@@ -355,7 +443,10 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	sl->busy = 1;
 	sl->got_out_end = sl->got_err_end = 0;
 	sl->status = -1;
-	sl->start = monotonic_seconds() - rn->t0;
+	/* a slot's first job waits with it from its start (a slot waiting
+	 * for the hub gets it later, but its wait is as much a set-up) */
+	sl->start = sl->jobs_sent++ == 0 ? sl->opened_at :
+	    monotonic_seconds() - rn->t0;
 	for (i = 0; i < n; i++) {
 		struct run_chunk *ch = &plan->chunks[batch[i]];
 
@@ -417,8 +508,8 @@ assign(struct runner *rn, struct sc_err *e)
 	for (i = 0; i < rn->n_slots; i++) {
 		struct slot *sl = rn->slots[i];
 
-		if (sl->busy || sl->closed)
-			continue;
+		if (sl->busy || sl->closed || sl->attach != NULL)
+			continue;       /* (waiting for the hub: not ready) */
 		if (!rn->stopping && !rn->plan->workers[sl->worker].failed &&
 		    (n = sched_next_batch(rn, sl->worker, batch, &spec)) > 0) {
 			if (send_job(rn, sl, batch, n) < 0)
@@ -665,6 +756,10 @@ slot_gone(struct runner *rn, struct slot *sl)
 		sched_requeue(rn->plan, sl->batch, sl->n_batch);
 	}
 	rn->open_slots[sl->worker]--;
+	if (sl == rn->hub_first)
+		hub_decided(rn, 0);     /* gone before it was ready */
+	free(sl->attach);
+	sl->attach = NULL;
 	outbuf_release(&sl->out);
 	close_slot_input(rn, sl);
 	child_release(&sl->child);
@@ -773,6 +868,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 
 	memset(res, 0, sizeof(*res));
 	memset(&rn, 0, sizeof(rn));
+	rn.hub_fd = -1;
 	rn.plan = plan;
 	rn.opt = opt;
 	rn.jc.argv = opt->command;
@@ -950,6 +1046,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	for (i = 0; i < plan->n_chunks; i++)
 		outbuf_release(&rn.done_out[i]);
 	free(rn.done_out);
+	if (rn.hub_fd >= 0)
+		close(rn.hub_fd);       /* the hub's end */
+	free(rn.hub);
+	free(rn.hub_placeholder);
 	free(rn.open_slots);
 	free(rn.slots);
 	free(rn.fetches);

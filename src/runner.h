@@ -39,9 +39,13 @@ struct slot {
 	int beating;            /* its stdin gets the heartbeat */
 	int out_eof, err_eof;
 	char *placeholder;      /* its warm tool's file, or NULL */
+	char *attach;           /* its fifos' path while it waits for a warm
+	                         * tool of the hub's (run_attach_line) */
 	unsigned number;        /* the run's count of slots when it opened */
 	int warm;               /* with a warm tool set up */
 	double ready_at;        /* when it said it was ready for jobs, or 0 */
+	double opened_at;
+	unsigned jobs_sent;
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
 	/* the job it runs */
@@ -127,6 +131,15 @@ struct runner {
 	/* failed jobs whose copies were checked: found sound, found bad */
 	size_t checks_sound, checks_bad;
 	struct beat beat;
+	/* The local slots' warm tools come from one hub (src/warm.c): one
+	 * set-up for this machine, not one per slot. hub_fd holds its fifo
+	 * open (its end is the hub's), hub its path for the slots; the
+	 * first local slot starts it, the others wait for it to be up. */
+	enum { HUB_NONE, HUB_STARTING, HUB_UP, HUB_DOWN } hub_state;
+	int hub_fd;
+	char *hub;
+	char *hub_placeholder;  /* the first slot's: the name in messages */
+	struct slot *hub_first;
 };
 
 /* run.c */

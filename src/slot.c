@@ -283,7 +283,10 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 	}
 	strbuf_addstr(sb, "echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
 	    "getconf _NPROCESSORS_ONLN) >&2; ");
-	if (warm != NULL) {
+	if (warm != NULL && warm->attach) {
+		/* a warm tool from the hub: the first line says how */
+		strbuf_addstr(sb, "IFS= read -r j && eval \"$j\"; ");
+	} else if (warm != NULL) {
 		/*
 		 * The warm tool (src/warm.c): its answer on fd 3 is its pid
 		 * once it has set itself up, nothing if it ended first; it
@@ -302,7 +305,13 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 		strbuf_addstr(sb, " \"$Z\" 2>/dev/null; then exec 4>&1; "
 		    "z=$(LD_PRELOAD=");
 		shell_quote(sb, warm->lib);
-		strbuf_addstr(sb, " SHARDCAP_WARM=\"$Z\" setsid ");
+		strbuf_addstr(sb, " SHARDCAP_WARM=\"$Z\" ");
+		if (warm->hub != NULL) {
+			strbuf_addstr(sb, "SHARDCAP_WARM_HUB=");
+			shell_quote(sb, warm->hub);
+			strbuf_addch(sb, ' ');
+		}
+		strbuf_addstr(sb, "setsid ");
 		strbuf_addstr(sb, warm->command);
 		strbuf_addstr(sb, " 3>&1 8>&2 2>\"$Z.e\" > /dev/null < /dev/null &); "
 		    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\" && "
@@ -313,4 +322,30 @@ run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 	strbuf_addstr(sb, "echo " RUN_READY_MARK " ${z:+warm} >&2; "
 	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
 	    "eval \"$j\"; done; " SLOT_KILL "; " SLOT_UNMARK " exit 0");
+}
+
+void
+run_attach_line(struct strbuf *sb, const struct run_warm *warm)
+{
+	/*
+	 * The hub answers a line "PID PATH" on its fifo with a warm tool
+	 * for the slot whose process PID has the slot's stdout on fd 4, its
+	 * stderr on fd 8 and, on fd 3, the pipe the tool's pid comes back
+	 * on (src/warm.c; not fd 1, which the sh has on the hub's fifo
+	 * while it writes there): a sh that becomes a sleep, which the tool
+	 * kills once it has answered (its shell, in braces, says so to
+	 * nowhere); a sleep that ends first, nothing came. The
+	 * fifos are gone once both sides hold them, as the slot's own warm
+	 * tool's are.
+	 */
+	strbuf_addstr(sb, "Z=");
+	shell_quote(sb, warm->placeholder);
+	strbuf_addstr(sb, "; rm -f \"$Z.q\" \"$Z.r\"; if mkfifo \"$Z.q\" "
+	    "\"$Z.r\" 2>/dev/null; then exec 4>&1; z=$({ sh -c 'printf "
+	    "\"%s %s\\n\" $$ \"$1\" > \"$2\" && exec sleep $3' warm \"$Z\" ");
+	shell_quote(sb, warm->hub);
+	strbuf_addf(sb, " %d; } 3>&1 8>&2 2>/dev/null < /dev/null); "
+	    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\" && "
+	    "(echo >&6) 2>/dev/null; fi; rm -f \"$Z.q\" \"$Z.r\"; Z=\n",
+	    RUN_ATTACH_WAIT);
 }

@@ -74,9 +74,21 @@ struct run_warm {
 	const char *placeholder;        /* a path of the slot's own there */
 	const char *template;   /* a chunk there: linked as the placeholder */
 	const char *command;    /* the command, quoted, {} the placeholder */
+	/* The hub's fifo (src/warm.c), shared by the run's slots on one
+	 * machine, or NULL. With attach, the slot does not start the
+	 * command: its first line (run_attach_line, or an empty one) gets
+	 * it a warm tool of the hub's, and only then is it ready. Without,
+	 * the warm tool it starts forks the hub. */
+	const char *hub;
+	int attach;
 };
 void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
     const char *mark, const struct run_warm *warm);
+/* The line that gets a slot waiting to attach (run_warm.attach) a warm
+ * tool from the hub, its fifos at placeholder.q and .r; it goes on
+ * without one if none answers within RUN_ATTACH_WAIT seconds. */
+#define RUN_ATTACH_WAIT 10
+void run_attach_line(struct strbuf *sb, const struct run_warm *warm);
 
 /* Whether command can be streamed (run_options.stream_arg): tshark,
  * tcpdump or ngrep reading "{}" with -r (-I), with no option whose

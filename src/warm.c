@@ -73,6 +73,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,7 @@
 #include <unistd.h>
 
 #define WARM_ENV "SHARDCAP_WARM"
+#define HUB_ENV "SHARDCAP_WARM_HUB"
 #define READY_FD 3
 #define STDOUT_FD 4
 #define STDERR_FD 8
@@ -356,56 +358,155 @@ shell_status(int ws)
 	return 126;
 }
 
+/*
+ * The next line of fd into line (len bytes held): its length, the line
+ * ended by a NUL in place of its newline, the rest kept for the next
+ * call; -1 at the end of the file. A line longer than the buffer is
+ * dropped.
+ */
+static ssize_t
+next_line(int fd, char *line, size_t size, size_t *len, size_t *taken)
+{
+	memmove(line, line + *taken, *len - *taken);
+	*len -= *taken;
+	*taken = 0;
+	for (;;) {
+		char *nl = memchr(line, '\n', *len);
+		ssize_t n;
+
+		if (nl != NULL) {
+			*nl = '\0';
+			*taken = (size_t)(nl + 1 - line);
+			return nl - line;
+		}
+		if (*len == size)
+			*len = 0;       /* no line of ours is that long */
+		n = read(fd, line + *len, size - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		*len += (size_t)n;
+	}
+}
+
+/*
+ * The hub (SHARDCAP_WARM_HUB names a fifo the coordinator holds open):
+ * the slots of one run on this machine share one set-up. The slot that
+ * starts tshark gets the warm tool as before; before it takes that
+ * slot's streams, the warm tool forks the hub, which reads the fifo. A
+ * line there, "PID PATH" from another slot of the run, asks for a warm
+ * tool of its own: the hub forks one, which takes as its stdout, stderr
+ * and ready pipe fds 4, 8 and 3 of process PID (the slot's waiting
+ * `sleep`, which it kills once it has answered: its pid on that pipe),
+ * PATH.r for its answers and PATH.q for the slot's chunks, and from there
+ * is that slot's warm tool. The hub ends with the end of the fifo: the
+ * coordinator closes it when the run ends, or dies. Hub and slot tools
+ * each have a session of their own: a slot that ends kills its own.
+ *
+ * Returns in the warm tool (0) and in each tool the hub forks (1, with
+ * path[] the slot's PATH and *r its answers' fifo, its streams taken and
+ * its readiness said); never in the hub.
+ */
+static int
+fork_hub(const char *hub, char *path, size_t size, int *r)
+{
+	char line[PATH_MAX + 32];
+	size_t len = 0, taken = 0;
+	ssize_t n;
+	int h;
+	pid_t pid;
+
+	if (fork() != 0)
+		return 0;       /* the warm tool; a hub not forked: no hub */
+	(void)setsid();
+	/* the first slot's: its warm tool has them */
+	(void)close(READY_FD);
+	(void)close(STDOUT_FD);
+	(void)close(STDERR_FD);
+	/* servers are reaped as they end */
+	signal(SIGCHLD, SIG_IGN);
+	if ((h = open(hub, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fcntl(h, F_SETFL, 0) < 0)
+		_exit(0);
+	while ((n = next_line(h, line, sizeof(line), &len, &taken)) >= 0) {
+		char *at, proc[64];
+		int out, err, ready;
+		long slot_pid = strtol(line, &at, 10);
+
+		if (at == line || *at != ' ' || slot_pid <= 1 ||
+		    strlen(at + 1) + 3 > size)
+			continue;
+		if ((pid = fork()) != 0)
+			continue;
+		/* a slot's warm tool */
+		(void)close(h);
+		(void)setsid();
+		signal(SIGCHLD, SIG_DFL);
+		snprintf(path, size, "%s", at + 1);
+		snprintf(line, sizeof(line), "%s.r", path);
+		if ((*r = open(line, O_RDWR | O_CLOEXEC)) < 0)
+			_exit(126);
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/4", slot_pid);
+		out = open(proc, O_WRONLY | O_CLOEXEC);
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/8", slot_pid);
+		err = open(proc, O_WRONLY | O_CLOEXEC);
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/3", slot_pid);
+		ready = open(proc, O_WRONLY | O_CLOEXEC);
+		if (out < 0 || err < 0 || ready < 0)
+			_exit(126);
+		take_stream(2, err);
+		take_stream(1, out);
+		write_number(ready, (long)getpid());
+		(void)close(ready);
+		(void)kill((pid_t)slot_pid, SIGTERM);
+		return 1;
+	}
+	_exit(0);
+}
+
 /* The warm tool: returns in each child, chunk[] its file; never in itself. */
 static void
 serve(const char *placeholder)
 {
-	char qpath[PATH_MAX], rpath[PATH_MAX], line[PATH_MAX + 1];
-	size_t len = 0;
+	char path[PATH_MAX], qpath[PATH_MAX + 2], line[PATH_MAX + 1];
+	const char *hub = getenv(HUB_ENV);
+	size_t len = 0, taken = 0;
+	ssize_t n;
 	int q, r;
 
-	if (snprintf(qpath, sizeof(qpath), "%s.q", placeholder) >=
-	    (int)sizeof(qpath) ||
-	    snprintf(rpath, sizeof(rpath), "%s.r", placeholder) >=
-	    (int)sizeof(rpath) ||
-	    (r = open(rpath, O_RDWR | O_CLOEXEC)) < 0)
-		_exit(126);
-	take_slot_streams(placeholder);
-	write_number(READY_FD, (long)getpid());
-	close(READY_FD);
+	snprintf(path, sizeof(path), "%s", placeholder);
+	if (hub == NULL || !fork_hub(hub, path, sizeof(path), &r)) {
+		if (snprintf(line, sizeof(line), "%s.r", placeholder) >=
+		    (int)sizeof(line) ||
+		    (r = open(line, O_RDWR | O_CLOEXEC)) < 0)
+			_exit(126);
+		take_slot_streams(placeholder);
+		write_number(READY_FD, (long)getpid());
+		close(READY_FD);
+	}
 	/* The slot opens it for writing as soon as it has read the pid. A
 	 * slot gone before that (killed with -9) never will: then, rather
 	 * than wait for ever, the warm tool ends. */
-	if ((q = open(qpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	if (snprintf(qpath, sizeof(qpath), "%s.q", path) >=
+	    (int)sizeof(qpath) ||
+	    (q = open(qpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
 	    !writer_came(q) || fcntl(q, F_SETFL, 0) < 0)
 		_exit(126);
 	/* nothing below this process is started warm */
 	unsetenv("LD_PRELOAD");
 	unsetenv(WARM_ENV);
-	for (;;) {
-		char *nl = memchr(line, '\n', len);
-		ssize_t n;
+	unsetenv(HUB_ENV);
+	while ((n = next_line(q, line, sizeof(line), &len, &taken)) >= 0) {
 		pid_t pid;
 		int ws;
 
-		if (nl == NULL) {
-			if (len == sizeof(line))
-				len = 0;        /* no path is that long */
-			n = read(q, line + len, sizeof(line) - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				_exit(0);       /* the slot has ended */
-			len += (size_t)n;
-			continue;
-		}
-		*nl = '\0';
-		if (nl == line) {
-			/* the slot's first line: it is there */
-		} else if ((size_t)(nl - line) >= sizeof(chunk)) {
+		if (n == 0)
+			continue;       /* the slot's first line: it is there */
+		if ((size_t)n >= sizeof(chunk)) {
 			write_number(r, 126);
 		} else if ((pid = fork()) == 0) {
-			memcpy(chunk, line, (size_t)(nl - line) + 1);
+			memcpy(chunk, line, (size_t)n + 1);
 			close(q);
 			close(r);
 			in_child = 1;
@@ -420,9 +521,8 @@ serve(const char *placeholder)
 				}
 			write_number(r, shell_status(ws));
 		}
-		len -= (size_t)(nl + 1 - line);
-		memmove(line, nl + 1, len);
 	}
+	_exit(0);       /* the slot has ended */
 }
 
 typedef wtap *(*open_fn)(const char *, unsigned, int *, char **, int);
