@@ -46,6 +46,12 @@ tool_name(const char *argv0)
 }
 
 int
+run_tool_is(const char *argv0, const char *tool)
+{
+	return strcmp(tool_name(argv0), tool) == 0;
+}
+
+int
 run_stream_arg(char *const *command, size_t n)
 {
 	static const char *const changes_tshark[] = {

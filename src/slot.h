@@ -90,6 +90,8 @@ void run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
 #define RUN_ATTACH_WAIT 10
 void run_attach_line(struct strbuf *sb, const struct run_warm *warm);
 
+/* Whether argv0 is tool (by its last path component). */
+int run_tool_is(const char *argv0, const char *tool);
 /* Whether command can be streamed (run_options.stream_arg): tshark,
  * tcpdump or ngrep reading "{}" with -r (-I), with no option whose
  * result would change (a count limit, per-file statistics, two passes,
