@@ -183,7 +183,7 @@ run_job_script(struct strbuf *sb, const struct job_command *jc,
 	/* every chunk there, whole: a missing or cut copy is reported, not
 	 * read as a shorter capture */
 	strbuf_addstr(sb, "b=; ");
-	for (i = 0; i < n; i++) {
+	for (i = 0; sizes != NULL && i < n; i++) {
 		strbuf_addstr(sb, "[ \"$(wc -c 2>/dev/null < ");
 		shell_quote(sb, paths[i]);
 		strbuf_addf(sb, ")\" = %llu ] || b=\"$b %zu\"; ",

@@ -45,6 +45,7 @@ void run_token_fill(char *out);
  * that each of the n chunks at paths is there with its size (sizes[i]):
  * when one is not, the command does not run and a line on stderr names
  * them (RUN_BAD_MARK, the run's token, the job's number, their indexes);
+ * no check with sizes NULL (the caller has made it);
  * then the command with {} replaced by paths[0]; or, streaming, the n
  * chunks fed into it one after the other (pcap chunks after the first
  * without their file header, pcapng chunks whole: their sections follow

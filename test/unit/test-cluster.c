@@ -532,6 +532,23 @@ test_run_script(void)
 	ok(strstr(out, RUN_BAD_MARK) == NULL && strstr(out, "T 7 0\n"),
 	    "job script: every chunk there, the command runs");
 	free(out);
+	{
+		/* sizes checked by the caller (a local worker's copies):
+		 * none in the script, the command runs as it is */
+		struct strbuf script = STRBUF_INIT;
+		struct job_command jc = jc_of(&opt);
+
+		run_job_script(&script, &jc, paths, NULL, 2);
+		ok(strstr(script.buf, "wc -c") == NULL,
+		    "job script, sizes checked already: no wc");
+		strbuf_release(&script);
+		sizes[0] = 5;
+		out = job_out(&opt, paths, NULL, 1);
+		ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+		    "job script, sizes checked already: the chunk is read");
+		free(out);
+		sizes[0] = 6;
+	}
 	/* started warm: with no warm tool ($3 empty), or one whose fifo is
 	 * not there (fd 6 closed), the command runs as it would without */
 	opt.warm_lib = "/nonexistent/shardcap-warm.so";
