@@ -187,7 +187,9 @@ def main():
           "wall time over the run's on 2 local workers (the speedup); host: "
           "two runs of the whole-file tool at once over the time of one, the "
           "speedup this host gives two CPUs in that round; 1w: "
-          "the run's on 1 local worker over the tool's; medians of per-round "
+          "the run's wall time on 1 local worker over the tool's (one after "
+          "the other), and its CPU seconds over the tool's (together on one "
+          "CPU); medians of per-round "
           "ratios (min-max); RSS: the largest tool process's peak, and its "
           "share of the whole-file tool's; private: the largest private "
           "memory of one tool process (its own pages: a warm child's chunk "
@@ -212,7 +214,8 @@ def main():
                     shape, size / 1e6, q, e))
                 continue
             ref_wall, ref_cpu, ref_rss, capacity = [], [], 0, []
-            res = {m: {"cpu": [], "wall": [], "1w": [], "rss": 0,
+            res = {m: {"cpu": [], "wall": [], "1w": [], "1wcpu": [],
+                       "rss": 0,
                        "priv": 0, "pss": 0,
                        "same": True} for m in modes}
             for r in range(rounds):
@@ -242,6 +245,10 @@ def main():
                     res[m]["same"] &= lines2 == want
                     # 1 worker, then the tool: the order alternating
                     one = sharded(q, shape, m, workers=1)
+                    # and its CPU seconds, paired on one CPU as above:
+                    # a sequential wall ratio moves with the host
+                    a, b = together(ref, one, (r + 1) % ncpu)
+                    res[m]["1wcpu"].append(b / a)
                     order = [one, ref] if r % 2 == 0 else [ref, one]
                     t = [timed(c[0], c[1])[0] for c in order]
                     res[m]["1w"].append(t[0] / t[1] if r % 2 == 0 else
@@ -258,7 +265,8 @@ def main():
                 print("| %s | %s | shardcap %s | | %s | %s | %s | %d MB "
                       "(%.0f%%); private %d MB (%.0f%%); all PSS %d MB | %s |"
                       % (shape, q, m, spread(v["cpu"]), spread(v["wall"]),
-                         spread(v["1w"]), v["rss"] // 1024,
+                         spread(v["1w"]) + "; cpu " + spread(v["1wcpu"]),
+                         v["rss"] // 1024,
                          100.0 * v["rss"] / max(ref_rss, 1),
                          v["priv"] // 1024,
                          100.0 * v["priv"] / max(ref_rss, 1),
