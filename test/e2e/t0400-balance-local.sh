@@ -48,13 +48,15 @@ p = json.load(open(\"plan.json\"))
 assert p[\"applied\"] is None, p
 assert p[\"moves\"], \"no moves planned\"
 # the slow worker is unloaded first; once it is not the slowest any
-# more, a move between the others may follow, but none goes to it
+# more, other moves may follow - even a chunk back to it, when its 1 s
+# more a chunk is within the ideal (a loaded host makes the ideal
+# longer) - but it does not end the slowest
 assert p[\"moves\"][0][\"from\"] == \"local1\", p[\"moves\"]
-for m in p[\"moves\"]:
-    assert m[\"to\"] != \"local1\", m
 assert p[\"slowest_after\"] < p[\"slowest_before\"], p
 w = {x[\"name\"]: x for x in p[\"workers\"]}
 assert w[\"local1\"][\"measured\"] > w[\"local2\"][\"measured\"], w
+others = max(x[\"after\"] for x in p[\"workers\"] if x[\"name\"] != \"local1\")
+assert w[\"local1\"][\"after\"] <= others + 1e-6, p
 " &&
 	find .shardcap/workers -type f | sort > after &&
 	cmp before after
