@@ -306,11 +306,10 @@ take_stream(int fd, int slot_fd)
 	close(slot_fd);
 }
 
-/* Takes the slot's stdout and stderr, passing on first what tshark said
- * while it set itself up. stdout's buffer is not flushed: what is in it
- * belongs to every chunk's output. */
+/* Passes on to the first slot's stderr what tshark said while it set
+ * itself up. */
 static void
-take_slot_streams(const char *placeholder)
+pass_setup_messages(const char *placeholder)
 {
 	char path[PATH_MAX], b[4096];
 	ssize_t n;
@@ -323,9 +322,15 @@ take_slot_streams(const char *placeholder)
 			write_all(STDERR_FD, b, (size_t)n);
 		close(fd);
 	}
-	take_stream(2, STDERR_FD);
-	take_stream(1, STDOUT_FD);
 }
+
+/* What a warm tool answers its slot through: the slot's stdout and
+ * stderr, the pipe its pid goes to once it is ready, and the process of
+ * the slot's that waits for it, to be killed then (0: none). */
+struct slot_ends {
+	int out, err, ready;
+	pid_t waiting;
+};
 
 /*
  * Whether a writer comes to the fifo q (opened for reading, not
@@ -405,11 +410,10 @@ next_line(int fd, char *line, size_t size, size_t *len, size_t *taken)
  * each have a session of their own: a slot that ends kills its own.
  *
  * Returns in the warm tool (0) and in each tool the hub forks (1, with
- * path[] the slot's PATH and *r its answers' fifo, its streams taken and
- * its readiness said); never in the hub.
+ * path[] the slot's PATH and *ends the slot's); never in the hub.
  */
 static int
-fork_hub(const char *hub, char *path, size_t size, int *r)
+fork_hub(const char *hub, char *path, size_t size, struct slot_ends *ends)
 {
 	char line[PATH_MAX + 32];
 	size_t len = 0, taken = 0;
@@ -431,7 +435,6 @@ fork_hub(const char *hub, char *path, size_t size, int *r)
 		_exit(0);
 	while ((n = next_line(h, line, sizeof(line), &len, &taken)) >= 0) {
 		char *at, proc[64];
-		int out, err, ready;
 		long slot_pid = strtol(line, &at, 10);
 
 		if (at == line || *at != ' ' || slot_pid <= 1 ||
@@ -444,22 +447,18 @@ fork_hub(const char *hub, char *path, size_t size, int *r)
 		(void)setsid();
 		signal(SIGCHLD, SIG_DFL);
 		snprintf(path, size, "%s", at + 1);
-		snprintf(line, sizeof(line), "%s.r", path);
-		if ((*r = open(line, O_RDWR | O_CLOEXEC)) < 0)
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/%d", slot_pid,
+		    STDOUT_FD);
+		ends->out = open(proc, O_WRONLY | O_CLOEXEC);
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/%d", slot_pid,
+		    STDERR_FD);
+		ends->err = open(proc, O_WRONLY | O_CLOEXEC);
+		snprintf(proc, sizeof(proc), "/proc/%ld/fd/%d", slot_pid,
+		    READY_FD);
+		ends->ready = open(proc, O_WRONLY | O_CLOEXEC);
+		if (ends->out < 0 || ends->err < 0 || ends->ready < 0)
 			_exit(126);
-		snprintf(proc, sizeof(proc), "/proc/%ld/fd/4", slot_pid);
-		out = open(proc, O_WRONLY | O_CLOEXEC);
-		snprintf(proc, sizeof(proc), "/proc/%ld/fd/8", slot_pid);
-		err = open(proc, O_WRONLY | O_CLOEXEC);
-		snprintf(proc, sizeof(proc), "/proc/%ld/fd/3", slot_pid);
-		ready = open(proc, O_WRONLY | O_CLOEXEC);
-		if (out < 0 || err < 0 || ready < 0)
-			_exit(126);
-		take_stream(2, err);
-		take_stream(1, out);
-		write_number(ready, (long)getpid());
-		(void)close(ready);
-		(void)kill((pid_t)slot_pid, SIGTERM);
+		ends->waiting = (pid_t)slot_pid;
 		return 1;
 	}
 	_exit(0);
@@ -471,20 +470,26 @@ serve(const char *placeholder)
 {
 	char path[PATH_MAX], qpath[PATH_MAX + 2], line[PATH_MAX + 1];
 	const char *hub = getenv(HUB_ENV);
+	struct slot_ends ends = { STDOUT_FD, STDERR_FD, READY_FD, 0 };
 	size_t len = 0, taken = 0;
 	ssize_t n;
 	int q, r;
 
 	snprintf(path, sizeof(path), "%s", placeholder);
-	if (hub == NULL || !fork_hub(hub, path, sizeof(path), &r)) {
-		if (snprintf(line, sizeof(line), "%s.r", placeholder) >=
-		    (int)sizeof(line) ||
-		    (r = open(line, O_RDWR | O_CLOEXEC)) < 0)
-			_exit(126);
-		take_slot_streams(placeholder);
-		write_number(READY_FD, (long)getpid());
-		close(READY_FD);
-	}
+	if (hub == NULL || !fork_hub(hub, path, sizeof(path), &ends))
+		pass_setup_messages(placeholder);
+	/* The slot's streams taken (stdout's buffer is not flushed: what
+	 * is in it belongs to every chunk's output), then its pid said,
+	 * PATH.r held first: the slot opens it once it has the pid. */
+	if (snprintf(line, sizeof(line), "%s.r", path) >= (int)sizeof(line) ||
+	    (r = open(line, O_RDWR | O_CLOEXEC)) < 0)
+		_exit(126);
+	take_stream(2, ends.err);
+	take_stream(1, ends.out);
+	write_number(ends.ready, (long)getpid());
+	close(ends.ready);
+	if (ends.waiting > 0)
+		(void)kill(ends.waiting, SIGTERM);
 	/* The slot opens it for writing as soon as it has read the pid. A
 	 * slot gone before that (killed with -9) never will: then, rather
 	 * than wait for ever, the warm tool ends. */
