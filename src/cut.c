@@ -13,6 +13,7 @@
 #include "repair.h"
 #include "split.h"
 #include "strbuf.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -294,18 +295,6 @@ out:
 	return r;
 }
 
-/* Whether worker w holds a copy of the chunk to cut. */
-static int
-holds(const struct cut *c, size_t w)
-{
-	size_t k;
-
-	for (k = 0; k < c->n_holders; k++)
-		if (c->holders[k] == w)
-			return 1;
-	return 0;
-}
-
 /* Copies each part to the worker that is to run it and, up to the
  * capture's replicas, to the chunk's other holders (then any others).
  * Returns SC_ERR_WORKER when some copy failed. */
@@ -327,7 +316,7 @@ cut_copy(struct cluster *cl, const struct cut_request *req, struct cut *c,
 			    c->sr.chunks[i]->file);
 			/* a worker that holds the chunk has the part's
 			 * bytes already: rsync sends only what differs */
-			if (holds(c, list[k]))
+			if (size_in(c->holders, c->n_holders, list[k]))
 				snprintf(f[n].basis, sizeof(f[n].basis), "%s",
 				    c->chunks[c->at].file);
 			f[n++].worker = list[k];

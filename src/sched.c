@@ -15,12 +15,7 @@
 int
 sched_holds(const struct run_chunk *c, size_t w)
 {
-	size_t k;
-
-	for (k = 0; k < c->n_holders; k++)
-		if (c->holders[k] == w)
-			return 1;
-	return 0;
+	return size_in(c->holders, c->n_holders, w);
 }
 
 size_t

@@ -245,6 +245,17 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int
+size_in(const size_t *v, size_t n, size_t x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return 1;
+	return 0;
+}
+
 double
 sort_median(double *v, size_t n)
 {

@@ -53,4 +53,7 @@ double monotonic_seconds(void);
 /* The median of v[0..n) (0 when n is 0), sorting v in place. */
 double sort_median(double *v, size_t n);
 
+/* Whether x is among v[0..n). */
+int size_in(const size_t *v, size_t n, size_t x);
+
 #endif
