@@ -44,8 +44,8 @@ struct slot {
 	unsigned number;        /* the run's count of slots when it opened */
 	int warm;               /* with a warm tool set up */
 	double ready_at;        /* when it said it was ready for jobs, or 0 */
-	double opened_at;
-	unsigned jobs_sent;
+	double opened_at;       /* when it was started */
+	unsigned jobs_sent;     /* the first job's time runs from opened_at */
 	struct strbuf err_line; /* a line of stderr being read */
 	struct strbuf last_err; /* the last whole one */
 	/* the job it runs */
