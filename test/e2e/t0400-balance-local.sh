@@ -153,20 +153,27 @@ assert all(x[\"state\"] == \"'$state'\" for x in m), m
 	'
 done
 
+# A worker that cannot take a chunk: a directory where each chunk it
+# does not hold would go. (Not its whole directory a file: a move off
+# it, which the plan may hold too, would then remove its old copy with
+# "rm -f", which takes "not a directory" for "gone", and the copy would
+# be back once the directory is.)
 test_expect_success 'a move to a worker that cannot take it rolls back' '
 	new_cluster c && cd c && slow_run &&
 	for w in local2 local3; do
-		mv .shardcap/workers/$w/dns .shardcap/workers/$w/dns.aside &&
-		echo "not a directory" > .shardcap/workers/$w/dns || exit 1
+		for f in $(ls .shardcap/store/dns); do
+			[ -e .shardcap/workers/$w/dns/$f ] ||
+			    mkdir -p .shardcap/workers/$w/dns/$f/blocked || exit 1
+		done
 	done &&
 	set +e
 	$SHARDCAP balance dns > out 2> err
 	st=$?
 	set -e
 	for w in local2 local3; do
-		rm .shardcap/workers/$w/dns &&
-		mv .shardcap/workers/$w/dns.aside .shardcap/workers/$w/dns ||
-		    exit 1
+		for f in .shardcap/workers/$w/dns/*; do
+			[ ! -d $f ] || rm -r $f || exit 1
+		done
 	done &&
 	expect_eq $st 20 && grep -q "moves failed" err &&
 	grep -q "failed and stay where they were" out &&
