@@ -75,8 +75,10 @@ inspect_capture(const char *path,
 				sc_err_clear(&res->damage);
 				goto out;
 			}
-			res->dropped_bytes = source_drain(&src) -
-			    res->damage.offset;
+			res->dropped_bytes = source_drain(&src);
+			res->dropped_bytes = res->dropped_bytes >
+			    res->damage.offset ? res->dropped_bytes -
+			    res->damage.offset : 0;
 			break;
 		}
 		count_block(res, &rec);

@@ -567,7 +567,8 @@ source_open_mem(struct source *src, const void *data, size_t len,
 		src->eof = 1;
 		return;
 	}
-	src->mem = data;
+	/* (no bytes may come as NULL: still memory, not a descriptor) */
+	src->mem = data != NULL ? data : (const void *)"";
 	src->mem_len = len;
 	src->trickle = trickle;
 	/* Small, so that growth and compaction get exercised. */
@@ -782,8 +783,15 @@ source_drain(struct source *src)
 	size_t got;
 
 	source_keep(src, UINT64_MAX);
-	if (src->regular)
+	if (src->regular) {
+		struct stat st;
+
+		/* a file still being written has grown since it was opened */
+		if (src->fd >= 0 && fstat(src->fd, &st) == 0 &&
+		    (uint64_t)st.st_size > src->file_size)
+			return (uint64_t)st.st_size;
 		return src->file_size;
+	}
 	while (source_need(src, 1u << 20, &p, &got, NULL) == 0 && got > 0)
 		source_skip(src, got);
 	return source_end(src);

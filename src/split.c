@@ -473,7 +473,9 @@ split_capture(const struct split_options *opt, struct split_result *res,
 		goto out;
 	if (damaged) {
 		res->damage = rerr;
-		res->dropped_bytes = source_drain(&sp.src) - rerr.offset;
+		uint64_t end = source_drain(&sp.src);
+
+		res->dropped_bytes = end > rerr.offset ? end - rerr.offset : 0;
 	}
 	res->input_bytes = damaged ? source_end(&sp.src) : sp.src.pos;
 	res->time_digits = capture_time_digits(&sp.cap);

@@ -79,6 +79,19 @@ strbuf_setlen(struct strbuf *sb, size_t len)
 }
 
 void
+strbuf_remove(struct strbuf *sb, size_t pos, size_t len)
+{
+	if (pos > sb->len)
+		pos = sb->len;
+	if (len > sb->len - pos)
+		len = sb->len - pos;
+	if (len == 0)
+		return;
+	memmove(sb->buf + pos, sb->buf + pos + len, sb->len - pos - len);
+	strbuf_setlen(sb, sb->len - len);
+}
+
+void
 strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
 	strbuf_grow(sb, len);

@@ -29,6 +29,8 @@ void strbuf_reset(struct strbuf *sb);
 /* Cuts sb to len bytes (len <= sb->len). */
 void strbuf_setlen(struct strbuf *sb, size_t len);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+/* Takes len bytes out at pos (pos + len at most sb->len). */
+void strbuf_remove(struct strbuf *sb, size_t pos, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)

@@ -432,8 +432,10 @@ test_capture_trickle(void)
 	tb_free(&b);
 }
 
-/* Inputs the fuzzer once found troublesome: they must read to an end,
- * clean or an error, in both ways of reading. */
+/* The regression corpus (test/fuzz/regress/README.md): every input must
+ * read to an end, clean or an error, the same in both ways of reading.
+ * Its first byte is the fuzz target's mode, not the capture's. A corpus
+ * missing or empty fails: a test that reads nothing proves nothing. */
 void
 test_capture_regress(void)
 {
@@ -446,7 +448,7 @@ test_capture_regress(void)
 		dir = "test/fuzz/regress";
 	d = opendir(dir);
 	if (d == NULL) {
-		ok(1, "no regression inputs in '%s'", dir);
+		ok(0, "the regression corpus '%s' is there", dir);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -465,6 +467,7 @@ test_capture_regress(void)
 		if (f == NULL)
 			continue;
 		tb_init(&b, 0);
+		(void)fgetc(f);         /* the fuzz target's mode */
 		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 			tb_bytes(&b, buf, n);
 		fclose(f);
@@ -476,6 +479,5 @@ test_capture_regress(void)
 		files++;
 	}
 	closedir(d);
-	if (files == 0)
-		ok(1, "no regression inputs in '%s' yet", dir);
+	ok(files >= 10, "the regression corpus holds %d inputs", files);
 }
