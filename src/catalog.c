@@ -773,14 +773,17 @@ catalog_jobs(struct catalog *c, int64_t run_id, struct cat_job **list,
 
 int
 catalog_jobs_history(struct catalog *c, int64_t capture_id,
-    const char *command, size_t runs, struct cat_job **list, size_t *n,
+    int64_t run_id, size_t runs, struct cat_job **list, size_t *n,
     struct sc_err *e)
 {
+	/* the command compared in the database, whole: a cat_run holds
+	 * only its start */
 	return collect_jobs(c, prepare(c, e, "SELECT " JOB_COLUMNS
 	    "FROM jobs j JOIN workers w ON w.id = j.worker_id "
 	    "WHERE j.run_id IN (SELECT id FROM runs WHERE capture_id = ?1 "
-	    "AND command = ?2 ORDER BY id DESC LIMIT ?3) ORDER BY j.id",
-	    "itu", capture_id, command, (uint64_t)runs), list, n, e);
+	    "AND id <= ?2 AND command = (SELECT command FROM runs "
+	    "WHERE id = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY j.id",
+	    "iiu", capture_id, run_id, (uint64_t)runs), list, n, e);
 }
 
 int

@@ -21,7 +21,8 @@ struct catalog;
 struct cat_capture {
 	int64_t id;
 	char name[72];
-	char source[1024];      /* the file it was added from */
+	char source[4096];      /* the file it was added from (a realpath:
+	                         * PATH_MAX at most) */
 	char format[8];         /* "pcap" or "pcapng" */
 	char digest_algo[8];
 	uint64_t chunk_size;
@@ -60,7 +61,8 @@ struct cat_worker {
 struct cat_run {
 	int64_t id;
 	char capture[72];
-	char command[1024];
+	char command[1024];     /* its start, for showing: the catalog has
+	                         * it whole */
 	int64_t started_ms, finished_ms;  /* wall clock, ms since the epoch */
 	int status;             /* 0 when every job succeeded */
 	size_t jobs;
@@ -178,10 +180,10 @@ int catalog_run_workers(struct catalog *c, int64_t run_id,
 /* The jobs of a run, in the order they were recorded. */
 int catalog_jobs(struct catalog *c, int64_t run_id, struct cat_job **list,
     size_t *n, struct sc_err *e);
-/* The jobs of the last `runs` runs of a capture with exactly this
- * command. */
+/* The jobs of the last `runs` runs of a capture, up to run run_id, with
+ * exactly run_id's command (compared whole, however long). */
 int catalog_jobs_history(struct catalog *c, int64_t capture_id,
-    const char *command, size_t runs, struct cat_job **list, size_t *n,
+    int64_t run_id, size_t runs, struct cat_job **list, size_t *n,
     struct sc_err *e);
 
 /* Journals a move as planned; sets *id. from_worker 0: a copy from the

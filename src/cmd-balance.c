@@ -155,7 +155,7 @@ learn_speeds(struct cluster *cl, const struct cat_capture *cap,
 	double *speed;
 	int r;
 
-	if ((r = catalog_jobs_history(cl->cat, cap->id, p->run.command,
+	if ((r = catalog_jobs_history(cl->cat, cap->id, p->run.id,
 	    HISTORY_RUNS, &hist, &n_hist, e)) != 0)
 		return r;
 	obs = xcalloc(n_hist + 1, sizeof(*obs));
