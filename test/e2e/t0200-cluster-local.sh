@@ -223,7 +223,7 @@ test_expect_success 'rm takes a capture off every worker, the store and the cata
 '
 
 test_expect_success 'two commands at once: the second waits for the lock' '
-	$GENCAP mixed --size 60M -o big.pcap &&
+	$GENCAP mixed --size 60M -o big.pcap || exit 1
 	$SHARDCAP add -q -s 4M big.pcap > a.out 2>&1 &
 	a_pid=$!
 	sleep 0.2
