@@ -57,7 +57,8 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf slot beat sink run sched fetch plan balance costs move repair cut
+	check outbuf agent agent-text slot beat sink run sched fetch plan balance \
+	costs move repair cut
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect
@@ -75,6 +76,18 @@ ifeq ($(SANITIZE),)
 	@ln -sf $(BUILD)/shardcap shardcap
 	@ln -sf ../$(BUILD)/gencap tools/gencap
 endif
+
+# The worker-side agent, built in: src/agent.sh as a C string (each line
+# quoted; "?" escaped, so that no trigraph forms).
+$(BUILD)/src/agent-text.c: src/agent.sh
+	@mkdir -p $(dir $@)
+	$(Q){ echo '/* made from src/agent.sh by the Makefile: do not edit */'; \
+	  echo '#include "agent.h"'; echo 'const char agent_text[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	    -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/agent-text.o: $(BUILD)/src/agent-text.c
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/src/%.o: src/%.c
 	@mkdir -p $(dir $@)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "beat.h"
 #include "child.h"
 #include "file.h"
@@ -228,6 +229,7 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 			break;
 	if (i == cfg->n_workers)
 		return NULL;
+	agent_ensure(cfg, control_dir, want);
 	b = xcalloc(1, sizeof(*b));
 	run_token_fill(token);
 	b->n = cfg->n_workers;
@@ -239,6 +241,7 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 		const struct config_worker *cw = &cfg->workers[i];
 		struct beacon_slot *bs = &b->w[i];
 		struct strbuf script = STRBUF_INIT;
+		struct strvec args = STRVEC_INIT;
 		struct sc_err e;
 
 		strvec_init(&bs->argv);
@@ -248,9 +251,15 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 			continue;
 		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,
 		    token + TOKEN_PREFIX_LEN);
-		run_slot_script(&script, token, silence, bs->mark, NULL);
-		remote_script_argv(&bs->argv, cfg, cw, control_dir, script.buf);
-		strbuf_release(&script);
+		run_slot_args(&args, silence, bs->mark, NULL, NULL);
+		if (agent_argv(&bs->argv, cfg, cw, control_dir, 0, "slot",
+		    (const char *const *)args.v, args.n, &e) != 0) {
+			strvec_release(&args);
+			free(bs->mark);
+			bs->mark = NULL;
+			continue;
+		}
+		strvec_release(&args);
 		child_init(&bs->child, bs->argv.v);
 		bs->child.want_stdin = 1;
 		if (child_start(&bs->child, &e) != 0) {
@@ -259,6 +268,10 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 			bs->mark = NULL;
 			continue;
 		}
+		/* its first line: the token (slot.h) */
+		strbuf_addf(&script, "%s\n", token);
+		(void)file_write_all(bs->child.in_fd, script.buf, script.len);
+		strbuf_release(&script);
 		beat_add(b->beat, bs->child.in_fd);
 	}
 	return b;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "check.h"
 #include "child.h"
 #include "remote.h"
@@ -16,25 +17,6 @@
 const char *const check_tool_names[CHECK_TOOLS] = {
 	"tshark", "tcpdump", "ngrep", "mergecap", "rsync",
 };
-
-/* Runs on the worker with its directory and the warm-start library's
- * path here (run_warm_lib; "" for none) as values. Prints key=value lines
- * only; anything it cannot find is left empty. */
-static const char check_script[] =
-    "d=%s; l=%s; mkdir -p -- \"$d\" 2>/dev/null; "
-    "[ -n \"$l\" ] && [ -r \"$l\" ] && echo warm=1 || echo warm=0; "
-    "t=$(mktemp \"$d/.shardcap-check.XXXXXX\" 2>/dev/null) && "
-    "rm -f -- \"$t\" && echo writable=1 || echo writable=0; "
-    "echo cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN); "
-    "echo free=$(df -Pk -- \"$d\" 2>/dev/null | "
-    "awk 'NR==2 {printf \"%%.0f\", $4 * 1024}'); "
-    "v() { \"$@\" 2>/dev/null | head -n 1 | "
-    "sed -n 's/^[^0-9]*\\([0-9][0-9.a-z-]*\\).*/\\1/p'; }; "
-    "for t in tshark tcpdump mergecap rsync; do "
-    "if command -v $t >/dev/null 2>&1; then echo tool.$t=$(v $t --version); "
-    "else echo tool.$t=; fi; done; "
-    "if command -v ngrep >/dev/null 2>&1; then echo tool.ngrep=$(v ngrep -V); "
-    "else echo tool.ngrep=; fi";
 
 struct check_job {
 	struct check_result *res;
@@ -91,25 +73,34 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 		const struct config_worker *w = &cl->cfg.workers[k];
 		struct check_job *j = &jobs[k];
 		struct strbuf sb = STRBUF_INIT;
-		const char *vals[2] = { w->dir, lib ? lib : "" };
+		/* the agent's check (src/agent.sh): its directory, and the
+		 * warm-start library's path here ("" for none) */
+		const char *args[2] = { w->dir, lib ? lib : "" };
 
 		j->res = &res[k];
 		snprintf(res[k].name, sizeof(res[k].name), "%s", w->name);
 		remote_describe(&sb, w);
 		snprintf(res[k].where, sizeof(res[k].where), "%s", sb.buf);
-		strbuf_reset(&sb);
-		(void)remote_format(&sb, check_script, vals, 2);
-		strvec_init(&j->argv);
-		remote_script_argv(&j->argv, &cl->cfg, w, cl->control_dir, sb.buf);
 		strbuf_release(&sb);
+		strvec_init(&j->argv);
+		child_init(&j->child, NULL);
+		j->start = monotonic_seconds();
+		/* the agent goes with the call: a worker without it (or with
+		 * another version) takes it */
+		if (agent_argv(&j->argv, &cl->cfg, w, cl->control_dir, 1,
+		    "check", args, 2, e) != 0) {
+			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
+			continue;
+		}
 		child_init(&j->child, j->argv.v);
 		j->child.on_line = on_line;
 		j->child.ctx = &res[k];
-		j->start = monotonic_seconds();
+		j->child.want_stdin = !w->local;
 		if (child_start(&j->child, e) != 0) {
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;
 		}
+		agent_send(&j->child);
 		running[n_running++] = &j->child;
 	}
 	r = child_wait_all(running, n_running, interrupted, e);
@@ -121,6 +112,8 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 		if (j->child.pid < 0)
 			continue;
 		res[k].reachable = code == 0;
+		if (code == 0)
+			agent_mark_sent(cl->control_dir, &cl->cfg.workers[k]);
 		if (code != 0 && res[k].error[0] == '\0') {
 			const char *msg = child_last_error(&j->child);
 

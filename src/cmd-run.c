@@ -441,11 +441,13 @@ cmd_run(int argc, char **argv)
 	if (opt.tag && opt.output == RUN_PCAP)
 		return cli_usage_error(RUN_USAGE, "--tag makes no sense with "
 		    "--pcap-out");
+	/* (the command goes to a remote worker's login shell, quoted; not
+	 * every shell can quote a newline) */
 	for (i = 0; i < opt.n_command; i++)
 		if (strchr(opt.command[i], '\n') != NULL)
 			return cli_usage_error(RUN_USAGE, "an argument of the "
-			    "command holds a newline; jobs are sent one line "
-			    "each");
+			    "command holds a newline, which not every worker's "
+			    "shell can take");
 	if (!opt.use_stdin && !has_placeholder(opt.command, opt.n_command))
 		return cli_usage_error(RUN_USAGE, "the command has no {} for the "
 		    "chunk (or use --stdin)");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent.h"
 #include "catalog.h"
 #include "cli.h"
 #include "cluster.h"
@@ -213,8 +214,7 @@ drop_copies(struct cluster *cl, const char *name)
 {
 	const struct config_worker *cw = cluster_worker(cl, name);
 	struct cat_capture *caps = NULL;
-	struct strbuf script = STRBUF_INIT;
-	struct strvec av = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT, av = STRVEC_INIT;
 	struct child ch, *chp = &ch;
 	struct sc_err e;
 	size_t n = 0, i;
@@ -222,26 +222,27 @@ drop_copies(struct cluster *cl, const char *name)
 	sc_err_clear(&e);
 	if (cw == NULL || catalog_captures(cl->cat, &caps, &n, &e) != 0)
 		return;
-	strbuf_addstr(&script, "rm -rf --");
-	for (i = 0; i < n; i++) {
-		char *path = xasprintf("%s/%s", cw->dir, caps[i].name);
-
-		strbuf_addch(&script, ' ');
-		shell_quote(&script, path);
-		free(path);
-	}
+	for (i = 0; i < n; i++)
+		strvec_pushf(&args, "%s/%s", cw->dir, caps[i].name);
 	free(caps);
-	remote_script_argv(&av, &cl->cfg, cw, cl->control_dir, script.buf);
-	child_init(&ch, av.v);
-	if (child_start(&ch, &e) == 0 &&
-	    child_wait_all(&chp, 1, &cli_signal, &e) == 0 &&
-	    child_exit_code(&ch) != 0)
-		cli_warning("could not delete the copies on worker '%s': %s "
-		    "(they are forgotten all the same)", name,
-		    child_last_error(&ch));
+	child_init(&ch, NULL);
+	/* the agent's remove, the agent sent along */
+	if (n > 0 && agent_argv(&av, &cl->cfg, cw, cl->control_dir, 1,
+	    "remove", (const char *const *)args.v, args.n, &e) == 0) {
+		child_init(&ch, av.v);
+		ch.want_stdin = !cw->local;
+		if (child_start(&ch, &e) == 0) {
+			agent_send(&ch);
+			if (child_wait_all(&chp, 1, &cli_signal, &e) == 0 &&
+			    child_exit_code(&ch) != 0)
+				cli_warning("could not delete the copies on "
+				    "worker '%s': %s (they are forgotten all "
+				    "the same)", name, child_last_error(&ch));
+		}
+	}
 	child_release(&ch);
 	strvec_release(&av);
-	strbuf_release(&script);
+	strvec_release(&args);
 }
 
 /* Gives every chunk worker name holds its replicas elsewhere. */

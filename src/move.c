@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "beat.h"
 #include "child.h"
 #include "move.h"
@@ -90,18 +91,6 @@ step_worker(const struct item *it, enum step step)
 	return step == STEP_DROP_OLD || step == STEP_PEER ? it->from : it->to;
 }
 
-/* Appends a space and the path of file of capture on worker w, quoted. */
-static void
-add_worker_path(struct strbuf *script, const struct config_worker *w,
-    const char *capture, const char *file)
-{
-	char *path = xasprintf("%s/%s/%s", w->dir, capture, file);
-
-	strbuf_addch(script, ' ');
-	shell_quote(script, path);
-	free(path);
-}
-
 /* The argv of a step on one worker; beacon: the marks that watch the
  * workers' ends of its copies. */
 static int
@@ -165,36 +154,25 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		free(files);
 		strbuf_release(&script);
 		return r;
-	} else if (step == STEP_SEED) {
-		struct strbuf script = STRBUF_INIT;
+	} else {
+		/* the agent's link (best effort: without the link the copy is
+		 * whole, that is all; rsync never writes into the file it
+		 * starts from, it renames a new one over it) or delete */
+		struct strvec args = STRVEC_INIT;
 
-		/* best effort: without the link the copy is whole, that is
-		 * all; rsync never writes into the file it starts from, it
-		 * renames a new one over it */
+		strvec_pushf(&args, "%s/%s", j->cw->dir, capture);
 		for (i = 0; i < j->n_items; i++) {
 			const struct item *it = &items[j->items[i]];
 
-			strbuf_addstr(&script, "ln -f --");
-			add_worker_path(&script, j->cw, capture, it->basis);
-			add_worker_path(&script, j->cw, capture, it->file);
-			strbuf_addstr(&script, " 2>/dev/null; ");
+			if (step == STEP_SEED)
+				strvec_push(&args, it->basis);
+			strvec_push(&args, it->file);
 		}
-		strbuf_addstr(&script, "exit 0");
-		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
-		    script.buf);
-		strbuf_release(&script);
-		return 0;
-	} else {
-		struct strbuf script = STRBUF_INIT;
-
-		strbuf_addstr(&script, "rm -f --");
-		for (i = 0; i < j->n_items; i++)
-			add_worker_path(&script, j->cw, capture,
-			    items[j->items[i]].file);
-		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
-		    script.buf);
-		strbuf_release(&script);
-		return 0;
+		r = agent_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir, 1,
+		    step == STEP_SEED ? "link" : "delete",
+		    (const char *const *)args.v, args.n, e);
+		strvec_release(&args);
+		return r;
 	}
 }
 
@@ -259,6 +237,10 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 			j->child.on_line = on_rsync_line;
 			j->child.ctx = j;
 		}
+		/* the agent's verbs take the agent along */
+		j->child.want_stdin = (step == STEP_SEED ||
+		    step == STEP_DROP_NEW || step == STEP_DROP_OLD) &&
+		    !j->cw->local;
 		if (child_start(&j->child, e) != 0) {
 			for (i = 0; i < j->n_items; i++)
 				snprintf(items[j->items[i]].error,
@@ -266,6 +248,7 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 				    e->msg);
 			continue;
 		}
+		agent_send(&j->child);
 		j->started = 1;
 		running[n_running++] = &j->child;
 	}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "beat.h"
 #include "child.h"
 #include "file.h"
@@ -733,8 +734,7 @@ push_remove(struct cluster *cl, const char *name, int force,
 	running = xcalloc(n_cw + 1, sizeof(*running));
 	for (k = 0; k < n_cw; k++) {
 		struct job *j;
-		struct strbuf script = STRBUF_INIT;
-		const char *vals[1];
+		const char *args[1];
 		char *path;
 		int any = 0;
 
@@ -762,18 +762,19 @@ push_remove(struct cluster *cl, const char *name, int force,
 			continue;
 		}
 		path = xasprintf("%s/%s", j->cw->dir, name);
-		vals[0] = path;
-		(void)remote_format(&script, "rm -rf -- %s", vals, 1);
-		remote_script_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
-		    script.buf);
-		strbuf_release(&script);
+		args[0] = path;
+		/* the agent's remove (src/agent.sh), the agent sent along */
+		r = agent_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir, 1,
+		    "remove", args, 1, e);
 		free(path);
 		child_init(&j->child, j->argv.v);
-		if (child_start(&j->child, e) != 0) {
+		j->child.want_stdin = !j->cw->local;
+		if (r != 0 || child_start(&j->child, e) != 0) {
 			j->pw->failed = 1;
 			snprintf(j->pw->error, sizeof(j->pw->error), "%s", e->msg);
 			continue;
 		}
+		agent_send(&j->child);
 		running[n_running++] = &j->child;
 	}
 	r = child_wait_all(running, n_running, interrupted, e);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "catalog.h"
 #include "check.h"
 #include "child.h"
@@ -501,13 +502,9 @@ chunk_name_of(const char *cap, const char *name)
 	    (strcmp(p, ".pcap") == 0 || strcmp(p, ".pcapng") == 0);
 }
 
-/* The plain files in a worker's directory of a capture, one name a line
- * (none when there is no such directory); hidden ones (a partial copy's
- * directory, a slot's mark) are not listed. */
-static const char list_script[] =
-    "cd -- %s 2>/dev/null || exit 0; for f in *; do "
-    "[ -f \"$f\" ] && printf '%%s\\n' \"$f\"; done; exit 0";
-
+/* The agent's list of the plain files in a worker's directory of a
+ * capture, one name a line (none when there is no such directory); hidden
+ * ones (a partial copy's directory, a slot's mark) are not listed. */
 struct lister {
 	struct strvec argv;
 	struct child child;
@@ -595,23 +592,24 @@ remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
 
 	for (w = 0; w < W; w++) {
 		const struct config_worker *cw = &cl->cfg.workers[w];
-		struct strbuf sb = STRBUF_INIT;
 		char *dir = xasprintf("%s/%s", cw->dir, cap->name);
-		const char *vals[1] = { dir };
+		const char *args[1] = { dir };
 		struct sc_err ce;
+		int r2;
 
 		strvec_init(&ls[w].argv);
 		strvec_init(&ls[w].names);
-		(void)remote_format(&sb, list_script, vals, 1);
-		remote_script_argv(&ls[w].argv, &cl->cfg, cw, cl->control_dir,
-		    sb.buf);
-		strbuf_release(&sb);
+		/* the agent's list (src/agent.sh), the agent sent along */
+		r2 = agent_argv(&ls[w].argv, &cl->cfg, cw, cl->control_dir, 1,
+		    "list", args, 1, &ce);
 		free(dir);
 		child_init(&ls[w].child, ls[w].argv.v);
 		ls[w].child.on_line = on_name;
 		ls[w].child.ctx = &ls[w].names;
+		ls[w].child.want_stdin = !cw->local;
 		/* a worker that cannot be asked keeps what it has */
-		if (child_start(&ls[w].child, &ce) == 0) {
+		if (r2 == 0 && child_start(&ls[w].child, &ce) == 0) {
+			agent_send(&ls[w].child);
 			ls[w].started = 1;
 			running[n_running++] = &ls[w].child;
 		}

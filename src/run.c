@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "catalog.h"
 #include "child.h"
 #include "file.h"
@@ -70,12 +71,7 @@ hub_attach(struct runner *rn, struct slot *sl)
 	struct strbuf line = STRBUF_INIT;
 
 	if (rn->hub_state == HUB_UP) {
-		struct run_warm warm;
-
-		memset(&warm, 0, sizeof(warm));
-		warm.placeholder = sl->attach;
-		warm.hub = rn->hub;
-		run_attach_line(&line, &warm);
+		run_attach_call(&line, sl->attach, rn->hub);
 	} else {
 		strbuf_addch(&line, '\n');
 	}
@@ -126,102 +122,176 @@ hub_open(struct runner *rn, const char *near)
 	return 0;
 }
 
-/* Passes a slot's stderr on, line by line, prefixed with the chunk its
- * job works on; takes our own markers out. */
+/* A piece of a line of a slot's stderr (the tool's own) goes to the
+ * user, the line prefixed with the chunk its job works on; end: the
+ * line ends with it. */
+static void
+err_out(struct runner *rn, struct slot *sl, const char *text, size_t len,
+    int end)
+{
+	struct strbuf sb = STRBUF_INIT, named = STRBUF_INIT;
+	size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
+	    sl->n_fed : sl->n_batch - 1] : (size_t)-1;
+	const char *hit;
+
+	if (sl->cancelled)
+		return;         /* a killed job's last words are noise */
+	if (c != (size_t)-1 && sl->placeholder != NULL &&
+	    (hit = memmem(text, len, sl->placeholder,
+	    strlen(sl->placeholder))) != NULL) {
+		/* a warm tool's child names the file it read */
+		strbuf_add(&named, text, (size_t)(hit - text));
+		chunk_path(&named, rn->plan, sl->worker, c);
+		strbuf_add(&named, hit + strlen(sl->placeholder),
+		    len - (size_t)(hit - text) - strlen(sl->placeholder));
+		text = named.buf;
+		len = named.len;
+	}
+	if (!sl->err_cont) {
+		if (c != (size_t)-1)
+			strbuf_addf(&sb, "[%s %s] ", rn->plan->chunks[c].file,
+			    rn->plan->workers[sl->worker].name);
+		else
+			strbuf_addf(&sb, "[%s] ",
+			    rn->plan->workers[sl->worker].name);
+		strbuf_reset(&sl->last_err);
+	}
+	if (sl->last_err.len < ERR_LINE_MAX)
+		strbuf_add(&sl->last_err, text, len < ERR_LINE_MAX ? len :
+		    ERR_LINE_MAX);
+	strbuf_add(&sb, text, len);
+	if (end)
+		strbuf_addch(&sb, '\n');
+	sl->err_cont = !end;
+	(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+	strbuf_release(&sb);
+	strbuf_release(&named);
+}
+
+/* Text of a slot's stderr, not a record: whole lines are passed on; a
+ * line's start is kept (a record may come in its middle, the tool's
+ * writes around it), or passed on in pieces once it is long. */
+static void
+err_text(struct runner *rn, struct slot *sl, const char *data, size_t len)
+{
+	const char *nl;
+
+	while ((nl = memchr(data, '\n', len)) != NULL) {
+		strbuf_add(&sl->err_line, data, (size_t)(nl - data));
+		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 1);
+		strbuf_reset(&sl->err_line);
+		len -= (size_t)(nl - data) + 1;
+		data = nl + 1;
+	}
+	strbuf_add(&sl->err_line, data, len);
+	if (sl->err_line.len >= ERR_LINE_MAX) {
+		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 0);
+		strbuf_reset(&sl->err_line);
+	}
+}
+
+/* The line the tool left without a newline, passed on as one. */
+static void
+err_text_end(struct runner *rn, struct slot *sl)
+{
+	if (sl->err_line.len > 0 || sl->err_cont)
+		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 1);
+	strbuf_reset(&sl->err_line);
+}
+
+/* A record from a slot's stderr (slot.h), without its token. */
+static void
+err_record(struct runner *rn, struct slot *sl, const char *rec)
+{
+	char type[16];
+	unsigned long id;
+	int at = 0;
+
+	if (sscanf(rec, " %15s%n", type, &at) != 1)
+		return;
+	rec += at;
+	if (strcmp(type, RUN_REC_STARTED) == 0 && !sl->started) {
+		struct run_worker *rw = &rn->plan->workers[sl->worker];
+		unsigned long cores = strtoul(rec, NULL, 10);
+
+		/* "jobs = 0": as many slots as the worker has cores */
+		sl->started = 1;
+		if (rw->slots == 0)
+			rw->slots = cores > 0 && cores < 4096 ?
+			    (unsigned)cores : 1;
+	} else if (strcmp(type, RUN_REC_READY) == 0 && sl->ready_at == 0) {
+		sl->ready_at = monotonic_seconds() - rn->t0;
+		sl->warm = strstr(rec, "warm") != NULL;
+		if (sl == rn->hub_first)
+			hub_decided(rn, sl->warm);
+	} else if (strcmp(type, RUN_REC_FED) == 0) {
+		if (sl->busy && sl->n_fed < sl->n_batch)
+			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
+	} else if (strcmp(type, RUN_REC_DONE) == 0) {
+		if (sl->busy && strtoul(rec, NULL, 10) == sl->job_id) {
+			err_text_end(rn, sl);
+			sl->got_err_end = 1;
+		}
+	} else if (strcmp(type, RUN_REC_BAD) == 0) {
+		char *q;
+		unsigned long k;
+
+		id = strtoul(rec, &q, 10);
+		while (sl->busy && id == sl->job_id && q != rec) {
+			rec = q;
+			k = strtoul(rec, &q, 10);
+			if (q != rec && k < sl->n_batch) {
+				sl->bad[k] = 1;
+				sl->bad_any = 1;
+			}
+		}
+	}
+}
+
+/*
+ * A slot's stderr: its tool's, passed on line by line, each prefixed
+ * with the chunk its job works on, and records (slot.h), taken out
+ * wherever they are. flush: the stream has ended.
+ */
 static void
 take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
     int flush)
 {
-	size_t i, start = 0, chunk_mark = strlen(RUN_CHUNK_MARK);
-	size_t done_mark = strlen(RUN_DONE_MARK);
-	size_t started_mark = strlen(RUN_STARTED_MARK);
-	size_t ready_mark = strlen(RUN_READY_MARK);
-	size_t bad_mark = strlen(RUN_BAD_MARK);
+	struct strbuf *sc = &sl->err_scan;
+	const char *hit, *nl;
+	char rec[RUN_REC_MAX + 1];
+	size_t n, keep = rn->token_len - 1;
 
-	for (i = 0; i <= len; i++) {
-		int end = i == len;
-		const char *line;
-
-		if (!end && data[i] != '\n')
-			continue;
-		if (sl->err_line.len < ERR_LINE_MAX)
-			strbuf_add(&sl->err_line, data + start, i - start);
-		start = i + 1;
-		if (end && (!flush || sl->err_line.len == 0))
+	strbuf_add(sc, data, len);
+	for (;;) {
+		hit = memmem(sc->buf, sc->len, rn->token, rn->token_len);
+		if (hit == NULL) {
+			/* all but what could be a token's start is text */
+			n = flush || sc->len < keep ? (flush ? sc->len : 0) :
+			    sc->len - keep;
+			err_text(rn, sl, sc->buf, n);
+			strbuf_remove(sc, 0, n);
 			break;
-		line = sl->err_line.buf;
-		if (!sl->started && strncmp(line, RUN_STARTED_MARK,
-		    started_mark) == 0) {
-			struct run_worker *rw = &rn->plan->workers[sl->worker];
-			unsigned long cores = strtoul(line + started_mark, NULL, 10);
-
-			/* "jobs = 0": as many slots as the worker has cores */
-			sl->started = 1;
-			if (rw->slots == 0)
-				rw->slots = cores > 0 && cores < 4096 ?
-				    (unsigned)cores : 1;
-		} else if (sl->ready_at == 0 && strncmp(line, RUN_READY_MARK,
-		    ready_mark) == 0) {
-			sl->ready_at = monotonic_seconds() - rn->t0;
-			sl->warm = strstr(line + ready_mark, "warm") != NULL;
-			if (sl == rn->hub_first)
-				hub_decided(rn, sl->warm);
-		} else if (sl->busy && strncmp(line, RUN_CHUNK_MARK,
-		    chunk_mark) == 0 && sl->n_fed < sl->n_batch) {
-			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
-		} else if (strncmp(line, RUN_DONE_MARK, done_mark) == 0 &&
-		    strncmp(line + done_mark + 1, rn->token,
-		    rn->token_len) == 0) {
-			if (sl->busy && strtoul(line + done_mark + 1 +
-			    rn->token_len, NULL, 10) == sl->job_id)
-				sl->got_err_end = 1;
-		} else if (strncmp(line, RUN_BAD_MARK, bad_mark) == 0 &&
-		    strncmp(line + bad_mark + 1, rn->token,
-		    rn->token_len) == 0) {
-			const char *p = line + bad_mark + 1 + rn->token_len;
-			char *q;
-			unsigned long id = strtoul(p, &q, 10), k;
-
-			while (sl->busy && id == sl->job_id && q != p) {
-				p = q;
-				k = strtoul(p, &q, 10);
-				if (q != p && k < sl->n_batch) {
-					sl->bad[k] = 1;
-					sl->bad_any = 1;
-				}
-			}
-		} else if (sl->cancelled) {
-			/* a killed job's last words are noise */
-		} else {
-			struct strbuf sb = STRBUF_INIT, named = STRBUF_INIT;
-			size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
-			    sl->n_fed : sl->n_batch - 1] : (size_t)-1;
-			const char *hit;
-
-			if (c != (size_t)-1 && sl->placeholder != NULL &&
-			    (hit = strstr(line, sl->placeholder)) != NULL) {
-				/* a warm tool's child names the file it read */
-				strbuf_add(&named, line, (size_t)(hit - line));
-				chunk_path(&named, rn->plan, sl->worker, c);
-				strbuf_addstr(&named,
-				    hit + strlen(sl->placeholder));
-				line = named.buf;
-			}
-			strbuf_reset(&sl->last_err);
-			strbuf_addstr(&sl->last_err, line);
-			if (c != (size_t)-1)
-				strbuf_addf(&sb, "[%s %s] %s\n",
-				    rn->plan->chunks[c].file,
-				    rn->plan->workers[sl->worker].name, line);
-			else
-				strbuf_addf(&sb, "[%s] %s\n",
-				    rn->plan->workers[sl->worker].name, line);
-			(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
-			strbuf_release(&sb);
-			strbuf_release(&named);
 		}
-		strbuf_reset(&sl->err_line);
+		err_text(rn, sl, sc->buf, (size_t)(hit - sc->buf));
+		strbuf_remove(sc, 0, (size_t)(hit - sc->buf));
+		nl = memchr(sc->buf, '\n', sc->len < RUN_REC_MAX ? sc->len :
+		    RUN_REC_MAX);
+		if (nl == NULL) {
+			if (sc->len < RUN_REC_MAX && !flush)
+				break;  /* the rest of it is coming */
+			/* a token with no record: not the tool's, not shown */
+			strbuf_remove(sc, 0, rn->token_len);
+			continue;
+		}
+		n = (size_t)(nl - sc->buf) - rn->token_len;
+		memcpy(rec, sc->buf + rn->token_len, n);
+		rec[n] = '\0';
+		strbuf_remove(sc, 0, (size_t)(nl - sc->buf) + 1);
+		err_record(rn, sl, rec);
 	}
+	if (flush)
+		err_text_end(rn, sl);
 }
 
 /* Output of a slot: everything up to the run's token is the job's; the
@@ -302,8 +372,9 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 {
 	struct run_plan *plan = rn->plan;
 	struct slot *sl = xcalloc(1, sizeof(*sl));
-	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct strbuf token = STRBUF_INIT;
 	struct strbuf template_path = STRBUF_INIT;
+	struct strvec args = STRVEC_INIT;
 	struct run_warm warm;
 	unsigned silence = 0, number = ++rn->slots_opened;
 	size_t template;
@@ -317,10 +388,10 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	 * shardcap, at least three beats. */
 	if (!plan->workers[w].cw.local) {
 		silence = remote_silence(plan->cfg);
-		/* the run's token without its prefix, and the slot's number:
+		/* the run's name id (not its token), and the slot's number:
 		 * unique even where workers share a directory */
 		mark = xasprintf("%s/.shardcap-slot-%s-%u",
-		    plan->workers[w].cw.dir, rn->token + TOKEN_PREFIX_LEN,
+		    plan->workers[w].cw.dir, rn->name_id + TOKEN_PREFIX_LEN,
 		    number);
 	}
 	if (rn->opt->warm_lib != NULL &&
@@ -328,13 +399,11 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		chunk_path(&template_path, plan, w, template);
 		sl->placeholder = xasprintf("%s/.shardcap-warm-%s-%u",
 		    plan->base != NULL ? plan->base : plan->workers[w].cw.dir,
-		    rn->token + TOKEN_PREFIX_LEN, number);
-		run_add_command(&cmd, &rn->jc, sl->placeholder);
+		    rn->name_id + TOKEN_PREFIX_LEN, number);
 		memset(&warm, 0, sizeof(warm));
 		warm.lib = rn->opt->warm_lib;
 		warm.placeholder = sl->placeholder;
 		warm.template = template_path.buf;
-		warm.command = cmd.buf + 1;     /* its leading space */
 		if (plan->workers[w].cw.local && rn->hub_state == HUB_NONE &&
 		    hub_open(rn, sl->placeholder) == 0) {
 			rn->hub_state = HUB_STARTING;
@@ -351,17 +420,27 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 			warm.attach = 1;
 		}
 	}
-	run_slot_script(&script, rn->token, silence, mark,
-	    sl->placeholder != NULL ? &warm : NULL);
-	strbuf_release(&cmd);
+	run_slot_args(&args, silence, mark,
+	    sl->placeholder != NULL ? &warm : NULL, &rn->jc);
 	strbuf_release(&template_path);
 	free(mark);
 	strvec_init(&sl->argv);
-	remote_script_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
-	    plan->control_dir, script.buf);
-	strbuf_release(&script);
+	if (agent_argv(&sl->argv, plan->cfg, &plan->workers[w].cw,
+	    plan->control_dir, 0, "slot", (const char *const *)args.v,
+	    args.n, e) != 0) {
+		strvec_release(&args);
+		strvec_release(&sl->argv);
+		free(sl->placeholder);
+		free(sl->attach);
+		if (rn->hub_first == sl)
+			hub_decided(rn, 0);
+		free(sl);
+		return SC_ERR_SYSTEM;
+	}
+	strvec_release(&args);
 	child_init(&sl->child, sl->argv.v);
 	sl->child.want_stdin = 1;
+	strbuf_init(&sl->err_scan);
 	strbuf_init(&sl->err_line);
 	strbuf_init(&sl->last_err);
 	strbuf_init(&sl->scan);
@@ -377,6 +456,10 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	}
 	fcntl(sl->child.out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(sl->child.err_fd, F_SETFL, O_NONBLOCK);
+	/* its first line, before any beat: the token */
+	strbuf_addf(&token, "%s\n", rn->token);
+	(void)file_write_all(sl->child.in_fd, token.buf, token.len);
+	strbuf_release(&token);
 	if (silence > 0) {
 		beat_add(&rn->beat, sl->child.in_fd);
 		sl->beating = 1;
@@ -422,7 +505,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 {
 	struct run_plan *plan = rn->plan;
 	struct run_worker *rw = &plan->workers[sl->worker];
-	struct strbuf job = STRBUF_INIT, line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	char *paths[RUN_MAX_BATCH];
 	uint64_t sizes[RUN_MAX_BATCH];
 	size_t i;
@@ -449,14 +532,9 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	for (i = 0; i < n && local_sizes_match(plan, sl->worker, paths[i],
 	    sizes[i]); i++)
 		;
-	run_job_script(&job, &rn->jc, paths, i == n ? NULL : sizes, n);
+	run_job_call(&line, sl->job_id, paths, i == n ? NULL : sizes, n);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
-	strbuf_addstr(&line, "setsid sh -c ");
-	shell_quote(&line, job.buf);
-	strbuf_addf(&line, " job \"$T\" %u \"$z\" < /dev/null & p=$!\n",
-	    sl->job_id);
-	strbuf_release(&job);
 	if (beat_write(&rn->beat, sl->child.in_fd, line.buf, line.len) < 0)
 		r = -1;
 	strbuf_release(&line);
@@ -714,7 +792,8 @@ finish_job(struct runner *rn, struct slot *sl, struct sc_err *e)
 	 * ends were the job's last words), and a pid the worker may give
 	 * to another process must not be killed when the slot ends. */
 	if (sl->child.in_fd >= 0 && !sl->closed)
-		(void)beat_write(&rn->beat, sl->child.in_fd, "p=\n", 3);
+		(void)beat_write(&rn->beat, sl->child.in_fd, RUN_SLOT_FORGET,
+		    strlen(RUN_SLOT_FORGET));
 	if (sl->bad_any) {
 		/* a copy missing or cut: the command did not run; that
 		 * worker's copy is not used again, the chunks wait for
@@ -758,10 +837,26 @@ slot_gone(struct runner *rn, struct slot *sl)
 	int code = child_exit_code(&sl->child);
 
 	take_stderr(rn, sl, "", 0, 1);
-	if (sl->busy && !rn->stopping && !sl->cancelled) {
+	if (!sl->started && code == AGENT_MISSING && !rn->stopping &&
+	    !rw->failed && (rw->agent_sent == 0 ||
+	    sl->number <= rw->agent_sent)) {
+		/* the worker lacks this version of the agent: it is sent
+		 * (once; slots opened before that try again) and the worker
+		 * opens slots again */
+		struct sc_err ae;
+
+		if (rw->agent_sent == 0 && agent_install(rn->plan->cfg, &rw->cw,
+		    rn->plan->control_dir, &ae) != 0)
+			run_worker_lost(rn, sl->worker, ae.msg);
+		if (rw->agent_sent == 0)
+			rw->agent_sent = rn->slots_opened;
+	} else if (sl->busy && !rn->stopping && !sl->cancelled) {
 		char why[400];
 
-		if (!sl->started)
+		if (code == AGENT_MISSING && !sl->started)
+			snprintf(why, sizeof(why), "the agent was sent, and "
+			    "is still not there");
+		else if (!sl->started)
 			snprintf(why, sizeof(why), "%s", sl->last_err.len ?
 			    sl->last_err.buf : "ssh failed");
 		else
@@ -784,6 +879,7 @@ slot_gone(struct runner *rn, struct slot *sl)
 	close_slot_input(rn, sl);
 	child_release(&sl->child);
 	strvec_release(&sl->argv);
+	strbuf_release(&sl->err_scan);
 	strbuf_release(&sl->err_line);
 	strbuf_release(&sl->last_err);
 	strbuf_release(&sl->scan);
@@ -857,6 +953,7 @@ make_token(struct runner *rn)
 {
 	run_token_fill(rn->token);
 	rn->token_len = strlen(rn->token);
+	run_token_fill(rn->name_id);
 }
 
 /* Writing a result failed: the run stops; a reader of the output that

@@ -45,6 +45,8 @@ struct run_worker {
 	double busy_seconds;    /* sum of its jobs' wall times */
 	int failed;             /* could not be reached: no more jobs */
 	char error[400];
+	unsigned agent_sent;    /* the agent was sent to it when the run had
+	                         * opened this many slots (0: not sent) */
 };
 
 /* What a run learnt of a chunk's copy on a worker (run_chunk.copy). */

@@ -46,8 +46,11 @@ struct slot {
 	double ready_at;        /* when it said it was ready for jobs, or 0 */
 	double opened_at;       /* when it was started */
 	unsigned jobs_sent;     /* the first job's time runs from opened_at */
-	struct strbuf err_line; /* a line of stderr being read */
-	struct strbuf last_err; /* the last whole one */
+	struct strbuf err_scan; /* stderr not read yet: may hold a record's
+	                         * start */
+	struct strbuf err_line; /* a line of the tool's stderr being read */
+	int err_cont;           /* a long one is being passed on in pieces */
+	struct strbuf last_err; /* the last one (its start) */
 	/* the job it runs */
 	int busy;
 	unsigned job_id;
@@ -111,8 +114,12 @@ struct runner {
 	unsigned *open_slots;   /* per worker */
 	unsigned next_job;
 	unsigned slots_opened;
-	char token[48];         /* ends a job's output; random per run */
+	char token[48];         /* begins its records (slot.h); random per
+	                         * run, secret */
 	size_t token_len;
+	char name_id[48];       /* random per run, for names of files on
+	                         * the workers: they show in ps, the token
+	                         * must not */
 	struct outbuf *done_out; /* ordered/pcap: finished, not yet written */
 	size_t next_write;      /* ordered/pcap: next chunk to write */
 	double t0;

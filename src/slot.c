@@ -1,5 +1,6 @@
-/* slot.c - the worker side of a run: the shell of a slot, the script of
- * each job, and which commands stream or start warm. */
+/* slot.c - a run's calls of the worker-side agent (src/agent.sh): a
+ * slot's arguments and the lines of its stdin; the run's token; which
+ * commands stream or start warm. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "remote.h"
 #include "slot.h"
+#include "strvec.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -153,205 +155,66 @@ run_warm_lib(void)
 }
 
 void
-run_add_command(struct strbuf *sb, const struct job_command *jc,
-    const char *path)
+run_slot_args(struct strvec *args, unsigned silence, const char *mark,
+    const struct run_warm *warm, const struct job_command *jc)
 {
 	size_t i;
 
-	for (i = 0; i < jc->argc; i++) {
-		struct strbuf word = STRBUF_INIT;
-		const char *a = jc->argv[i], *hit;
-
-		while ((hit = strstr(a, "{}")) != NULL) {
-			strbuf_add(&word, a, (size_t)(hit - a));
-			strbuf_addstr(&word, path);
-			a = hit + 2;
-		}
-		strbuf_addstr(&word, a);
-		strbuf_addch(sb, ' ');
-		shell_quote(sb, word.buf);
-		strbuf_release(&word);
-	}
-}
-
-void
-run_job_script(struct strbuf *sb, const struct job_command *jc,
-    char *const *paths, const uint64_t *sizes, size_t n)
-{
-	size_t i;
-
-	/* every chunk there, whole: a missing or cut copy is reported, not
-	 * read as a shorter capture */
-	strbuf_addstr(sb, "b=; ");
-	for (i = 0; sizes != NULL && i < n; i++) {
-		strbuf_addstr(sb, "[ \"$(wc -c 2>/dev/null < ");
-		shell_quote(sb, paths[i]);
-		strbuf_addf(sb, ")\" = %llu ] || b=\"$b %zu\"; ",
-		    (unsigned long long)sizes[i], i);
-	}
-	strbuf_addstr(sb, "if [ -n \"$b\" ]; then echo " RUN_BAD_MARK
-	    " \"$1\" \"$2\"$b >&2; s=125; else ");
-	if (jc->warm_lib != NULL) {
-		/* each chunk to the slot's warm tool, when it has one; one it
-		 * will not take (gone) started here, as without */
-		strbuf_addstr(sb, "if [ -n \"$3\" ]; then s=0; ");
-		for (i = 0; i < n; i++) {
-			strbuf_addstr(sb, "if (printf '%s\\n' ");
-			shell_quote(sb, paths[i]);
-			strbuf_addstr(sb, " >&6) 2>/dev/null; then IFS= read -r t "
-			    "<&5 || { t=126; echo 'shardcap: the slot'\\''s "
-			    "warm tool ended' >&2; }; else");
-			run_add_command(sb, jc, paths[i]);
-			strbuf_addstr(sb, " < /dev/null 5<&- 6>&-; t=$?; fi; "
-			    "[ \"$s\" = 0 ] && s=$t; ");
-			if (n > 1)
-				strbuf_addf(sb, "echo " RUN_CHUNK_MARK " %zu >&2; ",
-				    i);
-		}
-		strbuf_addstr(sb, "else ");
-	}
-	if (jc->stream_arg >= 0) {
-		/* the chunks into one process, a marker after each */
-		strbuf_addstr(sb, "{ ");
-		for (i = 0; i < n; i++) {
-			size_t len = strlen(paths[i]);
-			int ng = len > 7 && strcmp(paths[i] + len - 7,
-			    ".pcapng") == 0;
-
-			strbuf_addstr(sb, i == 0 || ng ? "cat " : "tail -c +25 ");
-			shell_quote(sb, paths[i]);
-			strbuf_addf(sb, "; echo " RUN_CHUNK_MARK " %zu >&2; ", i);
-		}
-		strbuf_addstr(sb, "} |");
-		run_add_command(sb, jc, "-");
-	} else {
-		run_add_command(sb, jc, paths[0]);
-		strbuf_addstr(sb, " < ");
-		if (jc->use_stdin)
-			shell_quote(sb, paths[0]);
-		else
-			strbuf_addstr(sb, "/dev/null");
-	}
-	/* The end of the job's output, and of its stderr, each marked with
-	 * the run's token ($1) and the job's number ($2). */
-	strbuf_addstr(sb, jc->warm_lib != NULL ? "; s=$?; fi; fi; " :
-	    "; s=$?; fi; ");
-	strbuf_addstr(sb, "printf '%s %s %s\\n' \"$1\" \"$2\" \"$s\"; "
-	    "printf '" RUN_DONE_MARK " %s %s\\n' \"$1\" \"$2\" >&2");
-}
-
-/* A slot's job and watchdog killed: each runs in a session of its own,
- * the pid's process group; a process that has not reached its setsid yet
- * is killed by its pid (RUN_SLOT_KILL_WD: the watchdog alone). */
-#define SLOT_KILL "for g in $p $w $z; do kill -TERM -$g $g; done 2>/dev/null"
-/* The mark file (and a warm tool's files, if it was starting) removed,
- * without the slot waiting for rm (ends in "&": the next command follows
- * it without a ";"). */
-#define SLOT_UNMARK "[ -n \"$h$Z\" ] && rm -f ${h:+\"$h\"} " \
-	"${Z:+\"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"} < /dev/null > /dev/null 2>&1 &"
-
-void
-run_slot_script(struct strbuf *sb, const char *token, unsigned silence,
-    const char *mark, const struct run_warm *warm)
-{
-	/*
-	 * A slot: one shell on the worker for the whole run, which reads
-	 * jobs from its stdin, one line each, and starts each in a session
-	 * of its own (so that it and whatever it starts are killed as one);
-	 * shardcap sends the next job once the last one has ended. When its
-	 * stdin closes - shardcap closes it at the end of the run or when
-	 * it stops; ssh when the connection goes; the kernel when shardcap
-	 * dies - the running job's session is killed and the slot ends. One
-	 * session per slot, not per chunk: starting an ssh session costs
-	 * more than many a job.
-	 *
-	 * A connection can also go without sshd seeing it: the coordinator's
-	 * host or the network between gone, nothing sent that would come
-	 * back reset. So, with silence > 0, shardcap sends an empty line
-	 * every second, each line read marks a file (mark: a name of its
-	 * own in the worker's directory, made by shell builtins alone: a
-	 * slot starts and ends without waiting for a process), and a
-	 * watchdog in a session of its own looks every silence seconds: no
-	 * mark since the last look, and it stops the slot as a closed stdin
-	 * would.
-	 */
-	strbuf_addf(sb, "trap '" SLOT_KILL "; " SLOT_UNMARK " exit 143' "
-	    "HUP INT TERM; p= w= h= z= Z=; T=%s; ", token);
 	if (silence > 0 && mark != NULL) {
-		strbuf_addstr(sb, "h=");
-		shell_quote(sb, mark);
-		strbuf_addf(sb, "; : > \"$h\" 2>/dev/null || h=; "
-		    "wd() { " RUN_SLOT_KILL_WD "; [ -n \"$h\" ] && { "
-		    "setsid sh -c 'while sleep %u; do if [ -e \"$1\" ]; then "
-		    "rm -f \"$1\"; else kill -TERM $2; exit 0; fi; done' "
-		    "watchdog \"$h\" $$ < /dev/null > /dev/null 2>&1 & w=$!; "
-		    "}; }; wd; ", silence);
+		strvec_push(args, "--silence");
+		strvec_pushf(args, "%u", silence);
+		strvec_push(args, "--mark");
+		strvec_push(args, mark);
 	}
-	strbuf_addstr(sb, "echo " RUN_STARTED_MARK " $(nproc 2>/dev/null || "
-	    "getconf _NPROCESSORS_ONLN) >&2; ");
-	if (warm != NULL && warm->attach) {
-		/* a warm tool from the hub: the first line says how */
-		strbuf_addstr(sb, "IFS= read -r j && eval \"$j\"; ");
-	} else if (warm != NULL) {
-		/*
-		 * The warm tool (src/warm.c): its answer on fd 3 is its pid
-		 * once it has set itself up, nothing if it ended first; it
-		 * takes the slot's stdout (fd 4) and stderr (fd 8) then. The
-		 * requests' fifo is held open for writing (fd 6), the
-		 * answers' for reading (fd 5); the files are gone once it
-		 * holds them.
-		 */
-		strbuf_addstr(sb, "if [ -r ");
-		shell_quote(sb, warm->lib);
-		strbuf_addstr(sb, " ]; then Z=");
-		shell_quote(sb, warm->placeholder);
-		strbuf_addstr(sb, "; rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; "
-		    "if mkfifo \"$Z.q\" \"$Z.r\" 2>/dev/null && ln -s ");
-		shell_quote(sb, warm->template);
-		strbuf_addstr(sb, " \"$Z\" 2>/dev/null; then exec 4>&1; "
-		    "z=$(LD_PRELOAD=");
-		shell_quote(sb, warm->lib);
-		strbuf_addstr(sb, " SHARDCAP_WARM=\"$Z\" ");
-		if (warm->hub != NULL) {
-			strbuf_addstr(sb, "SHARDCAP_WARM_HUB=");
-			shell_quote(sb, warm->hub);
-			strbuf_addch(sb, ' ');
+	if (warm != NULL) {
+		strvec_push(args, "--warm");
+		strvec_push(args, warm->lib);
+		strvec_push(args, "--placeholder");
+		strvec_push(args, warm->placeholder);
+		if (warm->template != NULL) {
+			strvec_push(args, "--template");
+			strvec_push(args, warm->template);
 		}
-		strbuf_addstr(sb, "setsid ");
-		strbuf_addstr(sb, warm->command);
-		strbuf_addstr(sb, " 3>&1 8>&2 2>\"$Z.e\" > /dev/null < /dev/null &); "
-		    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\" && "
-		    "(echo >&6) 2>/dev/null; "
-		    "fi; "
-		    "rm -f \"$Z\" \"$Z.q\" \"$Z.r\" \"$Z.e\"; Z=; fi; ");
+		if (warm->hub != NULL) {
+			strvec_push(args, "--hub");
+			strvec_push(args, warm->hub);
+		}
+		if (warm->attach)
+			strvec_push(args, "--attach");
 	}
-	strbuf_addstr(sb, "echo " RUN_READY_MARK " ${z:+warm} >&2; "
-	    "while IFS= read -r j; do [ -n \"$h\" ] && : > \"$h\"; "
-	    "eval \"$j\"; done; " SLOT_KILL "; " SLOT_UNMARK " exit 0");
+	if (jc != NULL && jc->stream_arg >= 0)
+		strvec_push(args, "--stream");
+	else if (jc != NULL && jc->use_stdin)
+		strvec_push(args, "--stdin");
+	strvec_push(args, "--");
+	if (jc == NULL)
+		strvec_push(args, ":");
+	for (i = 0; jc != NULL && i < jc->argc; i++)
+		strvec_push(args, jc->argv[i]);
 }
 
 void
-run_attach_line(struct strbuf *sb, const struct run_warm *warm)
+run_job_call(struct strbuf *sb, unsigned job, char *const *paths,
+    const uint64_t *sizes, size_t n)
 {
-	/*
-	 * The hub answers a line "PID PATH" on its fifo with a warm tool
-	 * for the slot whose process PID has the slot's stdout on fd 4, its
-	 * stderr on fd 8 and, on fd 3, the pipe the tool's pid comes back
-	 * on (src/warm.c; not fd 1, which the sh has on the hub's fifo
-	 * while it writes there): a sh that becomes a sleep, which the tool
-	 * kills once it has answered (its shell, in braces, says so to
-	 * nowhere); a sleep that ends first, nothing came. The
-	 * fifos are gone once both sides hold them, as the slot's own warm
-	 * tool's are.
-	 */
-	strbuf_addstr(sb, "Z=");
-	shell_quote(sb, warm->placeholder);
-	strbuf_addstr(sb, "; rm -f \"$Z.q\" \"$Z.r\"; if mkfifo \"$Z.q\" "
-	    "\"$Z.r\" 2>/dev/null; then exec 4>&1; z=$({ sh -c 'printf "
-	    "\"%s %s\\n\" $$ \"$1\" > \"$2\" && exec sleep $3' warm \"$Z\" ");
-	shell_quote(sb, warm->hub);
-	strbuf_addf(sb, " %d; } 3>&1 8>&2 2>/dev/null < /dev/null); "
-	    "[ -n \"$z\" ] && exec 6>\"$Z.q\" 5<\"$Z.r\" && "
-	    "(echo >&6) 2>/dev/null; fi; rm -f \"$Z.q\" \"$Z.r\"; Z=\n",
-	    RUN_ATTACH_WAIT);
+	size_t i;
+
+	strbuf_addf(sb, "start %u %d %zu", job, sizes != NULL, n);
+	for (i = 0; i < n; i++) {
+		strbuf_addch(sb, ' ');
+		shell_quote(sb, paths[i]);
+		strbuf_addf(sb, " %llu", sizes != NULL ?
+		    (unsigned long long)sizes[i] : 0ull);
+	}
+	strbuf_addch(sb, '\n');
+}
+
+void
+run_attach_call(struct strbuf *sb, const char *placeholder, const char *hub)
+{
+	strbuf_addstr(sb, "attach ");
+	shell_quote(sb, placeholder);
+	strbuf_addch(sb, ' ');
+	shell_quote(sb, hub);
+	strbuf_addch(sb, '\n');
 }

@@ -131,7 +131,7 @@ test_expect_success 'Ctrl-Z for longer than a worker waits: the query goes on, e
 	sort out | cmp want - &&
 	sleep 0.5 &&
 	expect_eq "$(pgrep -f "watchdog $TRASH/r[123]/\.shardcap-slot-" | wc -l)" 0 \
-	    "watchdogs left" &&
+	    "watchdogs left: $(ps -o pid,ppid,pgid,args -p "$(pgrep -d, -f "watchdog $TRASH/r[123]/\.shardcap-slot-")")" &&
 	expect_eq "$(ls -A "$TRASH"/r1 "$TRASH"/r2 "$TRASH"/r3 | grep -c shardcap-slot)" \
 	    0 "mark files left"
 '

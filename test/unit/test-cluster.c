@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "catalog.h"
 #include "cut.h"
 #include "config.h"
@@ -416,6 +417,57 @@ test_catalog(void)
 	    !split_is_part("dns-000003-000001.pcap", "dns-000002.pcap"),
 	    "other chunks are not parts");
 
+	{
+		/* a command of 3,000 bytes keeps its history: its runs are
+		 * matched whole, not by the start a cat_run holds; another
+		 * command with the same start is another's */
+		struct cat_job *jobs;
+		struct cat_run *runs;
+		struct strbuf cmd = STRBUF_INIT, other = STRBUF_INIT;
+		int64_t r1, r2, r3;
+		size_t n_jobs, n_runs;
+
+		strbuf_addstr(&cmd, "tshark -r {} -Y '");
+		for (i = 0; i < 300; i++)
+			strbuf_addf(&cmd, "ip.addr==%d or ", i);
+		strbuf_addstr(&other, cmd.buf);
+		strbuf_addstr(&cmd, "dns'");
+		strbuf_addstr(&other, "http'");
+		catalog_run_add(c, cap.id, cmd.buf, 1, 2, 0, &r1, &e);
+		catalog_job_add(c, r1, set[0].id, w1, 0, 10, 0, 0, &e);
+		catalog_run_add(c, cap.id, other.buf, 3, 4, 0, &r2, &e);
+		catalog_job_add(c, r2, set[0].id, w2, 0, 20, 0, 0, &e);
+		catalog_run_add(c, cap.id, cmd.buf, 5, 6, 0, &r3, &e);
+		catalog_job_add(c, r3, set[2].id, w1, 0, 30, 0, 0, &e);
+		is_int(catalog_runs(c, "dns", 1, &runs, &n_runs, &e), 0,
+		    "the last run");
+		ok(n_runs == 1 && runs[0].id == r3, "is the third");
+		is_int(catalog_jobs_history(c, cap.id, runs[0].id, 10, &jobs,
+		    &n_jobs, &e), 0, "its command's history");
+		ok(n_jobs == 2 && jobs[0].wall_ms == 10 && jobs[1].wall_ms == 30,
+		    "a %zu-byte command's two runs, not the other's (%zu jobs)",
+		    cmd.len, n_jobs);
+		free(jobs);
+		free(runs);
+		strbuf_release(&cmd);
+		strbuf_release(&other);
+	}
+	{
+		/* a source path longer than 1 KiB comes back whole */
+		struct strbuf src = STRBUF_INIT;
+
+		for (i = 0; i < 200; i++)
+			strbuf_addstr(&src, "/directory");
+		strbuf_addstr(&src, "/dns.pcap");
+		snprintf(cap.source, sizeof(cap.source), "%s", src.buf);
+		catalog_capture_save(c, &cap, &e);
+		memset(&got, 0, sizeof(got));
+		is_int(catalog_capture_get(c, "dns", &got, &e), 0, "get");
+		ok(strcmp(got.source, src.buf) == 0,
+		    "a %zu-byte source path is kept whole", src.len);
+		strbuf_release(&src);
+	}
+
 	is_int(catalog_chunks_replace(c, cap.id, set, 1, &e), 0,
 	    "down to one chunk");
 	catalog_placements(c, cap.id, &pl, &n_pl, &e);
@@ -462,23 +514,77 @@ jc_of(const struct run_options *opt)
 	return jc;
 }
 
-/* Runs a job script as a slot would (token T, job 7), stderr with stdout. */
+/* The agent as a local worker calls it: "sh PATH". Allocated. */
+static char *
+agent_file(void)
+{
+	struct config cfg;
+	struct config_worker w;
+	struct strvec av = STRVEC_INIT;
+	struct sc_err e;
+	char *path;
+
+	config_init(&cfg);
+	memset(&w, 0, sizeof(w));
+	w.name = (char *)"w";
+	w.dir = (char *)"/tmp";
+	w.local = 1;
+	if (agent_argv(&av, &cfg, &w, NULL, 0, "version", NULL, 0, &e) != 0 ||
+	    av.n < 2)
+		path = xstrdup("/nonexistent");
+	else
+		path = xstrdup(av.v[1]);
+	strvec_release(&av);
+	config_release(&cfg);
+	return path;
+}
+
+/* Runs the agent's slot for a run with these options (token T) on one
+ * job, number 7, of the n chunks; returns its stdout and stderr, in
+ * the order written, without its started and ready records. */
 static char *
 job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
     size_t n)
 {
-	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct strbuf call = STRBUF_INIT, cmd = STRBUF_INIT;
+	struct strvec args = STRVEC_INIT;
 	struct job_command jc = jc_of(opt);
-	char *out;
+	char *agent = agent_file(), *out;
+	size_t i;
 
-	run_job_script(&script, &jc, paths, sizes, n);
+	if (opt->warm_lib != NULL) {
+		/* (a library that is not there: no warm tool) */
+		struct run_warm warm;
+
+		memset(&warm, 0, sizeof(warm));
+		warm.lib = opt->warm_lib;
+		warm.placeholder = "/nonexistent/placeholder";
+		warm.template = paths[0];
+		run_slot_args(&args, 0, NULL, &warm, &jc);
+	} else {
+		run_slot_args(&args, 0, NULL, NULL, &jc);
+	}
+	run_job_call(&call, 7, paths, sizes, n);
+	/* its stdin ends once the job's ends are there (10 s at most) */
+	strbuf_addstr(&cmd, "f=$(mktemp) && { echo T; printf '%s' ");
+	shell_quote(&cmd, call.buf);
+	strbuf_addstr(&cmd, "; i=0; while [ $i -lt 100 ] && ! grep -q "
+	    "'^T done 7$' \"$f\"; do sleep 0.1; i=$((i + 1)); done; } | "
+	    "sh ");
+	shell_quote(&cmd, agent);
+	strbuf_addstr(&cmd, " slot");
+	for (i = 0; i < args.n; i++) {
+		strbuf_addch(&cmd, ' ');
+		shell_quote(&cmd, args.v[i]);
+	}
 	/* all of it in one write, for sh_out's one read */
-	strbuf_addstr(&cmd, "o=$(sh -c ");
-	shell_quote(&cmd, script.buf);
-	strbuf_addstr(&cmd, " job T 7 2>&1); printf '%s\\n' \"$o\"");
+	strbuf_addstr(&cmd, " > \"$f\" 2>&1; o=$(grep -v '^T started \\|^T ready' "
+	    "\"$f\"); rm -f \"$f\"; printf '%s\\n' \"$o\"");
 	out = sh_out(cmd.buf);
-	strbuf_release(&script);
+	strvec_release(&args);
+	strbuf_release(&call);
 	strbuf_release(&cmd);
+	free(agent);
 	return out;
 }
 
@@ -511,17 +617,17 @@ test_run_script(void)
 	paths[1] = b;
 
 	out = job_out(&opt, paths, sizes, 1);
-	ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+	ok(strcmp(out, "hello\nT 7 0\nT done 7\n") == 0,
 	    "job script: a sound chunk runs, its end marked");
 	free(out);
 	sizes[0] = 5;
 	out = job_out(&opt, paths, sizes, 1);
-	ok(strcmp(out, RUN_BAD_MARK " T 7 0\nT 7 125\nshardcap-job-done T 7\n")
+	ok(strcmp(out, "T bad 7 0\nT 7 125\nT done 7\n")
 	    == 0, "job script: a chunk of the wrong size is reported, not read");
 	free(out);
 	sizes[0] = 6;
 	out = job_out(&opt, paths, sizes, 2);
-	ok(strncmp(out, RUN_BAD_MARK " T 7 1\n", strlen(RUN_BAD_MARK) + 7) == 0,
+	ok(strncmp(out, "T bad 7 1\n", 10) == 0,
 	    "job script: a missing chunk is named by its index");
 	free(out);
 	if ((f = fopen(b, "w")) != NULL) {
@@ -529,22 +635,21 @@ test_run_script(void)
 		fclose(f);
 	}
 	out = job_out(&opt, paths, sizes, 2);
-	ok(strstr(out, RUN_BAD_MARK) == NULL && strstr(out, "T 7 0\n"),
+	ok(strstr(out, "T bad") == NULL && strstr(out, "T 7 0\n"),
 	    "job script: every chunk there, the command runs");
 	free(out);
 	{
 		/* sizes checked by the caller (a local worker's copies):
-		 * none in the script, the command runs as it is */
-		struct strbuf script = STRBUF_INIT;
-		struct job_command jc = jc_of(&opt);
+		 * the call asks for no check, the command runs as it is */
+		struct strbuf call = STRBUF_INIT;
 
-		run_job_script(&script, &jc, paths, NULL, 2);
-		ok(strstr(script.buf, "wc -c") == NULL,
-		    "job script, sizes checked already: no wc");
-		strbuf_release(&script);
+		run_job_call(&call, 7, paths, NULL, 2);
+		ok(strncmp(call.buf, "start 7 0 2 ", 12) == 0,
+		    "job call, sizes checked already: no check");
+		strbuf_release(&call);
 		sizes[0] = 5;
 		out = job_out(&opt, paths, NULL, 1);
-		ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+		ok(strcmp(out, "hello\nT 7 0\nT done 7\n") == 0,
 		    "job script, sizes checked already: the chunk is read");
 		free(out);
 		sizes[0] = 6;
@@ -553,25 +658,63 @@ test_run_script(void)
 	 * not there (fd 6 closed), the command runs as it would without */
 	opt.warm_lib = "/nonexistent/shardcap-warm.so";
 	out = job_out(&opt, paths, sizes, 1);
-	ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
+	ok(strcmp(out, "hello\nT 7 0\nT done 7\n") == 0,
 	    "job script, warm: no warm tool, the command runs");
 	free(out);
 	{
-		struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
-		struct job_command jc = jc_of(&opt);
+		/* the job itself, told of a warm tool (pid 4242) whose
+		 * requests' fifo (fd 6) is not there */
+		struct strbuf cmd = STRBUF_INIT;
+		char *agent = agent_file();
 
-		run_job_script(&script, &jc, paths, sizes, 1);
-		strbuf_addstr(&cmd, "o=$(sh -c ");
-		shell_quote(&cmd, script.buf);
-		strbuf_addstr(&cmd, " job T 7 4242 2>&1 6>&-); "
+		strbuf_addstr(&cmd, "o=$(echo T | sh ");
+		shell_quote(&cmd, agent);
+		strbuf_addstr(&cmd, " job 0 0 4242 7 1 1 ");
+		shell_quote(&cmd, a);
+		strbuf_addstr(&cmd, " 6 -- cat {} 2>&1 6>&-; echo \"s=$?\"); "
 		    "printf '%s\\n' \"$o\"");
 		out = sh_out(cmd.buf);
-		ok(strcmp(out, "hello\nT 7 0\nshardcap-job-done T 7\n") == 0,
-		    "job script, warm: a warm tool that cannot be reached, "
-		    "the command runs");
+		ok(strcmp(out, "hello\ns=0\n") == 0,
+		    "job, warm: a warm tool that cannot be reached, the "
+		    "command runs");
 		free(out);
-		strbuf_release(&script);
+		free(agent);
 		strbuf_release(&cmd);
+	}
+	{
+		/* a job whose shell is killed, or its group, ends as any
+		 * other: its ends come, with its status; nothing it left
+		 * running writes after them */
+		static const char *const killers[] = {
+			"printf partial; kill -9 $PPID",
+			"printf partial; kill -9 0",
+			"(sleep 0.3; echo late) & printf partial; kill -9 $PPID",
+		};
+		char sh[] = "sh", dash_c[] = "-c", x[] = "x";
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(killers); k++) {
+			char *kill_cmd[] = { sh, dash_c, (char *)killers[k], x,
+			    ph };
+			char *cmd_out;
+
+			opt.command = kill_cmd;
+			opt.n_command = 5;
+			out = job_out(&opt, paths, NULL, 1);
+			cmd_out = sh_out("sleep 0.5");
+			ok(strncmp(out, "partial", 7) == 0 &&
+			    strstr(out, "T 7 137\n") != NULL &&
+			    strstr(out, "T done 7\n") != NULL &&
+			    strstr(out, "late") == NULL,
+			    "job: '%s' ends the job, status 137",
+			    killers[k]);
+			if (strstr(out, "T done 7\n") == NULL)
+				printf("#   got: %s\n", out);
+			free(cmd_out);
+			free(out);
+		}
+		opt.command = cat_cmd;
+		opt.n_command = 2;
 	}
 	opt.warm_lib = NULL;
 	{
@@ -605,28 +748,36 @@ static char *
 slot_out(unsigned silence, const char *feed)
 {
 	char dir[] = "/tmp/shardcap-unit-XXXXXX";
-	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
-	char *out, *mark;
+	struct strbuf cmd = STRBUF_INIT;
+	struct strvec args = STRVEC_INIT;
+	char *out, *mark, *agent = agent_file();
+	size_t i;
 
 	if (mkdtemp(dir) == NULL)
 		return xstrdup("mkdtemp failed");
 	mark = xasprintf("%s/t/.mark", dir);
-	run_slot_script(&script, "T", silence, mark, NULL);
+	run_slot_args(&args, silence, mark, NULL, NULL);
 	free(mark);
 	/* a process killed is gone, or a zombie not reaped yet */
 	strbuf_addf(&cmd, "cd %s && mkdir t && gone() { "
 	    "case $(ps -o stat= -p $(cat pid)) in ''|Z*) echo 1;; "
 	    "*) echo 0;; esac; }; early() { gone > early; }; "
-	    "{ echo 'setsid sh -c \"echo \\$$ > pid; exec sleep 30\" "
-	    "< /dev/null & p=$!'; %s; } | sh -c ", dir, feed);
-	shell_quote(&cmd, script.buf);
-	strbuf_addstr(&cmd, " slot 2> /dev/null; s=$?; sleep 0.2; "
+	    "{ echo T; echo 'setsid sh -c \"echo \\$$ > pid; exec sleep 30\" "
+	    "< /dev/null & p=$!'; %s; } | sh ", dir, feed);
+	shell_quote(&cmd, agent);
+	strbuf_addstr(&cmd, " slot");
+	for (i = 0; i < args.n; i++) {
+		strbuf_addch(&cmd, ' ');
+		shell_quote(&cmd, args.v[i]);
+	}
+	strbuf_addstr(&cmd, " 2> /dev/null; s=$?; sleep 0.2; "
 	    "echo $s $(gone) $(ls -A t | wc -l) $(cat early 2> /dev/null); "
 	    "cd / && rm -rf \"$OLDPWD\"");
 	out = sh_out(cmd.buf);
 	out[strcspn(out, "\n")] = '\0';
-	strbuf_release(&script);
+	strvec_release(&args);
 	strbuf_release(&cmd);
+	free(agent);
 	return out;
 }
 
@@ -768,23 +919,21 @@ static char *
 slot_kills(const char *feed)
 {
 	char dir[] = "/tmp/shardcap-unit-XXXXXX";
-	struct strbuf script = STRBUF_INIT, cmd = STRBUF_INIT;
-	char *out;
+	struct strbuf cmd = STRBUF_INIT;
+	char *out, *agent = agent_file();
 
 	if (mkdtemp(dir) == NULL)
 		return xstrdup("mkdtemp failed");
-	/* kill noted, then done as the shell would */
-	strbuf_addstr(&script, "kill() { echo \"$*\" >> kills; "
-	    "command kill \"$@\"; }; ");
-	run_slot_script(&script, "T", 0, NULL, NULL);
-	strbuf_addf(&cmd, "cd %s && { echo 'setsid sh -c \"exit 0\" "
-	    "< /dev/null & p=$!'; sleep 0.3; %s } | sh -c ", dir, feed);
-	shell_quote(&cmd, script.buf);
-	strbuf_addstr(&cmd, " slot 2> /dev/null; cat kills 2> /dev/null | "
+	/* kill noted, then done as the shell would: the first call */
+	strbuf_addf(&cmd, "cd %s && { echo T; echo 'kill() { echo \"$*\" "
+	    ">> kills; command kill \"$@\"; }'; echo 'setsid sh -c \"exit 0\" "
+	    "< /dev/null & p=$!'; sleep 0.3; %s } | sh ", dir, feed);
+	shell_quote(&cmd, agent);
+	strbuf_addstr(&cmd, " slot -- : 2> /dev/null; cat kills 2> /dev/null | "
 	    "tr '\\n' ' '; cd / && rm -rf \"$OLDPWD\"");
 	out = sh_out(cmd.buf);
-	strbuf_release(&script);
 	strbuf_release(&cmd);
+	free(agent);
 	return out;
 }
 
@@ -797,9 +946,9 @@ test_slot_forgets(void)
 	    "slot: at its end it kills its last job's group, ended or not "
 	    "(%s)", out);
 	free(out);
-	out = slot_kills("echo p=;");
+	out = slot_kills("echo forget;");
 	ok(strcmp(out, "") == 0,
-	    "slot: told its job ended (p=), it kills nothing at its end: the "
+	    "slot: told its job ended (forget), it kills nothing at its end: the "
 	    "pid may be another process's by then (%s)", out);
 	free(out);
 }

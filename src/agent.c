@@ -1,0 +1,276 @@
+/* agent.c - the worker-side agent: its version, where it lives, the argv
+ * of a call, and sending it where it is missing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "file.h"
+#include "remote.h"
+#include "xalloc.h"
+#include "banned.h"
+
+const char *
+agent_version(void)
+{
+	static char hex[17];
+
+	if (hex[0] == '\0') {
+		/* FNV-1a, 64 bits */
+		uint64_t h = 1469598103934665603ull;
+		const char *p;
+
+		for (p = agent_text; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+	}
+	return hex;
+}
+
+/* The agent's name in a directory. */
+static void
+agent_name(struct strbuf *sb, const char *dir)
+{
+	strbuf_addf(sb, "%s/.shardcap-agent-%s.sh", dir, agent_version());
+}
+
+/*
+ * A local worker's agent: in /tmp/shardcap-UID (this user's alone: one
+ * that another user could write is refused), written there when missing,
+ * whole or not at all (a name of its own, then renamed).
+ */
+static int
+local_agent(struct strbuf *path, struct sc_err *e)
+{
+	char *dir = xasprintf("/tmp/shardcap-%u", (unsigned)getuid());
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat st;
+	size_t len = strlen(agent_text);
+	int fd, r = 0;
+
+	agent_name(path, dir);
+	if (stat(path->buf, &st) == 0 && (size_t)st.st_size == len)
+		goto out;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = sc_err_sys(e, "cannot create '%s'", dir);
+		goto out;
+	}
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & 077) != 0) {
+		r = sc_err_set(e, SC_ERR_SYSTEM, "'%s' is not a private "
+		    "directory of this user", dir);
+		goto out;
+	}
+	strbuf_addf(&tmp, "%s.%ld", path->buf, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || file_write_all(fd, agent_text, len) < 0 ||
+	    close(fd) < 0 || rename(tmp.buf, path->buf) < 0) {
+		r = sc_err_sys(e, "cannot write '%s'", path->buf);
+		(void)unlink(tmp.buf);
+	}
+out:
+	strbuf_release(&tmp);
+	free(dir);
+	return r;
+}
+
+/*
+ * The command line that runs the agent in a remote worker's directory:
+ * taken from stdin first where it is missing (send), checked whole
+ * before it is put in place; or the call ends with AGENT_MISSING.
+ */
+static void
+remote_line(struct strbuf *sb, const struct config_worker *w, int send,
+    const char *verb, const char *const *args, size_t n)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i;
+
+	agent_name(&path, w->dir);
+	strbuf_addstr(sb, "f=");
+	shell_quote(sb, path.buf);
+	strbuf_addstr(sb, "; [ -r \"$f\" ] || ");
+	if (send) {
+		strbuf_addstr(sb, "{ mkdir -p -- ");
+		shell_quote(sb, w->dir);
+		strbuf_addf(sb, " && cat > \"$f.$$\" && [ \"$(wc -c < \"$f.$$\")\" "
+		    "= %zu ] && mv -f \"$f.$$\" \"$f\"; } || { rm -f \"$f.$$\"; "
+		    "exit %d; }; ", strlen(agent_text), AGENT_MISSING);
+	} else {
+		strbuf_addf(sb, "exit %d; ", AGENT_MISSING);
+	}
+	strbuf_addstr(sb, "exec sh \"$f\" ");
+	shell_quote(sb, verb);
+	for (i = 0; i < n; i++) {
+		strbuf_addch(sb, ' ');
+		shell_quote(sb, args[i]);
+	}
+	strbuf_release(&path);
+}
+
+int
+agent_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir, int send,
+    const char *verb, const char *const *args, size_t n, struct sc_err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	if (w->local) {
+		if ((r = local_agent(&sb, e)) != 0) {
+			strbuf_release(&sb);
+			return r;
+		}
+		strvec_push(av, "sh");
+		strvec_push(av, sb.buf);
+		strvec_push(av, verb);
+		for (i = 0; i < n; i++)
+			strvec_push(av, args[i]);
+		strbuf_release(&sb);
+		return 0;
+	}
+	remote_line(&sb, w, send, verb, args, n);
+	remote_script_argv(av, cfg, w, control_dir, sb.buf);
+	strbuf_release(&sb);
+	return 0;
+}
+
+void
+agent_send(struct child *c)
+{
+	if (c->in_fd < 0)
+		return;
+	/* a worker that has it reads none of it: no matter */
+	(void)file_write_all(c->in_fd, agent_text, strlen(agent_text));
+	close(c->in_fd);
+	c->in_fd = -1;
+}
+
+/* The file that says worker w has this version of the agent: in
+ * CONTROL_DIR.agents/, named after the version and where the worker is. */
+static char *
+stamp_path(const char *control_dir, const struct config_worker *w)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *parts[3] = { w->host, w->user, w->dir };
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		for (p = parts[i]; p != NULL && *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	h = (h ^ w->port) * 1099511628211ull;
+	/* beside the control directory, which holds ssh's sockets alone */
+	return xasprintf("%s.agents/%s-%016llx", control_dir, agent_version(),
+	    (unsigned long long)h);
+}
+
+void
+agent_mark_sent(const char *control_dir, const struct config_worker *w)
+{
+	char *path;
+	int fd;
+
+	if (control_dir == NULL || w->local)
+		return;
+	path = stamp_path(control_dir, w);
+	*strrchr(path, '/') = '\0';
+	(void)mkdir(path, 0700);
+	path[strlen(path)] = '/';
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+void
+agent_ensure(const struct config *cfg, const char *control_dir,
+    const unsigned char *want)
+{
+	struct strvec *avs;
+	struct child *cs, **running;
+	size_t i, n = 0;
+	struct sc_err e;
+
+	if (control_dir == NULL)
+		return;
+	avs = xcalloc(cfg->n_workers + 1, sizeof(*avs));
+	cs = xcalloc(cfg->n_workers + 1, sizeof(*cs));
+	running = xcalloc(cfg->n_workers + 1, sizeof(*running));
+	for (i = 0; i < cfg->n_workers; i++) {
+		const struct config_worker *w = &cfg->workers[i];
+		char *stamp;
+		int known;
+
+		strvec_init(&avs[i]);
+		child_init(&cs[i], NULL);
+		if (w->local || (want != NULL && !want[i]))
+			continue;
+		stamp = stamp_path(control_dir, w);
+		known = access(stamp, F_OK) == 0;
+		free(stamp);
+		if (known || agent_argv(&avs[i], cfg, w, control_dir, 1,
+		    "version", NULL, 0, &e) != 0)
+			continue;
+		child_init(&cs[i], avs[i].v);
+		cs[i].want_stdin = 1;
+		if (child_start(&cs[i], &e) != 0)
+			continue;
+		agent_send(&cs[i]);
+		running[n++] = &cs[i];
+	}
+	if (n > 0)
+		(void)child_wait_all(running, n, NULL, &e);
+	for (i = 0; i < cfg->n_workers; i++) {
+		if (cs[i].argv != NULL && cs[i].exited &&
+		    child_exit_code(&cs[i]) == 0)
+			agent_mark_sent(control_dir, &cfg->workers[i]);
+		if (cs[i].argv != NULL)
+			child_release(&cs[i]);
+		strvec_release(&avs[i]);
+	}
+	free(running);
+	free(cs);
+	free(avs);
+}
+
+int
+agent_install(const struct config *cfg, const struct config_worker *w,
+    const char *control_dir, struct sc_err *e)
+{
+	struct strvec av = STRVEC_INIT;
+	struct child c;
+	struct child *cs[1];
+	int r;
+
+	if (w->local)
+		return 0;
+	if ((r = agent_argv(&av, cfg, w, control_dir, 1, "version", NULL, 0,
+	    e)) != 0)
+		return r;
+	child_init(&c, av.v);
+	c.want_stdin = 1;
+	if ((r = child_start(&c, e)) == 0) {
+		agent_send(&c);
+		cs[0] = &c;
+		if ((r = child_wait_all(cs, 1, NULL, e)) == 0 &&
+		    child_exit_code(&c) != 0)
+			r = sc_err_set(e, SC_ERR_WORKER, "%s: cannot send the "
+			    "agent (exit %d)%s%s", w->name, child_exit_code(&c),
+			    *child_last_error(&c) ? ": " : "",
+			    child_last_error(&c));
+		if (r == 0)
+			agent_mark_sent(control_dir, w);
+		child_release(&c);
+	}
+	strvec_release(&av);
+	return r;
+}
