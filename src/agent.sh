@@ -69,6 +69,15 @@ run_cmd() {
 	"$@"
 }
 
+# set_command WORD...: the command, kept as c1..c$nc.
+set_command() {
+	nc=0
+	for _a in "$@"; do
+		nc=$((nc + 1))
+		eval "c$nc=\$_a"
+	done
+}
+
 # --- a job (in a session of its own) ---
 
 # job STREAM STDIN WARM-PID ID CHECK N PATH SIZE ... -- COMMAND...: the
@@ -147,6 +156,19 @@ job() {
 	fi
 }
 
+# A job is read from here: it stops before the rest is parsed (one is
+# started for every chunk).
+if [ "${1:-}" = job ]; then
+	shift
+	agent=$0
+	_exec=0
+	IFS= read -r T
+	exec < /dev/null
+	nc=0
+	job "$@"
+	exit
+fi
+
 # --- a slot ---
 
 # start ID CHECK N PATH SIZE ...: the slot starts a job in a
@@ -167,8 +189,11 @@ start() {
 			eval "set -- \"\$@\" \"\$c$_i\""
 			_i=$((_i + 1))
 		done
-		printf '%s\n' "$T" |
-		    setsid sh "$agent" job "$stream" "$stdin" "$z" "$@" &
+		# (the token on its stdin: a here-document of a few bytes,
+		# which the shell writes to a pipe without a process)
+		setsid sh "$agent" job "$stream" "$stdin" "$z" "$@" <<-EOF &
+		$T
+		EOF
 		q=$!
 		wait "$q"
 		s=$?
@@ -345,15 +370,6 @@ slot() {
 	exit 0
 }
 
-# set_command WORD...: the command, kept as c1..c$nc.
-set_command() {
-	nc=0
-	for _a in "$@"; do
-		nc=$((nc + 1))
-		eval "c$nc=\$_a"
-	done
-}
-
 # --- other verbs ---
 
 # check DIR LIB: what shardcap worker check reports, a key=value a line.
@@ -430,12 +446,6 @@ verb=${1:-}
 [ $# -gt 0 ] && shift
 case $verb in
 slot) slot "$@" ;;
-job)
-	IFS= read -r T
-	exec < /dev/null
-	nc=0
-	job "$@"
-	;;
 version) echo shardcap-agent ;;
 check) check "$@" ;;
 list) list "$@" ;;
