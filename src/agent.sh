@@ -20,6 +20,8 @@
 #	remove DIR...   each DIR and everything in it, gone
 #	delete DIR FILE...      files in DIR, gone
 #	link DIR BASIS FILE...  FILEs in DIR made hard links to their BASIS
+#	peer DIR [NFILES FILE... NWORDS RSYNC...]...
+#			FILEs of DIR sent to other workers, by rsyncs run here
 #
 # The protocol of a slot (src/slot.h says it from shardcap's side): the
 # first line of its stdin is the run's token, TOKEN; each line after is
@@ -414,10 +416,17 @@ remove() {
 	rm -rf -- "$@"
 }
 
-# delete DIR FILE...: the files in DIR gone (one not there is no error).
+# delete DIR FILE...: the files in DIR gone (one not there is no error;
+# DIR not there, none is). DIR there but not a directory: status 1, the
+# files' state is not known (rm -f would take "not a directory" for gone,
+# and a directory put back would bring them back).
 delete() {
 	_d=$1
 	shift
+	if [ -e "$_d" ] && [ ! -d "$_d" ]; then
+		echo "shardcap agent: '$_d' is not a directory" >&2
+		return 1
+	fi
 	_n=$#
 	while [ "$_n" -gt 0 ]; do
 		set -- "$@" "$_d/$1"
@@ -425,6 +434,43 @@ delete() {
 		_n=$((_n - 1))
 	done
 	rm -f -- "$@"
+}
+
+# peer DIR [NFILES FILE... NWORDS WORD...]...: in DIR, each command (the
+# WORDs: an rsync that reads the names of the files it sends, NUL-
+# separated, on its stdin) is given its FILEs, one after the other; the
+# first that fails ends it, with its status.
+peer() {
+	cd -- "$1" || return
+	shift
+	while [ $# -gt 0 ]; do
+		_nf=$1
+		shift
+		{
+			_i=0
+			for _a in "$@"; do
+				[ "$_i" -lt "$_nf" ] || break
+				printf '%s\0' "$_a"
+				_i=$((_i + 1))
+			done
+		} | {
+			shift "$_nf"
+			_nw=$1
+			shift
+			_m=$#
+			_i=0
+			for _a in "$@"; do
+				[ "$_i" -lt "$_nw" ] || break
+				set -- "$@" "$_a"
+				_i=$((_i + 1))
+			done
+			shift "$_m"
+			exec "$@"
+		} || return
+		shift "$_nf"
+		_nw=$1
+		shift $((_nw + 1))
+	done
 }
 
 # link DIR BASIS FILE ...: each FILE in DIR made a hard link to its BASIS
@@ -452,6 +498,7 @@ list) list "$@" ;;
 remove) remove "$@" ;;
 delete) delete "$@" ;;
 link) link "$@" ;;
+peer) peer "$@" ;;
 *)
 	echo "shardcap agent: unknown verb '$verb'" >&2
 	exit 2

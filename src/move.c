@@ -125,11 +125,13 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		free(store);
 		return r;
 	} else if (step == STEP_PEER) {
-		struct strbuf script = STRBUF_INIT;
+		/* the agent's peer: one rsync for each worker the chunks go
+		 * to, one after the other */
+		struct strvec args = STRVEC_INIT;
 		const char **files = xcalloc(j->n_items + 1, sizeof(*files));
 		size_t k, n;
 
-		/* one rsync for each worker the chunks go to */
+		strvec_pushf(&args, "%s/%s", j->cw->dir, capture);
 		r = 0;
 		for (i = 0; i < j->n_items && r == 0; i++) {
 			const struct config_worker *to = items[j->items[i]].to;
@@ -142,17 +144,15 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 			for (n = 0, k = i; k < j->n_items; k++)
 				if (items[j->items[k]].to == to)
 					files[n++] = items[j->items[k]].file;
-			if (script.len)
-				strbuf_addstr(&script, " && ");
-			r = remote_peer_script(&script, &cl->cfg, j->cw, to,
-			    capture, files, n, run_beacon_mark(beacon,
+			r = remote_peer_args(&args, &cl->cfg, to, capture, files,
+			    n, run_beacon_mark(beacon,
 			    (size_t)(to - cl->cfg.workers)), e);
 		}
 		if (r == 0)
-			remote_script_argv(&j->argv, &cl->cfg, j->cw,
-			    cl->control_dir, script.buf);
+			r = agent_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir,
+			    1, "peer", (const char *const *)args.v, args.n, e);
 		free(files);
-		strbuf_release(&script);
+		strvec_release(&args);
 		return r;
 	} else {
 		/* the agent's link (best effort: without the link the copy is
@@ -239,8 +239,8 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 		}
 		/* the agent's verbs take the agent along */
 		j->child.want_stdin = (step == STEP_SEED ||
-		    step == STEP_DROP_NEW || step == STEP_DROP_OLD) &&
-		    !j->cw->local;
+		    step == STEP_PEER || step == STEP_DROP_NEW ||
+		    step == STEP_DROP_OLD) && !j->cw->local;
 		if (child_start(&j->child, e) != 0) {
 			for (i = 0; i < j->n_items; i++)
 				snprintf(items[j->items[i]].error,

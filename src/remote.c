@@ -277,39 +277,32 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 }
 
 int
-remote_peer_script(struct strbuf *sb, const struct config *cfg,
-    const struct config_worker *from, const struct config_worker *to,
-    const char *subdir, const char *const *files, size_t n,
-    const char *mark, struct sc_err *e)
+remote_peer_args(struct strvec *args, const struct config *cfg,
+    const struct config_worker *to, const char *subdir,
+    const char *const *files, size_t n, const char *mark, struct sc_err *e)
 {
 	struct strvec av = STRVEC_INIT;
-	char *src = xasprintf("%s/%s", from->dir, subdir);
-	size_t i;
+	size_t i, words = 0;
 	int r;
 
 	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, mark,
 	    e);
 	if (r == 0) {
-		strbuf_addstr(sb, "cd ");
-		shell_quote(sb, src);
-		strbuf_addstr(sb, " && printf '%s\\0'");
-		for (i = 0; i < n; i++) {
-			strbuf_addch(sb, ' ');
-			shell_quote(sb, files[i]);
-		}
-		strbuf_addstr(sb, " |");
+		strvec_pushf(args, "%zu", n);
+		for (i = 0; i < n; i++)
+			strvec_push(args, files[i]);
 		/* nobody reads the report of a worker's rsync: it is not
 		 * asked for */
-		for (i = 0; i < av.n; i++) {
-			if (strncmp(av.v[i], "--out-format=", 13) == 0 ||
-			    strcmp(av.v[i], "--stats") == 0)
-				continue;
-			strbuf_addch(sb, ' ');
-			shell_quote(sb, av.v[i]);
-		}
+		for (i = 0; i < av.n; i++)
+			words += strncmp(av.v[i], "--out-format=", 13) != 0 &&
+			    strcmp(av.v[i], "--stats") != 0;
+		strvec_pushf(args, "%zu", words);
+		for (i = 0; i < av.n; i++)
+			if (strncmp(av.v[i], "--out-format=", 13) != 0 &&
+			    strcmp(av.v[i], "--stats") != 0)
+				strvec_push(args, av.v[i]);
 	}
 	strvec_release(&av);
-	free(src);
 	return r;
 }
 

@@ -79,16 +79,17 @@ int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
     const char *const *extra, const char *mark, struct sc_err *e);
-/* The script that, run on worker from, sends the files (names relative to
- * its subdir) straight to the same subdir of worker to with rsync over
- * ssh - a copy between workers that does not pass through this machine.
- * The ssh options are the cluster's, without its control socket: the
- * workers must share the ssh set-up (keys, config file paths). mark: as
- * for remote_rsync_argv, on worker to. */
-int remote_peer_script(struct strbuf *sb, const struct config *cfg,
-    const struct config_worker *from, const struct config_worker *to,
-    const char *subdir, const char *const *files, size_t n,
-    const char *mark, struct sc_err *e);
+/* The arguments of the agent's peer (src/agent.sh) that, run on another
+ * worker in its subdir, send the files straight to the same subdir of
+ * worker to with rsync over ssh - a copy between workers that does not
+ * pass through this machine: their count and names, then the count and
+ * words of the rsync, appended to args. The ssh options are the
+ * cluster's, without its control socket: the workers must share the ssh
+ * set-up (keys, config file paths). mark: as for remote_rsync_argv, on
+ * worker to. */
+int remote_peer_args(struct strvec *args, const struct config *cfg,
+    const struct config_worker *to, const char *subdir,
+    const char *const *files, size_t n, const char *mark, struct sc_err *e);
 /* "user@host:port" or "local:/dir", for messages. */
 void remote_describe(struct strbuf *sb, const struct config_worker *w);
 

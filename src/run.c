@@ -367,6 +367,32 @@ warm_template(const struct run_plan *plan, size_t w)
 	return (size_t)-1;
 }
 
+/* What a slot holds besides its child and output, released. */
+static void
+slot_release(struct slot *sl)
+{
+	strvec_release(&sl->argv);
+	strbuf_release(&sl->err_scan);
+	strbuf_release(&sl->err_line);
+	strbuf_release(&sl->last_err);
+	strbuf_release(&sl->scan);
+	free(sl->placeholder);
+	free(sl->attach);
+	sl->placeholder = sl->attach = NULL;
+}
+
+/* A slot that could not start, freed (and the hub given up, if it was
+ * to start it). */
+static int
+abandon_slot(struct runner *rn, struct slot *sl)
+{
+	if (rn->hub_first == sl)
+		hub_decided(rn, 0);
+	slot_release(sl);
+	free(sl);
+	return SC_ERR_SYSTEM;
+}
+
 static int
 open_slot(struct runner *rn, size_t w, struct sc_err *e)
 {
@@ -429,13 +455,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	    plan->control_dir, 0, "slot", (const char *const *)args.v,
 	    args.n, e) != 0) {
 		strvec_release(&args);
-		strvec_release(&sl->argv);
-		free(sl->placeholder);
-		free(sl->attach);
-		if (rn->hub_first == sl)
-			hub_decided(rn, 0);
-		free(sl);
-		return SC_ERR_SYSTEM;
+		return abandon_slot(rn, sl);
 	}
 	strvec_release(&args);
 	child_init(&sl->child, sl->argv.v);
@@ -445,15 +465,8 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	strbuf_init(&sl->last_err);
 	strbuf_init(&sl->scan);
 	outbuf_init(&sl->out, &rn->budget);
-	if (child_start(&sl->child, e) != 0) {
-		strvec_release(&sl->argv);
-		free(sl->placeholder);
-		free(sl->attach);
-		if (rn->hub_first == sl)
-			hub_decided(rn, 0);
-		free(sl);
-		return SC_ERR_SYSTEM;
-	}
+	if (child_start(&sl->child, e) != 0)
+		return abandon_slot(rn, sl);
 	fcntl(sl->child.out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(sl->child.err_fd, F_SETFL, O_NONBLOCK);
 	/* its first line, before any beat: the token */
@@ -873,17 +886,10 @@ slot_gone(struct runner *rn, struct slot *sl)
 	rn->open_slots[sl->worker]--;
 	if (sl == rn->hub_first)
 		hub_decided(rn, 0);     /* gone before it was ready */
-	free(sl->attach);
-	sl->attach = NULL;
 	outbuf_release(&sl->out);
 	close_slot_input(rn, sl);
 	child_release(&sl->child);
-	strvec_release(&sl->argv);
-	strbuf_release(&sl->err_scan);
-	strbuf_release(&sl->err_line);
-	strbuf_release(&sl->last_err);
-	strbuf_release(&sl->scan);
-	free(sl->placeholder);
+	slot_release(sl);
 }
 
 /* --- copies from the store during a run --- */

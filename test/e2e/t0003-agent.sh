@@ -39,6 +39,20 @@ test_expect_success 'remove: a directory and all it holds' '
 	sh "$TOP/src/agent.sh" remove "$PWD/x y" && test ! -e "x y"
 '
 
+test_expect_success 'peer: each command reads its files NUL-separated, in the directory, one group after the other' '
+	mkdir d &&
+	cat > take.sh <<-\EOF &&
+	tr "\0" "\n" > "$1"; pwd >> "$1"
+	EOF
+	sh "$TOP/src/agent.sh" peer "$PWD/d" 2 "a b" "c'"'"'d" 3 sh "$PWD/take.sh" "$PWD/one" \
+	    1 "x y" 3 sh "$PWD/take.sh" "$PWD/two" &&
+	printf "%s\n" "a b" "c'"'"'d" "$PWD/d" > want1 && cmp want1 one &&
+	printf "%s\n" "x y" "$PWD/d" > want2 && cmp want2 two &&
+	expect_status 7 sh "$TOP/src/agent.sh" peer "$PWD/d" 1 a 3 sh -c "exit 7" \
+	    1 b 3 sh "$PWD/take.sh" "$PWD/three" &&
+	test ! -e three
+'
+
 test_expect_success 'an unknown verb is refused, status 2' '
 	expect_status 2 sh "$TOP/src/agent.sh" frobnicate &&
 	grep -q "unknown verb" .err

@@ -290,20 +290,30 @@ test_remote(void)
 
 			from.host = (char *)"src";
 			from.dir = (char *)"/w d";
-			strbuf_reset(&sb);
-			is_int(remote_peer_script(&sb, &cfg, &from, &w, "cap",
-			    files, 2, NULL, &e), 0, "peer script");
-			ok(strncmp(sb.buf, "cd '/w d/cap' && printf '%s\\0' "
-			    "'a b.pcap' 'c'\\''d' | ", 47) == 0,
-			    "peer: from the source's directory, the list on "
-			    "stdin: %s", sb.buf);
-			ok(strstr(sb.buf, "'--files-from=-'") != NULL &&
-			    strstr(sb.buf, "ControlPath") == NULL &&
-			    strstr(sb.buf, "out-format") == NULL,
-			    "peer: rsync reads the list, no control socket");
-			ok(sb.len > 12 && strcmp(sb.buf + sb.len - 12,
-			    " 'h:/d/cap/'") == 0, "peer: to the other worker: %s",
-			    sb.buf);
+			struct strvec args = STRVEC_INIT;
+			size_t k, ok_words = 1;
+
+			is_int(remote_peer_args(&args, &cfg, &w, "cap", files, 2,
+			    NULL, &e), 0, "peer arguments");
+			ok(args.n > 4 && strcmp(args.v[0], "2") == 0 &&
+			    strcmp(args.v[1], "a b.pcap") == 0 &&
+			    strcmp(args.v[2], "c'd") == 0 &&
+			    strtoul(args.v[3], NULL, 10) == args.n - 4,
+			    "peer: the files' count and names, then the rsync's "
+			    "count and words");
+			for (k = 4; k < args.n; k++)
+				if (strstr(args.v[k], "ControlPath") != NULL ||
+				    strstr(args.v[k], "out-format") != NULL)
+					ok_words = 0;
+			for (k = 4; k < args.n; k++)
+				if (strcmp(args.v[k], "--files-from=-") == 0)
+					break;
+			ok(ok_words && k < args.n, "peer: rsync reads the list, "
+			    "no control socket, no report");
+			ok(strcmp(args.v[args.n - 1], "h:/d/cap/") == 0,
+			    "peer: to the other worker: %s", args.v[args.n - 1]);
+			(void)from;
+			strvec_release(&args);
 		}
 		config_release(&cfg);
 	}
