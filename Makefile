@@ -57,8 +57,8 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 # Everything below the command layer: the library the tests link too.
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
-	check outbuf agent agent-text slot beat sink run sched fetch plan balance \
-	costs move repair cut
+	check outbuf agent agent-text slot beat sink run streams sched fetch plan \
+	balance costs move repair cut
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect

@@ -49,9 +49,9 @@ write_output(struct runner *rn, size_t c, struct outbuf *ob)
 	    rn->plan->workers[ch->worker].name, ob);
 }
 
-/* Appends chunk c's path on worker w: where w reads it (copy_for). */
-static void
-chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w, size_t c)
+void
+run_chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w,
+    size_t c)
 {
 	size_t from = sched_copy_for(plan, &plan->chunks[c], w);
 
@@ -85,8 +85,8 @@ hub_attach(struct runner *rn, struct slot *sl)
 
 /* The first local slot is ready, with its warm tool (and so the hub) or
  * without: the slots waiting for the hub go on. */
-static void
-hub_decided(struct runner *rn, int up)
+void
+run_hub_decided(struct runner *rn, int up)
 {
 	size_t i;
 
@@ -119,225 +119,6 @@ hub_open(struct runner *rn, const char *near)
 		return -1;
 	rn->hub_fd = fd;
 	rn->hub = xasprintf("/proc/%ld/fd/%d", (long)getpid(), fd);
-	return 0;
-}
-
-/* A piece of a line of a slot's stderr (the tool's own) goes to the
- * user, the line prefixed with the chunk its job works on; end: the
- * line ends with it. */
-static void
-err_out(struct runner *rn, struct slot *sl, const char *text, size_t len,
-    int end)
-{
-	struct strbuf sb = STRBUF_INIT, named = STRBUF_INIT;
-	size_t c = sl->busy ? sl->batch[sl->n_fed < sl->n_batch ?
-	    sl->n_fed : sl->n_batch - 1] : (size_t)-1;
-	const char *hit;
-
-	if (sl->cancelled)
-		return;         /* a killed job's last words are noise */
-	if (c != (size_t)-1 && sl->placeholder != NULL &&
-	    (hit = memmem(text, len, sl->placeholder,
-	    strlen(sl->placeholder))) != NULL) {
-		/* a warm tool's child names the file it read */
-		strbuf_add(&named, text, (size_t)(hit - text));
-		chunk_path(&named, rn->plan, sl->worker, c);
-		strbuf_add(&named, hit + strlen(sl->placeholder),
-		    len - (size_t)(hit - text) - strlen(sl->placeholder));
-		text = named.buf;
-		len = named.len;
-	}
-	if (!sl->err_cont) {
-		if (c != (size_t)-1)
-			strbuf_addf(&sb, "[%s %s] ", rn->plan->chunks[c].file,
-			    rn->plan->workers[sl->worker].name);
-		else
-			strbuf_addf(&sb, "[%s] ",
-			    rn->plan->workers[sl->worker].name);
-		strbuf_reset(&sl->last_err);
-	}
-	if (sl->last_err.len < ERR_LINE_MAX)
-		strbuf_add(&sl->last_err, text, len < ERR_LINE_MAX ? len :
-		    ERR_LINE_MAX);
-	strbuf_add(&sb, text, len);
-	if (end)
-		strbuf_addch(&sb, '\n');
-	sl->err_cont = !end;
-	(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
-	strbuf_release(&sb);
-	strbuf_release(&named);
-}
-
-/* Text of a slot's stderr, not a record: whole lines are passed on; a
- * line's start is kept (a record may come in its middle, the tool's
- * writes around it), or passed on in pieces once it is long. */
-static void
-err_text(struct runner *rn, struct slot *sl, const char *data, size_t len)
-{
-	const char *nl;
-
-	while ((nl = memchr(data, '\n', len)) != NULL) {
-		strbuf_add(&sl->err_line, data, (size_t)(nl - data));
-		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 1);
-		strbuf_reset(&sl->err_line);
-		len -= (size_t)(nl - data) + 1;
-		data = nl + 1;
-	}
-	strbuf_add(&sl->err_line, data, len);
-	if (sl->err_line.len >= ERR_LINE_MAX) {
-		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 0);
-		strbuf_reset(&sl->err_line);
-	}
-}
-
-/* The line the tool left without a newline, passed on as one. */
-static void
-err_text_end(struct runner *rn, struct slot *sl)
-{
-	if (sl->err_line.len > 0 || sl->err_cont)
-		err_out(rn, sl, sl->err_line.buf, sl->err_line.len, 1);
-	strbuf_reset(&sl->err_line);
-}
-
-/* A record from a slot's stderr (slot.h), without its token. */
-static void
-err_record(struct runner *rn, struct slot *sl, const char *rec)
-{
-	char type[16];
-	unsigned long id;
-	int at = 0;
-
-	if (sscanf(rec, " %15s%n", type, &at) != 1)
-		return;
-	rec += at;
-	if (strcmp(type, RUN_REC_STARTED) == 0 && !sl->started) {
-		struct run_worker *rw = &rn->plan->workers[sl->worker];
-		unsigned long cores = strtoul(rec, NULL, 10);
-
-		/* "jobs = 0": as many slots as the worker has cores */
-		sl->started = 1;
-		if (rw->slots == 0)
-			rw->slots = cores > 0 && cores < 4096 ?
-			    (unsigned)cores : 1;
-	} else if (strcmp(type, RUN_REC_READY) == 0 && sl->ready_at == 0) {
-		sl->ready_at = monotonic_seconds() - rn->t0;
-		sl->warm = strstr(rec, "warm") != NULL;
-		if (sl == rn->hub_first)
-			hub_decided(rn, sl->warm);
-	} else if (strcmp(type, RUN_REC_FED) == 0) {
-		if (sl->busy && sl->n_fed < sl->n_batch)
-			sl->fed[sl->n_fed++] = monotonic_seconds() - rn->t0;
-	} else if (strcmp(type, RUN_REC_DONE) == 0) {
-		if (sl->busy && strtoul(rec, NULL, 10) == sl->job_id) {
-			err_text_end(rn, sl);
-			sl->got_err_end = 1;
-		}
-	} else if (strcmp(type, RUN_REC_BAD) == 0) {
-		char *q;
-		unsigned long k;
-
-		id = strtoul(rec, &q, 10);
-		while (sl->busy && id == sl->job_id && q != rec) {
-			rec = q;
-			k = strtoul(rec, &q, 10);
-			if (q != rec && k < sl->n_batch) {
-				sl->bad[k] = 1;
-				sl->bad_any = 1;
-			}
-		}
-	}
-}
-
-/*
- * A slot's stderr: its tool's, passed on line by line, each prefixed
- * with the chunk its job works on, and records (slot.h), taken out
- * wherever they are. flush: the stream has ended.
- */
-static void
-take_stderr(struct runner *rn, struct slot *sl, const char *data, size_t len,
-    int flush)
-{
-	struct strbuf *sc = &sl->err_scan;
-	const char *hit, *nl;
-	char rec[RUN_REC_MAX + 1];
-	size_t n, keep = rn->token_len - 1;
-
-	strbuf_add(sc, data, len);
-	for (;;) {
-		hit = memmem(sc->buf, sc->len, rn->token, rn->token_len);
-		if (hit == NULL) {
-			/* all but what could be a token's start is text */
-			n = flush || sc->len < keep ? (flush ? sc->len : 0) :
-			    sc->len - keep;
-			err_text(rn, sl, sc->buf, n);
-			strbuf_remove(sc, 0, n);
-			break;
-		}
-		err_text(rn, sl, sc->buf, (size_t)(hit - sc->buf));
-		strbuf_remove(sc, 0, (size_t)(hit - sc->buf));
-		nl = memchr(sc->buf, '\n', sc->len < RUN_REC_MAX ? sc->len :
-		    RUN_REC_MAX);
-		if (nl == NULL) {
-			if (sc->len < RUN_REC_MAX && !flush)
-				break;  /* the rest of it is coming */
-			/* a token with no record: not the tool's, not shown */
-			strbuf_remove(sc, 0, rn->token_len);
-			continue;
-		}
-		n = (size_t)(nl - sc->buf) - rn->token_len;
-		memcpy(rec, sc->buf + rn->token_len, n);
-		rec[n] = '\0';
-		strbuf_remove(sc, 0, (size_t)(nl - sc->buf) + 1);
-		err_record(rn, sl, rec);
-	}
-	if (flush)
-		err_text_end(rn, sl);
-}
-
-/* Output of a slot: everything up to the run's token is the job's; the
- * token's line says which job and its exit status. */
-static int
-take_stdout(struct runner *rn, struct slot *sl, const char *data, size_t len,
-    struct sc_err *e)
-{
-	const char *hit, *nl;
-	size_t keep;
-	int r;
-
-	if (!sl->busy || sl->got_out_end)
-		return 0;       /* nothing may come between jobs */
-	strbuf_add(&sl->scan, data, len);
-	hit = memmem(sl->scan.buf, sl->scan.len, rn->token, rn->token_len);
-	if (hit == NULL) {
-		/* all but what could be the token's beginning is output */
-		keep = rn->token_len - 1;
-		if (sl->scan.len > keep) {
-			size_t n = sl->scan.len - keep;
-
-			if ((r = outbuf_add(&sl->out, sl->scan.buf, n, e)) != 0)
-				return r;
-			memmove(sl->scan.buf, sl->scan.buf + n, keep);
-			strbuf_setlen(&sl->scan, keep);
-		}
-		return 0;
-	}
-	nl = memchr(hit, '\n', sl->scan.len - (size_t)(hit - sl->scan.buf));
-	if (nl == NULL)
-		return 0;       /* the rest of the token's line is coming */
-	if (hit > sl->scan.buf && (r = outbuf_add(&sl->out, sl->scan.buf,
-	    (size_t)(hit - sl->scan.buf), e)) != 0)
-		return r;
-	{
-		unsigned id = 0;
-		int status = -1;
-
-		if (sscanf(hit + rn->token_len, " %u %d", &id, &status) == 2 &&
-		    id == sl->job_id) {
-			sl->status = status;
-			sl->got_out_end = 1;
-		}
-	}
-	strbuf_reset(&sl->scan);
 	return 0;
 }
 
@@ -387,7 +168,7 @@ static int
 abandon_slot(struct runner *rn, struct slot *sl)
 {
 	if (rn->hub_first == sl)
-		hub_decided(rn, 0);
+		run_hub_decided(rn, 0);
 	slot_release(sl);
 	free(sl);
 	return SC_ERR_SYSTEM;
@@ -422,7 +203,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	}
 	if (rn->opt->warm_lib != NULL &&
 	    (template = warm_template(plan, w)) != (size_t)-1) {
-		chunk_path(&template_path, plan, w, template);
+		run_chunk_path(&template_path, plan, w, template);
 		sl->placeholder = xasprintf("%s/.shardcap-warm-%s-%u",
 		    plan->base != NULL ? plan->base : plan->workers[w].cw.dir,
 		    rn->name_id + TOKEN_PREFIX_LEN, number);
@@ -528,7 +309,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 		const struct run_chunk *ch = &plan->chunks[batch[i]];
 		struct strbuf path = STRBUF_INIT;
 
-		chunk_path(&path, plan, sl->worker, batch[i]);
+		run_chunk_path(&path, plan, sl->worker, batch[i]);
 		paths[i] = strbuf_detach(&path, NULL);
 		sizes[i] = ch->bytes;
 		sl->batch[i] = batch[i];
@@ -849,7 +630,7 @@ slot_gone(struct runner *rn, struct slot *sl)
 	struct run_worker *rw = &rn->plan->workers[sl->worker];
 	int code = child_exit_code(&sl->child);
 
-	take_stderr(rn, sl, "", 0, 1);
+	run_take_stderr(rn, sl, "", 0, 1);
 	if (!sl->started && code == AGENT_MISSING && !rn->stopping &&
 	    !rw->failed && (rw->agent_sent == 0 ||
 	    sl->number <= rw->agent_sent)) {
@@ -885,7 +666,7 @@ slot_gone(struct runner *rn, struct slot *sl)
 	}
 	rn->open_slots[sl->worker]--;
 	if (sl == rn->hub_first)
-		hub_decided(rn, 0);     /* gone before it was ready */
+		run_hub_decided(rn, 0);     /* gone before it was ready */
 	outbuf_release(&sl->out);
 	close_slot_input(rn, sl);
 	child_release(&sl->child);
@@ -932,7 +713,7 @@ drain_slot(struct runner *rn, struct slot *sl, struct sc_err *e)
 			sl->child.out_fd = -1;
 			break;
 		}
-		if ((r = take_stdout(rn, sl, buf, (size_t)n, e)) != 0)
+		if ((r = run_take_stdout(rn, sl, buf, (size_t)n, e)) != 0)
 			return r;
 		if ((size_t)n < sizeof(buf))
 			break;
@@ -949,7 +730,7 @@ drain_slot(struct runner *rn, struct slot *sl, struct sc_err *e)
 			sl->child.err_fd = -1;
 			break;
 		}
-		take_stderr(rn, sl, buf, (size_t)n, 0);
+		run_take_stderr(rn, sl, buf, (size_t)n, 0);
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* runner.h - the state of one run, shared by the files that carry it
- * out: run.c (the slots, their streams and the poll loop), sched.c
+ * out: run.c (the slots and the poll loop), streams.c (what the slots
+ * write), sched.c
  * (which chunks a slot runs next, and stragglers) and fetch.c (copies
  * from the store while the run goes on). Not for use outside them: the
  * contract of a run is run.h. */
@@ -150,6 +151,12 @@ struct runner {
 };
 
 /* run.c */
+/* Appends chunk c's path on worker w: where w reads it (copy_for). */
+void run_chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w,
+    size_t c);
+/* The first local slot is ready, with its warm tool (and so the hub) or
+ * without (up 0): the slots waiting for the hub learn which. */
+void run_hub_decided(struct runner *rn, int up);
 /* A worker is lost for the rest of the run; the message says why. */
 void run_worker_lost(struct runner *rn, size_t w, const char *why);
 /* Frees a job that ended (its output with it). */
@@ -157,6 +164,17 @@ void run_drop_job(struct job_end *j);
 /* A job's result stands: its chunks are done, its output goes out, any
  * other run of its chunks is killed. */
 int run_job_complete(struct runner *rn, struct job_end *j);
+
+/* streams.c */
+/* A slot's stderr: its tool's, passed on line by line, each prefixed
+ * with the chunk its job works on, and records (slot.h), taken out
+ * wherever they are. flush: the stream has ended. */
+void run_take_stderr(struct runner *rn, struct slot *sl, const char *data,
+    size_t len, int flush);
+/* A slot's stdout: everything up to the run's token is the job's
+ * output; the token's record says which job ended, with what status. */
+int run_take_stdout(struct runner *rn, struct slot *sl, const char *data,
+    size_t len, struct sc_err *e);
 
 /* sched.c */
 /* Whether worker w holds a usable copy of chunk c. */
