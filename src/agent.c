@@ -12,6 +12,7 @@
 #include "agent.h"
 #include "file.h"
 #include "remote.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -20,15 +21,9 @@ agent_version(void)
 {
 	static char hex[17];
 
-	if (hex[0] == '\0') {
-		/* FNV-1a, 64 bits */
-		uint64_t h = 1469598103934665603ull;
-		const char *p;
-
-		for (p = agent_text; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
-		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
-	}
+	if (hex[0] == '\0')
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)
+		    fnv1a(FNV1A_BASIS, agent_text, strlen(agent_text)));
 	return hex;
 }
 
@@ -142,6 +137,32 @@ agent_argv(struct strvec *av, const struct config *cfg,
 }
 
 void
+agent_child_init(struct child *c, char *const *argv,
+    const struct config_worker *w)
+{
+	child_init(c, argv);
+	c->want_stdin = !w->local;
+}
+
+/* Starts c, the agent's version verb with send on worker w (its argv in
+ * av), and sends the agent: the worker takes it where it lacks it. */
+static int
+start_sending(const struct config *cfg, const struct config_worker *w,
+    const char *control_dir, struct strvec *av, struct child *c,
+    struct sc_err *e)
+{
+	int r;
+
+	if ((r = agent_argv(av, cfg, w, control_dir, 1, "version", NULL, 0,
+	    e)) != 0)
+		return r;
+	agent_child_init(c, av->v, w);
+	if ((r = child_start(c, e)) == 0)
+		agent_send(c);
+	return r;
+}
+
+void
 agent_send(struct child *c)
 {
 	if (c->in_fd < 0)
@@ -157,20 +178,14 @@ agent_send(struct child *c)
 static char *
 stamp_path(const char *control_dir, const struct config_worker *w)
 {
-	uint64_t h = 1469598103934665603ull;
-	const char *parts[3] = { w->host, w->user, w->dir };
-	const char *p;
-	size_t i;
+	char *where = xasprintf("%s\n%s\n%s\n%u", w->host,
+	    w->user != NULL ? w->user : "", w->dir, w->port), *path;
 
-	for (i = 0; i < 3; i++) {
-		for (p = parts[i]; p != NULL && *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
-		h = (h ^ 0xff) * 1099511628211ull;
-	}
-	h = (h ^ w->port) * 1099511628211ull;
 	/* beside the control directory, which holds ssh's sockets alone */
-	return xasprintf("%s.agents/%s-%016llx", control_dir, agent_version(),
-	    (unsigned long long)h);
+	path = xasprintf("%s.agents/%s-%016llx", control_dir, agent_version(),
+	    (unsigned long long)fnv1a(FNV1A_BASIS, where, strlen(where)));
+	free(where);
+	return path;
 }
 
 void
@@ -217,24 +232,16 @@ agent_ensure(const struct config *cfg, const char *control_dir,
 		stamp = stamp_path(control_dir, w);
 		known = access(stamp, F_OK) == 0;
 		free(stamp);
-		if (known || agent_argv(&avs[i], cfg, w, control_dir, 1,
-		    "version", NULL, 0, &e) != 0)
-			continue;
-		child_init(&cs[i], avs[i].v);
-		cs[i].want_stdin = 1;
-		if (child_start(&cs[i], &e) != 0)
-			continue;
-		agent_send(&cs[i]);
-		running[n++] = &cs[i];
+		if (!known && start_sending(cfg, w, control_dir, &avs[i],
+		    &cs[i], &e) == 0)
+			running[n++] = &cs[i];
 	}
 	if (n > 0)
 		(void)child_wait_all(running, n, NULL, &e);
 	for (i = 0; i < cfg->n_workers; i++) {
-		if (cs[i].argv != NULL && cs[i].exited &&
-		    child_exit_code(&cs[i]) == 0)
+		if (cs[i].exited && child_exit_code(&cs[i]) == 0)
 			agent_mark_sent(control_dir, &cfg->workers[i]);
-		if (cs[i].argv != NULL)
-			child_release(&cs[i]);
+		child_release(&cs[i]);
 		strvec_release(&avs[i]);
 	}
 	free(running);
@@ -253,13 +260,8 @@ agent_install(const struct config *cfg, const struct config_worker *w,
 
 	if (w->local)
 		return 0;
-	if ((r = agent_argv(&av, cfg, w, control_dir, 1, "version", NULL, 0,
-	    e)) != 0)
-		return r;
-	child_init(&c, av.v);
-	c.want_stdin = 1;
-	if ((r = child_start(&c, e)) == 0) {
-		agent_send(&c);
+	child_init(&c, NULL);
+	if ((r = start_sending(cfg, w, control_dir, &av, &c, e)) == 0) {
 		cs[0] = &c;
 		if ((r = child_wait_all(cs, 1, NULL, e)) == 0 &&
 		    child_exit_code(&c) != 0)

@@ -38,8 +38,12 @@ const char *agent_version(void);
 int agent_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir, int send,
     const char *verb, const char *const *args, size_t n, struct sc_err *e);
-/* Writes the agent's text to a call's stdin (c started with want_stdin)
- * and closes it. */
+/* child_init for a call made with send: its stdin a pipe when worker w
+ * is remote (a local worker's agent is written here, never sent). */
+void agent_child_init(struct child *c, char *const *argv,
+    const struct config_worker *w);
+/* Writes the agent's text to a call's stdin (agent_child_init) and closes
+ * it; nothing for a call without a pipe. */
 void agent_send(struct child *c);
 /*
  * Sends the agent, all at once, to the remote workers (want[i]; want

@@ -1,9 +1,9 @@
 #!/bin/sh
 # shardcap agent: what shardcap runs on a worker. One POSIX sh file, built
-# into shardcap (src/agent.c is made from it) and kept on each worker as
-# DIR/.shardcap-agent-VERSION.sh, VERSION a digest of this text: a
-# shardcap that finds another version (or none) sends its own. shardcap
-# calls it as
+# into shardcap (the Makefile makes agent-text.c of it) and kept on each
+# worker as DIR/.shardcap-agent-VERSION.sh, VERSION a digest of this
+# text: a shardcap that finds another version (or none) sends its own.
+# shardcap calls it as
 #
 #	sh AGENT VERB ARG...
 #
@@ -25,7 +25,7 @@
 #
 # The protocol of a slot (src/slot.h says it from shardcap's side): the
 # first line of its stdin is the run's token, TOKEN; each line after is
-# one call, shell words quoted by shell_quote: "" (a beat), "job ...",
+# one call, shell words quoted by shell_quote: "" (a beat), "start ...",
 # "forget", "pause", "resume", "attach ...". Its stdout and stderr are its
 # jobs' own; its records go among them as "TOKEN TYPE ARGS\n", each one
 # printf, never split. The token is in no argv and no environment.
@@ -329,12 +329,12 @@ warm_start() {
 # slot when none came.
 slot() {
 	silence=0 h='' lib='' placeholder='' template='' hub='' att=0
-	stream=0 stdin=0 mode=
+	stream=0 stdin=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--silence) silence=$2; shift 2 ;;
 		--mark) h=$2; shift 2 ;;
-		--warm) lib=$2; mode=warm; shift 2 ;;
+		--warm) lib=$2; shift 2 ;;
 		--placeholder) placeholder=$2; shift 2 ;;
 		--template) template=$2; shift 2 ;;
 		--hub) hub=$2; shift 2 ;;
@@ -356,10 +356,10 @@ slot() {
 		h=
 	fi
 	rec started "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
-	if [ "$mode" = warm ] && [ "$att" = 1 ]; then
+	if [ -n "$lib" ] && [ "$att" = 1 ]; then
 		# a warm tool from the hub: the first line says how
 		IFS= read -r _j && eval "$_j"
-	elif [ "$mode" = warm ]; then
+	elif [ -n "$lib" ]; then
 		warm_start
 	fi
 	rec ready${z:+ warm}

@@ -240,7 +240,6 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 	for (i = 0; i < b->n; i++) {
 		const struct config_worker *cw = &cfg->workers[i];
 		struct beacon_slot *bs = &b->w[i];
-		struct strbuf script = STRBUF_INIT;
 		struct strvec args = STRVEC_INIT;
 		struct sc_err e;
 
@@ -268,10 +267,7 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 			bs->mark = NULL;
 			continue;
 		}
-		/* its first line: the token (slot.h) */
-		strbuf_addf(&script, "%s\n", token);
-		(void)file_write_all(bs->child.in_fd, script.buf, script.len);
-		strbuf_release(&script);
+		run_slot_token(bs->child.in_fd, token);
 		beat_add(b->beat, bs->child.in_fd);
 	}
 	return b;

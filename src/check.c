@@ -92,10 +92,9 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;
 		}
-		child_init(&j->child, j->argv.v);
+		agent_child_init(&j->child, j->argv.v, w);
 		j->child.on_line = on_line;
 		j->child.ctx = &res[k];
-		j->child.want_stdin = !w->local;
 		if (child_start(&j->child, e) != 0) {
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;

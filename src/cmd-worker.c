@@ -229,8 +229,7 @@ drop_copies(struct cluster *cl, const char *name)
 	/* the agent's remove, the agent sent along */
 	if (n > 0 && agent_argv(&av, &cl->cfg, cw, cl->control_dir, 1,
 	    "remove", (const char *const *)args.v, args.n, &e) == 0) {
-		child_init(&ch, av.v);
-		ch.want_stdin = !cw->local;
+		agent_child_init(&ch, av.v, cw);
 		if (child_start(&ch, &e) == 0) {
 			agent_send(&ch);
 			if (child_wait_all(&chp, 1, &cli_signal, &e) == 0 &&

@@ -232,15 +232,15 @@ run_step(struct cluster *cl, const char *capture, struct item *items,
 		if ((r = build_step(cl, capture, items, j, step, beacon,
 		    e)) != 0)
 			goto out;
-		child_init(&j->child, j->argv.v);
 		if (step == STEP_COPY || step == STEP_VERIFY) {
+			/* rsync, from here */
+			child_init(&j->child, j->argv.v);
 			j->child.on_line = on_rsync_line;
 			j->child.ctx = j;
+		} else {
+			/* a verb of the agent: the agent goes along */
+			agent_child_init(&j->child, j->argv.v, j->cw);
 		}
-		/* the agent's verbs take the agent along */
-		j->child.want_stdin = (step == STEP_SEED ||
-		    step == STEP_PEER || step == STEP_DROP_NEW ||
-		    step == STEP_DROP_OLD) && !j->cw->local;
 		if (child_start(&j->child, e) != 0) {
 			for (i = 0; i < j->n_items; i++)
 				snprintf(items[j->items[i]].error,

@@ -767,8 +767,7 @@ push_remove(struct cluster *cl, const char *name, int force,
 		r = agent_argv(&j->argv, &cl->cfg, j->cw, cl->control_dir, 1,
 		    "remove", args, 1, e);
 		free(path);
-		child_init(&j->child, j->argv.v);
-		j->child.want_stdin = !j->cw->local;
+		agent_child_init(&j->child, j->argv.v, j->cw);
 		if (r != 0 || child_start(&j->child, e) != 0) {
 			j->pw->failed = 1;
 			snprintf(j->pw->error, sizeof(j->pw->error), "%s", e->msg);

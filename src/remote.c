@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "remote.h"
+#include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -28,30 +29,6 @@ shell_quote(struct strbuf *sb, const char *s)
 }
 
 int
-remote_format(struct strbuf *sb, const char *template,
-    const char *const *values, size_t n)
-{
-	const char *p;
-	size_t used = 0;
-
-	for (p = template; *p; p++) {
-		if (*p != '%') {
-			strbuf_addch(sb, *p);
-			continue;
-		}
-		p++;
-		if (*p == '%') {
-			strbuf_addch(sb, '%');
-		} else if (*p == 's' && used < n) {
-			shell_quote(sb, values[used++]);
-		} else {
-			return SC_ERR_USAGE;
-		}
-	}
-	return used == n ? 0 : SC_ERR_USAGE;
-}
-
-int
 remote_control_dir(const char *cluster_dir, char **out, struct sc_err *e)
 {
 	char *dir = xasprintf("%s/ssh", cluster_dir);
@@ -59,12 +36,10 @@ remote_control_dir(const char *cluster_dir, char **out, struct sc_err *e)
 
 	if (strlen(dir) > CONTROL_DIR_MAX) {
 		/* FNV-1a of the cluster path names its private directory. */
-		uint64_t h = 1469598103934665603ull;
-		const char *p;
+		uint64_t h = fnv1a(FNV1A_BASIS, cluster_dir,
+		    strlen(cluster_dir));
 		char *base;
 
-		for (p = cluster_dir; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
 		free(dir);
 		base = xasprintf("/tmp/shardcap-%u", (unsigned)getuid());
 		if (mkdir(base, 0700) < 0 && errno != EEXIST) {
@@ -281,8 +256,8 @@ remote_peer_args(struct strvec *args, const struct config *cfg,
     const struct config_worker *to, const char *subdir,
     const char *const *files, size_t n, const char *mark, struct sc_err *e)
 {
-	struct strvec av = STRVEC_INIT;
-	size_t i, words = 0;
+	struct strvec av = STRVEC_INIT, words = STRVEC_INIT;
+	size_t i;
 	int r;
 
 	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, mark,
@@ -294,14 +269,14 @@ remote_peer_args(struct strvec *args, const struct config *cfg,
 		/* nobody reads the report of a worker's rsync: it is not
 		 * asked for */
 		for (i = 0; i < av.n; i++)
-			words += strncmp(av.v[i], "--out-format=", 13) != 0 &&
-			    strcmp(av.v[i], "--stats") != 0;
-		strvec_pushf(args, "%zu", words);
-		for (i = 0; i < av.n; i++)
 			if (strncmp(av.v[i], "--out-format=", 13) != 0 &&
 			    strcmp(av.v[i], "--stats") != 0)
-				strvec_push(args, av.v[i]);
+				strvec_push(&words, av.v[i]);
+		strvec_pushf(args, "%zu", words.n);
+		for (i = 0; i < words.n; i++)
+			strvec_push(args, words.v[i]);
 	}
+	strvec_release(&words);
 	strvec_release(&av);
 	return r;
 }

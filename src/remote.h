@@ -1,10 +1,10 @@
 /* remote.h - how to reach a worker: the argv of ssh and rsync, and the one
- * function that builds a command string for a remote shell.
+ * function that quotes a value for a remote shell.
  *
  * Everything is an argv; no local shell ever parses a string. The only
- * string a shell parses is the command ssh hands to the worker's shell (or,
- * for a local worker, that `sh -c` runs), and remote_format() builds it
- * from a fixed template, quoting every substituted value exactly once. */
+ * strings a shell parses are the command ssh hands to the worker's shell
+ * - the call of a verb of the agent (agent.h), every value quoted once by
+ * shell_quote - and rsync's --rsync-path wrapper, made here. */
 #ifndef SHARDCAP_REMOTE_H
 #define SHARDCAP_REMOTE_H
 
@@ -40,11 +40,6 @@ void remote_sent_release(struct remote_sent *s);
 
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
 void shell_quote(struct strbuf *sb, const char *s);
-/* Appends template to sb with every "%s" replaced by the next of the n
- * values, shell-quoted, and "%%" by "%". Returns 0, or SC_ERR_USAGE when
- * the placeholders and values do not match. */
-int remote_format(struct strbuf *sb, const char *template,
-    const char *const *values, size_t n);
 
 /* Where the ssh control sockets of a cluster live: its ssh/ directory, or
  * (when that path is too long for a socket) a private directory under

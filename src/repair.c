@@ -603,10 +603,9 @@ remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
 		r2 = agent_argv(&ls[w].argv, &cl->cfg, cw, cl->control_dir, 1,
 		    "list", args, 1, &ce);
 		free(dir);
-		child_init(&ls[w].child, ls[w].argv.v);
+		agent_child_init(&ls[w].child, ls[w].argv.v, cw);
 		ls[w].child.on_line = on_name;
 		ls[w].child.ctx = &ls[w].names;
-		ls[w].child.want_stdin = !cw->local;
 		/* a worker that cannot be asked keeps what it has */
 		if (r2 == 0 && child_start(&ls[w].child, &ce) == 0) {
 			agent_send(&ls[w].child);

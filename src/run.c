@@ -179,7 +179,6 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 {
 	struct run_plan *plan = rn->plan;
 	struct slot *sl = xcalloc(1, sizeof(*sl));
-	struct strbuf token = STRBUF_INIT;
 	struct strbuf template_path = STRBUF_INIT;
 	struct strvec args = STRVEC_INIT;
 	struct run_warm warm;
@@ -250,10 +249,8 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		return abandon_slot(rn, sl);
 	fcntl(sl->child.out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(sl->child.err_fd, F_SETFL, O_NONBLOCK);
-	/* its first line, before any beat: the token */
-	strbuf_addf(&token, "%s\n", rn->token);
-	(void)file_write_all(sl->child.in_fd, token.buf, token.len);
-	strbuf_release(&token);
+	/* its first line, before any beat */
+	run_slot_token(sl->child.in_fd, rn->token);
 	if (silence > 0) {
 		beat_add(&rn->beat, sl->child.in_fd);
 		sl->beating = 1;

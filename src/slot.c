@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "remote.h"
 #include "slot.h"
 #include "strvec.h"
@@ -191,6 +192,16 @@ run_slot_args(struct strvec *args, unsigned silence, const char *mark,
 		strvec_push(args, ":");
 	for (i = 0; jc != NULL && i < jc->argc; i++)
 		strvec_push(args, jc->argv[i]);
+}
+
+void
+run_slot_token(int fd, const char *token)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	strbuf_addf(&line, "%s\n", token);
+	(void)file_write_all(fd, line.buf, line.len);
+	strbuf_release(&line);
 }
 
 void

@@ -86,6 +86,9 @@ struct run_warm {
  * the command (":" for a slot without jobs, jc NULL). */
 void run_slot_args(struct strvec *args, unsigned silence, const char *mark,
     const struct run_warm *warm, const struct job_command *jc);
+/* Writes a slot's first line, the run's token, to fd (its stdin, before
+ * anything else). */
+void run_slot_token(int fd, const char *token);
 /* The call that starts job number job on the n chunks at paths: each
  * checked against its size first when sizes is not NULL (the caller has
  * checked them otherwise); then the command with {} the first, or the

@@ -137,6 +137,26 @@ err_record(struct runner *rn, struct slot *sl, const char *rec)
 }
 
 /*
+ * Where the run's token is in sc, or NULL; *text: how many bytes at sc's
+ * start are surely the tool's - all before the token, or all but what
+ * could be the start of one still coming (flush: the stream has ended,
+ * all).
+ */
+static const char *
+find_token(const struct runner *rn, const struct strbuf *sc, int flush,
+    size_t *text)
+{
+	const char *hit = memmem(sc->buf, sc->len, rn->token, rn->token_len);
+	size_t keep = rn->token_len - 1;
+
+	if (hit != NULL)
+		*text = (size_t)(hit - sc->buf);
+	else
+		*text = flush ? sc->len : sc->len > keep ? sc->len - keep : 0;
+	return hit;
+}
+
+/*
  * A slot's stderr: its tool's, passed on line by line, each prefixed
  * with the chunk its job works on, and records (slot.h), taken out
  * wherever they are. flush: the stream has ended.
@@ -148,21 +168,15 @@ run_take_stderr(struct runner *rn, struct slot *sl, const char *data,
 	struct strbuf *sc = &sl->err_scan;
 	const char *hit, *nl;
 	char rec[RUN_REC_MAX + 1];
-	size_t n, keep = rn->token_len - 1;
+	size_t n;
 
 	strbuf_add(sc, data, len);
 	for (;;) {
-		hit = memmem(sc->buf, sc->len, rn->token, rn->token_len);
-		if (hit == NULL) {
-			/* all but what could be a token's start is text */
-			n = flush || sc->len < keep ? (flush ? sc->len : 0) :
-			    sc->len - keep;
-			err_text(rn, sl, sc->buf, n);
-			strbuf_remove(sc, 0, n);
+		hit = find_token(rn, sc, flush, &n);
+		err_text(rn, sl, sc->buf, n);
+		strbuf_remove(sc, 0, n);
+		if (hit == NULL)
 			break;
-		}
-		err_text(rn, sl, sc->buf, (size_t)(hit - sc->buf));
-		strbuf_remove(sc, 0, (size_t)(hit - sc->buf));
 		nl = memchr(sc->buf, '\n', sc->len < RUN_REC_MAX ? sc->len :
 		    RUN_REC_MAX);
 		if (nl == NULL) {
@@ -188,42 +202,24 @@ int
 run_take_stdout(struct runner *rn, struct slot *sl, const char *data,
     size_t len, struct sc_err *e)
 {
-	const char *hit, *nl;
-	size_t keep;
-	int r;
+	const char *hit;
+	unsigned id = 0;
+	size_t n;
+	int r, status = -1;
 
 	if (!sl->busy || sl->got_out_end)
 		return 0;       /* nothing may come between jobs */
 	strbuf_add(&sl->scan, data, len);
-	hit = memmem(sl->scan.buf, sl->scan.len, rn->token, rn->token_len);
-	if (hit == NULL) {
-		/* all but what could be the token's beginning is output */
-		keep = rn->token_len - 1;
-		if (sl->scan.len > keep) {
-			size_t n = sl->scan.len - keep;
-
-			if ((r = outbuf_add(&sl->out, sl->scan.buf, n, e)) != 0)
-				return r;
-			memmove(sl->scan.buf, sl->scan.buf + n, keep);
-			strbuf_setlen(&sl->scan, keep);
-		}
-		return 0;
-	}
-	nl = memchr(hit, '\n', sl->scan.len - (size_t)(hit - sl->scan.buf));
-	if (nl == NULL)
-		return 0;       /* the rest of the token's line is coming */
-	if (hit > sl->scan.buf && (r = outbuf_add(&sl->out, sl->scan.buf,
-	    (size_t)(hit - sl->scan.buf), e)) != 0)
+	hit = find_token(rn, &sl->scan, 0, &n);
+	if (n > 0 && (r = outbuf_add(&sl->out, sl->scan.buf, n, e)) != 0)
 		return r;
-	{
-		unsigned id = 0;
-		int status = -1;
-
-		if (sscanf(hit + rn->token_len, " %u %d", &id, &status) == 2 &&
-		    id == sl->job_id) {
-			sl->status = status;
-			sl->got_out_end = 1;
-		}
+	strbuf_remove(&sl->scan, 0, n);
+	if (hit == NULL || memchr(sl->scan.buf, '\n', sl->scan.len) == NULL)
+		return 0;       /* the rest of the token's line is coming */
+	if (sscanf(sl->scan.buf + rn->token_len, " %u %d", &id, &status) == 2 &&
+	    id == sl->job_id) {
+		sl->status = status;
+		sl->got_out_end = 1;
 	}
 	strbuf_reset(&sl->scan);
 	return 0;

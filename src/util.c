@@ -245,6 +245,17 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h;
+}
+
 int
 size_in(const size_t *v, size_t n, size_t x)
 {

@@ -55,5 +55,12 @@ double sort_median(double *v, size_t n);
 
 /* Whether x is among v[0..n). */
 int size_in(const size_t *v, size_t n, size_t x);
+/* FNV-1a, 64 bits, of n bytes at p, from h (FNV1A_BASIS to start): a name
+ * made of a path or a text, not a digest of data. FNV1A_BASIS is the
+ * basis this project has always used - one digit short of FNV's published
+ * 14695981039346656037 - kept so that the names made with it (an ssh
+ * control directory under /tmp) stay the same. */
+#define FNV1A_BASIS 1469598103934665603ull
+uint64_t fnv1a(uint64_t h, const void *p, size_t n);
 
 #endif

@@ -177,7 +177,6 @@ test_remote(void)
 		"new\nline", "*", "-rf",
 	};
 	struct strbuf sb = STRBUF_INIT;
-	const char *vals[2];
 	size_t i;
 	int all = 1;
 
@@ -199,18 +198,6 @@ test_remote(void)
 	}
 	ok(all, "shell_quote: a shell reads every nasty string back unchanged");
 
-	strbuf_reset(&sb);
-	vals[0] = "/srv/a b";
-	vals[1] = "x'y";
-	is_int(remote_format(&sb, "ls -- %s %s 100%%", vals, 2), 0,
-	    "remote_format fills placeholders");
-	is_str(sb.buf, "ls -- '/srv/a b' 'x'\\''y' 100%", "each value quoted once");
-	strbuf_reset(&sb);
-	is_int(remote_format(&sb, "rm %s %s", vals, 1), SC_ERR_USAGE,
-	    "too few values is refused");
-	strbuf_reset(&sb);
-	is_int(remote_format(&sb, "rm %s", vals, 2), SC_ERR_USAGE,
-	    "too many values is refused");
 
 	{
 		struct config cfg;

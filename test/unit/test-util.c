@@ -112,4 +112,16 @@ test_util(void)
 	name_from("dir/x.pcap.zst", "x");
 	name_from("trace", "trace");
 	name_from("a.b.cap", "a.b");
+
+	/* FNV-1a 64's published vectors, from its published basis (the
+	 * project's FNV1A_BASIS differs: util.h); and pieces chain */
+	ok(fnv1a(0xcbf29ce484222325ull, "a", 1) == 0xaf63dc4c8601ec8cull &&
+	    fnv1a(0xcbf29ce484222325ull, "foobar", 6) ==
+	    0x85944171f73967e8ull, "fnv1a: the published vectors");
+	ok(fnv1a(FNV1A_BASIS, "", 0) == FNV1A_BASIS, "fnv1a: no bytes, the basis");
+	ok(fnv1a(fnv1a(FNV1A_BASIS, "foo", 3), "bar", 3) ==
+	    fnv1a(FNV1A_BASIS, "foobar", 6), "fnv1a: pieces chain");
+	ok(size_in((const size_t[]){ 3, 5, 8 }, 3, 5) &&
+	    !size_in((const size_t[]){ 3, 5, 8 }, 3, 4) &&
+	    !size_in(NULL, 0, 4), "size_in");
 }
