@@ -276,3 +276,68 @@ agent_install(const struct config *cfg, const struct config_worker *w,
 	strvec_release(&av);
 	return r;
 }
+
+int
+agent_rsync_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *src_dir, const char *files_from, const char *dest_subdir,
+    const char *const *extra, const char *mark, struct sc_err *e)
+{
+	struct strvec opts = STRVEC_INIT;
+	struct strbuf path = STRBUF_INIT, sb = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	if (mark == NULL || w->local)
+		return remote_rsync_argv(av, cfg, w, control_dir, src_dir,
+		    files_from, dest_subdir, extra, e);
+	for (i = 0; extra != NULL && extra[i] != NULL; i++)
+		strvec_push(&opts, extra[i]);
+	/* the words rsync adds ("--server ...") follow: $0 is the agent,
+	 * "$@" the watch's arguments and the rsync's words */
+	agent_name(&path, w->dir);
+	strbuf_addstr(&sb, "--rsync-path=sh -c '[ -r \"$0\" ] && exec sh "
+	    "\"$0\" rsync-watch \"$@\"; shift 2; exec \"$@\"' ");
+	shell_quote(&sb, path.buf);
+	strbuf_addch(&sb, ' ');
+	shell_quote(&sb, mark);
+	strbuf_addf(&sb, " %u rsync", remote_silence(cfg));
+	strvec_push(&opts, sb.buf);
+	r = remote_rsync_argv(av, cfg, w, control_dir, src_dir, files_from,
+	    dest_subdir, (const char *const *)opts.v, e);
+	strbuf_release(&sb);
+	strbuf_release(&path);
+	strvec_release(&opts);
+	return r;
+}
+
+int
+agent_peer_args(struct strvec *args, const struct config *cfg,
+    const struct config_worker *to, const char *subdir,
+    const char *const *files, size_t n, const char *mark, struct sc_err *e)
+{
+	struct strvec av = STRVEC_INIT, words = STRVEC_INIT;
+	size_t i;
+	int r;
+
+	r = agent_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, mark,
+	    e);
+	if (r == 0) {
+		strvec_pushf(args, "%zu", n);
+		for (i = 0; i < n; i++)
+			strvec_push(args, files[i]);
+		/* nobody reads the report of a worker's rsync: it is not
+		 * asked for */
+		for (i = 0; i < av.n; i++)
+			if (strncmp(av.v[i], "--out-format=", 13) != 0 &&
+			    strcmp(av.v[i], "--stats") != 0)
+				strvec_push(&words, av.v[i]);
+		strvec_pushf(args, "%zu", words.n);
+		for (i = 0; i < words.n; i++)
+			strvec_push(args, words.v[i]);
+	}
+	strvec_release(&words);
+	strvec_release(&av);
+	return r;
+}
+

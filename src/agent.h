@@ -59,4 +59,30 @@ void agent_mark_sent(const char *control_dir, const struct config_worker *w);
 int agent_install(const struct config *cfg, const struct config_worker *w,
     const char *control_dir, struct sc_err *e);
 
+/*
+ * remote_rsync_argv, watched by mark when worker w is remote and mark is
+ * not NULL: a file on w that a beacon (src/beat.h) keeps while shardcap
+ * is there. The worker's rsync runs under the agent's rsync-watch, which
+ * ends it once the file has been gone for remote_silence seconds, so that
+ * a copy cut off from shardcap does not wait on the worker for TCP to
+ * give up (docs/failures.md). A worker without this agent runs its rsync
+ * unwatched.
+ */
+int agent_rsync_argv(struct strvec *av, const struct config *cfg,
+    const struct config_worker *w, const char *control_dir,
+    const char *src_dir, const char *files_from, const char *dest_subdir,
+    const char *const *extra, const char *mark, struct sc_err *e);
+/*
+ * The arguments of the agent's peer that, run on another worker in its
+ * subdir, send the files straight to the same subdir of worker to with
+ * rsync over ssh - a copy between workers that does not pass through this
+ * machine: their count and names, then the count and words of the rsync,
+ * appended to args. The ssh options are the cluster's, without its
+ * control socket: the workers must share the ssh set-up (keys, config
+ * file paths). mark: as for agent_rsync_argv, on worker to.
+ */
+int agent_peer_args(struct strvec *args, const struct config *cfg,
+    const struct config_worker *to, const char *subdir,
+    const char *const *files, size_t n, const char *mark, struct sc_err *e);
+
 #endif

@@ -22,6 +22,8 @@
 #	link DIR BASIS FILE...  FILEs in DIR made hard links to their BASIS
 #	peer DIR [NFILES FILE... NWORDS RSYNC...]...
 #			FILEs of DIR sent to other workers, by rsyncs run here
+#	rsync-watch MARK SILENCE RSYNC...
+#			the worker's side of a copy, ended once MARK is gone
 #
 # The protocol of a slot (src/slot.h says it from shardcap's side): the
 # first line of its stdin is the run's token, TOKEN; each line after is
@@ -473,6 +475,43 @@ peer() {
 	done
 }
 
+# rsync-watch MARK SILENCE RSYNC...: the worker's side of a copy (RSYNC,
+# the words of its --rsync-path and those rsync adds), watched. Once MARK
+# (a beacon's, made again at each of its beats: src/beat.h) has been seen
+# and then not for SILENCE looks in a row, a second apart, the whole
+# process group is ended - the rsync (both of its processes), this shell,
+# the session sshd started - so that a copy cut off from shardcap does not
+# wait here for TCP to give up. A mark never seen arms nothing. rsync's
+# stdin is handed over explicitly: a background command's would be
+# /dev/null. The status is rsync's.
+rsync_watch() {
+	_h=$1
+	_n=$2
+	shift 2
+	exec 3<&0
+	"$@" <&3 3<&- &
+	_p=$!
+	exec 3<&-
+	{
+		_s=
+		_k=0
+		while sleep 1; do
+			if [ -e "$_h" ]; then
+				_s=1
+				_k=0
+			elif [ -n "$_s" ]; then
+				_k=$((_k + 1))
+				[ "$_k" -lt "$_n" ] || kill -TERM 0
+			fi
+		done
+	} < /dev/null > /dev/null 2>&1 &
+	_w=$!
+	wait "$_p"
+	_r=$?
+	kill "$_w" 2>/dev/null
+	return "$_r"
+}
+
 # link DIR BASIS FILE ...: each FILE in DIR made a hard link to its BASIS
 # there, where it can be (best effort: status 0).
 link() {
@@ -499,6 +538,7 @@ remove) remove "$@" ;;
 delete) delete "$@" ;;
 link) link "$@" ;;
 peer) peer "$@" ;;
+rsync-watch) rsync_watch "$@" ;;
 *)
 	echo "shardcap agent: unknown verb '$verb'" >&2
 	exit 2

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "file.h"
 #include "runner.h"
 #include "util.h"
@@ -142,7 +143,7 @@ fetch_start(struct runner *rn, enum fetch_why why, size_t w,
 			free(want);
 		}
 	}
-	if (remote_rsync_argv(&f->argv, plan->cfg, &plan->workers[w].cw,
+	if (agent_rsync_argv(&f->argv, plan->cfg, &plan->workers[w].cw,
 	    plan->control_dir, plan->store, "-", plan->capture, checksum,
 	    rn->beacons != NULL ? run_beacon_mark(rn->beacons[w], w) : NULL,
 	    e) != 0)

@@ -116,7 +116,7 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 		r = cluster_write_list(cl, "move", j->cw->name, &list,
 		    &j->list_path, e);
 		if (r == 0)
-			r = remote_rsync_argv(&j->argv, &cl->cfg, j->cw,
+			r = agent_rsync_argv(&j->argv, &cl->cfg, j->cw,
 			    cl->control_dir, store, j->list_path, capture,
 			    step == STEP_VERIFY ? verify : copy,
 			    run_beacon_mark(beacon,
@@ -144,7 +144,7 @@ build_step(struct cluster *cl, const char *capture, struct item *items,
 			for (n = 0, k = i; k < j->n_items; k++)
 				if (items[j->items[k]].to == to)
 					files[n++] = items[j->items[k]].file;
-			r = remote_peer_args(&args, &cl->cfg, to, capture, files,
+			r = agent_peer_args(&args, &cl->cfg, to, capture, files,
 			    n, run_beacon_mark(beacon,
 			    (size_t)(to - cl->cfg.workers)), e);
 		}

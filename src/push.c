@@ -265,7 +265,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 		if (j->n_want == 0)
 			continue;
 		if ((r = write_list(cl, j, chunks, e)) != 0 ||
-		    (r = remote_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
+		    (r = agent_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
 		    store, j->list_path, cap->name, NULL,
 		    run_beacon_mark(beacon, k), e)) != 0)
 			goto out;

@@ -162,31 +162,11 @@ add_rsh_word(struct strbuf *sb, const char *s)
 	return -1;
 }
 
-/*
- * The worker's rsync, watched: started from a shell that looks every
- * second whether the mark ($1) is there, and once it has seen it and then
- * not for as many looks in a row as the silence a slot allows
- * (remote_silence), ends its whole process group - the rsync (both of its
- * processes), the shell, the session sshd started. The mark is a beacon's
- * (run_beacon_start), made again at each of its beats: gone for good
- * when shardcap stops the beacon, which it does only after its rsyncs
- * have ended, or when shardcap fell silent. A mark never seen arms
- * nothing. rsync's stdin is handed over explicitly: a background
- * command's would otherwise be /dev/null.
- */
-static const char rsync_watch_1[] =
-    "sh -c 'h=$1; shift; exec 3<&0; \"$@\" <&3 3<&- & p=$!; exec 3<&-; "
-    "{ s= n=0; while sleep 1; do if [ -e \"$h\" ]; then s=1 n=0; "
-    "elif [ -n \"$s\" ]; then n=$((n + 1)); [ $n -lt ";
-static const char rsync_watch_2[] =
-    " ] || kill -TERM 0; fi; done; } < /dev/null > /dev/null 2>&1 & "
-    "w=$!; wait $p; r=$?; kill $w; exit $r' shardcap-rsync ";
-
 int
 remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
-    const char *const *extra, const char *mark, struct sc_err *e)
+    const char *const *extra, struct sc_err *e)
 {
 	struct strbuf src = STRBUF_INIT;
 	size_t i;
@@ -213,16 +193,6 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 
 		strvec_push(av, "-z");
 		strvec_pushf(av, "--compress-level=%u", cfg->compress_level);
-		if (mark != NULL) {
-			struct strbuf path = STRBUF_INIT;
-
-			strbuf_addf(&path, "--rsync-path=%s%u%s", rsync_watch_1,
-			    remote_silence(cfg), rsync_watch_2);
-			shell_quote(&path, mark);
-			strbuf_addstr(&path, " rsync");
-			strvec_push(av, path.buf);
-			strbuf_release(&path);
-		}
 		remote_ssh_argv(&ssh, cfg, w, control_dir);
 		for (i = 0; i < ssh.n; i++) {
 			if (add_rsh_word(&rsh, ssh.v[i]) != 0) {
@@ -249,36 +219,6 @@ remote_rsync_argv(struct strvec *av, const struct config *cfg,
 		strvec_pushf(av, "%s:%s/%s/", w->host, w->dir, dest_subdir);
 	strbuf_release(&src);
 	return 0;
-}
-
-int
-remote_peer_args(struct strvec *args, const struct config *cfg,
-    const struct config_worker *to, const char *subdir,
-    const char *const *files, size_t n, const char *mark, struct sc_err *e)
-{
-	struct strvec av = STRVEC_INIT, words = STRVEC_INIT;
-	size_t i;
-	int r;
-
-	r = remote_rsync_argv(&av, cfg, to, NULL, ".", "-", subdir, NULL, mark,
-	    e);
-	if (r == 0) {
-		strvec_pushf(args, "%zu", n);
-		for (i = 0; i < n; i++)
-			strvec_push(args, files[i]);
-		/* nobody reads the report of a worker's rsync: it is not
-		 * asked for */
-		for (i = 0; i < av.n; i++)
-			if (strncmp(av.v[i], "--out-format=", 13) != 0 &&
-			    strcmp(av.v[i], "--stats") != 0)
-				strvec_push(&words, av.v[i]);
-		strvec_pushf(args, "%zu", words.n);
-		for (i = 0; i < words.n; i++)
-			strvec_push(args, words.v[i]);
-	}
-	strvec_release(&words);
-	strvec_release(&av);
-	return r;
 }
 
 const char *

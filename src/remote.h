@@ -4,7 +4,7 @@
  * Everything is an argv; no local shell ever parses a string. The only
  * strings a shell parses are the command ssh hands to the worker's shell
  * - the call of a verb of the agent (agent.h), every value quoted once by
- * shell_quote - and rsync's --rsync-path wrapper, made here. */
+ * shell_quote, rsync's --rsync-path among them. */
 #ifndef SHARDCAP_REMOTE_H
 #define SHARDCAP_REMOTE_H
 
@@ -64,27 +64,12 @@ void remote_script_argv(struct strvec *av, const struct config *cfg,
  * src_dir) in files_from into dest_subdir of worker w's directory: over
  * the same ssh for a remote worker, directly for a local one. Extra
  * rsync options may follow in extra (NULL-terminated, may be NULL).
- * mark (a remote worker's; may be NULL): a file on it that a beacon
- * (run_beacon_start) keeps while shardcap is there; the worker's rsync
- * is ended once the file has gone for remote_silence seconds, so that a
- * copy cut off from shardcap does not wait on the worker for TCP to give
- * up (docs/failures.md).
+ * A copy that should end with shardcap: agent_rsync_argv.
  * Returns SC_ERR_CONFIG when an ssh argument cannot be given to rsync. */
 int remote_rsync_argv(struct strvec *av, const struct config *cfg,
     const struct config_worker *w, const char *control_dir,
     const char *src_dir, const char *files_from, const char *dest_subdir,
-    const char *const *extra, const char *mark, struct sc_err *e);
-/* The arguments of the agent's peer (src/agent.sh) that, run on another
- * worker in its subdir, send the files straight to the same subdir of
- * worker to with rsync over ssh - a copy between workers that does not
- * pass through this machine: their count and names, then the count and
- * words of the rsync, appended to args. The ssh options are the
- * cluster's, without its control socket: the workers must share the ssh
- * set-up (keys, config file paths). mark: as for remote_rsync_argv, on
- * worker to. */
-int remote_peer_args(struct strvec *args, const struct config *cfg,
-    const struct config_worker *to, const char *subdir,
-    const char *const *files, size_t n, const char *mark, struct sc_err *e);
+    const char *const *extra, struct sc_err *e);
 /* "user@host:port" or "local:/dir", for messages. */
 void remote_describe(struct strbuf *sb, const struct config_worker *w);
 

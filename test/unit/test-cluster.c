@@ -239,7 +239,7 @@ test_remote(void)
 			static const char *const extra[] = { "-c", "-n", NULL };
 
 			is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/c tl",
-			    "/store/x", "/tmp/list", "x", extra, NULL, &e), 0,
+			    "/store/x", "/tmp/list", "x", extra, &e), 0,
 			    "rsync argv");
 		}
 		for (i = 0; i < av.n; i++)
@@ -267,7 +267,7 @@ test_remote(void)
 		free(cfg.ssh_config);
 		cfg.ssh_config = xstrdup("/a'b\"c");
 		is_int(remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l",
-		    "x", NULL, NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
+		    "x", NULL, &e), SC_ERR_CONFIG, "a path with both quotes is refused");
 		strvec_release(&av);
 		free(cfg.ssh_config);
 		cfg.ssh_config = NULL;
@@ -280,7 +280,7 @@ test_remote(void)
 			struct strvec args = STRVEC_INIT;
 			size_t k, ok_words = 1;
 
-			is_int(remote_peer_args(&args, &cfg, &w, "cap", files, 2,
+			is_int(agent_peer_args(&args, &cfg, &w, "cap", files, 2,
 			    NULL, &e), 0, "peer arguments");
 			ok(args.n > 4 && strcmp(args.v[0], "2") == 0 &&
 			    strcmp(args.v[1], "a b.pcap") == 0 &&
@@ -806,9 +806,10 @@ test_slot_script(void)
 	free(out);
 }
 
-/* The --rsync-path of a copy to a remote worker, watched by mark. */
+/* The --rsync-path of a copy to a remote worker whose directory is dir,
+ * watched by mark. */
 static char *
-watched_rsync_path(const char *mark)
+watched_rsync_path(const char *dir, const char *mark)
 {
 	struct config cfg;
 	struct config_worker w;
@@ -824,8 +825,8 @@ watched_rsync_path(const char *mark)
 	memset(&w, 0, sizeof(w));
 	w.name = (char *)"w";
 	w.host = (char *)"h";
-	w.dir = (char *)"/d";
-	if (remote_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l", "x", NULL,
+	w.dir = (char *)dir;
+	if (agent_rsync_argv(&av, &cfg, &w, "/tmp/ctl", "/s", "/l", "x", NULL,
 	    mark, &e) == 0)
 		for (i = 0; i < av.n; i++)
 			if (strncmp(av.v[i], "--rsync-path=", 13) == 0)
@@ -838,23 +839,25 @@ watched_rsync_path(const char *mark)
 void
 test_rsync_watch(void)
 {
-	static const char *const cases[] = { "keep", "gone", "never", "quick" };
+	static const char *const cases[] = { "keep", "gone", "never", "quick",
+		"bare" };
 	char dir[] = "/tmp/shardcap-unit-XXXXXX";
 	struct strbuf cmd = STRBUF_INIT;
 	struct config cfg;
 	struct config_worker w;
 	struct strvec av = STRVEC_INIT;
 	struct sc_err e;
-	char *out, *path;
+	char *out, *path, *agent;
 	size_t i;
 
-	ok(watched_rsync_path(NULL) == NULL, "rsync: no mark, no wrapper");
+	ok(watched_rsync_path("/d", NULL) == NULL,
+	    "rsync: no mark, no wrapper");
 	config_init(&cfg);
 	memset(&w, 0, sizeof(w));
 	w.name = (char *)"w";
 	w.dir = (char *)"/d";
 	w.local = 1;
-	is_int(remote_rsync_argv(&av, &cfg, &w, NULL, "/s", "/l", "x", NULL,
+	is_int(agent_rsync_argv(&av, &cfg, &w, NULL, "/s", "/l", "x", NULL,
 	    "/d/m", &e), 0, "rsync argv, local");
 	for (i = 0; i < av.n && strncmp(av.v[i], "--rsync-path", 12); i++)
 		;
@@ -866,21 +869,32 @@ test_rsync_watch(void)
 		return;
 	}
 	/*
-	 * The wrapper run as the worker's shell would run it, with an rsync
-	 * that notes its pid and sleeps ("quick": exits 7 at once), each in
-	 * a session of its own, with a silence of 3 s: its mark kept;
-	 * removed 1.5 s in; never made; and rsync ending by itself. 5.5 s
+	 * The wrapper run as the worker's shell would run it, in a worker's
+	 * directory that holds the agent, with an rsync that notes its pid
+	 * and sleeps ("quick": exits 7 at once), each in a session of its
+	 * own, with a silence of 3 s: its mark kept; removed 1.5 s in; never
+	 * made; rsync ending by itself; and, from a directory without the
+	 * agent, its mark removed too (an rsync not watched, but run). 5.5 s
 	 * later: the status of "quick", then whether each sleeping rsync is
 	 * still there.
 	 */
-	strbuf_addf(&cmd, "cd %s && mkdir bin && printf '#!/bin/sh\\n"
+	agent = agent_file();
+	strbuf_addf(&cmd, "cd %s && cp ", dir);
+	shell_quote(&cmd, agent);
+	strbuf_addf(&cmd, " .shardcap-agent-%s.sh && mkdir bin && "
+	    "printf '#!/bin/sh\\n"
 	    "echo $$ > pid.$1; [ $1 = quick ] && exit 7; exec sleep 30\\n' "
 	    "> bin/rsync && chmod +x bin/rsync && PATH=$PWD/bin:$PATH && "
-	    ": > m.keep && : > m.gone && : > m.quick && ", dir);
+	    ": > m.keep && : > m.gone && : > m.quick && : > m.bare && ",
+	    agent_version());
+	free(agent);
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *mark = xasprintf("%s/m.%s", dir, cases[i]);
+		char *wdir = strcmp(cases[i], "bare") == 0 ?
+		    xasprintf("%s/none", dir) : xstrdup(dir);
 
-		path = watched_rsync_path(mark);
+		path = watched_rsync_path(wdir, mark);
+		free(wdir);
 		free(mark);
 		if (path == NULL)
 			break;
@@ -891,21 +905,21 @@ test_rsync_watch(void)
 		free(path);
 	}
 	ok(i == ARRAY_SIZE(cases), "rsync: a mark, a wrapper");
-	strbuf_addstr(&cmd, "for c in keep gone never; do setsid sh -c "
+	strbuf_addstr(&cmd, "for c in keep gone never bare; do setsid sh -c "
 	    "'echo $$ > w.$1; exec sh c.$1' sh $c < /dev/null > /dev/null "
 	    "2>&1 & done; setsid -w sh c.quick < /dev/null > /dev/null 2>&1; "
-	    "q=$?; sleep 1.5; rm m.gone; sleep 4; there() { "
+	    "q=$?; sleep 1.5; rm m.gone m.bare; sleep 4; there() { "
 	    "case $(ps -o stat= -p $(cat pid.$1)) in ''|Z*) echo 0;; "
 	    "*) echo 1;; esac; }; echo $q $(there keep) $(there gone) "
-	    "$(there never); for c in keep gone never; do "
+	    "$(there never) $(there bare); for c in keep gone never bare; do "
 	    "kill -TERM -$(cat w.$c) 2>/dev/null; done; "
 	    "cd / && rm -rf \"$OLDPWD\"");
 	out = sh_out(cmd.buf);
 	out[strcspn(out, "\n")] = '\0';
-	ok(strcmp(out, "7 1 0 1") == 0,
-	    "rsync watched: its status passed on; kept while its mark is, "
-	    "ended once it is gone, not armed by a mark never made (%s)",
-	    out);
+	ok(strcmp(out, "7 1 0 1 1") == 0,
+	    "rsync watched by the agent: its status passed on; kept while its "
+	    "mark is, ended once it is gone, not armed by a mark never made; "
+	    "without the agent, run unwatched (%s)", out);
 	free(out);
 	strbuf_release(&cmd);
 }
