@@ -58,12 +58,12 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
 	check outbuf agent agent-text slot beat sink run streams sched fetch plan \
-	balance costs move repair cut
+	balance costs move repair cut flow flowsplit
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
-	test-source test-split test-cluster test-balance
+	test-source test-split test-cluster test-balance test-flow
 
 CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)
@@ -138,7 +138,7 @@ $(BUILD)/test/fake-tshark: test/fake/fake-tshark.c test/fake/fakewtap.h \
 		-Wl,-rpath,'$$ORIGIN'
 
 $(BUILD)/gencap: $(BUILD)/tools/gencap.o $(BUILD)/tools/gencap-packets.o \
-	$(BUILD)/tools/gencap-mixed.o
+	$(BUILD)/tools/gencap-mixed.o $(BUILD)/tools/gencap-flows.o
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(BUILD)/unit-tests: $(UNIT_OBJ) $(BUILD)/libshardcap.a
@@ -200,5 +200,6 @@ clean:
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \
 	$(BUILD)/tools/gencap.d $(BUILD)/tools/gencap-packets.d \
-	$(BUILD)/tools/gencap-mixed.d $(BUILD)/bench/balance-sim.d \
+	$(BUILD)/tools/gencap-mixed.d $(BUILD)/tools/gencap-flows.d \
+	$(BUILD)/bench/balance-sim.d \
 	$(BUILD)/bench/kernel-copy.d

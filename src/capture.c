@@ -315,6 +315,7 @@ pcap_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 	rec->len = cap->pcap_rec_hdr + caplen;
 	rec->data = p;
 	rec->interface = 0;
+	rec->packet = p + cap->pcap_rec_hdr;
 	rec->caplen = caplen;
 	rec->origlen = get32(p + 12, be);
 	rec->linktype = ifc->linktype;
@@ -496,6 +497,7 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		    : get16(p + 8, be);
 		rec->caplen = get32(p + 20, be);
 		rec->origlen = get32(p + 24, be);
+		rec->packet = p + 28;
 		if (rec->caplen > len - 32)
 			return sc_err_at(e, SC_ERR_LENGTH, at,
 			    "packet block claims %u captured bytes in a block "
@@ -519,6 +521,7 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 			return sc_err_at(e, SC_ERR_INTERFACE, at,
 			    "simple packet block, but its section has no "
 			    "interface");
+		rec->packet = p + 12;
 		rec->caplen = rec->origlen;
 		if (ifc->snaplen != 0 && rec->caplen > ifc->snaplen)
 			rec->caplen = ifc->snaplen;

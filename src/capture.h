@@ -84,6 +84,7 @@ struct capture_rec {
 	size_t header_len;
 	/* REC_PACKET */
 	uint32_t interface;     /* index within its section */
+	const uint8_t *packet;  /* its caplen captured bytes, within data */
 	uint32_t caplen;
 	uint32_t origlen;
 	int has_time;           /* SPBs carry no time stamp */

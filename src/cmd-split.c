@@ -13,7 +13,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define SPLIT_USAGE "shardcap split [-o DIR] [-s SIZE] [-n NAME] [-f] [--digest ALGO] [--json] CAPTURE"
+#define SPLIT_USAGE "shardcap split [-o DIR] [-s SIZE] [-n NAME] [-f] [--layout time|flow] [--digest ALGO] [--json] CAPTURE"
 
 static const char split_help[] =
     "usage: " SPLIT_USAGE "\n"
@@ -25,6 +25,15 @@ static const char split_help[] =
     "a valid capture on its own; the packets of all chunks, in order, are\n"
     "exactly the packets of CAPTURE, byte for byte. A chunk is larger than\n"
     "SIZE only when one packet alone is.\n"
+    "\n"
+    "With --layout flow, each chunk holds whole flows instead: all packets\n"
+    "between two IP endpoints (addresses, protocol, ports), both ways, are\n"
+    "in one chunk, in capture order, so that a query whose output depends\n"
+    "only on the packets of a flow (TCP reassembly: HTTP, TLS, DNS over TCP)\n"
+    "gives over the chunks what it gives over CAPTURE. Packets of no IP flow\n"
+    "and other blocks go, in order, to chunks of their own. A chunk is\n"
+    "larger than SIZE only when one flow alone is. CAPTURE is read twice\n"
+    "(not from standard input). docs/formats.md says how flows are told.\n"
     "\n"
     "Prints a manifest: for every chunk its file, bytes, packets, first and\n"
     "last time stamp (UTC) and a digest of its content.\n"
@@ -39,6 +48,8 @@ static const char split_help[] =
     "                    and '-'\n"
     "  -f, --force       replace chunks of the same name, and remove those\n"
     "                    an earlier, longer split left beyond the last one\n"
+    "      --layout L    time (default: chunks in capture order) or flow\n"
+    "                    (each flow whole in one chunk)\n"
     "      --digest ALGO xxh128 (default; as 'xxhsum -H2' prints it) or\n"
     "                    sha256 (as 'sha256sum' prints it; slower)\n"
     "      --json        print the manifest as JSON\n"
@@ -107,6 +118,7 @@ print_json(const struct split_options *opt, const struct split_result *res)
 	json_string(&j, "compression", compression_name(res->compression));
 	json_string(&j, "directory", opt->dir);
 	json_uint(&j, "size_limit", opt->size);
+	json_string(&j, "layout", split_layout_name(opt->layout));
 	json_string(&j, "digest_algorithm", digest_algo_name(opt->digest));
 	json_uint(&j, "packets", res->packets);
 	json_uint(&j, "bytes", res->input_bytes);
@@ -208,6 +220,7 @@ cmd_split(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "digest", required_argument, NULL, 'D' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -246,6 +259,13 @@ cmd_split(int argc, char **argv)
 				    "bad --digest '%s': want xxh128 or sha256",
 				    optarg);
 			opt.digest = (enum digest_algo)r;
+			break;
+		case 'L':
+			if ((r = split_layout_from_name(optarg)) < 0)
+				return cli_usage_error(SPLIT_USAGE,
+				    "bad --layout '%s': want time or flow",
+				    optarg);
+			opt.layout = (enum split_layout)r;
 			break;
 		case 'J':
 			json = 1;

@@ -297,24 +297,22 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 	return 0;
 }
 
-static int
-check_existing(struct splitter *sp, struct sc_err *e)
+int
+split_prepare_dir(const struct split_options *opt, enum capture_format format,
+    int *made_dir, struct sc_err *e)
 {
-	char *file, *path;
+	char *path;
 	struct stat st;
 	int exists;
 
-	if (mkdir(sp->opt->dir, 0777) == 0)
-		sp->made_dir = 1;
+	if (mkdir(opt->dir, 0777) == 0)
+		*made_dir = 1;
 	else if (errno != EEXIST)
-		return sc_err_sys(e, "cannot create directory '%s'",
-		    sp->opt->dir);
-	file = xasprintf("%s-%06u%s", sp->opt->name, 1u,
-	    capture_format_extension(sp->res->format));
-	path = chunk_path(sp, file);
+		return sc_err_sys(e, "cannot create directory '%s'", opt->dir);
+	path = xasprintf("%s/%s-%06u%s", opt->dir, opt->name, 1u,
+	    capture_format_extension(format));
 	exists = lstat(path, &st) == 0;
-	free(file);
-	if (exists && !sp->opt->force) {
+	if (exists && !opt->force) {
 		sc_err_set(e, SC_ERR_EXISTS,
 		    "'%s' exists (use --force to replace the chunks)", path);
 		free(path);
@@ -324,17 +322,16 @@ check_existing(struct splitter *sp, struct sc_err *e)
 	return 0;
 }
 
-/* After a --force split: removes chunks of the same name beyond the new
- * last one, left by an earlier, longer split. */
-static void
-remove_stale(struct splitter *sp)
+void
+split_remove_stale(const struct split_options *opt, enum capture_format format,
+    size_t n_chunks)
 {
-	const char *ext = capture_format_extension(sp->res->format);
-	size_t name_len = strlen(sp->opt->name), ext_len = strlen(ext);
+	const char *ext = capture_format_extension(format);
+	size_t name_len = strlen(opt->name), ext_len = strlen(ext);
 	struct dirent *de;
 	DIR *d;
 
-	if (!sp->opt->force || (d = opendir(sp->opt->dir)) == NULL)
+	if (!opt->force || (d = opendir(opt->dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
 		const char *s = de->d_name;
@@ -343,7 +340,7 @@ remove_stale(struct splitter *sp)
 		char *path;
 
 		if (len != name_len + 1 + 6 + ext_len ||
-		    strncmp(s, sp->opt->name, name_len) != 0 ||
+		    strncmp(s, opt->name, name_len) != 0 ||
 		    s[name_len] != '-' || strcmp(s + len - ext_len, ext) != 0)
 			continue;
 		for (i = name_len + 1; i < name_len + 7; i++) {
@@ -351,13 +348,29 @@ remove_stale(struct splitter *sp)
 				break;
 			n = n * 10 + (uint64_t)(s[i] - '0');
 		}
-		if (i != name_len + 7 || n <= sp->res->n_chunks)
+		if (i != name_len + 7 || n <= n_chunks)
 			continue;
-		path = chunk_path(sp, s);
+		path = xasprintf("%s/%s", opt->dir, s);
 		(void)unlink(path);
 		free(path);
 	}
 	closedir(d);
+}
+
+const char *
+split_layout_name(enum split_layout layout)
+{
+	return layout == SPLIT_FLOW ? "flow" : "time";
+}
+
+int
+split_layout_from_name(const char *name)
+{
+	if (strcmp(name, "time") == 0)
+		return SPLIT_TIME;
+	if (strcmp(name, "flow") == 0)
+		return SPLIT_FLOW;
+	return -1;
 }
 
 /* Stops the copier and removes everything this run wrote. */
@@ -402,6 +415,8 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	struct sc_err rerr;
 	int r, damaged = 0;
 
+	if (opt->layout == SPLIT_FLOW)
+		return split_flows(opt, res, e);
 	memset(res, 0, sizeof(*res));
 	memset(&sp, 0, sizeof(sp));
 	sp.opt = opt;
@@ -425,7 +440,7 @@ split_capture(const struct split_options *opt, struct split_result *res,
 			r = sc_err_at(e, SC_ERR_TRUNCATED, 0, "no header");
 		goto out;
 	}
-	if ((r = check_existing(&sp, e)) != 0)
+	if ((r = split_prepare_dir(opt, res->format, &sp.made_dir, e)) != 0)
 		goto out;
 	if ((r = copier_start(&sp.copier, e)) != 0)
 		goto out;
@@ -483,7 +498,7 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	sp.copier = NULL;
 	if (r != 0)
 		goto out;
-	remove_stale(&sp);
+	split_remove_stale(opt, res->format, res->n_chunks);
 
 out:
 	if (r != 0) {

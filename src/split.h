@@ -29,8 +29,16 @@ struct split_progress {
 	size_t chunks;          /* chunks finished */
 };
 
+/* How packets are put into chunks (docs/formats.md). */
+enum split_layout {
+	SPLIT_TIME = 0,         /* in input order, each chunk the next stretch */
+	SPLIT_FLOW,             /* each flow (flow.h) whole in one chunk */
+};
+
 struct split_options {
-	const char *input;      /* path, or "-" for standard input */
+	const char *input;      /* path, or "-" for standard input (not for
+	                         * the flow layout, which reads it twice) */
+	enum split_layout layout;
 	const char *dir;        /* where chunks go; created if missing */
 	const char *name;       /* chunk name prefix (a valid_name) */
 	uint64_t size;          /* largest chunk, unless one packet is larger */
@@ -75,6 +83,21 @@ struct split_result {
 int split_capture(const struct split_options *opt, struct split_result *res,
     struct sc_err *e);
 void split_result_release(struct split_result *res);
+
+/* The flow layout's splitter (flowsplit.c), which split_capture calls. */
+int split_flows(const struct split_options *opt, struct split_result *res,
+    struct sc_err *e);
+/* For the splitters: creates opt->dir if missing (*made_dir then set),
+ * and refuses to replace chunks of opt->name there without opt->force. */
+int split_prepare_dir(const struct split_options *opt,
+    enum capture_format format, int *made_dir, struct sc_err *e);
+/* After a --force split of n chunks: removes chunks of the same name
+ * beyond the new last one, left by an earlier, longer split. */
+void split_remove_stale(const struct split_options *opt,
+    enum capture_format format, size_t n);
+/* "time" or "flow"; and back (-1: neither). */
+const char *split_layout_name(enum split_layout layout);
+int split_layout_from_name(const char *name);
 
 /* Whether file is a chunk of a split named after chunk's stem, as a cut
  * splits a chunk (or one of a cut of such a chunk): NAME-000005-000001.pcap

@@ -454,6 +454,9 @@ usage(void)
 	    "       gencap mixed --size SIZE [--shape mixed|bulk|small] "
 	    "[--pcapng [--interfaces N]]\n"
 	    "             [-o FILE] [-s SEED] [--stats]\n"
+	    "       gencap flows --size SIZE [--streams N] [--exchanges N] "
+	    "[--pcapng]\n"
+	    "             [-o FILE] [-s SEED] [--stats]\n"
 	    "       gencap list | list-bad\n\n"
 	    "Writes a capture to FILE (default standard output). --expect "
 	    "prints\nwhat shardcap must make of it: exit=N offset=N "
@@ -480,6 +483,8 @@ main(int argc, char **argv)
 		{ "stats", no_argument, NULL, 'T' },
 		{ "shape", required_argument, NULL, 'H' },
 		{ "interfaces", required_argument, NULL, 'I' },
+		{ "streams", required_argument, NULL, 'F' },
+		{ "exchanges", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -487,7 +492,7 @@ main(int argc, char **argv)
 	uint64_t size = 0;
 	int c, n = 200, pcapng = 0, expect = 0, stats = 0, ok = 0;
 	enum shape shape = SHAPE_MIXED;
-	unsigned n_ifs = 1;
+	unsigned n_ifs = 1, n_streams = 1200, exchanges = 0;
 	struct writer w;
 	struct expect ex;
 	static char iobuf[1 << 20];
@@ -512,6 +517,12 @@ main(int argc, char **argv)
 			else
 				fatal("unknown shape '%s' (mixed, bulk, small)",
 				    optarg);
+			break;
+		case 'F':
+			n_streams = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'X':
+			exchanges = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		case 'I':
 			n_ifs = (unsigned)strtoul(optarg, NULL, 10);
@@ -544,6 +555,12 @@ main(int argc, char **argv)
 		if (size == 0)
 			fatal("mixed needs --size");
 		mixed_capture(&w, size, pcapng, shape, n_ifs,
+		    stats ? stderr : NULL);
+		ok = 1;
+	} else if (strcmp(variant, "flows") == 0) {
+		if (size == 0)
+			fatal("flows needs --size");
+		flows_capture(&w, size, n_streams, exchanges, pcapng,
 		    stats ? stderr : NULL);
 		ok = 1;
 	} else {

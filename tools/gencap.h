@@ -105,4 +105,10 @@ extern const unsigned mixed_max_ifs;
 void mixed_capture(struct writer *w, uint64_t size, int pcapng,
     enum shape shape, unsigned n_ifs, FILE *stats);
 
+/* gencap-flows.c: a capture of size bytes of n_streams TCP streams at once
+ * (HTTP, TLS, DNS over TCP) of so many exchanges each (0: 4 to 30), each
+ * message in two segments or more */
+void flows_capture(struct writer *w, uint64_t size, unsigned n_streams,
+    unsigned exchanges, int pcapng, FILE *stats);
+
 #endif

@@ -23,6 +23,7 @@ static const struct {
 	{ "source", test_source },
 	{ "split", test_split },
 	{ "split_damage", test_split_damage },
+	{ "split_flow", test_split_flow },
 	{ "config", test_config },
 	{ "remote", test_remote },
 	{ "run_script", test_run_script },
@@ -31,6 +32,7 @@ static const struct {
 	{ "slot_forgets", test_slot_forgets },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
+	{ "flow", test_flow },
 };
 
 static int

@@ -393,3 +393,129 @@ test_split_damage(void)
 	free(in);
 	tb_free(&b);
 }
+
+/* A raw-IP pcap record: UDP (or, frag non-zero, an IPv4 fragment with
+ * that flags-and-offset field) from 10.0.0.src port sport to 10.0.0.dst
+ * port dport, id ipid; its last payload byte is mark. */
+static void
+udp_record(struct tbuf *b, uint8_t src, uint8_t dst, uint16_t sport,
+    uint16_t dport, uint16_t ipid, uint16_t frag, uint8_t mark)
+{
+	uint8_t p[60];
+
+	memset(p, 0, sizeof(p));
+	p[0] = 0x45;
+	p[2] = 0;
+	p[3] = sizeof(p);
+	p[4] = (uint8_t)(ipid >> 8);
+	p[5] = (uint8_t)ipid;
+	p[6] = (uint8_t)(frag >> 8);
+	p[7] = (uint8_t)frag;
+	p[8] = 64;
+	p[9] = 17;
+	p[12] = 10, p[15] = src;
+	p[16] = 10, p[19] = dst;
+	p[20] = (uint8_t)(sport >> 8);
+	p[21] = (uint8_t)sport;
+	p[22] = (uint8_t)(dport >> 8);
+	p[23] = (uint8_t)dport;
+	p[sizeof(p) - 1] = mark;
+	tb_pcap_record_hdr(b, 0, 1, mark, sizeof(p), sizeof(p));
+	tb_bytes(b, p, sizeof(p));
+}
+
+/* The chunk (1, 2, ...) of the record marked mark, or 0. */
+static int
+chunk_of_mark(const struct outcome *o, const char *dir, uint8_t mark)
+{
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < o->res.n_chunks; i++) {
+		char *path = xasprintf("%s/%s", dir, o->res.chunks[i]->file);
+		struct tbuf b, pk;
+		size_t n = 0, at;
+
+		tb_init(&pk, 0);
+		if (read_file(path, &b) == 0 && packets_of(&b, &pk, &n) == 0)
+			for (at = 0; at + 76 <= pk.len; at += 76)
+				if (pk.p[at + 75] == mark)
+					found = found ? -1 : (int)i + 1;
+		tb_free(&b);
+		tb_free(&pk);
+		free(path);
+	}
+	return found;
+}
+
+void
+test_split_flow(void)
+{
+	struct split_options opt;
+	struct outcome o;
+	struct tbuf b;
+	char *in, *dir = xasprintf("%s/flow", tap_tmpdir());
+	struct sc_err e;
+	int i, c1, same = 1;
+	uint8_t mark = 1;
+
+	/* 40 flows of 4 packets each, in turn; flow 7's datagram 900 in
+	 * three fragments: one before its first fragment (with the ports),
+	 * one after; and a fragment of a datagram whose first never came */
+	tb_init(&b, 0);
+	tb_pcap_header(&b, 0, 0, 101, 65535);
+	for (i = 0; i < 160; i++) {
+		uint8_t f = (uint8_t)(i % 40);
+
+		if (i == 50)
+			udp_record(&b, 7, 99, 0, 0, 900, 0x0008, 200);
+		if (i == 90)
+			udp_record(&b, 7, 99, 1007, 53, 900, 0x2000, 201);
+		if (i == 130)
+			udp_record(&b, 7, 99, 0, 0, 900, 0x0010, 202);
+		if (i == 140)
+			udp_record(&b, 8, 99, 0, 0, 901, 0x0010, 203);
+		if (i % 80 < 40)
+			udp_record(&b, f, 99, (uint16_t)(1000 + f), 53,
+			    (uint16_t)i, 0, mark++);
+		else
+			udp_record(&b, 99, f, 53, (uint16_t)(1000 + f),
+			    (uint16_t)i, 0, mark++);
+	}
+	in = write_file("flow.cap", &b);
+	memset(&opt, 0, sizeof(opt));
+	memset(&o, 0, sizeof(o));
+	opt.input = in;
+	opt.dir = dir;
+	opt.name = "t";
+	opt.size = 2000;
+	opt.layout = SPLIT_FLOW;
+	is_int(split_capture(&opt, &o.res, &e), 0, "flow split");
+	ok(o.res.n_chunks >= 6 && o.res.packets == 164,
+	    "  %zu chunks, %llu packets", o.res.n_chunks,
+	    (unsigned long long)o.res.packets);
+	/* each flow's packets (marks f+1, f+41, f+81, f+121) together */
+	for (i = 0; i < 40; i++) {
+		int c = chunk_of_mark(&o, dir, (uint8_t)(i + 1));
+
+		if (c <= 0 || chunk_of_mark(&o, dir, (uint8_t)(i + 41)) != c ||
+		    chunk_of_mark(&o, dir, (uint8_t)(i + 81)) != c ||
+		    chunk_of_mark(&o, dir, (uint8_t)(i + 121)) != c)
+			same = 0;
+	}
+	ok(same, "  every flow in one chunk, both directions");
+	c1 = chunk_of_mark(&o, dir, 8);
+	ok(c1 > 0 && chunk_of_mark(&o, dir, 200) == c1 &&
+	    chunk_of_mark(&o, dir, 201) == c1 &&
+	    chunk_of_mark(&o, dir, 202) == c1,
+	    "  a datagram's fragments with its flow, before and after its "
+	    "first");
+	ok(chunk_of_mark(&o, dir, 203) > 0, "  a lone fragment kept");
+	split_result_release(&o.res);
+	opt.input = "-";
+	is_int(split_capture(&opt, &o.res, &e), SC_ERR_USAGE,
+	    "flow split: standard input refused");
+	tb_free(&b);
+	free(in);
+	free(dir);
+}

@@ -13,6 +13,7 @@ void test_capture_regress(void);
 void test_source(void);
 void test_split(void);
 void test_split_damage(void);
+void test_split_flow(void);
 void test_config(void);
 void test_remote(void);
 void test_run_script(void);
@@ -21,5 +22,6 @@ void test_rsync_watch(void);
 void test_slot_forgets(void);
 void test_catalog(void);
 void test_balance(void);
+void test_flow(void);
 
 #endif
