@@ -107,6 +107,9 @@ static const char *const migrations[] = {
 	"  planned_at INTEGER NOT NULL,"
 	"  updated_at INTEGER NOT NULL);"
 	"CREATE INDEX cuts_capture ON cuts(capture_id, file);",
+	/* 2 -> 3: how a capture's packets are put into chunks */
+	"ALTER TABLE captures ADD COLUMN layout TEXT NOT NULL DEFAULT 'time'"
+	"  CHECK (layout IN ('time', 'flow'));",
 };
 
 static int
@@ -399,7 +402,7 @@ catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
 
 #define CAPTURE_COLUMNS "id, name, source, format, digest_algo, chunk_size, " \
 	"replicas, packets, bytes, source_size, source_mtime, added_at, " \
-	"updated_at"
+	"updated_at, layout"
 
 static void
 read_capture(sqlite3_stmt *st, struct cat_capture *cap)
@@ -418,6 +421,7 @@ read_capture(sqlite3_stmt *st, struct cat_capture *cap)
 	cap->source_mtime = sqlite3_column_int64(st, 10);
 	cap->added_at = sqlite3_column_int64(st, 11);
 	cap->updated_at = sqlite3_column_int64(st, 12);
+	copy_text(cap->layout, sizeof(cap->layout), st, 13);
 }
 
 int
@@ -441,6 +445,13 @@ catalog_capture_get(struct catalog *c, const char *name,
 	return r;
 }
 
+/* A capture's layout as the catalog keeps it: "time" unless said. */
+static const char *
+capture_layout(const struct cat_capture *cap)
+{
+	return cap->layout[0] != '\0' ? cap->layout : "time";
+}
+
 int
 catalog_capture_save(struct catalog *c, struct cat_capture *cap,
     struct sc_err *e)
@@ -457,19 +468,21 @@ catalog_capture_save(struct catalog *c, struct cat_capture *cap,
 		return run(c, prepare(c, e, "UPDATE captures SET source = ?, "
 		    "format = ?, digest_algo = ?, chunk_size = ?, replicas = ?, "
 		    "packets = ?, bytes = ?, source_size = ?, source_mtime = ?, "
-		    "updated_at = ? WHERE id = ?", "tttuuuuuiii", cap->source,
-		    cap->format, cap->digest_algo, cap->chunk_size,
+		    "updated_at = ?, layout = ? WHERE id = ?", "tttuuuuuiiti",
+		    cap->source, cap->format, cap->digest_algo, cap->chunk_size,
 		    (uint64_t)cap->replicas, cap->packets, cap->bytes,
-		    cap->source_size, cap->source_mtime, now, cap->id), e);
+		    cap->source_size, cap->source_mtime, now, capture_layout(cap),
+		    cap->id), e);
 	}
 	cap->added_at = cap->updated_at = now;
 	r = run(c, prepare(c, e, "INSERT INTO captures (name, source, format, "
 	    "digest_algo, chunk_size, replicas, packets, bytes, source_size, "
-	    "source_mtime, added_at, updated_at) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttttuuuuuiii", cap->name,
-	    cap->source, cap->format, cap->digest_algo, cap->chunk_size,
-	    (uint64_t)cap->replicas, cap->packets, cap->bytes, cap->source_size,
-	    cap->source_mtime, now, now), e);
+	    "source_mtime, added_at, updated_at, layout) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttttuuuuuiiit",
+	    cap->name, cap->source, cap->format, cap->digest_algo,
+	    cap->chunk_size, (uint64_t)cap->replicas, cap->packets, cap->bytes,
+	    cap->source_size, cap->source_mtime, now, now,
+	    capture_layout(cap)), e);
 	if (r == 0)
 		cap->id = sqlite3_last_insert_rowid(c->db);
 	return r;

@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 struct catalog;
 
@@ -31,6 +31,7 @@ struct cat_capture {
 	uint64_t source_size;   /* of the file when it was last added */
 	int64_t source_mtime;   /* nanoseconds */
 	int64_t added_at, updated_at;   /* seconds since the epoch */
+	char layout[8];         /* "time" or "flow" (split.h); "" as "time" */
 };
 
 struct cat_chunk {

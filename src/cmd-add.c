@@ -9,12 +9,13 @@
 #include "cmd.h"
 #include "json.h"
 #include "push.h"
+#include "split.h"
 #include "table.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--json] [-q] CAPTURE"
+#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--json] [-q] CAPTURE"
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -38,6 +39,12 @@ static const char add_help[] =
     "  -s, --size SIZE     chunk size (default: the config's, 25M)\n"
     "  -r, --replicas R    copies of every chunk on distinct workers\n"
     "                      (default: the config's, 1)\n"
+    "      --layout L      time (default, or the capture's when added\n"
+    "                      before): chunks in capture order; flow: each\n"
+    "                      flow whole in one chunk, so that queries that\n"
+    "                      follow TCP streams give the whole-file answer\n"
+    "                      (see 'shardcap help split'). Changing it splits\n"
+    "                      the capture again.\n"
     "      --json          print the result as JSON\n"
     "  -q, --quiet         show no progress\n"
     "  -h, --help          show this help\n"
@@ -164,6 +171,7 @@ cmd_add(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "size", required_argument, NULL, 's' },
 		{ "replicas", required_argument, NULL, 'r' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -180,6 +188,7 @@ cmd_add(int argc, char **argv)
 	size_t i;
 
 	memset(&opt, 0, sizeof(opt));
+	opt.layout = -1;
 	while ((c = getopt_long(argc, argv, "n:s:r:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -196,6 +205,11 @@ cmd_add(int argc, char **argv)
 				return cli_usage_error(ADD_USAGE, "bad --replicas "
 				    "'%s': want 1 to 64", optarg);
 			opt.replicas = (unsigned)v;
+			break;
+		case 'L':
+			if ((opt.layout = split_layout_from_name(optarg)) < 0)
+				return cli_usage_error(ADD_USAGE, "bad --layout "
+				    "'%s': want time or flow", optarg);
 			break;
 		case 'J':
 			json = 1;

@@ -648,7 +648,8 @@ balance_capture(const char *name, const struct balance_request *o)
 			r = cut_apply(&cl, name, &cuts[i], &cli_signal,
 			    &cut_out[i], &e);
 			if (r == SC_ERR_LIMIT) {
-				/* one packet: nothing to cut, nothing wrong */
+				/* one packet (or flow): nothing to cut,
+				 * nothing wrong */
 				cli_warning("%s", e.msg);
 				continue;
 			}

@@ -187,6 +187,7 @@ status_all(struct cluster *cl, int json)
 				json_uint(&j, "packets", caps[i].packets);
 				json_uint(&j, "bytes", caps[i].bytes);
 				json_uint(&j, "replicas", caps[i].replicas);
+				json_string(&j, "layout", caps[i].layout);
 				json_uint(&j, "complete", hl.complete);
 				json_uint(&j, "missing", hl.missing);
 				json_uint(&j, "stale", hl.stale);
@@ -301,6 +302,7 @@ status_capture(struct cluster *cl, const char *name, int json)
 		json_string(&j, "format", cap.format);
 		json_string(&j, "digest_algorithm", cap.digest_algo);
 		json_uint(&j, "chunk_size", cap.chunk_size);
+		json_string(&j, "layout", cap.layout);
 		json_uint(&j, "replicas", cap.replicas);
 		json_uint(&j, "packets", cap.packets);
 		json_uint(&j, "bytes", cap.bytes);
@@ -343,9 +345,10 @@ status_capture(struct cluster *cl, const char *name, int json)
 		struct table t;
 
 		format_bytes(&sb, cap.bytes);
-		printf("%s: %s from %s, %zu chunks, %llu packets, %s; %u "
+		printf("%s: %s from %s, %zu chunks%s, %llu packets, %s; %u "
 		    "replica%s: %zu chunks complete, %zu missing copies, %zu "
 		    "stale\n\n", cap.name, cap.format, cap.source, n,
+		    strcmp(cap.layout, "flow") == 0 ? " by flow" : "",
 		    (unsigned long long)cap.packets, sb.buf, cap.replicas,
 		    cap.replicas == 1 ? "" : "s", hl.complete, hl.missing,
 		    hl.stale);

@@ -262,6 +262,10 @@ cut_split(struct cluster *cl, const struct cut_request *req, struct cut *c,
 	so.name = stem;
 	so.size = UINT64_MAX;
 	so.parts = req->parts;
+	/* a flow capture's chunk is cut by flow: its parts keep flows whole
+	 * (a chunk of one flow makes one part) */
+	so.layout = strcmp(c->cap.layout, "flow") == 0 ? SPLIT_FLOW :
+	    SPLIT_TIME;
 	so.digest = (enum digest_algo)digest_algo_from_name(c->cap.digest_algo);
 	so.force = 1;
 	so.interrupted = interrupted;
@@ -276,8 +280,10 @@ cut_split(struct cluster *cl, const struct cut_request *req, struct cut *c,
 		goto out;
 	}
 	if (c->sr.n_chunks < 2) {
-		r = sc_err_set(e, SC_ERR_LIMIT, "'%s' has one packet; it cannot "
-		    "be cut", ch->file);
+		r = sc_err_set(e, SC_ERR_LIMIT, so.layout == SPLIT_FLOW ?
+		    "'%s' holds one flow; it cannot be cut without cutting "
+		    "the flow" : "'%s' has one packet; it cannot be cut",
+		    ch->file);
 		goto out;
 	}
 	for (i = 0; i < c->sr.n_chunks && r == 0; i++) {

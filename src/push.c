@@ -600,6 +600,11 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		cap.chunk_size = opt->size;
 	if (opt->replicas != 0)
 		cap.replicas = opt->replicas;
+	if (opt->layout >= 0)
+		snprintf(cap.layout, sizeof(cap.layout), "%s",
+		    split_layout_name((enum split_layout)opt->layout));
+	else if (cap.layout[0] == '\0')
+		snprintf(cap.layout, sizeof(cap.layout), "time");
 	res->replicas = cap.replicas;
 	if (cap.replicas > cl->cfg.n_workers) {
 		r = sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
@@ -612,7 +617,8 @@ push_add(struct cluster *cl, const struct add_options *opt,
 	res->source_unchanged = res->existed && strcmp(old.source, source) == 0 &&
 	    old.source_size == (uint64_t)st.st_size &&
 	    old.source_mtime == mtime_ns(&st) &&
-	    old.chunk_size == cap.chunk_size && n_old > 0;
+	    old.chunk_size == cap.chunk_size &&
+	    strcmp(old.layout, cap.layout) == 0 && n_old > 0;
 	if (!res->source_unchanged) {
 		struct split_options so;
 
@@ -624,6 +630,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		so.dir = incoming;
 		so.name = opt->name;
 		so.size = cap.chunk_size;
+		so.layout = (enum split_layout)split_layout_from_name(cap.layout);
 		so.digest = algo;
 		so.force = 1;
 		so.interrupted = opt->interrupted;

@@ -38,6 +38,8 @@ struct add_options {
 	const char *name;
 	uint64_t size;          /* chunk size; 0: the capture's or config's */
 	unsigned replicas;      /* 0: the capture's or config's */
+	int layout;             /* enum split_layout; -1: the capture's, or
+				 * time */
 	volatile sig_atomic_t *interrupted;
 	void (*progress)(void *ctx, const struct add_progress *p);
 	void *progress_ctx;

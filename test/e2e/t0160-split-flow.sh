@@ -111,4 +111,26 @@ test_expect_success 'a bad layout is a usage error' '
 	grep -q "bad --layout" .err
 '
 
+test_expect_success 'add --layout flow on local workers: the stateful queries, exact' '
+	export SHARDCAP_DIR=$PWD/c/.shardcap &&
+	mkdir c && $SHARDCAP -C c init --local 2 > /dev/null &&
+	$GENCAP flows --size 6M -o in.pcap &&
+	$SHARDCAP add -q --layout flow -s 1M --name f in.pcap > /dev/null &&
+	$SHARDCAP status --json f > s.json &&
+	grep -q "\"layout\": \"flow\"" s.json &&
+	$SHARDCAP status f | grep -q "chunks by flow" &&
+	$SHARDCAP run -q f -- tshark -r {} -Y "http.request || tls.handshake.type == 1" \
+	    -T fields -e http.host -e http.request.uri \
+	    -e tls.handshake.extensions_server_name 2>/dev/null |
+	    LC_ALL=C sort > got &&
+	tshark_q -r in.pcap -Y "http.request || tls.handshake.type == 1" \
+	    -T fields -e http.host -e http.request.uri \
+	    -e tls.handshake.extensions_server_name | LC_ALL=C sort > want &&
+	test -s want && cmp want got &&
+	$SHARDCAP add --json --name f in.pcap > again.json &&
+	grep -q "\"source_unchanged\": true" again.json &&
+	$SHARDCAP add -q --layout time --name f in.pcap > /dev/null &&
+	$SHARDCAP status --json f | grep -q "\"layout\": \"time\""
+'
+
 test_done
