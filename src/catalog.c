@@ -109,7 +109,9 @@ static const char *const migrations[] = {
 	"CREATE INDEX cuts_capture ON cuts(capture_id, file);",
 	/* 2 -> 3: how a capture's packets are put into chunks */
 	"ALTER TABLE captures ADD COLUMN layout TEXT NOT NULL DEFAULT 'time'"
-	"  CHECK (layout IN ('time', 'flow'));",
+	"  CHECK (layout IN ('time', 'flow'));"
+	"ALTER TABLE captures ADD COLUMN flows INTEGER;"
+	"ALTER TABLE captures ADD COLUMN cut_flows INTEGER;",
 };
 
 static int
@@ -137,8 +139,8 @@ exec(struct catalog *c, const char *sql, struct sc_err *e)
 
 /*
  * Prepares sql and binds its parameters, described by types: 't' text,
- * 'i' int64_t, 'u' uint64_t (stored as int64). Returns NULL on failure
- * with e filled in.
+ * 'i' int64_t, 'u' uint64_t (stored as int64), 'n' int64_t that is NULL
+ * when negative. Returns NULL on failure with e filled in.
  */
 static sqlite3_stmt *
 prepare(struct catalog *c, struct sc_err *e, const char *sql,
@@ -164,6 +166,13 @@ prepare(struct catalog *c, struct sc_err *e, const char *sql,
 		case 'i':
 			rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
 			break;
+		case 'n': {
+			int64_t v = va_arg(ap, int64_t);
+
+			rc = v < 0 ? sqlite3_bind_null(st, i + 1) :
+			    sqlite3_bind_int64(st, i + 1, v);
+			break;
+		}
 		default:
 			rc = sqlite3_bind_int64(st, i + 1,
 			    (int64_t)va_arg(ap, uint64_t));
@@ -402,7 +411,7 @@ catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
 
 #define CAPTURE_COLUMNS "id, name, source, format, digest_algo, chunk_size, " \
 	"replicas, packets, bytes, source_size, source_mtime, added_at, " \
-	"updated_at, layout"
+	"updated_at, layout, flows, cut_flows"
 
 static void
 read_capture(sqlite3_stmt *st, struct cat_capture *cap)
@@ -422,6 +431,10 @@ read_capture(sqlite3_stmt *st, struct cat_capture *cap)
 	cap->added_at = sqlite3_column_int64(st, 11);
 	cap->updated_at = sqlite3_column_int64(st, 12);
 	copy_text(cap->layout, sizeof(cap->layout), st, 13);
+	cap->flows = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 14);
+	cap->cut_flows = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 15);
 }
 
 int
@@ -468,21 +481,22 @@ catalog_capture_save(struct catalog *c, struct cat_capture *cap,
 		return run(c, prepare(c, e, "UPDATE captures SET source = ?, "
 		    "format = ?, digest_algo = ?, chunk_size = ?, replicas = ?, "
 		    "packets = ?, bytes = ?, source_size = ?, source_mtime = ?, "
-		    "updated_at = ?, layout = ? WHERE id = ?", "tttuuuuuiiti",
-		    cap->source, cap->format, cap->digest_algo, cap->chunk_size,
-		    (uint64_t)cap->replicas, cap->packets, cap->bytes,
-		    cap->source_size, cap->source_mtime, now, capture_layout(cap),
+		    "updated_at = ?, layout = ?, flows = ?, cut_flows = ? "
+		    "WHERE id = ?", "tttuuuuuiitnni", cap->source, cap->format,
+		    cap->digest_algo, cap->chunk_size, (uint64_t)cap->replicas,
+		    cap->packets, cap->bytes, cap->source_size, cap->source_mtime,
+		    now, capture_layout(cap), cap->flows, cap->cut_flows,
 		    cap->id), e);
 	}
 	cap->added_at = cap->updated_at = now;
 	r = run(c, prepare(c, e, "INSERT INTO captures (name, source, format, "
 	    "digest_algo, chunk_size, replicas, packets, bytes, source_size, "
-	    "source_mtime, added_at, updated_at, layout) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "ttttuuuuuiiit",
-	    cap->name, cap->source, cap->format, cap->digest_algo,
-	    cap->chunk_size, (uint64_t)cap->replicas, cap->packets, cap->bytes,
-	    cap->source_size, cap->source_mtime, now, now,
-	    capture_layout(cap)), e);
+	    "source_mtime, added_at, updated_at, layout, flows, cut_flows) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ttttuuuuuiiitnn", cap->name, cap->source, cap->format,
+	    cap->digest_algo, cap->chunk_size, (uint64_t)cap->replicas,
+	    cap->packets, cap->bytes, cap->source_size, cap->source_mtime, now,
+	    now, capture_layout(cap), cap->flows, cap->cut_flows), e);
 	if (r == 0)
 		cap->id = sqlite3_last_insert_rowid(c->db);
 	return r;

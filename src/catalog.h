@@ -32,6 +32,8 @@ struct cat_capture {
 	int64_t source_mtime;   /* nanoseconds */
 	int64_t added_at, updated_at;   /* seconds since the epoch */
 	char layout[8];         /* "time" or "flow" (split.h); "" as "time" */
+	int64_t flows;          /* IP flows; -1: not known (added before) */
+	int64_t cut_flows;      /* of them, in more than one chunk; -1 */
 };
 
 struct cat_chunk {

@@ -57,11 +57,15 @@ static const char run_help[] =
     "      --pcap-out FILE the jobs write captures to stdout (-w -); merge\n"
     "                      them, in chunk order, into FILE ('-': stdout)\n"
     "      --stdin         the chunk is the command's stdin (no {} needed)\n"
-    "      --stats         after the run, per-worker times on stderr\n"
+    "      --stats         after the run, per-worker times on stderr, and\n"
+    "                      how many flows the chunks' boundaries cut\n"
     "      --balance[=ALGO] after a run of a cluster's capture, balance it\n"
     "                      from this run's times (shardcap balance; ALGO\n"
     "                      default or paper), the plan on stderr\n"
     "      --size SIZE     chunk size for a capture file (default 25M)\n"
+    "      --layout L      for a capture file: time (default) or flow, each\n"
+    "                      flow whole in one chunk (see 'shardcap help\n"
+    "                      split')\n"
     "      --workers N     local workers for a capture file (default: cores)\n"
     "      --timeout T     a job running longer than T per chunk (30s, 2m)\n"
     "                      or than T times the median job (5x, per byte)\n"
@@ -213,6 +217,24 @@ print_run_summary(FILE *f, const struct run_plan *plan,
 	free(t);
 }
 
+/* How many flows the chunks cut: their stateful results may be
+ * incomplete. */
+static void
+print_cut_flows(FILE *f, const char *layout, int64_t flows, int64_t cut)
+{
+	if (strcmp(layout, "flow") == 0)
+		fprintf(f, "flows: each whole in one chunk (layout flow)\n");
+	else if (flows < 0)
+		fprintf(f, "flows cut by chunk boundaries: not known (add the "
+		    "capture again to count them)\n");
+	else
+		fprintf(f, "flows cut by chunk boundaries: %lld of %lld%s\n",
+		    (long long)cut, (long long)flows, cut > 0 ?
+		    " (a query that follows TCP streams may miss or garble "
+		    "what crosses a boundary: --layout flow keeps flows whole)"
+		    : "");
+}
+
 /* Splits argv at "--": what comes after is the command. */
 static int
 split_dashes(int argc, char **argv, int *opts_argc, char ***cmd, size_t *n)
@@ -338,6 +360,7 @@ cmd_run(int argc, char **argv)
 		{ "stdin", no_argument, NULL, 'I' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 's' },
+		{ "layout", required_argument, NULL, 'L' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "batch", required_argument, NULL, 'B' },
 		{ "no-warm", no_argument, NULL, 'W' },
@@ -359,7 +382,8 @@ cmd_run(int argc, char **argv)
 	const char *target, *pcap_out = NULL;
 	char *tmpdir = NULL, *out_tmp = NULL, *warm_lib = NULL;
 	int opts_argc, c, quiet = 0, stats = 0, have_cluster = 0, status, r;
-	int balance = 0, warm = 1;
+	int balance = 0, warm = 1, layout = SPLIT_TIME;
+	struct cat_capture cap;
 	size_t i;
 	uint64_t size = 25u << 20, workers = 0, batch = 0;
 
@@ -368,6 +392,7 @@ cmd_run(int argc, char **argv)
 	bal.threshold = -1;
 	bal.report = stderr;
 	memset(&sr, 0, sizeof(sr));
+	memset(&cap, 0, sizeof(cap));
 	memset(&plan, 0, sizeof(plan));
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0))
@@ -397,6 +422,11 @@ cmd_run(int argc, char **argv)
 			if (parse_size(optarg, &size) != 0 || size == 0)
 				return cli_usage_error(RUN_USAGE, "bad --size '%s'",
 				    optarg);
+			break;
+		case 'L':
+			if ((layout = split_layout_from_name(optarg)) < 0)
+				return cli_usage_error(RUN_USAGE, "bad --layout "
+				    "'%s': want time or flow", optarg);
 			break;
 		case 'w':
 			if (parse_uint(optarg, 1, 1024, &workers) != 0)
@@ -465,7 +495,6 @@ cmd_run(int argc, char **argv)
 	{
 		struct sc_err ignore;
 		char *dir = NULL;
-		struct cat_capture cap;
 		struct stat st;
 
 		if (cluster_find(&dir, &ignore) == 0) {
@@ -511,6 +540,7 @@ cmd_run(int argc, char **argv)
 		so.dir = tmpdir;
 		so.name = valid_name(name) ? name : "capture";
 		so.size = size;
+		so.layout = (enum split_layout)layout;
 		so.force = 1;
 		so.interrupted = &cli_signal;
 		r = split_capture(&so, &sr, &e);
@@ -608,8 +638,15 @@ cmd_run(int argc, char **argv)
 		status = 128 + SIGPIPE;
 		goto out;
 	}
-	if (stats)
+	if (stats) {
 		print_run_summary(stderr, &plan, &res);
+		if (have_cluster)
+			print_cut_flows(stderr, cap.layout, cap.flows,
+			    cap.cut_flows);
+		else
+			print_cut_flows(stderr, split_layout_name(layout),
+			    (int64_t)sr.flows, (int64_t)sr.cut_flows);
+	}
 	status = report_outcome(&plan, &res);
 	if (balance && have_cluster && status != 0)
 		cli_warning("not balancing: the run did not complete, so its "

@@ -122,6 +122,9 @@ print_json(const struct split_options *opt, const struct split_result *res)
 	json_string(&j, "digest_algorithm", digest_algo_name(opt->digest));
 	json_uint(&j, "packets", res->packets);
 	json_uint(&j, "bytes", res->input_bytes);
+	json_uint(&j, "flows", res->flows);
+	json_uint(&j, "cut_flows", res->cut_flows);
+	json_bool(&j, "flows_exact", res->flows_exact);
 	json_array_begin(&j, "chunks");
 	for (i = 0; i < res->n_chunks; i++) {
 		const struct split_chunk *c = res->chunks[i];
@@ -204,10 +207,15 @@ print_table(const struct split_options *opt, const struct split_result *res)
 	table_release(&t);
 	strbuf_reset(&sb);
 	format_bytes(&sb, res->input_bytes);
-	printf("%zu chunk%s of %s in '%s': %llu packets, %s\n",
+	printf("%zu chunk%s of %s in '%s': %llu packets, %s, %s%llu IP flows",
 	    res->n_chunks, res->n_chunks == 1 ? "" : "s",
 	    capture_format_name(res->format), opt->dir,
-	    (unsigned long long)res->packets, sb.buf);
+	    (unsigned long long)res->packets, sb.buf,
+	    res->flows_exact ? "" : "at least ", (unsigned long long)res->flows);
+	if (res->cut_flows > 0)
+		printf(" (%llu cut by chunk boundaries: --layout flow keeps "
+		    "flows whole)", (unsigned long long)res->cut_flows);
+	putchar('\n');
 	strbuf_release(&sb);
 }
 

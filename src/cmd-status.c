@@ -303,6 +303,13 @@ status_capture(struct cluster *cl, const char *name, int json)
 		json_string(&j, "digest_algorithm", cap.digest_algo);
 		json_uint(&j, "chunk_size", cap.chunk_size);
 		json_string(&j, "layout", cap.layout);
+		if (cap.flows >= 0) {
+			json_int(&j, "flows", cap.flows);
+			json_int(&j, "cut_flows", cap.cut_flows);
+		} else {
+			json_null(&j, "flows");
+			json_null(&j, "cut_flows");
+		}
 		json_uint(&j, "replicas", cap.replicas);
 		json_uint(&j, "packets", cap.packets);
 		json_uint(&j, "bytes", cap.bytes);

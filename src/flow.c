@@ -1,8 +1,10 @@
 /* flow.c - the flow of a packet: link, network and transport headers
  * read, nothing else (see flow.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "flow.h"
+#include "xalloc.h"
 #include "banned.h"
 
 /* LINKTYPE_ values (tcpdump.org/linktypes.html) */
@@ -342,4 +344,84 @@ flow_of(uint32_t linktype, const uint8_t *p, size_t n, struct flow *f)
 	default:
 		break;
 	}
+}
+
+void
+flow_count_init(struct flow_count *fc)
+{
+	memset(fc, 0, sizeof(*fc));
+	fc->exact = 1;
+}
+
+#define CUT_MARK 0x80000000u
+
+static size_t
+count_slot(const struct flow_count *fc, uint64_t key)
+{
+	size_t i = (size_t)(key & (fc->cap - 1));
+
+	while (fc->key[i] != 0 && fc->key[i] != key)
+		i = (i + 1) & (fc->cap - 1);
+	return i;
+}
+
+static void
+count_grow(struct flow_count *fc)
+{
+	struct flow_count g = *fc;
+	size_t i;
+
+	g.cap = fc->cap ? fc->cap * 2 : 4096;
+	g.key = xcalloc(g.cap, sizeof(*g.key));
+	g.chunk = xcalloc(g.cap, sizeof(*g.chunk));
+	for (i = 0; i < fc->cap; i++)
+		if (fc->key[i] != 0) {
+			size_t k = count_slot(&g, fc->key[i]);
+
+			g.key[k] = fc->key[i];
+			g.chunk[k] = fc->chunk[i];
+		}
+	free(fc->key);
+	free(fc->chunk);
+	*fc = g;
+}
+
+void
+flow_count_add(struct flow_count *fc, uint64_t hash, uint32_t chunk)
+{
+	size_t i;
+
+	if (hash == 0)
+		hash = 1;
+	chunk &= ~CUT_MARK;
+	if (fc->cap > 0) {
+		i = count_slot(fc, hash);
+		if (fc->key[i] == hash) {
+			if ((fc->chunk[i] & ~CUT_MARK) != chunk) {
+				if (!(fc->chunk[i] & CUT_MARK))
+					fc->cut++;
+				fc->chunk[i] = chunk | CUT_MARK;
+			}
+			return;
+		}
+	}
+	if (fc->n >= FLOW_COUNT_MAX) {
+		fc->exact = 0;
+		return;
+	}
+	if ((fc->n + 1) * 2 > fc->cap)
+		count_grow(fc);
+	i = count_slot(fc, hash);
+	fc->key[i] = hash;
+	fc->chunk[i] = chunk;
+	fc->n++;
+	fc->flows++;
+}
+
+void
+flow_count_release(struct flow_count *fc)
+{
+	free(fc->key);
+	free(fc->chunk);
+	memset(fc, 0, sizeof(*fc));
 }

@@ -37,4 +37,25 @@ struct flow {
 void flow_of(uint32_t linktype, const uint8_t *p, size_t caplen,
     struct flow *f);
 
+/*
+ * Counts flows, and those a split in time cut: seen in more than one
+ * chunk. Up to FLOW_COUNT_MAX flows are told apart; past that, new flows
+ * are not counted and the counts are lower bounds (exact is 0).
+ */
+#define FLOW_COUNT_MAX (1u << 20)
+
+struct flow_count {
+	uint64_t *key;          /* flow hashes; 0 is an empty slot */
+	uint32_t *chunk;        /* the chunk each was last seen in; high bit:
+				 * counted as cut */
+	size_t cap, n;
+	uint64_t flows, cut;
+	int exact;
+};
+
+void flow_count_init(struct flow_count *fc);
+/* A packet of the flow whose hash is hash, in chunk number chunk. */
+void flow_count_add(struct flow_count *fc, uint64_t hash, uint32_t chunk);
+void flow_count_release(struct flow_count *fc);
+
 #endif

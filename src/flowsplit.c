@@ -78,6 +78,7 @@ struct fsplit {
 	uint32_t *bucket_chunk;
 	size_t n_buckets;
 	struct frag_map known, live;
+	struct flow_count flows;  /* counted in the first pass */
 
 	uint64_t *other_starts; /* ordinals that begin an other-chunk */
 	size_t n_other, alloc_other;
@@ -184,6 +185,8 @@ bucket_of(struct fsplit *fs, const struct capture_rec *rec, int second)
 	switch (f.kind) {
 	case FLOW_IP:
 		h = f.hash;
+		if (!second)
+			flow_count_add(&fs->flows, h, 0);
 		if (f.first_fragment)
 			map_put(second ? &fs->live : &fs->known, f.datagram, h);
 		break;
@@ -739,6 +742,7 @@ split_flows(const struct split_options *opt, struct split_result *res,
 
 	memset(res, 0, sizeof(*res));
 	memset(&fs, 0, sizeof(fs));
+	flow_count_init(&fs.flows);
 	fs.opt = opt;
 	fs.res = res;
 	fs.mode = umask(0);
@@ -808,6 +812,9 @@ split_flows(const struct split_options *opt, struct split_result *res,
 		}
 	res->packets = fs.packets;
 	res->input_bytes = fs.input_bytes;
+	res->flows = fs.flows.flows;
+	res->cut_flows = 0;
+	res->flows_exact = fs.flows.exact;
 	res->time_digits = fs.time_digits;
 	if (fs.damaged) {
 		res->damage = fs.damage;
@@ -834,5 +841,6 @@ out:
 	free(fs.bucket_chunk);
 	map_release(&fs.known);
 	map_release(&fs.live);
+	flow_count_release(&fs.flows);
 	return r;
 }

@@ -591,6 +591,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 			goto out;
 	} else {
 		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
+		cap.flows = cap.cut_flows = -1;
 		cap.chunk_size = cl->cfg.chunk_size;
 		cap.replicas = cl->cfg.replicas;
 		snprintf(cap.digest_algo, sizeof(cap.digest_algo), "%s",
@@ -650,6 +651,8 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		    capture_format_name(res->split.format));
 		cap.packets = res->split.packets;
 		cap.bytes = res->split.input_bytes;
+		cap.flows = (int64_t)res->split.flows;
+		cap.cut_flows = (int64_t)res->split.cut_flows;
 		cap.source_size = (uint64_t)st.st_size;
 		cap.source_mtime = mtime_ns(&st);
 		if (res->existed && (r = copies_gone(cl, old.id, old_chunks,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "copier.h"
+#include "flow.h"
 #include "split.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -34,6 +35,7 @@ struct splitter {
 	struct copier *copier;
 	struct digest dg;
 	int have_dg;
+	struct flow_count flows;  /* and those cut */
 
 	const uint8_t *hdr;     /* current section's header bytes */
 	size_t hdr_len;
@@ -278,6 +280,12 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 	if (rec->kind == REC_PACKET || rec->kind == REC_OTHER)
 		sp->chunk_has_content = 1;
 	if (rec->kind == REC_PACKET) {
+		struct flow f;
+
+		flow_of(rec->linktype, rec->packet, rec->caplen, &f);
+		if (f.kind == FLOW_IP)
+			flow_count_add(&sp->flows, f.hash,
+			    (uint32_t)sp->res->n_chunks);
 		c->packets++;
 		sp->res->packets++;
 		if (rec->has_time) {
@@ -427,6 +435,7 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	sp.mode = 0666 & ~sp.mode;
 	strbuf_init(&sp.carry);
 	sc_err_clear(&rerr);
+	flow_count_init(&sp.flows);
 
 	if ((r = source_open(&sp.src, opt->input, opt->interrupted, e)) != 0)
 		return r;
@@ -494,6 +503,9 @@ split_capture(const struct split_options *opt, struct split_result *res,
 	}
 	res->input_bytes = damaged ? source_end(&sp.src) : sp.src.pos;
 	res->time_digits = capture_time_digits(&sp.cap);
+	res->flows = sp.flows.flows;
+	res->cut_flows = sp.flows.cut;
+	res->flows_exact = sp.flows.exact;
 	r = copier_finish(sp.copier, 0, &sp.committed, e);
 	sp.copier = NULL;
 	if (r != 0)
@@ -509,6 +521,7 @@ out:
 	if (sp.have_dg)
 		digest_release(&sp.dg);
 	strbuf_release(&sp.carry);
+	flow_count_release(&sp.flows);
 	capture_release(&sp.cap);
 	source_close(&sp.src);
 	return r;

@@ -69,6 +69,10 @@ struct split_result {
 	size_t n_chunks, alloc_chunks;
 	uint64_t packets;
 	uint64_t input_bytes;   /* capture bytes (after decompression) */
+	/* IP flows (flow.h), and those whose packets are in more than one
+	 * chunk (none in the flow layout); lower bounds unless flows_exact */
+	uint64_t flows, cut_flows;
+	int flows_exact;
 	int time_digits;        /* fractional digits its time stamps need */
 	/* Damage: code != 0 when the input is damaged after its first
 	 * header. Everything before damage.offset is in the chunks; the

@@ -7,6 +7,10 @@
 . "$(dirname "$0")/../lib.sh"
 
 FLOWCHECK="python3 $TOP/test/flowcheck.py"
+# json_field FILE KEY: a top-level field of a JSON document
+json_field() {
+	python3 -c "import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
+}
 # the three stateful queries at once, one tshark a file; lines sorted
 stateful() {
 	for f in "$@"; do
@@ -20,7 +24,11 @@ stateful() {
 test_expect_success 'streams crossing every cut: whole in one chunk each, the whole-file lines' '
 	$GENCAP flows --size 12M --streams 1200 -o in.pcap &&
 	$SHARDCAP split -q --layout flow --json -s 2M -o flow in.pcap > m.json &&
-	$SHARDCAP split -q -s 2M -o time in.pcap > /dev/null &&
+	$SHARDCAP split -q --json -s 2M -o time in.pcap > t.json &&
+	flows=$(json_field m.json flows) && cut=$(json_field t.json cut_flows) &&
+	echo "$flows flows, $cut cut in time" &&
+	test "$flows" -ge 1200 && expect_eq "$(json_field t.json flows)" "$flows" &&
+	test "$cut" -gt 1000 && expect_eq "$(json_field m.json cut_flows)" 0 &&
 	n=$(ls flow | wc -l) && echo "$n chunks" && test "$n" -ge 6 &&
 	$FLOWCHECK in.pcap flow/* &&
 	within_size flow 2097152 &&
@@ -118,6 +126,8 @@ test_expect_success 'add --layout flow on local workers: the stateful queries, e
 	$SHARDCAP add -q --layout flow -s 1M --name f in.pcap > /dev/null &&
 	$SHARDCAP status --json f > s.json &&
 	grep -q "\"layout\": \"flow\"" s.json &&
+	expect_eq "$(json_field s.json cut_flows)" 0 &&
+	test "$(json_field s.json flows)" -ge 1000 &&
 	$SHARDCAP status f | grep -q "chunks by flow" &&
 	$SHARDCAP run -q f -- tshark -r {} -Y "http.request || tls.handshake.type == 1" \
 	    -T fields -e http.host -e http.request.uri \
@@ -130,7 +140,11 @@ test_expect_success 'add --layout flow on local workers: the stateful queries, e
 	$SHARDCAP add --json --name f in.pcap > again.json &&
 	grep -q "\"source_unchanged\": true" again.json &&
 	$SHARDCAP add -q --layout time --name f in.pcap > /dev/null &&
-	$SHARDCAP status --json f | grep -q "\"layout\": \"time\""
+	$SHARDCAP status --json f > s.json &&
+	grep -q "\"layout\": \"time\"" s.json &&
+	test "$(json_field s.json cut_flows)" -gt 0 &&
+	$SHARDCAP run -q --stats f -- true {} 2> stats &&
+	grep "^flows cut by chunk boundaries: [1-9][0-9]* of [0-9]* (a query" stats
 '
 
 test_done

@@ -464,6 +464,16 @@ test_catalog(void)
 		    "a %zu-byte source path is kept whole", src.len);
 		strbuf_release(&src);
 	}
+	ok(strcmp(got.layout, "time") == 0 && got.flows == 0 &&
+	    got.cut_flows == 0, "a capture saved without a layout is 'time'");
+	snprintf(cap.layout, sizeof(cap.layout), "flow");
+	cap.flows = 12;
+	cap.cut_flows = -1;
+	catalog_capture_save(c, &cap, &e);
+	memset(&got, 0, sizeof(got));
+	catalog_capture_get(c, "dns", &got, &e);
+	ok(strcmp(got.layout, "flow") == 0 && got.flows == 12 &&
+	    got.cut_flows == -1, "layout and flows kept; not known is NULL");
 
 	is_int(catalog_chunks_replace(c, cap.id, set, 1, &e), 0,
 	    "down to one chunk");
