@@ -56,12 +56,12 @@ test_expect_success 'the catalog is WAL SQLite at schema version 3' '
 
 test_expect_success 'a version 1 catalog is migrated to version 3 on opening' '
 	cp -r "$SHARDCAP_DIR" old &&
-	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
+	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
 	SHARDCAP_DIR=$PWD/old $SHARDCAP worker list > /dev/null &&
 	expect_eq "$(sqlite3 old/catalog.db \
 	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 3 &&
 	sqlite3 old/catalog.db "SELECT count(*) FROM cuts" > /dev/null &&
-	sqlite3 old/catalog.db "SELECT count(layout) FROM captures" > /dev/null
+	sqlite3 old/catalog.db "SELECT count(layout), count(flows), count(cut_flows) FROM captures" > /dev/null
 '
 
 test_expect_success 'the cluster is found from a subdirectory, by -C and by SHARDCAP_DIR' '
