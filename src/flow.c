@@ -1,5 +1,6 @@
 /* flow.c - the flow of a packet: link, network and transport headers
  * read, nothing else (see flow.h). */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,22 +31,13 @@
 #define ETH_MPLS_MC 0x8848
 #define ETH_PPPOE 0x8864
 
-/* FNV-1a, 64 bits, with its published offset basis and prime */
-#define FLOW_FNV_BASIS 0xcbf29ce484222325ull
-#define FLOW_FNV_PRIME 0x100000001b3ull
+/* The hash's multiplier (2^64 over the golden ratio) and its start. */
+#define FLOW_K 0x9e3779b97f4a7c15ull
 
 static uint16_t
 be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint64_t
-fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	while (n-- > 0)
-		h = (h ^ *p++) * FLOW_FNV_PRIME;
-	return h;
 }
 
 /* splitmix64's finaliser: every bit of the hash moves the low ones,
@@ -59,6 +51,25 @@ mix(uint64_t z)
 }
 
 /*
+ * The hash of a key of n bytes in a buffer of 40 (zeros after the key):
+ * from h = n, for each 8 bytes as a little-endian word w, h = (h ^ w) * K
+ * and h ^= h >> 29; then splitmix64's finaliser.
+ */
+static uint64_t
+key_hash(const uint8_t *key, size_t n)
+{
+	uint64_t h = n, w;
+	size_t i;
+
+	for (i = 0; i < n; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = (h ^ le64toh(w)) * FLOW_K;
+		h ^= h >> 29;
+	}
+	return mix(h);
+}
+
+/*
  * The flow's key, the same both ways: version (4 or 6), protocol, then
  * the lower endpoint and the higher one, each its address (4 or 16
  * bytes) and port (2 bytes, big-endian; 0 without ports), endpoints
@@ -68,25 +79,30 @@ static uint64_t
 flow_hash(int version, uint8_t proto, const uint8_t *src, const uint8_t *dst,
     size_t alen, uint16_t sport, uint16_t dport)
 {
-	uint8_t a[18], b[18], key[2 + 36];
-	size_t n = alen + 2;
+	uint8_t key[40] = { 0 }, *lo = key + 2, *hi = key + 4 + alen;
+	int swap;
 
-	memcpy(a, src, alen);
-	a[alen] = (uint8_t)(sport >> 8);
-	a[alen + 1] = (uint8_t)sport;
-	memcpy(b, dst, alen);
-	b[alen] = (uint8_t)(dport >> 8);
-	b[alen + 1] = (uint8_t)dport;
+	if (alen == 4) {
+		uint64_t a = (uint64_t)be16(src) << 32 | (uint64_t)be16(src + 2)
+		    << 16 | sport;
+		uint64_t b = (uint64_t)be16(dst) << 32 | (uint64_t)be16(dst + 2)
+		    << 16 | dport;
+
+		swap = a > b;
+	} else {
+		int c = memcmp(src, dst, alen);
+
+		swap = c > 0 || (c == 0 && sport > dport);
+	}
 	key[0] = (uint8_t)version;
 	key[1] = proto;
-	if (memcmp(a, b, n) <= 0) {
-		memcpy(key + 2, a, n);
-		memcpy(key + 2 + n, b, n);
-	} else {
-		memcpy(key + 2, b, n);
-		memcpy(key + 2 + n, a, n);
-	}
-	return mix(fnv(FLOW_FNV_BASIS, key, 2 + 2 * n));
+	memcpy(lo, swap ? dst : src, alen);
+	lo[alen] = (uint8_t)((swap ? dport : sport) >> 8);
+	lo[alen + 1] = (uint8_t)(swap ? dport : sport);
+	memcpy(hi, swap ? src : dst, alen);
+	hi[alen] = (uint8_t)((swap ? sport : dport) >> 8);
+	hi[alen + 1] = (uint8_t)(swap ? sport : dport);
+	return key_hash(key, 6 + 2 * alen);
 }
 
 /* A datagram's key: version, protocol, the two addresses in order, and
@@ -95,7 +111,7 @@ static uint64_t
 datagram_hash(int version, uint8_t proto, const uint8_t *src,
     const uint8_t *dst, size_t alen, uint32_t id)
 {
-	uint8_t key[2 + 32 + 4];
+	uint8_t key[40] = { 0 };
 	int lo = memcmp(src, dst, alen) <= 0;
 
 	key[0] = (uint8_t)version;
@@ -106,7 +122,7 @@ datagram_hash(int version, uint8_t proto, const uint8_t *src,
 	key[3 + 2 * alen] = (uint8_t)(id >> 16);
 	key[4 + 2 * alen] = (uint8_t)(id >> 8);
 	key[5 + 2 * alen] = (uint8_t)id;
-	return mix(fnv(FLOW_FNV_BASIS, key, 6 + 2 * alen));
+	return key_hash(key, 6 + 2 * alen);
 }
 
 static int
@@ -353,14 +369,30 @@ flow_count_init(struct flow_count *fc)
 	fc->exact = 1;
 }
 
-#define CUT_MARK 0x80000000u
+/*
+ * A slot: the hash's upper 43 bits (never all zero: an empty slot is 0),
+ * a bit saying the flow was counted as cut, and the 20-bit number of the
+ * chunk it was last seen in (chunk numbers are below a million).
+ */
+#define TAG_SHIFT 21
+#define CUT_BIT (1ull << 20)
+#define CHUNK_MASK (CUT_BIT - 1)
+
+static uint64_t
+tag_of(uint64_t hash)
+{
+	uint64_t t = hash >> TAG_SHIFT;
+
+	return (t != 0 ? t : 1) << TAG_SHIFT;
+}
 
 static size_t
-count_slot(const struct flow_count *fc, uint64_t key)
+count_slot(const struct flow_count *fc, uint64_t hash, uint64_t tag)
 {
-	size_t i = (size_t)(key & (fc->cap - 1));
+	size_t i = (size_t)(hash & (fc->cap - 1));
 
-	while (fc->key[i] != 0 && fc->key[i] != key)
+	while (fc->slot[i] != 0 && (fc->slot[i] & ~(CUT_BIT | CHUNK_MASK)) !=
+	    tag)
 		i = (i + 1) & (fc->cap - 1);
 	return i;
 }
@@ -372,35 +404,38 @@ count_grow(struct flow_count *fc)
 	size_t i;
 
 	g.cap = fc->cap ? fc->cap * 2 : 4096;
-	g.key = xcalloc(g.cap, sizeof(*g.key));
-	g.chunk = xcalloc(g.cap, sizeof(*g.chunk));
+	g.slot = xcalloc(g.cap, sizeof(*g.slot));
 	for (i = 0; i < fc->cap; i++)
-		if (fc->key[i] != 0) {
-			size_t k = count_slot(&g, fc->key[i]);
+		if (fc->slot[i] != 0) {
+			uint64_t tag = fc->slot[i] & ~(CUT_BIT | CHUNK_MASK);
 
-			g.key[k] = fc->key[i];
-			g.chunk[k] = fc->chunk[i];
+			/* the index comes from the tag's bits: the low bits
+			 * of the hash are not kept */
+			g.slot[count_slot(&g, tag >> TAG_SHIFT, tag)] =
+			    fc->slot[i];
 		}
-	free(fc->key);
-	free(fc->chunk);
+	free(fc->slot);
 	*fc = g;
 }
 
 void
 flow_count_add(struct flow_count *fc, uint64_t hash, uint32_t chunk)
 {
-	size_t i;
+	uint64_t tag = tag_of(hash), c = chunk & CHUNK_MASK, *p;
+	/* a slot's place: from the tag, so that growing keeps it */
+	uint64_t at = tag >> TAG_SHIFT;
 
-	if (hash == 0)
-		hash = 1;
-	chunk &= ~CUT_MARK;
+	/* full: the counts are lower bounds from here on, and cost nothing
+	 * more (a look-up in a full table, for every packet, would) */
+	if (!fc->exact)
+		return;
 	if (fc->cap > 0) {
-		i = count_slot(fc, hash);
-		if (fc->key[i] == hash) {
-			if ((fc->chunk[i] & ~CUT_MARK) != chunk) {
-				if (!(fc->chunk[i] & CUT_MARK))
+		p = &fc->slot[count_slot(fc, at, tag)];
+		if (*p != 0) {
+			if ((*p & CHUNK_MASK) != c) {
+				if (!(*p & CUT_BIT))
 					fc->cut++;
-				fc->chunk[i] = chunk | CUT_MARK;
+				*p = tag | CUT_BIT | c;
 			}
 			return;
 		}
@@ -411,9 +446,7 @@ flow_count_add(struct flow_count *fc, uint64_t hash, uint32_t chunk)
 	}
 	if ((fc->n + 1) * 2 > fc->cap)
 		count_grow(fc);
-	i = count_slot(fc, hash);
-	fc->key[i] = hash;
-	fc->chunk[i] = chunk;
+	fc->slot[count_slot(fc, at, tag)] = tag | c;
 	fc->n++;
 	fc->flows++;
 }
@@ -421,7 +454,6 @@ flow_count_add(struct flow_count *fc, uint64_t hash, uint32_t chunk)
 void
 flow_count_release(struct flow_count *fc)
 {
-	free(fc->key);
-	free(fc->chunk);
+	free(fc->slot);
 	memset(fc, 0, sizeof(*fc));
 }

@@ -39,15 +39,14 @@ void flow_of(uint32_t linktype, const uint8_t *p, size_t caplen,
 
 /*
  * Counts flows, and those a split in time cut: seen in more than one
- * chunk. Up to FLOW_COUNT_MAX flows are told apart; past that, new flows
- * are not counted and the counts are lower bounds (exact is 0).
+ * chunk. Up to FLOW_COUNT_MAX flows are told apart; once there are more,
+ * counting stops, and the counts are lower bounds (exact is 0).
  */
-#define FLOW_COUNT_MAX (1u << 20)
+#define FLOW_COUNT_MAX (1u << 17)   /* 2 MiB of table at most */
 
 struct flow_count {
-	uint64_t *key;          /* flow hashes; 0 is an empty slot */
-	uint32_t *chunk;        /* the chunk each was last seen in; high bit:
-				 * counted as cut */
+	uint64_t *slot;         /* a flow's hash, where it was last seen,
+				 * whether it was cut (flow.c); 0: empty */
 	size_t cap, n;
 	uint64_t flows, cut;
 	int exact;

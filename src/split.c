@@ -282,10 +282,13 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 	if (rec->kind == REC_PACKET) {
 		struct flow f;
 
-		flow_of(rec->linktype, rec->packet, rec->caplen, &f);
-		if (f.kind == FLOW_IP)
-			flow_count_add(&sp->flows, f.hash,
-			    (uint32_t)sp->res->n_chunks);
+		/* (a full count is a lower bound: no more work) */
+		if (sp->flows.exact) {
+			flow_of(rec->linktype, rec->packet, rec->caplen, &f);
+			if (f.kind == FLOW_IP)
+				flow_count_add(&sp->flows, f.hash,
+				    (uint32_t)sp->res->n_chunks);
+		}
 		c->packets++;
 		sp->res->packets++;
 		if (rec->has_time) {

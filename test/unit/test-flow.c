@@ -235,4 +235,28 @@ test_flow(void)
 	f = of(1, &(struct tbuf){ b.p, 34, 0, 1 });
 	tb_free(&b);
 	ok(f.kind == FLOW_IP, "flow: ports not captured, still IP");
+
+	/* flows counted, and those in more than one chunk */
+	{
+		struct flow_count fc;
+		uint32_t i;
+
+		flow_count_init(&fc);
+		flow_count_add(&fc, 0x1111ull << 44, 1);
+		flow_count_add(&fc, 0x2222ull << 44, 1);
+		flow_count_add(&fc, 0x1111ull << 44, 1);
+		flow_count_add(&fc, 0x1111ull << 44, 2);
+		flow_count_add(&fc, 0x3333ull << 44, 2);
+		flow_count_add(&fc, 0x1111ull << 44, 3);
+		flow_count_add(&fc, 0x2222ull << 44, 3);
+		ok(fc.flows == 3 && fc.cut == 2 && fc.exact,
+		    "flow count: 3 flows, 2 in more than one chunk (%llu, %llu)",
+		    (unsigned long long)fc.flows, (unsigned long long)fc.cut);
+		for (i = 0; i < FLOW_COUNT_MAX + 10; i++)
+			flow_count_add(&fc, (uint64_t)i * 0x9e3779b97f4a7c15ull,
+			    4);
+		ok(!fc.exact && fc.flows == FLOW_COUNT_MAX,
+		    "flow count: past %u flows, lower bounds", FLOW_COUNT_MAX);
+		flow_count_release(&fc);
+	}
 }
