@@ -134,10 +134,9 @@ def pcapng(data, path, out):
     out['files'].append((path, len(data), packets, content))
 
 
-def records(path):
-    """The packet lines and block lines of one file (Fault if it is not a
-    sound capture)."""
-    out = {'packets': [], 'blocks': [], 'files': []}
+def read_into(path, out):
+    """Reads one file's records into out (Fault if it is not a sound
+    capture)."""
     data = read_bytes(path)
     if data[:4] == b'\x0a\x0d\x0d\x0a':
         pcapng(data, path, out)
@@ -148,6 +147,12 @@ def records(path):
         pcap(data, path, out)
     else:
         raise Fault('%s: not a capture' % path)
+
+
+def records(path):
+    """The packet lines and block lines of one file."""
+    out = {'packets': [], 'blocks': [], 'files': []}
+    read_into(path, out)
     return out['packets'], out['blocks']
 
 
@@ -162,16 +167,7 @@ def main():
     out = {'packets': [], 'blocks': [], 'files': []}
     try:
         for path in files:
-            data = read_bytes(path)
-            if data[:4] == b'\x0a\x0d\x0d\x0a':
-                pcapng(data, path, out)
-            elif len(data) >= 4 and data[:4] in (
-                    b'\xa1\xb2\xc3\xd4', b'\xd4\xc3\xb2\xa1',
-                    b'\xa1\xb2\x3c\x4d', b'\x4d\x3c\xb2\xa1',
-                    b'\xa1\xb2\xcd\x34', b'\x34\xcd\xb2\xa1'):
-                pcap(data, path, out)
-            else:
-                raise Fault('%s: not a capture' % path)
+            read_into(path, out)
     except (Fault, struct.error, IndexError) as err:
         print('pcapdump: %s' % err, file=sys.stderr)
         return 1

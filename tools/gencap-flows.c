@@ -67,18 +67,12 @@ emit(struct flows *g, struct stream *s, int from_client, uint8_t flags,
 	g->t_ns += rnd_range(2000, 40000);
 }
 
+/* A 24-bit big-endian length, as TLS handshakes have. */
 static void
-put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put24(uint8_t *p, size_t v)
+put24be(uint8_t *p, size_t v)
 {
 	p[0] = (uint8_t)(v >> 16);
-	put16(p + 1, v);
+	put16be(p + 1, (uint16_t)v);
 }
 
 static void
@@ -95,7 +89,7 @@ tls_record(uint8_t *p, uint8_t type, size_t len)
 	p[0] = type;
 	p[1] = 3;
 	p[2] = type == 22 ? 1 : 3;
-	put16(p + 3, len);
+	put16be(p + 3, (uint16_t)len);
 	return 5 + len;
 }
 
@@ -114,7 +108,7 @@ client_hello(uint8_t *p, const char *name)
 	b[n++] = 32;
 	random_bytes(b + n, 32);
 	n += 32;
-	put16(b + n, 4);
+	put16be(b + n, 4);
 	memcpy(b + n + 2, "\x13\x01\x13\x02", 4);
 	n += 6;
 	b[n++] = 1;
@@ -122,11 +116,11 @@ client_hello(uint8_t *p, const char *name)
 	x = b + n + 2;
 	ext = 0;
 	/* server_name */
-	put16(x, 0);
-	put16(x + 2, nl + 5);
-	put16(x + 4, nl + 3);
+	put16be(x, 0);
+	put16be(x + 2, (uint16_t)(nl + 5));
+	put16be(x + 4, (uint16_t)(nl + 3));
 	x[6] = 0;
-	put16(x + 7, nl);
+	put16be(x + 7, (uint16_t)nl);
 	memcpy(x + 9, name, nl);
 	ext += 9 + nl;
 	/* supported_versions: TLS 1.3 */
@@ -136,15 +130,15 @@ client_hello(uint8_t *p, const char *name)
 	if (n + 2 + ext + 4 < 508) {
 		size_t pad = 508 - (n + 2 + ext + 4);
 
-		put16(x + ext, 21);
-		put16(x + ext + 2, pad);
+		put16be(x + ext, 21);
+		put16be(x + ext + 2, (uint16_t)pad);
 		memset(x + ext + 4, 0, pad);
 		ext += 4 + pad;
 	}
-	put16(b + n, ext);
+	put16be(b + n, (uint16_t)ext);
 	n += 2 + ext;
 	h[0] = 1;
-	put24(h + 1, n);
+	put24be(h + 1, n);
 	return tls_record(p, 22, 4 + n);
 }
 
@@ -166,7 +160,7 @@ server_hello(uint8_t *p)
 	memcpy(b + n, "\x00\x06\x00\x2b\x00\x02\x03\x04", 8);
 	n += 8;
 	h[0] = 2;
-	put24(h + 1, n);
+	put24be(h + 1, n);
 	return tls_record(p, 22, 4 + n);
 }
 
@@ -218,7 +212,7 @@ next_message(struct stream *s, int from_client)
 		}
 		n = 2 + dns_message(m + 2, s->dns_id, s->name, s->dns_type,
 		    !from_client, 0);
-		put16(m, n - 2);
+		put16be(m, (uint16_t)(n - 2));
 		break;
 	}
 	s->msg_len = n;

@@ -123,7 +123,7 @@ buf_pad4(struct buf *b)
 		buf_u8(b, 0);
 }
 
-static void
+void
 put16be(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);

@@ -60,6 +60,7 @@ uint32_t rnd_range(uint32_t lo, uint32_t hi);
 void fatal(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 void buf_add(struct buf *b, const void *p, size_t n);
+void put16be(uint8_t *p, uint16_t v);
 void buf_u32(struct buf *b, uint32_t v, int be);
 size_t udp_packet(uint8_t *ip, uint32_t src, uint32_t dst, uint16_t sport,
     uint16_t dport, const uint8_t *payload, size_t len, uint16_t id);
