@@ -4,6 +4,7 @@
 # that follow TCP streams (HTTP requests, TLS server names, DNS over TCP)
 # give over the chunks the lines they give over the whole capture - where
 # the time layout of the same capture does not.
+# test-slow
 . "$(dirname "$0")/../lib.sh"
 
 FLOWCHECK="python3 $TOP/test/flowcheck.py"

@@ -5,6 +5,7 @@
 # move journal is tested by killing shardcap after each of its states: the
 # chunks stay reachable, the next command finishes or rolls back, and
 # nothing is lost or left behind.
+# test-slow
 . "$(dirname "$0")/../lib.sh"
 
 dns_capture 12M || exit 1

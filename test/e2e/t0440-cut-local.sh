@@ -5,6 +5,7 @@
 # capture again keeps the parts while the chunk is unchanged and drops
 # them when it changed; a cut killed after each of its states loses
 # nothing and the next command finishes or rolls it back.
+# test-slow
 . "$(dirname "$0")/../lib.sh"
 
 dns_capture 12M || exit 1
