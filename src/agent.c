@@ -340,4 +340,3 @@ agent_peer_args(struct strvec *args, const struct config *cfg,
 	strvec_release(&av);
 	return r;
 }
-

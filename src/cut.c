@@ -264,8 +264,7 @@ cut_split(struct cluster *cl, const struct cut_request *req, struct cut *c,
 	so.parts = req->parts;
 	/* a flow capture's chunk is cut by flow: its parts keep flows whole
 	 * (a chunk of one flow makes one part) */
-	so.layout = strcmp(c->cap.layout, "flow") == 0 ? SPLIT_FLOW :
-	    SPLIT_TIME;
+	so.layout = (enum split_layout)split_layout_from_name(c->cap.layout);
 	so.digest = (enum digest_algo)digest_algo_from_name(c->cap.digest_algo);
 	so.force = 1;
 	so.interrupted = interrupted;

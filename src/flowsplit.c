@@ -22,9 +22,6 @@
  * written; at most MAX_OPEN chunks are written at once, and a capture of
  * more chunks is read once more for each further MAX_OPEN.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +491,7 @@ plan(struct fsplit *fs, struct sc_err *e)
 	}
 	if (fs->n_chunks > SPLIT_MAX_CHUNKS) {
 		free(c);
+		fs->n_chunks = 0;       /* none made: nothing to free or undo */
 		return sc_err_set(e, SC_ERR_LIMIT, "more than %u chunks; use a "
 		    "larger --size", SPLIT_MAX_CHUNKS);
 	}
@@ -576,17 +574,9 @@ open_chunk(struct fsplit *fs, size_t k, struct sc_err *e)
 	struct fchunk *c = &fs->chunks[k];
 	struct split_chunk *out = fs->res->chunks[k];
 
-	c->tmp = xasprintf("%s/.%s.tmp-XXXXXX", fs->opt->dir, out->file);
-	c->fd = mkostemp(c->tmp, O_CLOEXEC);
-	if (c->fd < 0) {
-		int r = sc_err_sys(e, "cannot create a chunk in '%s'",
-		    fs->opt->dir);
-
-		free(c->tmp);
-		c->tmp = NULL;
-		return r;
-	}
-	(void)fchmod(c->fd, fs->mode);
+	if ((c->fd = split_open_tmp(fs->opt, out->file, fs->mode, &c->tmp,
+	    e)) < 0)
+		return e->code;
 	c->buf = xmalloc(BUF_BYTES);
 	digest_init(&c->dg, fs->opt->digest);
 	c->out = out;

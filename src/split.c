@@ -181,17 +181,12 @@ open_chunk(struct splitter *sp, struct sc_err *e)
 	c = xcalloc(1, sizeof(*c));
 	c->file = xasprintf("%s-%06zu%s", sp->opt->name, n,
 	    capture_format_extension(res->format));
-	tmp = xasprintf("%s/.%s.tmp-XXXXXX", sp->opt->dir, c->file);
-	sp->fd = mkostemp(tmp, O_CLOEXEC);
-	if (sp->fd < 0) {
-		r = sc_err_sys(e, "cannot create a chunk in '%s'", sp->opt->dir);
-		free(tmp);
+	if ((sp->fd = split_open_tmp(sp->opt, c->file, sp->mode, &tmp,
+	    e)) < 0) {
 		free(c->file);
 		free(c);
-		return r;
+		return e->code;
 	}
-	/* mkostemp makes the file private; a chunk is an ordinary file. */
-	(void)fchmod(sp->fd, sp->mode);
 	ALLOC_GROW(res->chunks, n, res->alloc_chunks);
 	ALLOC_GROW(sp->tmp_paths, n, sp->alloc_tmp);
 	ALLOC_GROW(sp->final_paths, n, sp->alloc_final);
@@ -331,6 +326,25 @@ split_prepare_dir(const struct split_options *opt, enum capture_format format,
 	}
 	free(path);
 	return 0;
+}
+
+int
+split_open_tmp(const struct split_options *opt, const char *file,
+    mode_t mode, char **tmp, struct sc_err *e)
+{
+	int fd;
+
+	*tmp = xasprintf("%s/.%s.tmp-XXXXXX", opt->dir, file);
+	fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd < 0) {
+		sc_err_sys(e, "cannot create a chunk in '%s'", opt->dir);
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	/* mkostemp makes the file private; a chunk is an ordinary file. */
+	(void)fchmod(fd, mode);
+	return fd;
 }
 
 void

@@ -11,6 +11,7 @@
 #define SHARDCAP_SPLIT_H
 
 #include <signal.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include "capture.h"
@@ -95,6 +96,12 @@ int split_flows(const struct split_options *opt, struct split_result *res,
  * and refuses to replace chunks of opt->name there without opt->force. */
 int split_prepare_dir(const struct split_options *opt,
     enum capture_format format, int *made_dir, struct sc_err *e);
+/* For the splitters: creates the temporary file of chunk file in opt->dir,
+ * .FILE.tmp-XXXXXX, with mode (a chunk is an ordinary file, not a
+ * private one); its path in *tmp. Returns the descriptor, or -1 with e
+ * filled in. */
+int split_open_tmp(const struct split_options *opt, const char *file,
+    mode_t mode, char **tmp, struct sc_err *e);
 /* After a --force split of n chunks: removes chunks of the same name
  * beyond the new last one, left by an earlier, longer split. */
 void split_remove_stale(const struct split_options *opt,
