@@ -58,12 +58,12 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
 	check outbuf agent agent-text slot beat sink run streams sched fetch plan \
-	balance costs move repair cut flow flowsplit
+	balance costs move repair cut flow flowsplit zmerge
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect
 UNIT := tap testcap test-main test-strbuf test-util test-json test-capture \
-	test-source test-split test-cluster test-balance test-flow
+	test-source test-split test-cluster test-balance test-flow test-zmerge
 
 CORE_OBJ := $(CORE:%=$(BUILD)/src/%.o)
 CLI_OBJ := $(CLI:%=$(BUILD)/src/%.o)

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "file.h"
+#include "flow.h"
 #include "json.h"
 #include "plan.h"
 #include "run.h"
@@ -23,10 +24,11 @@
 #include "split.h"
 #include "table.h"
 #include "util.h"
+#include "zmerge.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--per-chunk] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
 /* Every chunk's output is there, but a worker failed or a copy was bad. */
 #define RUN_EXIT_RECOVERED 23
 #define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
@@ -57,6 +59,7 @@ static const char run_help[] =
     "      --pcap-out FILE the jobs write captures to stdout (-w -); merge\n"
     "                      them, in chunk order, into FILE ('-': stdout)\n"
     "      --stdin         the chunk is the command's stdin (no {} needed)\n"
+    "      --per-chunk     print each chunk's tshark -z tables, unmerged\n"
     "      --stats         after the run, per-worker times on stderr, and\n"
     "                      how many flows the chunks' boundaries cut\n"
     "      --balance[=ALGO] after a run of a cluster's capture, balance it\n"
@@ -88,8 +91,8 @@ static const char run_help[] =
     "each slot starts it once, with shardcap-warm.so preloaded, on a file\n"
     "of its own; once set up, tshark forks for each chunk, the child reading\n"
     "the chunk: one process and exit status per chunk, the same lines and\n"
-    "per-file results (-c, -z, -2, --ordered, --pcap-out) as tshark over\n"
-    "each chunk, memory of one chunk, one start per slot (local workers:\n"
+    "per-file results (-c, -z --per-chunk, -2, --ordered, --pcap-out) as\n"
+    "tshark over each chunk, memory of one chunk, one start per slot (local workers:\n"
     "one for them all). A worker without the library (looked for at the\n"
     "same path as here) streams instead.\n"
     "\n"
@@ -102,6 +105,15 @@ static const char run_help[] =
     "start-ups, memory bounded by N chunks' bytes. Each chunk's cost is\n"
     "the time until it had gone into the stream. Not with --ordered, --tag,\n"
     "--pcap-out or --stdin, which need every line's chunk.\n"
+    "\n"
+    "Statistics: tshark -q -z conv,TYPE and -z io,phs (each with a\n"
+    "filter or not) print the whole capture's table: the chunks' tables\n"
+    "merged, exactly as tshark prints it over the whole file. A\n"
+    "conversation with packets in two chunks cannot be merged exactly\n"
+    "(tshark rounds its bytes and duration): in the time layout that is\n"
+    "refused after the run (exit 24), the flow layout never cuts one.\n"
+    "io,phs needs the time layout. Other tables are refused before the run\n"
+    "(exit 2); --per-chunk prints every chunk's table instead.\n"
     "\n"
     "Failures: a worker that cannot be reached, or is lost during the\n"
     "run (its connection goes; a frozen host after ssh's keep-alives,\n"
@@ -350,6 +362,53 @@ parse_timeout(const char *s, double *seconds, double *factor)
 	return 0;
 }
 
+/* A run that merges conversations reads each chunk after a record of the
+ * capture's first time (zmerge.h): the command becomes one that does.
+ * Returns ZMERGE_CONV, or a negative code with e filled in. */
+static int
+merge_reference(const struct run_plan *plan, int flow,
+    struct run_options *opt, char ***argv, struct sc_err *e)
+{
+	struct strbuf rec = STRBUF_INIT;
+	const struct sc_time *ref = NULL;
+	char **paths;
+	uint64_t offset = 0;
+	size_t i, n;
+	int r;
+
+	/* tshark's first packet: the first chunk's in the time layout; the
+	 * flow layout put it first in one of the chunks, the earliest */
+	for (i = 0; i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+
+		if (!c->has_time)
+			continue;
+		if (ref == NULL || (flow && sc_time_cmp(&c->first, ref) < 0))
+			ref = &c->first;
+		if (!flow)
+			break;
+	}
+	if (ref == NULL)
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: no "
+		    "chunk has a packet with a time stamp");
+	paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
+	for (i = 0; i < plan->n_chunks; i++)
+		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
+		    plan->store, plan->chunks[i].file);
+	r = zmerge_reference(paths, plan->n_chunks, ref, &offset, &rec, e);
+	for (i = 0; i < plan->n_chunks; i++)
+		free(paths[i]);
+	free(paths);
+	if (r == 0) {
+		*argv = zmerge_command(opt->command, opt->n_command, offset, &rec,
+		    &n);
+		opt->command = *argv;
+		opt->n_command = n;
+	}
+	strbuf_release(&rec);
+	return r != 0 ? r : ZMERGE_CONV;
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -358,6 +417,7 @@ cmd_run(int argc, char **argv)
 		{ "tag", no_argument, NULL, 'T' },
 		{ "pcap-out", required_argument, NULL, 'P' },
 		{ "stdin", no_argument, NULL, 'I' },
+		{ "per-chunk", no_argument, NULL, 'C' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "size", required_argument, NULL, 's' },
 		{ "layout", required_argument, NULL, 'L' },
@@ -382,7 +442,9 @@ cmd_run(int argc, char **argv)
 	const char *target, *pcap_out = NULL;
 	char *tmpdir = NULL, *out_tmp = NULL, *warm_lib = NULL;
 	int opts_argc, c, quiet = 0, stats = 0, have_cluster = 0, status, r;
-	int balance = 0, warm = 1, layout = SPLIT_TIME;
+	int balance = 0, warm = 1, layout = SPLIT_TIME, per_chunk = 0;
+	struct zmerge *merge = NULL;
+	char **merge_argv = NULL;
 	struct cat_capture cap;
 	size_t i;
 	uint64_t size = 25u << 20, workers = 0, batch = 0;
@@ -414,6 +476,9 @@ cmd_run(int argc, char **argv)
 			break;
 		case 'I':
 			opt.use_stdin = 1;
+			break;
+		case 'C':
+			per_chunk = 1;
 			break;
 		case 'S':
 			stats = 1;
@@ -562,6 +627,28 @@ cmd_run(int argc, char **argv)
 		status = cli_report(&e, target);
 		goto out;
 	}
+	/* tshark's -z tables, merged: refused now when they cannot be */
+	if (!per_chunk && !opt.tag && opt.output != RUN_PCAP &&
+	    !opt.use_stdin) {
+		int flow = have_cluster ? strcmp(cap.layout, "flow") == 0 :
+		    layout == SPLIT_FLOW;
+		/* (the flow count stops at 2^17: past it, cuts are not known) */
+		int whole = flow || (have_cluster ? cap.cut_flows == 0 &&
+		    cap.flows >= 0 && cap.flows < FLOW_COUNT_MAX :
+		    sr.cut_flows == 0 && sr.flows_exact);
+
+		if ((r = zmerge_plan(opt.command, opt.n_command, flow, whole,
+		    &e)) < 0 || (r == ZMERGE_CONV &&
+		    (r = merge_reference(&plan, flow, &opt, &merge_argv,
+		    &e)) < 0)) {
+			status = cli_report(&e, NULL);
+			goto out;
+		}
+		if (r > 0) {
+			opt.merge = merge = zmerge_new(flow);
+			opt.output = RUN_ORDERED;
+		}
+	}
 
 	/* Streaming gives the same lines, but not which chunk each came
 	 * from: not for chunk order, tags, merged captures or --stdin. By
@@ -638,6 +725,31 @@ cmd_run(int argc, char **argv)
 		status = 128 + SIGPIPE;
 		goto out;
 	}
+	if (merge != NULL && res.failed_chunks == 0 && res.lost_chunks == 0) {
+		struct strbuf merged = STRBUF_INIT;
+
+		if (zmerge_finish(merge, &merged, &e) != 0) {
+			status = cli_report(&e, NULL);
+			strbuf_release(&merged);
+			goto out;
+		}
+		if (file_write_all(STDOUT_FILENO, merged.buf, merged.len) != 0) {
+			strbuf_release(&merged);
+			status = errno == EPIPE ? 128 + SIGPIPE : 1;
+			if (status == 1)
+				cli_error("cannot write the output: %s",
+				    strerror(errno));
+			goto out;
+		}
+		strbuf_release(&merged);
+		if (zmerge_ties(merge) > 0)
+			cli_warning("%zu pairs of conversations of the merged "
+			    "table have as many frames and the same first time "
+			    "stamp in two chunks: tshark lists first the one "
+			    "whose first packet came first in the file, which "
+			    "the chunks do not say, so each pair may be the "
+			    "other way round", zmerge_ties(merge));
+	}
 	if (stats) {
 		print_run_summary(stderr, &plan, &res);
 		if (have_cluster)
@@ -671,6 +783,10 @@ out:
 	}
 	free(out_tmp);
 	free(warm_lib);
+	zmerge_free(merge);
+	for (i = 0; merge_argv != NULL && merge_argv[i] != NULL; i++)
+		free(merge_argv[i]);
+	free(merge_argv);
 	return status;
 }
 

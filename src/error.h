@@ -31,7 +31,8 @@ enum {
 	SC_ERR_WORKER = -18,     /* a worker cannot be reached or failed */
 	SC_ERR_BUSY = -19,       /* the capture or worker is in use */
 	SC_ERR_JOBS = -20,       /* some jobs of a run failed */
-	SC_ERR_STORE = -21       /* a chunk in the store is damaged */
+	SC_ERR_STORE = -21,      /* a chunk in the store is damaged */
+	SC_ERR_MERGE = -22       /* per-chunk tables cannot be merged exactly */
 };
 
 #define SC_ERR_MSG_MAX 320

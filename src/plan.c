@@ -73,6 +73,8 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 		snprintf(c->file, sizeof(c->file), "%s", chunks[i].file);
 		snprintf(c->digest, sizeof(c->digest), "%s", chunks[i].digest);
 		c->bytes = chunks[i].bytes;
+		c->has_time = parse_time_iso(chunks[i].first_time,
+		    &c->first) == 0;
 		c->holders = xcalloc(plan->n_workers + 1, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < n_pl; k++) {
@@ -136,6 +138,8 @@ run_plan_local(struct run_plan *plan, const struct config *cfg,
 		c->seq = (unsigned)i + 1;
 		snprintf(c->file, sizeof(c->file), "%s", sr->chunks[i]->file);
 		c->bytes = sr->chunks[i]->bytes;
+		c->first = sr->chunks[i]->first;
+		c->has_time = sr->chunks[i]->has_time;
 		c->holders = xcalloc(plan->n_workers, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < plan->n_workers; k++)

@@ -39,12 +39,25 @@ on_sigchld(int signo)
 	errno = saved;
 }
 
-/* Writes the output of chunk c (held in ob) to the run's output. */
+static int
+merge_piece(void *ctx, const char *data, size_t len)
+{
+	return zmerge_add(ctx, data, len, NULL) != 0;
+}
+
+/* Writes the output of chunk c (held in ob) to the run's output, or
+ * merges it: a merge that fails keeps its error for the caller, and the
+ * run goes on. */
 static int
 write_output(struct runner *rn, size_t c, struct outbuf *ob)
 {
 	const struct run_chunk *ch = &rn->plan->chunks[c];
 
+	if (rn->opt->merge != NULL) {
+		if (outbuf_each(ob, merge_piece, rn->opt->merge) == 0)
+			(void)zmerge_chunk_end(rn->opt->merge, ch->file, NULL);
+		return 0;
+	}
 	return sink_write(&rn->sink, ch->file,
 	    rn->plan->workers[ch->worker].name, ob);
 }

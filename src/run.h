@@ -26,6 +26,8 @@
 #include "catalog.h"
 #include "config.h"
 #include "error.h"
+#include "util.h"
+#include "zmerge.h"
 
 enum run_output {
 	RUN_COMPLETION,         /* each chunk's output when it finishes */
@@ -63,6 +65,8 @@ struct run_chunk {
 	char file[96];
 	char digest[72];
 	uint64_t bytes;
+	struct sc_time first;   /* of its first packet, when has_time */
+	int has_time;
 	size_t *holders;        /* workers with a current copy */
 	size_t n_holders;
 	unsigned char *copy;    /* per worker: enum run_copy */
@@ -112,6 +116,9 @@ struct run_options {
 	 * worker without the library runs the jobs as it would without. */
 	const char *warm_lib;
 	enum run_output output;
+	/* When set (with RUN_ORDERED), the outputs go to it, not out_fd:
+	 * tshark's -z tables merged (zmerge.h), which the caller prints. */
+	struct zmerge *merge;
 	/* A job running longer than timeout seconds a chunk, or (factor)
 	 * timeout_factor times the median job's time per byte, is a
 	 * straggler: its chunks may start again on another worker, the

@@ -149,6 +149,59 @@ format_time_iso(struct strbuf *sb, const struct sc_time *t)
 	strbuf_addf(sb, ".%09uZ", t->nsec);
 }
 
+/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm, the
+ * inverse of add_civil's). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+parse_time_iso(const char *s, struct sc_time *t)
+{
+	int64_t v[6] = { 0 };
+	static const char seps[] = "--T::";
+	static const int widths[] = { 4, 2, 2, 2, 2, 2 };
+	uint32_t frac = 0;
+	int i, k, digits = 0;
+
+	for (i = 0; i < 6; i++) {
+		for (k = 0; k < widths[i]; k++, s++) {
+			if (*s < '0' || *s > '9')
+				return -1;
+			v[i] = v[i] * 10 + (*s - '0');
+		}
+		if (i < 5 && *s++ != seps[i])
+			return -1;
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 60)
+		return -1;
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+			if (digits < 9)
+				frac = frac * 10 + (uint32_t)(*s - '0');
+		if (digits == 0)
+			return -1;
+		for (; digits < 9; digits++)
+			frac *= 10;
+	}
+	if (strcmp(s, "Z") != 0)
+		return -1;
+	t->sec = days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 +
+	    v[4] * 60 + v[5];
+	t->nsec = frac;
+	return 0;
+}
+
 void
 format_duration(struct strbuf *sb, double seconds)
 {

@@ -33,6 +33,9 @@ void format_bytes(struct strbuf *sb, uint64_t bytes);
 void format_time(struct strbuf *sb, const struct sc_time *t, int digits);
 /* Appends t as RFC 3339 UTC with nanoseconds: "2015-05-12T10:00:00.123456789Z". */
 void format_time_iso(struct strbuf *sb, const struct sc_time *t);
+/* Parses what format_time_iso writes (fewer fractional digits too, or
+ * none). Returns 0, or -1 when s is not such a time. */
+int parse_time_iso(const char *s, struct sc_time *t);
 /* Appends a duration in seconds as "1h02m03.5s", "4.25s" or "0.012s". */
 void format_duration(struct strbuf *sb, double seconds);
 /* Compares two times: <0, 0, >0. */

@@ -33,6 +33,7 @@ static const struct {
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 	{ "flow", test_flow },
+	{ "zmerge", test_zmerge },
 };
 
 static int

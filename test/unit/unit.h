@@ -23,5 +23,6 @@ void test_slot_forgets(void);
 void test_catalog(void);
 void test_balance(void);
 void test_flow(void);
+void test_zmerge(void);
 
 #endif

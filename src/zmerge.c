@@ -1,0 +1,808 @@
+/* zmerge.c - tshark's -z tables of every chunk merged into the whole
+ * capture's (zmerge.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "slot.h"
+#include "source.h"
+#include "xalloc.h"
+#include "zmerge.h"
+#include "banned.h"
+
+#define NS_PER_S INT64_C(1000000000)
+
+enum zm_kind {
+	ZM_CONV = 1,
+	ZM_PHS,
+};
+
+struct zm_row {                 /* a conversation */
+	char *line;             /* as its chunk printed it */
+	/* its two ends, A and B in the order of strcmp: the same
+	 * conversation in another chunk may begin the other way */
+	size_t lo_at, lo_len, hi_at, hi_len;
+	int64_t rel_ns;         /* from the capture's first packet (the
+	                         * reference record) */
+	uint64_t total;         /* frames both ways */
+	size_t chunk, idx;      /* which chunk, which row of its table */
+};
+
+struct zm_node {                /* a protocol of the hierarchy */
+	char *label;            /* indent and name */
+	unsigned level;
+	uint64_t frames, bytes;
+	size_t first_child, last_child, next;   /* node index; 0: none */
+};
+
+struct zm_table {
+	enum zm_kind kind;
+	char *head;             /* its lines before the rows, first chunk's */
+	char *foot;             /* the rule that ends it */
+	struct zm_row *rows;
+	size_t n_rows, alloc_rows;
+	struct zm_node *nodes;  /* [0]: the root */
+	size_t n_nodes, alloc_nodes;
+};
+
+struct zm_item {                /* a line outside tables, or a table */
+	char *line;             /* NULL: the table */
+	size_t table;
+};
+
+struct zm_chunk {
+	char *file;
+};
+
+struct zmerge {
+	int flow;
+	struct zm_item *items;
+	size_t n_items, alloc_items;
+	struct zm_table *tables;
+	size_t n_tables, alloc_tables;
+	struct zm_chunk *chunks;
+	size_t n_chunks, alloc_chunks;
+	struct strbuf text;     /* the chunk being given */
+	size_t held;
+	struct sc_err err;      /* the first failure, which sticks */
+	size_t ties;            /* rows whose order is not known */
+};
+
+/* tshark's options that take a value (its optstring, 4.0) */
+static int
+tshark_takes_value(int c)
+{
+	return c != '\0' && strchr("abBcCdeEfFGHijJKMNoOrRsStTuUwWXyYz", c) !=
+	    NULL;
+}
+
+/* What a -z value asks: 0 no table, ZMERGE_CONV or ZMERGE_PHS, or -1 a
+ * table that is not merged (why says why). */
+static int
+table_kind(const char *z, int flow, int whole_flows, const char **why)
+{
+	if (strncmp(z, "proto,colinfo,", 14) == 0 || strcmp(z, "help") == 0)
+		return 0;
+	if (strncmp(z, "conv,", 5) == 0 && z[5] != '\0')
+		return ZMERGE_CONV;
+	if (strcmp(z, "io,phs") == 0 || strncmp(z, "io,phs,", 7) == 0) {
+		if (flow) {
+			*why = "its rows come in the order tshark first meets each "
+			    "protocol, which the flow layout's chunks do not "
+			    "keep";
+			return -1;
+		}
+		if (!whole_flows) {
+			*why = "flows cut by the chunks' boundaries change what "
+			    "tshark reassembles (tcp.segments, http, tls), so "
+			    "the chunks' counts do not add up to the whole "
+			    "file's";
+			return -1;
+		}
+		return ZMERGE_PHS;
+	}
+	*why = "shardcap merges only -z conv,TYPE and -z io,phs into the "
+	    "whole capture's table";
+	return -1;
+}
+
+int
+zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
+    struct sc_err *e)
+{
+	size_t i;
+	int tables = 0, quiet = 0;
+
+	if (argc == 0 || !run_tool_is(argv[0], "tshark"))
+		return 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *z = NULL, *why = "";
+		size_t k;
+		int kind;
+
+		if (a[0] != '-' || a[1] == '\0' || a[1] == '-')
+			continue;
+		for (k = 1; a[k] != '\0'; k++) {
+			if (a[k] == 'q' || a[k] == 'Q')
+				quiet = 1;
+			if (!tshark_takes_value(a[k]))
+				continue;
+			if (a[k] == 'z')
+				z = a[k + 1] != '\0' ? a + k + 1 :
+				    i + 1 < argc ? argv[i + 1] : NULL;
+			if (a[k + 1] == '\0')
+				i++;
+			break;
+		}
+		if (z == NULL)
+			continue;
+		if ((kind = table_kind(z, flow, whole_flows, &why)) < 0)
+			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z %s "
+			    "over the chunks: %s; --per-chunk prints each "
+			    "chunk's table", z, why);
+		tables |= kind;
+	}
+	if (tables != 0 && !quiet)
+		return sc_err_set(e, SC_ERR_USAGE, "merging -z tables needs "
+		    "tshark's -q (the packets' lines would come between "
+		    "them); add -q, or --per-chunk");
+	if (tables == (ZMERGE_CONV | ZMERGE_PHS))
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z conv and "
+		    "-z io,phs in one run: the record that gives the chunks "
+		    "the capture's first time counts in the hierarchy; run "
+		    "them one at a time");
+	if ((tables & ZMERGE_CONV) && !run_warm_command(argv, argc))
+		return sc_err_set(e, SC_ERR_USAGE, "merging -z conv needs the "
+		    "chunk read as tshark -r {}, and {} nowhere else; "
+		    "--per-chunk prints each chunk's table");
+	return tables;
+}
+
+struct zmerge *
+zmerge_new(int flow)
+{
+	struct zmerge *z = xcalloc(1, sizeof(*z));
+
+	z->flow = flow;
+	strbuf_init(&z->text);
+	sc_err_clear(&z->err);
+	return z;
+}
+
+void
+zmerge_free(struct zmerge *z)
+{
+	size_t i, k;
+
+	if (z == NULL)
+		return;
+	for (i = 0; i < z->n_items; i++)
+		free(z->items[i].line);
+	for (i = 0; i < z->n_tables; i++) {
+		struct zm_table *t = &z->tables[i];
+
+		free(t->head);
+		free(t->foot);
+		for (k = 0; k < t->n_rows; k++)
+			free(t->rows[k].line);
+		for (k = 0; k < t->n_nodes; k++)
+			free(t->nodes[k].label);
+		free(t->rows);
+		free(t->nodes);
+	}
+	for (i = 0; i < z->n_chunks; i++)
+		free(z->chunks[i].file);
+	free(z->items);
+	free(z->tables);
+	free(z->chunks);
+	strbuf_release(&z->text);
+	free(z);
+}
+
+/* A failure sticks: what comes after it is not merged, and every call
+ * returns it again. */
+static int
+failed(struct zmerge *z, struct sc_err *e)
+{
+	if (e != NULL)
+		*e = z->err;
+	return z->err.code;
+}
+
+int
+zmerge_add(struct zmerge *z, const char *data, size_t len, struct sc_err *e)
+{
+	if (z->err.code != 0)
+		return failed(z, e);
+	if (z->held + z->text.len + len > ZMERGE_MAX_BYTES) {
+		sc_err_set(&z->err, SC_ERR_LIMIT, "the -z tables of the "
+		    "chunks hold more than %u MiB; --per-chunk prints each "
+		    "chunk's table", ZMERGE_MAX_BYTES >> 20);
+		strbuf_release(&z->text);
+		return failed(z, e);
+	}
+	strbuf_add(&z->text, data, len);
+	return 0;
+}
+
+static int
+is_rule(const char *line)
+{
+	size_t n = strspn(line, "=");
+
+	return n >= 10 && line[n] == '\0';
+}
+
+/* A conversation's line: "A <-> B  F B U  F B U  F B U  START  DURATION"
+ * (frames, bytes and their unit each way and in total). */
+static int
+parse_conv_row(struct zm_row *row, char *line)
+{
+	const char *tok[16];
+	size_t len[16], n = 0, i;
+	const char *p = line, *q;
+	uint64_t whole = 0, frac = 0;
+	int neg = 0;
+
+	while (*p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		if (n == ARRAY_SIZE(tok))
+			return -1;
+		tok[n] = p;
+		while (*p != ' ' && *p != '\0')
+			p++;
+		len[n] = (size_t)(p - tok[n]);
+		n++;
+	}
+	if (n != 14 || len[1] != 3 || strncmp(tok[1], "<->", 3) != 0)
+		return -1;
+	{
+		size_t m = len[0] < len[2] ? len[0] : len[2];
+		int c = memcmp(tok[0], tok[2], m);
+		int swap = c > 0 || (c == 0 && len[0] > len[2]);
+
+		row->lo_at = (size_t)(tok[swap ? 2 : 0] - line);
+		row->lo_len = len[swap ? 2 : 0];
+		row->hi_at = (size_t)(tok[swap ? 0 : 2] - line);
+		row->hi_len = len[swap ? 0 : 2];
+	}
+	row->total = strtoull(tok[9], NULL, 10);
+	/* Relative Start: -?D+.DDDDDDDDD */
+	q = tok[12];
+	if (*q == '-') {
+		neg = 1;
+		q++;
+	}
+	for (i = 0; q + i < tok[12] + len[12] && q[i] != '.'; i++) {
+		if (q[i] < '0' || q[i] > '9' || i > 12)
+			return -1;
+		whole = whole * 10 + (uint64_t)(q[i] - '0');
+	}
+	if (i == 0 || q + i + 10 != tok[12] + len[12])
+		return -1;
+	for (q += i + 1, i = 0; i < 9; i++) {
+		if (q[i] < '0' || q[i] > '9')
+			return -1;
+		frac = frac * 10 + (uint64_t)(q[i] - '0');
+	}
+	row->rel_ns = (int64_t)(whole * (uint64_t)NS_PER_S + frac);
+	if (neg)
+		row->rel_ns = -row->rel_ns;
+	return 0;
+}
+
+/* A protocol's line: "%-40s frames:%u bytes:%u", the name indented two
+ * spaces a level. */
+static int
+parse_phs_row(struct zm_node *node, const char *line)
+{
+	const char *f = strstr(line, " frames:"), *b, *end;
+	char *stop;
+	size_t indent = strspn(line, " "), label;
+
+	if (f == NULL || (b = strstr(f, " bytes:")) == NULL ||
+	    indent % 2 != 0)
+		return -1;
+	for (end = f; end > line && end[-1] == ' '; end--)
+		;
+	label = (size_t)(end - line);
+	if (label <= indent)
+		return -1;
+	node->frames = strtoull(f + 8, &stop, 10);
+	if (stop != b)
+		return -1;
+	node->bytes = strtoull(b + 7, &stop, 10);
+	if (*stop != '\0' || stop == b + 7)
+		return -1;
+	node->label = xstrndup(line, label);
+	node->level = (unsigned)(indent / 2);
+	return 0;
+}
+
+static size_t
+phs_child(struct zm_table *t, size_t parent, const struct zm_node *like)
+{
+	size_t c;
+
+	for (c = t->nodes[parent].first_child; c != 0; c = t->nodes[c].next)
+		if (strcmp(t->nodes[c].label, like->label) == 0)
+			return c;
+	ALLOC_GROW(t->nodes, t->n_nodes + 1, t->alloc_nodes);
+	c = t->n_nodes++;
+	memset(&t->nodes[c], 0, sizeof(t->nodes[c]));
+	t->nodes[c].label = xstrdup(like->label);
+	t->nodes[c].level = like->level;
+	if (t->nodes[parent].last_child != 0)
+		t->nodes[t->nodes[parent].last_child].next = c;
+	else
+		t->nodes[parent].first_child = c;
+	t->nodes[parent].last_child = c;
+	return c;
+}
+
+/* The rows of one chunk's table, lines[from] its first row, into t.
+ * Returns the index of the rule that ends it, or -1. */
+static long
+merge_rows(struct zmerge *z, struct zm_table *t, char **lines, size_t n,
+    size_t from, size_t *held)
+{
+	size_t path[64], i, idx = 0;
+
+	path[0] = 0;
+	for (i = from; i < n && !is_rule(lines[i]); i++, idx++) {
+		if (t->kind == ZM_CONV) {
+			struct zm_row row;
+
+			memset(&row, 0, sizeof(row));
+			if (parse_conv_row(&row, lines[i]) != 0)
+				return -1;
+			row.line = xstrdup(lines[i]);
+			row.chunk = z->n_chunks;
+			row.idx = idx;
+			*held += strlen(lines[i]) + sizeof(row);
+			ALLOC_GROW(t->rows, t->n_rows + 1, t->alloc_rows);
+			t->rows[t->n_rows++] = row;
+		} else {
+			struct zm_node node;
+			size_t c;
+
+			memset(&node, 0, sizeof(node));
+			if (parse_phs_row(&node, lines[i]) != 0)
+				return -1;
+			if (node.level >= ARRAY_SIZE(path) - 1 ||
+			    (node.level > 0 && idx == 0)) {
+				free(node.label);
+				return -1;
+			}
+			c = phs_child(t, path[node.level], &node);
+			t->nodes[c].frames += node.frames;
+			t->nodes[c].bytes += node.bytes;
+			path[node.level + 1] = c;
+			*held += strlen(node.label);
+			free(node.label);
+			/* a level deeper than the one before it skips none */
+			if (i + 1 < n && !is_rule(lines[i + 1]) &&
+			    strspn(lines[i + 1], " ") / 2 > node.level + 1)
+				return -1;
+		}
+	}
+	return i < n ? (long)i : -1;
+}
+
+static int
+is_row(enum zm_kind kind, const char *line)
+{
+	if (kind == ZM_CONV)
+		return strstr(line, " <-> ") != NULL;
+	return strstr(line, " frames:") != NULL && strstr(line, " bytes:");
+}
+
+static int
+bad_output(struct sc_err *e, const char *file, const char *what)
+{
+	return sc_err_set(e, SC_ERR_MERGE, "cannot merge the -z tables: "
+	    "the output of chunk '%s' %s", file, what);
+}
+
+int
+zmerge_chunk_end(struct zmerge *z, const char *file, struct sc_err *caller_e)
+{
+	struct sc_err *e;
+	char **lines = NULL, *p;
+	size_t n = 0, alloc = 0, i, item = 0, tables = 0;
+	struct strbuf head = STRBUF_INIT;
+	int first_chunk = z->n_chunks == 0, r = 0;
+
+	if (z->err.code != 0)
+		return failed(z, caller_e);
+	e = &z->err;
+	for (p = z->text.buf; p < z->text.buf + z->text.len; ) {
+		char *nl = memchr(p, '\n', (size_t)(z->text.buf +
+		    z->text.len - p));
+
+		if (nl != NULL)
+			*nl = '\0';
+		ALLOC_GROW(lines, n + 1, alloc);
+		lines[n++] = p;
+		p = nl != NULL ? nl + 1 : z->text.buf + z->text.len;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		struct zm_table *t;
+		enum zm_kind kind;
+		long end;
+
+		if (!is_rule(lines[i])) {
+			if (first_chunk) {
+				ALLOC_GROW(z->items, z->n_items + 1,
+				    z->alloc_items);
+				z->items[z->n_items].line = xstrdup(lines[i]);
+				z->items[z->n_items++].table = 0;
+			} else if (item >= z->n_items ||
+			    z->items[item].line == NULL ||
+			    strcmp(z->items[item].line, lines[i]) != 0) {
+				r = bad_output(e, file, "differs from the first "
+				    "chunk's outside its tables");
+			}
+			item++;
+			continue;
+		}
+		/* a table: its rule, title and other lines up to its rows */
+		if (i + 1 >= n) {
+			r = bad_output(e, file, "ends inside a table");
+			break;
+		}
+		if (strcmp(lines[i + 1], "Protocol Hierarchy Statistics") == 0)
+			kind = ZM_PHS;
+		else if (strlen(lines[i + 1]) > 14 && strcmp(lines[i + 1] +
+		    strlen(lines[i + 1]) - 14, " Conversations") == 0)
+			kind = ZM_CONV;
+		else {
+			r = sc_err_set(e, SC_ERR_MERGE, "cannot merge the -z "
+			    "table '%.80s' of chunk '%s'", lines[i + 1], file);
+			break;
+		}
+		strbuf_reset(&head);
+		for (; i < n && (head.len == 0 || !is_rule(lines[i])) &&
+		    !(head.len > 0 && is_row(kind, lines[i])); i++) {
+			strbuf_addstr(&head, lines[i]);
+			strbuf_addch(&head, '\n');
+		}
+		if (first_chunk) {
+			ALLOC_GROW(z->tables, z->n_tables + 1, z->alloc_tables);
+			t = &z->tables[z->n_tables];
+			memset(t, 0, sizeof(*t));
+			t->kind = kind;
+			t->head = xstrdup(head.buf);
+			if (kind == ZM_PHS) {
+				ALLOC_GROW(t->nodes, 1, t->alloc_nodes);
+				memset(&t->nodes[0], 0, sizeof(t->nodes[0]));
+				t->n_nodes = 1;
+			}
+			ALLOC_GROW(z->items, z->n_items + 1, z->alloc_items);
+			z->items[z->n_items].line = NULL;
+			z->items[z->n_items++].table = z->n_tables++;
+		} else if (item >= z->n_items || z->items[item].line != NULL ||
+		    strcmp(z->tables[z->items[item].table].head,
+		    head.buf) != 0) {
+			r = bad_output(e, file, "has other tables than the "
+			    "first chunk's");
+			break;
+		}
+		t = &z->tables[first_chunk ? z->n_tables - 1 :
+		    z->items[item].table];
+		item++;
+		tables++;
+		if ((end = merge_rows(z, t, lines, n, i, &z->held)) < 0) {
+			r = bad_output(e, file, i < n ? "has a row that is not "
+			    "tshark's" : "ends inside a table");
+			if (i < n)
+				snprintf(e->msg + strlen(e->msg),
+				    sizeof(e->msg) - strlen(e->msg),
+				    ": '%.60s'", lines[i]);
+			break;
+		}
+		i = (size_t)end;
+		if (first_chunk)
+			t->foot = xstrdup(lines[i]);
+		else if (strcmp(t->foot, lines[i]) != 0)
+			r = bad_output(e, file, "ends a table otherwise than "
+			    "the first chunk's");
+	}
+	if (r == 0 && !first_chunk && item != z->n_items)
+		r = bad_output(e, file, "has fewer lines than the first chunk's");
+	if (r == 0 && first_chunk && tables == 0)
+		r = bad_output(e, file, "holds no -z table");
+	if (r == 0 && z->held > ZMERGE_MAX_BYTES)
+		r = sc_err_set(e, SC_ERR_LIMIT, "the -z tables of the chunks "
+		    "hold more than %u MiB; --per-chunk prints each chunk's "
+		    "table", ZMERGE_MAX_BYTES >> 20);
+	if (r == 0) {
+		ALLOC_GROW(z->chunks, z->n_chunks + 1, z->alloc_chunks);
+		z->chunks[z->n_chunks++].file = xstrdup(file);
+	}
+	free(lines);
+	strbuf_release(&head);
+	strbuf_reset(&z->text);
+	return r != 0 ? failed(z, caller_e) : 0;
+}
+
+static const struct zmerge *sort_z;
+
+static int
+cmp_field(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* The same conversation, either way round */
+static int
+same_ends(const struct zm_row *x, const struct zm_row *y)
+{
+	int c = cmp_field(x->line + x->lo_at, x->lo_len, y->line + y->lo_at,
+	    y->lo_len);
+
+	return c != 0 ? c : cmp_field(x->line + x->hi_at, x->hi_len,
+	    y->line + y->hi_at, y->hi_len);
+}
+
+static int
+by_ends(const void *a, const void *b)
+{
+	const struct zm_row *x = a, *y = b;
+	int c = same_ends(x, y);
+
+	if (c != 0)
+		return c;
+	return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+/* tshark's order: most frames first; of equal ones, the conversation it
+ * met first. In the time layout that is chunk order, then the chunk's
+ * own; in the flow layout the earlier first packet comes first. */
+static int
+by_frames(const void *a, const void *b)
+{
+	const struct zm_row *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	if (sort_z->flow && x->chunk != y->chunk && x->rel_ns != y->rel_ns)
+		return x->rel_ns < y->rel_ns ? -1 : 1;
+	if (x->chunk != y->chunk)
+		return x->chunk < y->chunk ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+put_conv(struct zmerge *z, struct zm_table *t, struct strbuf *out,
+    struct sc_err *e)
+{
+	size_t i;
+
+	sort_z = z;
+	qsort(t->rows, t->n_rows, sizeof(*t->rows), by_ends);
+	for (i = 1; i < t->n_rows; i++) {
+		struct zm_row *a = &t->rows[i - 1], *b = &t->rows[i];
+
+		if (a->chunk != b->chunk && same_ends(a, b) == 0)
+			return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv "
+			    "exactly: %.*s <-> %.*s has packets in chunks "
+			    "'%s' and '%s', and tshark rounds bytes and "
+			    "durations (the flow layout keeps conversations "
+			    "whole; --per-chunk prints each chunk's table)",
+			    (int)a->lo_len, a->line + a->lo_at, (int)a->hi_len,
+			    a->line + a->hi_at, z->chunks[a->chunk].file,
+			    z->chunks[b->chunk].file);
+	}
+	qsort(t->rows, t->n_rows, sizeof(*t->rows), by_frames);
+	/* Of two conversations in two chunks with as many frames and the
+	 * same first time, tshark lists first the one whose first packet
+	 * came first in the file: the chunks do not say which. */
+	for (i = 1; z->flow && i < t->n_rows; i++) {
+		const struct zm_row *a = &t->rows[i - 1], *b = &t->rows[i];
+
+		if (a->total == b->total && a->rel_ns == b->rel_ns &&
+		    a->chunk != b->chunk)
+			z->ties++;
+	}
+	strbuf_addstr(out, t->head);
+	for (i = 0; i < t->n_rows; i++) {
+		strbuf_addstr(out, t->rows[i].line);
+		strbuf_addch(out, '\n');
+	}
+	strbuf_addstr(out, t->foot);
+	strbuf_addch(out, '\n');
+	return 0;
+}
+
+static void
+put_phs(const struct zm_table *t, size_t node, struct strbuf *out)
+{
+	size_t c;
+
+	for (c = t->nodes[node].first_child; c != 0; c = t->nodes[c].next) {
+		strbuf_addf(out, "%-40s frames:%" PRIu64 " bytes:%" PRIu64 "\n",
+		    t->nodes[c].label, t->nodes[c].frames, t->nodes[c].bytes);
+		put_phs(t, c, out);
+	}
+}
+
+int
+zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e)
+{
+	size_t i;
+	int r;
+
+	if (z->err.code != 0)
+		return failed(z, e);
+	for (i = 0; i < z->n_items; i++) {
+		struct zm_table *t;
+
+		if (z->items[i].line != NULL) {
+			strbuf_addstr(out, z->items[i].line);
+			strbuf_addch(out, '\n');
+			continue;
+		}
+		t = &z->tables[z->items[i].table];
+		if (t->kind == ZM_CONV) {
+			if ((r = put_conv(z, t, out, e)) != 0)
+				return r;
+		} else {
+			strbuf_addstr(out, t->head);
+			put_phs(t, 0, out);
+			strbuf_addstr(out, t->foot);
+			strbuf_addch(out, '\n');
+		}
+	}
+	return 0;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v, int big)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[big ? i : 3 - i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
+/* The reference record of one chunk, and where it goes. */
+static int
+reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
+    uint8_t *rec, size_t *len, struct sc_err *e)
+{
+	struct source src;
+	struct capture cap;
+	struct capture_rec r;
+	uint64_t end = 0;
+	int got, ret = 0;
+
+	memset(&cap, 0, sizeof(cap));
+	if ((ret = source_open(&src, path, NULL, e)) != 0)
+		return ret;
+	if ((ret = capture_open(&cap, &src, e)) != 0)
+		goto out;
+	/* before the first packet: after every block that sets up its
+	 * section (secrets and names may come before the interfaces) */
+	while ((got = capture_next(&cap, &r, e)) == 1 && r.kind != REC_PACKET)
+		end = r.offset + r.len;
+	if (got < 0) {
+		ret = got;
+		goto out;
+	}
+	*offset = end;
+	if (cap.format == CAPTURE_PCAP) {
+		uint32_t frac = cap.pcap_nsec ? ref->nsec : ref->nsec / 1000;
+
+		if (cap.pcap_rec_hdr != 16 || ref->sec < 0 ||
+		    ref->sec > UINT32_MAX || (!cap.pcap_nsec && ref->nsec % 1000))
+			goto cannot;
+		memset(rec, 0, 16);
+		put_u32(rec, (uint32_t)ref->sec, cap.big_endian);
+		put_u32(rec + 4, frac, cap.big_endian);
+		*len = 16;
+	} else {
+		const struct capture_section *sec0 =
+		    capture_current_section(&cap);
+		const struct capture_interface *ifc;
+		uint64_t ticks, unit = 1;
+		int64_t sec;
+		int i;
+
+		if (sec0 == NULL || sec0->n_interfaces == 0)
+			goto cannot;
+		ifc = &cap.interfaces[sec0->first_interface];
+		if ((ifc->tsresol & 0x80) || ifc->tsresol > 9)
+			goto cannot;
+		for (i = ifc->tsresol; i < 9; i++)
+			unit *= 10;
+		sec = ref->sec - ifc->tsoffset;
+		if (sec < 0 || ref->nsec % unit != 0)
+			goto cannot;
+		ticks = (uint64_t)sec * (NS_PER_S / unit) + ref->nsec / unit;
+		memset(rec, 0, 32);
+		put_u32(rec, PCAPNG_EPB, cap.big_endian);
+		put_u32(rec + 4, 32, cap.big_endian);
+		put_u32(rec + 12, (uint32_t)(ticks >> 32), cap.big_endian);
+		put_u32(rec + 16, (uint32_t)ticks, cap.big_endian);
+		put_u32(rec + 28, 32, cap.big_endian);
+		*len = 32;
+	}
+	goto out;
+cannot:
+	ret = sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: chunk '%s' "
+	    "cannot take a record of the capture's first time (its time "
+	    "stamps' resolution or range)", path);
+out:
+	capture_release(&cap);
+	source_close(&src);
+	return ret;
+}
+
+int
+zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
+    uint64_t *offset, struct strbuf *rec, struct sc_err *e)
+{
+	uint8_t one[32];
+	size_t i, len = 0;
+	uint64_t off;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if ((r = reference_of(paths[i], ref, &off, one, &len, e)) != 0)
+			return r;
+		if (i == 0) {
+			*offset = off;
+			strbuf_reset(rec);
+			strbuf_add(rec, one, len);
+		} else if (off != *offset || len != rec->len ||
+		    memcmp(one, rec->buf, len) != 0) {
+			return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: "
+			    "chunk '%s' begins otherwise than '%s' (another "
+			    "pcapng section or interfaces)", paths[i], paths[0]);
+		}
+	}
+	return 0;
+}
+
+char **
+zmerge_command(char *const *argv, size_t argc, uint64_t offset,
+    const struct strbuf *rec, size_t *n_out)
+{
+	struct strbuf script = STRBUF_INIT;
+	char **out = xcalloc(argc + 6, sizeof(*out));
+	size_t i, k = 0;
+
+	/* the chunk is $1, the tool and its arguments the rest; the
+	 * record's bytes as printf's octal escapes (no '%', no quote) */
+	strbuf_addf(&script, "f=$1; shift; { dd if=\"$f\" bs=%" PRIu64
+	    " count=1 2>/dev/null && printf '", offset);
+	for (i = 0; i < rec->len; i++)
+		strbuf_addf(&script, "\\%03o", (unsigned char)rec->buf[i]);
+	strbuf_addf(&script, "' && tail -c +%" PRIu64 " \"$f\"; } | \"$@\"",
+	    offset + 1);
+	out[k++] = xstrdup("sh");
+	out[k++] = xstrdup("-c");
+	out[k++] = strbuf_detach(&script, NULL);
+	out[k++] = xstrdup("sh");
+	out[k++] = xstrdup("{}");
+	for (i = 0; i < argc; i++)
+		out[k++] = xstrdup(strcmp(argv[i], "{}") == 0 ? "-" : argv[i]);
+	*n_out = k;
+	return out;
+}
+
+size_t
+zmerge_ties(const struct zmerge *z)
+{
+	return z->ties;
+}

@@ -1,0 +1,74 @@
+/* zmerge.h - tshark's -z statistics tables of every chunk merged into the
+ * table tshark prints for the whole capture.
+ *
+ * Merged, and exact: conversations (-z conv,TYPE[,FILTER]) when no
+ * conversation has packets in two chunks - always so in the flow layout
+ * for conv,tcp and conv,udp - each chunk read with the capture's first
+ * time (zmerge_reference); and the protocol hierarchy (-z
+ * io,phs[,FILTER]) in the time layout when no flow is cut, its counts
+ * summed and its rows in the order tshark meets them. Any other table
+ * is refused before the run (zmerge_plan), a conversation cut by a chunk
+ * boundary after it (zmerge_finish): tshark prints its bytes rounded
+ * (517 kB) and its duration to 0.1 ms, so no sum of parts is the whole
+ * file's row.
+ * docs/formats.md, "Merged statistics", states the rules. */
+#ifndef SHARDCAP_ZMERGE_H
+#define SHARDCAP_ZMERGE_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "strbuf.h"
+#include "util.h"
+
+struct zmerge;
+
+#define ZMERGE_CONV 1
+#define ZMERGE_PHS 2
+/* Looks at a command's -z options. Returns 0 when it is not tshark or asks
+ * for no table (nothing to merge); ZMERGE_CONV or ZMERGE_PHS when every
+ * table it asks for can be merged in this layout (flow: the capture's
+ * layout is flow; whole_flows: no flow is in two chunks); or SC_ERR_USAGE
+ * with e saying which table cannot and why. */
+int zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
+    struct sc_err *e);
+
+/* Conversations: tshark counts their Relative Start and Duration from
+ * the file's first packet, so each chunk is read after a record of no
+ * bytes at the capture's first time, ref: its times are then the whole
+ * file's, to the last digit, and the record is no conversation's. From
+ * the chunks' files (paths): where that record goes (*offset: after the
+ * file header and a pcapng's interfaces) and its bytes (rec). Returns 0,
+ * or SC_ERR_MERGE when a chunk cannot hold it or the chunks begin
+ * differently. */
+int zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
+    uint64_t *offset, struct strbuf *rec, struct sc_err *e);
+/* The command, argv (tshark reading -r {}) with the reference record
+ * before each chunk: sh -c SCRIPT sh {} ARGV... with -r -. Returns a new
+ * argv of *n_out strings and a NULL, each to be freed, then the
+ * array. */
+char **zmerge_command(char *const *argv, size_t argc, uint64_t offset,
+    const struct strbuf *rec, size_t *n_out);
+
+struct zmerge *zmerge_new(int flow);
+void zmerge_free(struct zmerge *z);
+/* The output of one chunk, in pieces, then its end: file names the chunk
+ * in messages. Chunks are given in capture order. Returns 0, or SC_ERR_MERGE
+ * when the output is not the tables of the first chunk's kinds, or
+ * SC_ERR_LIMIT past ZMERGE_MAX_BYTES held. A failure sticks: the calls
+ * after it do nothing and return it, zmerge_finish too. */
+#define ZMERGE_MAX_BYTES (1024u << 20)
+int zmerge_add(struct zmerge *z, const char *data, size_t len,
+    struct sc_err *e);
+int zmerge_chunk_end(struct zmerge *z, const char *file, struct sc_err *e);
+/* Appends the merged output to out. Returns 0, or SC_ERR_MERGE when a
+ * table cannot be merged exactly (e says which row and why). */
+int zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e);
+/* After zmerge_finish, in the flow layout: how many pairs of neighbouring
+ * conversations tie - as many frames, the same first time stamp, two
+ * chunks - so that tshark's order between them (which packet came first
+ * in the file) is not known: each such pair may be the other way round
+ * in tshark's table. */
+size_t zmerge_ties(const struct zmerge *z);
+
+#endif
