@@ -691,8 +691,7 @@ reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
 		return ret;
 	if ((ret = capture_open(&cap, &src, e)) != 0)
 		goto out;
-	/* before the first packet: after every block that sets up its
-	 * section (secrets and names may come before the interfaces) */
+	/* a pcap's records follow its header */
 	while ((got = capture_next(&cap, &r, e)) == 1 && r.kind != REC_PACKET)
 		end = r.offset + r.len;
 	if (got < 0) {
@@ -711,31 +710,32 @@ reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
 		put_u32(rec + 4, frac, cap.big_endian);
 		*len = 16;
 	} else {
-		const struct capture_section *sec0 =
-		    capture_current_section(&cap);
-		const struct capture_interface *ifc;
-		uint64_t ticks, unit = 1;
-		int64_t sec;
-		int i;
+		/* a section of its own before the chunk's, little-endian, one
+		 * interface in nanoseconds (if_tsresol 9), one packet */
+		static const uint8_t shb[28] = {
+			0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0,
+			0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+			0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		};
+		static const uint8_t idb[32] = {
+			1, 0, 0, 0, 32, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+			9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0,
+		};
+		uint64_t ticks;
 
-		if (sec0 == NULL || sec0->n_interfaces == 0)
+		if (ref->sec < 0)
 			goto cannot;
-		ifc = &cap.interfaces[sec0->first_interface];
-		if ((ifc->tsresol & 0x80) || ifc->tsresol > 9)
-			goto cannot;
-		for (i = ifc->tsresol; i < 9; i++)
-			unit *= 10;
-		sec = ref->sec - ifc->tsoffset;
-		if (sec < 0 || ref->nsec % unit != 0)
-			goto cannot;
-		ticks = (uint64_t)sec * (NS_PER_S / unit) + ref->nsec / unit;
-		memset(rec, 0, 32);
-		put_u32(rec, PCAPNG_EPB, cap.big_endian);
-		put_u32(rec + 4, 32, cap.big_endian);
-		put_u32(rec + 12, (uint32_t)(ticks >> 32), cap.big_endian);
-		put_u32(rec + 16, (uint32_t)ticks, cap.big_endian);
-		put_u32(rec + 28, 32, cap.big_endian);
-		*len = 32;
+		ticks = (uint64_t)ref->sec * (uint64_t)NS_PER_S + ref->nsec;
+		memcpy(rec, shb, sizeof(shb));
+		memcpy(rec + 28, idb, sizeof(idb));
+		memset(rec + 60, 0, 32);
+		put_u32(rec + 60, PCAPNG_EPB, 0);
+		put_u32(rec + 64, 32, 0);
+		put_u32(rec + 72, (uint32_t)(ticks >> 32), 0);
+		put_u32(rec + 76, (uint32_t)ticks, 0);
+		put_u32(rec + 88, 32, 0);
+		*len = 92;
+		*offset = 0;
 	}
 	goto out;
 cannot:
@@ -752,7 +752,7 @@ int
 zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
     uint64_t *offset, struct strbuf *rec, struct sc_err *e)
 {
-	uint8_t one[32];
+	uint8_t one[96];
 	size_t i, len = 0;
 	uint64_t off;
 	int r;
@@ -784,8 +784,11 @@ zmerge_command(char *const *argv, size_t argc, uint64_t offset,
 
 	/* the chunk is $1, the tool and its arguments the rest; the
 	 * record's bytes as printf's octal escapes (no '%', no quote) */
-	strbuf_addf(&script, "f=$1; shift; { dd if=\"$f\" bs=%" PRIu64
-	    " count=1 2>/dev/null && printf '", offset);
+	strbuf_addstr(&script, "f=$1; shift; { ");
+	if (offset > 0)
+		strbuf_addf(&script, "dd if=\"$f\" bs=%" PRIu64 " count=1 "
+		    "2>/dev/null && ", offset);
+	strbuf_addstr(&script, "printf '");
 	for (i = 0; i < rec->len; i++)
 		strbuf_addf(&script, "\\%03o", (unsigned char)rec->buf[i]);
 	strbuf_addf(&script, "' && tail -c +%" PRIu64 " \"$f\"; } | \"$@\"",

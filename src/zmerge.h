@@ -37,10 +37,10 @@ int zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
  * the file's first packet, so each chunk is read after a record of no
  * bytes at the capture's first time, ref: its times are then the whole
  * file's, to the last digit, and the record is no conversation's. From
- * the chunks' files (paths): where that record goes (*offset: after the
- * file header and a pcapng's interfaces) and its bytes (rec). Returns 0,
- * or SC_ERR_MERGE when a chunk cannot hold it or the chunks begin
- * differently. */
+ * the chunks' files (paths): where that record goes (*offset: after a
+ * pcap's file header; 0 before a pcapng, as a section of its own) and its
+ * bytes (rec). Returns 0, or SC_ERR_MERGE when a chunk cannot hold it or
+ * the chunks' pcap headers differ. */
 int zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
     uint64_t *offset, struct strbuf *rec, struct sc_err *e);
 /* The command, argv (tshark reading -r {}) with the reference record

@@ -36,7 +36,8 @@ test_expect_success 'tshark fields warm: the whole file'"'"'s lines, and --no-wa
 test_expect_success 'per-chunk options (-2, -c, -z) and --ordered: as tshark over each chunk' '
 	for q in "-2 -T fields -e frame.number -e dns.time" "-c 7 -T fields -e frame.len" \
 	    "-q -z conv,udp"; do
-		$SHARDCAP run -q --ordered dns -- tshark -r {} $q 2>/dev/null > got &&
+		$SHARDCAP run -q --ordered --per-chunk dns -- tshark -r {} $q \
+		    2>/dev/null > got &&
 		for f in "$TRASH"/c/.shardcap/store/dns/*; do
 			tshark_q -r "$f" $q || exit 1
 		done > want &&
