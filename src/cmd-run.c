@@ -129,9 +129,10 @@ static const char run_help[] =
     "but only after a worker failed or a bad copy was replaced (the output\n"
     "is complete; stderr says what failed and what was recovered); 21 when\n"
     "the command failed on some chunks (named on stderr with their exit\n"
-    "statuses); 20 when chunks could not be run anywhere; 130 (and 128+N)\n"
-    "when stopped by a signal - no process of the run is left on any\n"
-    "worker; 141 when the reader of stdout went away.\n";
+    "statuses); 20 when chunks could not be run anywhere; 24 when the -z\n"
+    "tables cannot be merged exactly; 130 (and 128+N) when stopped by a\n"
+    "signal - no process of the run is left on any worker; 141 when the\n"
+    "reader of stdout went away.\n";
 
 static const char stats_help[] =
     "usage: " STATS_USAGE "\n"
