@@ -175,7 +175,7 @@ fi
 
 # --- a slot ---
 
-# start ID CHECK N PATH SIZE ...: the slot starts a job in a
+# start [-s] ID CHECK N PATH SIZE ...: the slot starts a job in a
 # session of its own, its token on its stdin; a subshell of the slot
 # waits for it and writes the ends of its output and stderr, whatever
 # way it ended (a tool that kills its shell or its group ends its job as
@@ -183,6 +183,13 @@ fi
 # nothing of the job follows its ends. The slot kills the job through
 # that subshell ($p), which passes it on.
 start() {
+	# -s: the chunks streamed into the command, not to a warm tool (a
+	# group of one flow's chunks)
+	_st=$stream _wz=$z
+	if [ "$1" = -s ]; then
+		_st=1 _wz=''
+		shift
+	fi
 	no_traps
 	(
 		q=
@@ -195,7 +202,7 @@ start() {
 		done
 		# (the token on its stdin: a here-document of a few bytes,
 		# which the shell writes to a pipe without a process)
-		setsid sh "$agent" job "$stream" "$stdin" "$z" "$@" <<-EOF &
+		setsid sh "$agent" job "$_st" "$stdin" "$_wz" "$@" <<-EOF &
 		$T
 		EOF
 		q=$!

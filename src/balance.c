@@ -387,7 +387,7 @@ plan_paper(const struct balance_input *in, size_t *assign,
 		x = (t[s] - avg) / per;
 		want = (size_t)ceil(x - 1e-9);
 		for (j = 0; j < in->n_chunks; j++)
-			if (assign[j] == s)
+			if (assign[j] == s && !in->chunks[j].pinned)
 				pool[n_pool++] = j;
 		if (want > n_pool)
 			want = n_pool;
@@ -500,7 +500,7 @@ plan_splits(const struct balance_input *in, const struct model *m,
 		double alone = m->work[i] / max_speed, parts;
 		unsigned n;
 
-		if (alone <= plan->ideal)
+		if (alone <= plan->ideal || in->chunks[i].pinned)
 			continue;
 		parts = ceil(2 * alone / plan->ideal);
 		n = parts > MAX_PARTS ? MAX_PARTS : (unsigned)parts;
@@ -936,8 +936,9 @@ plan_default(struct expanded *x, double *times, const double *se,
 	h.list = xcalloc(in->n_workers + 1, sizeof(*h.list));
 	h.n = xcalloc(in->n_workers + 1, sizeof(*h.n));
 	h.alloc = xcalloc(in->n_workers + 1, sizeof(*h.alloc));
+	/* (a pinned chunk is held by no one: it does not move) */
 	for (i = 0; i < in->n_chunks; i++)
-		if (!x->cut[i])
+		if (!x->cut[i] && !x->in.chunks[i].pinned)
 			holding_add(&h, x->assign[i], i);
 
 	for (iter = 0; iter < in->n_chunks; iter++) {

@@ -57,6 +57,8 @@ struct balance_chunk {
 	                         * BALANCE_NONE */
 	double cost_se;         /* standard error of cost, from the spread
 	                         * of its recent costs; 0 unknown */
+	int pinned;             /* never moved or cut: a part of a group of
+	                         * chunks that a query reads as one stream */
 };
 
 struct balance_input {

@@ -112,6 +112,8 @@ static const char *const migrations[] = {
 	"  CHECK (layout IN ('time', 'flow'));"
 	"ALTER TABLE captures ADD COLUMN flows INTEGER;"
 	"ALTER TABLE captures ADD COLUMN cut_flows INTEGER;",
+	/* 3 -> 4: the flow layout's groups of chunks */
+	"ALTER TABLE chunks ADD COLUMN flow_part INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int
@@ -544,6 +546,7 @@ read_chunk(sqlite3_stmt *st, void *row)
 	copy_text(ch->first_time, sizeof(ch->first_time), st, 5);
 	copy_text(ch->last_time, sizeof(ch->last_time), st, 6);
 	copy_text(ch->digest, sizeof(ch->digest), st, 7);
+	ch->part = (unsigned)sqlite3_column_int(st, 9);
 }
 
 int
@@ -552,8 +555,8 @@ catalog_chunks(struct catalog *c, int64_t capture_id, struct cat_chunk **list,
 {
 	void *v;
 	int r = collect(c, prepare(c, e, "SELECT id, seq, file, bytes, "
-	    "packets, first_time, last_time, digest, capture_id FROM chunks "
-	    "WHERE capture_id = ? ORDER BY seq", "i", capture_id),
+	    "packets, first_time, last_time, digest, capture_id, flow_part "
+	    "FROM chunks WHERE capture_id = ? ORDER BY seq", "i", capture_id),
 	    sizeof(**list), read_chunk, &v, n, "cannot list chunks", e);
 
 	*list = v;
@@ -595,18 +598,18 @@ catalog_chunks_replace(struct catalog *c, int64_t capture_id,
 		ch->capture_id = capture_id;
 		ch->seq = (unsigned)i + 1;
 		r = run(c, prepare(c, e, "UPDATE chunks SET seq = ?, bytes = ?, "
-		    "packets = ?, first_time = ?, last_time = ?, digest = ? "
-		    "WHERE capture_id = ? AND file = ? AND seq < 0",
-		    "uuutttit", (uint64_t)ch->seq, ch->bytes, ch->packets,
-		    ch->first_time, ch->last_time, ch->digest, capture_id,
-		    ch->file), e);
+		    "packets = ?, first_time = ?, last_time = ?, digest = ?, "
+		    "flow_part = ? WHERE capture_id = ? AND file = ? AND seq < 0",
+		    "uuutttuit", (uint64_t)ch->seq, ch->bytes, ch->packets,
+		    ch->first_time, ch->last_time, ch->digest, (uint64_t)ch->part,
+		    capture_id, ch->file), e);
 		if (r == 0 && sqlite3_changes(c->db) == 0)
 			r = run(c, prepare(c, e, "INSERT INTO chunks (capture_id, "
 			    "seq, file, bytes, packets, first_time, last_time, "
-			    "digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", "iutuuttt",
-			    capture_id, (uint64_t)ch->seq, ch->file, ch->bytes,
-			    ch->packets, ch->first_time, ch->last_time,
-			    ch->digest), e);
+			    "digest, flow_part) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "iutuutttu", capture_id, (uint64_t)ch->seq, ch->file,
+			    ch->bytes, ch->packets, ch->first_time, ch->last_time,
+			    ch->digest, (uint64_t)ch->part), e);
 		if (r == 0)
 			r = chunk_id_at(c, capture_id, ch->seq, &ch->id, e);
 	}

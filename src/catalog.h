@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 4
 
 struct catalog;
 
@@ -44,6 +44,9 @@ struct cat_chunk {
 	uint64_t bytes, packets;
 	char first_time[40], last_time[40];     /* RFC 3339, or "" */
 	char digest[72];
+	/* The flow layout's groups (split_chunk.group): 0, or its place
+	 * (1, 2, ...) among the consecutive chunks of its group */
+	unsigned part;
 };
 
 struct cat_placement {

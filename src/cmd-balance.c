@@ -241,6 +241,7 @@ prepare(struct cluster *cl, const struct cat_capture *cap, struct prep *p,
 		p->bchunks[i].bytes = p->chunks[i].bytes;
 		p->bchunks[i].cost = -1;
 		p->bchunks[i].came_from = BALANCE_NONE;
+		p->bchunks[i].pinned = p->chunks[i].part != 0;
 	}
 	ran = xcalloc(p->n_chunks + 1, 1);
 	for (i = 0; i < n_jobs; i++) {

@@ -628,6 +628,10 @@ cmd_run(int argc, char **argv)
 		status = cli_report(&e, target);
 		goto out;
 	}
+	/* a group of chunks (one flow larger than a chunk) is read as one
+	 * stream where the command can read one */
+	opt.whole_groups = opt.use_stdin ||
+	    run_reads_stream(opt.command, opt.n_command);
 	/* tshark's -z tables, merged: refused now when they cannot be */
 	if (!per_chunk && !opt.tag && opt.output != RUN_PCAP &&
 	    !opt.use_stdin) {
@@ -751,6 +755,13 @@ cmd_run(int argc, char **argv)
 			    "the chunks do not say, so each pair may be the "
 			    "other way round", zmerge_ties(merge));
 	}
+	if (res.split_groups > 0)
+		cli_warning("%zu flow%s larger than a chunk ran chunk by chunk, "
+		    "not as one stream (%s): what the command says of %s may "
+		    "be incomplete", res.split_groups, res.split_groups == 1 ?
+		    "" : "s", opt.whole_groups ? "no worker that could run "
+		    "held all of its chunks" : "the command reads one file, "
+		    "not -r {} or -I {}", res.split_groups == 1 ? "it" : "them");
 	if (stats) {
 		print_run_summary(stderr, &plan, &res);
 		if (have_cluster)

@@ -31,9 +31,11 @@ static const char split_help[] =
     "in one chunk, in capture order, so that a query whose output depends\n"
     "only on the packets of a flow (TCP reassembly: HTTP, TLS, DNS over TCP)\n"
     "gives over the chunks what it gives over CAPTURE. Packets of no IP flow\n"
-    "and other blocks go, in order, to chunks of their own. A chunk is\n"
-    "larger than SIZE only when one flow alone is. CAPTURE is read twice\n"
-    "(not from standard input). docs/formats.md says how flows are told.\n"
+    "and other blocks go, in order, to chunks of their own. A flow larger\n"
+    "than SIZE gets a group of consecutive chunks of its own, which shardcap\n"
+    "run reads as one stream (--json: each chunk's group). CAPTURE is read\n"
+    "twice (not from standard input). docs/formats.md says how flows are\n"
+    "told.\n"
     "\n"
     "Prints a manifest: for every chunk its file, bytes, packets, first and\n"
     "last time stamp (UTC) and a digest of its content.\n"
@@ -149,6 +151,7 @@ print_json(const struct split_options *opt, const struct split_result *res)
 		}
 		digest_hex(opt->digest, c->digest, hex);
 		json_string(&j, "digest", hex);
+		json_uint(&j, "group", c->group);
 		json_object_end(&j);
 		free(path);
 	}
@@ -215,6 +218,15 @@ print_table(const struct split_options *opt, const struct split_result *res)
 	if (res->cut_flows > 0)
 		printf(" (%llu cut by chunk boundaries: --layout flow keeps "
 		    "flows whole)", (unsigned long long)res->cut_flows);
+	{
+		size_t groups = 0;
+
+		for (i = 0; i < res->n_chunks; i++)
+			groups += res->chunks[i]->group == i + 1;
+		if (groups > 0)
+			printf(" (%zu larger than a chunk, each in a group of "
+			    "consecutive chunks read as one stream)", groups);
+	}
 	putchar('\n');
 	strbuf_release(&sb);
 }

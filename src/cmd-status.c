@@ -328,6 +328,7 @@ status_capture(struct cluster *cl, const char *name, int json)
 			json_string(&j, "last_time", chunks[i].last_time[0] ?
 			    chunks[i].last_time : NULL);
 			json_string(&j, "digest", chunks[i].digest);
+			json_uint(&j, "flow_part", chunks[i].part);
 			json_array_begin(&j, "workers");
 			for (k = 0; k < n_pl; k++)
 				if (pl[k].chunk_id == chunks[i].id && pl[k].current)

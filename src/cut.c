@@ -248,6 +248,12 @@ cut_split(struct cluster *cl, const struct cut_request *req, struct cut *c,
 	int r;
 
 	c->tmp = xasprintf("%s/store/.%s.cut", cl->dir, c->cap.name);
+	if (ch->part != 0) {
+		r = sc_err_set(e, SC_ERR_LIMIT, "'%s' is a part of one flow "
+		    "larger than a chunk, read as one stream with the chunks "
+		    "next to it; it is not cut", ch->file);
+		goto out;
+	}
 	if ((r = file_remove_tree(c->tmp, e)) != 0)
 		goto out;
 	if (!repair_store_good(cl, &c->cap, ch)) {

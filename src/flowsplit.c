@@ -3,8 +3,10 @@
  * Two passes over the input. The first counts the bytes of every bucket
  * (a flow's hash, flow.h, modulo a power of two) and notes each bucket's
  * first record; the buckets are then packed into chunks of at most the
- * size, largest first, each into the emptiest chunk - a bucket larger
- * than a chunk gets a chunk of its own, so a flow is never cut. Packets
+ * size, largest first, each into the emptiest chunk. A bucket larger
+ * than a chunk (an elephant flow) gets consecutive chunks of its own, a
+ * *group*, filled in input order to the size: chunks a query reads as one
+ * stream (run.h), so that the flow is still read whole. Packets
  * of no IP flow and blocks that are not packets go, in order, into
  * chunks of their own, cut by size as the time layout cuts. The second
  * pass writes every record into its chunk, in input order. Chunks are
@@ -17,7 +19,7 @@
  * is added to every chunk that has begun the section (interface numbers
  * must mean the same in every chunk).
  *
- * Memory: 20 bytes a bucket (a few per chunk's worth of input), a table of
+ * Memory: 32 bytes a bucket (a few per chunk's worth of input), a table of
  * fragmented datagrams (FRAG_MAX at most) and a buffer per chunk being
  * written; at most MAX_OPEN chunks are written at once, and a capture of
  * more chunks is read once more for each further MAX_OPEN.
@@ -54,6 +56,9 @@ struct fchunk {
 	int other;              /* of the packets of no flow and other blocks */
 	size_t planned_as;      /* its index before chunks were ordered */
 	size_t other_no;        /* an other-chunk's place among them */
+	long part;              /* its place in its group (0, 1, ...); -1 */
+	uint64_t fill;          /* a group's part: record bytes put in it so
+	                         * far in this pass, written or not */
 	/* while it is written */
 	int fd;
 	char *tmp;
@@ -73,6 +78,10 @@ struct fsplit {
 
 	uint64_t *bucket_bytes, *bucket_first;
 	uint32_t *bucket_chunk;
+	uint32_t *bucket_maxrec;  /* its largest record */
+	uint32_t *bucket_parts;   /* an elephant's group: chunks planned; 0 */
+	uint32_t *bucket_part;    /* ... and the one being filled */
+	uint64_t room;          /* record bytes a chunk takes */
 	size_t n_buckets;
 	struct frag_map known, live;
 	struct flow_count flows;  /* counted in the first pass */
@@ -313,6 +322,8 @@ scan(struct fsplit *fs, struct sc_err *e)
 			fs->packets++;
 			if ((b = bucket_of(fs, &rec, 0)) >= 0) {
 				fs->bucket_bytes[b] += rec.len;
+				if (rec.len > fs->bucket_maxrec[b])
+					fs->bucket_maxrec[b] = (uint32_t)rec.len;
 				if (fs->bucket_first[b] == NO_RECORD)
 					fs->bucket_first[b] = ordinal;
 				break;
@@ -373,7 +384,11 @@ by_first(const void *a, const void *b)
 {
 	const struct fchunk *x = a, *y = b;
 
-	return x->first < y->first ? -1 : x->first > y->first;
+	/* (a group's parts share their first record, and come in order) */
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->planned_as < y->planned_as ? -1 :
+	    x->planned_as > y->planned_as;
 }
 
 /* A min-heap of chunk numbers by planned bytes. */
@@ -424,17 +439,45 @@ plan(struct fsplit *fs, struct sc_err *e)
 	uint64_t total = 0, cap = UINT64_MAX;
 	struct fchunk *c = NULL;
 
-	order = xcalloc(fs->n_buckets, sizeof(*order));
-	for (i = 0; i < fs->n_buckets; i++)
-		if (fs->bucket_bytes[i] > 0) {
-			order[n++] = (uint32_t)i;
-			total += fs->bucket_bytes[i];
-		}
-	sort_bytes = fs->bucket_bytes;
-	qsort(order, n, sizeof(*order), by_bytes);
 	if (fs->opt->parts == 0 && fs->opt->size > 0)
 		cap = fs->opt->size > 2 * fs->preamble ?
 		    fs->opt->size - fs->preamble : fs->opt->size / 2 + 1;
+	fs->room = cap;
+	order = xcalloc(fs->n_buckets, sizeof(*order));
+	for (i = 0; i < fs->n_buckets; i++) {
+		uint64_t bytes = fs->bucket_bytes[i];
+
+		if (bytes == 0)
+			continue;
+		/* An elephant: its parts are filled to the size, each but the
+		 * last with more than cap - maxrec bytes, so this many will
+		 * do (those left empty go after the writing). Not where one
+		 * record is near a chunk's size: a chunk of its own, larger. */
+		if (bytes > cap && cap != UINT64_MAX &&
+		    cap > 2 * (uint64_t)fs->bucket_maxrec[i]) {
+			uint64_t m = bytes / (cap - fs->bucket_maxrec[i]) + 1;
+			size_t k;
+
+			if (m > SPLIT_MAX_CHUNKS)
+				m = SPLIT_MAX_CHUNKS + 1;
+			fs->bucket_parts[i] = (uint32_t)m;
+			for (k = 0; k < m; k++) {
+				ALLOC_GROW(c, fs->n_chunks + 1, alloc);
+				memset(&c[fs->n_chunks], 0, sizeof(*c));
+				c[fs->n_chunks].first = fs->bucket_first[i];
+				c[fs->n_chunks].part = (long)k;
+				if (k == 0)
+					fs->bucket_chunk[i] =
+					    (uint32_t)fs->n_chunks;
+				fs->n_chunks++;
+			}
+			continue;
+		}
+		order[n++] = (uint32_t)i;
+		total += bytes;
+	}
+	sort_bytes = fs->bucket_bytes;
+	qsort(order, n, sizeof(*order), by_bytes);
 	/* the chunks the bytes need at least, each empty */
 	if (n > 0) {
 		size_t want = fs->opt->parts > 0 ? fs->opt->parts :
@@ -443,14 +486,16 @@ plan(struct fsplit *fs, struct sc_err *e)
 		if (want > n)
 			want = n;
 		for (i = 0; i < want; i++) {
-			ALLOC_GROW(c, i + 1, alloc);
-			memset(&c[i], 0, sizeof(c[i]));
-			c[i].first = NO_RECORD;
+			size_t k = fs->n_chunks++;
+
+			ALLOC_GROW(c, k + 1, alloc);
+			memset(&c[k], 0, sizeof(c[k]));
+			c[k].first = NO_RECORD;
+			c[k].part = -1;
 			ALLOC_GROW(heap, hn + 1, halloc);
-			heap[hn++] = i;
+			heap[hn++] = k;
 		}
 	}
-	fs->n_chunks = hn;
 	for (i = 0; i < n; i++) {
 		uint32_t b = order[i];
 		uint64_t bytes = fs->bucket_bytes[b];
@@ -462,6 +507,7 @@ plan(struct fsplit *fs, struct sc_err *e)
 			ALLOC_GROW(c, k + 1, alloc);
 			memset(&c[k], 0, sizeof(c[k]));
 			c[k].first = NO_RECORD;
+			c[k].part = -1;
 			ALLOC_GROW(heap, hn + 1, halloc);
 			heap[hn++] = k;
 			c[k].bytes = bytes;
@@ -486,6 +532,7 @@ plan(struct fsplit *fs, struct sc_err *e)
 		ALLOC_GROW(c, k + 1, alloc);
 		memset(&c[k], 0, sizeof(c[k]));
 		c[k].first = fs->other_starts[i];
+		c[k].part = -1;
 		c[k].other = 1;
 		c[k].other_no = i;
 	}
@@ -601,6 +648,74 @@ close_chunk(struct fsplit *fs, struct fchunk *c, struct sc_err *e)
 	return r;
 }
 
+/* The part of elephant bucket b a record of len bytes goes to: the one
+ * being filled, or the next when it would pass the size. */
+static struct fchunk *
+group_part(struct fsplit *fs, size_t b, size_t len)
+{
+	struct fchunk *g = &fs->chunks[fs->bucket_chunk[b] +
+	    fs->bucket_part[b]];
+
+	if (g->fill > 0 && g->fill + len > fs->room &&
+	    fs->bucket_part[b] + 1 < fs->bucket_parts[b])
+		g = &fs->chunks[fs->bucket_chunk[b] + ++fs->bucket_part[b]];
+	g->fill += len;
+	return g;
+}
+
+/* Drops the parts of groups that the writing left empty (plan() makes as
+ * many as a group may need), and names the chunks that stay, in order;
+ * a group's chunks say which is its first (split_chunk.group). */
+static void
+drop_empty_parts(struct fsplit *fs)
+{
+	struct split_result *res = fs->res;
+	size_t k, n = 0, first = 0;
+
+	for (k = 0; k < fs->n_chunks; k++) {
+		struct fchunk *c = &fs->chunks[k];
+		struct split_chunk *out = res->chunks[k];
+
+		if (c->part > 0 && out->packets == 0) {
+			(void)unlink(c->tmp);
+			free(c->tmp);
+			free(fs->final_paths[k]);
+			free(out->file);
+			free(out);
+			continue;
+		}
+		fs->chunks[n] = *c;
+		fs->final_paths[n] = fs->final_paths[k];
+		res->chunks[n] = out;
+		n++;
+	}
+	for (k = 0; k < n; k++) {
+		struct split_chunk *out = res->chunks[k];
+
+		free(out->file);
+		free(fs->final_paths[k]);
+		out->file = xasprintf("%s-%06zu%s", fs->opt->name, k + 1,
+		    capture_format_extension(res->format));
+		fs->final_paths[k] = xasprintf("%s/%s", fs->opt->dir,
+		    out->file);
+	}
+	/* the group of each part: its first part's number */
+	for (k = 0; k < n; k++) {
+		if (fs->chunks[k].part == 0)
+			first = k;
+		res->chunks[k]->group = fs->chunks[k].part < 0 ? 0 :
+		    (unsigned)first + 1;
+		res->chunks[k]->part = fs->chunks[k].part < 0 ? 0 :
+		    (unsigned)fs->chunks[k].part + 1;
+		/* a group left with one part is a chunk like any other */
+		if (fs->chunks[k].part == 0 && (k + 1 == n ||
+		    fs->chunks[k + 1].part <= 0))
+			res->chunks[k]->group = res->chunks[k]->part = 0;
+	}
+	fs->n_chunks = n;
+	res->n_chunks = n;
+}
+
 /* Writes chunks [lo, hi) in one pass over the input. */
 static int
 write_pass(struct fsplit *fs, size_t lo, size_t hi, unsigned pass,
@@ -616,6 +731,10 @@ write_pass(struct fsplit *fs, size_t lo, size_t hi, unsigned pass,
 	for (k = lo; k < hi; k++)
 		if ((r = open_chunk(fs, k, e)) != 0)
 			goto out;
+	/* the groups fill again from their first part, every pass alike */
+	memset(fs->bucket_part, 0, fs->n_buckets * sizeof(*fs->bucket_part));
+	for (k = 0; k < fs->n_chunks; k++)
+		fs->chunks[k].fill = 0;
 	map_release(&fs->live);
 	if ((r = open_input(fs, e)) != 0)
 		goto out;
@@ -642,6 +761,8 @@ write_pass(struct fsplit *fs, size_t lo, size_t hi, unsigned pass,
 		case REC_PACKET:
 			if ((b = bucket_of(fs, &rec, 1)) >= 0) {
 				c = &fs->chunks[fs->bucket_chunk[b]];
+				if (fs->bucket_parts[b] > 0)
+					c = group_part(fs, (size_t)b, rec.len);
 				break;
 			}
 			/* fall through */
@@ -765,6 +886,9 @@ split_flows(const struct split_options *opt, struct split_result *res,
 	fs.bucket_bytes = xcalloc(fs.n_buckets, sizeof(*fs.bucket_bytes));
 	fs.bucket_first = xmalloc(fs.n_buckets * sizeof(*fs.bucket_first));
 	fs.bucket_chunk = xcalloc(fs.n_buckets, sizeof(*fs.bucket_chunk));
+	fs.bucket_maxrec = xcalloc(fs.n_buckets, sizeof(*fs.bucket_maxrec));
+	fs.bucket_parts = xcalloc(fs.n_buckets, sizeof(*fs.bucket_parts));
+	fs.bucket_part = xcalloc(fs.n_buckets, sizeof(*fs.bucket_part));
 	memset(fs.bucket_first, 0xff, fs.n_buckets * sizeof(*fs.bucket_first));
 
 	if ((r = open_input(&fs, e)) != 0 || (r = scan(&fs, e)) != 0)
@@ -794,6 +918,7 @@ split_flows(const struct split_options *opt, struct split_result *res,
 		if ((r = write_pass(&fs, lo, hi, pass, passes, e)) != 0)
 			goto out;
 	}
+	drop_empty_parts(&fs);
 	for (k = 0; k < fs.n_chunks; k++, renamed++)
 		if (rename(fs.chunks[k].tmp, fs.final_paths[k]) < 0) {
 			r = sc_err_sys(e, "cannot rename a chunk to '%s'",
@@ -829,6 +954,9 @@ out:
 	free(fs.bucket_bytes);
 	free(fs.bucket_first);
 	free(fs.bucket_chunk);
+	free(fs.bucket_maxrec);
+	free(fs.bucket_parts);
+	free(fs.bucket_part);
 	map_release(&fs.known);
 	map_release(&fs.live);
 	flow_count_release(&fs.flows);

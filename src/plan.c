@@ -75,6 +75,7 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 		c->bytes = chunks[i].bytes;
 		c->has_time = parse_time_iso(chunks[i].first_time,
 		    &c->first) == 0;
+		c->part = chunks[i].part;
 		c->holders = xcalloc(plan->n_workers + 1, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < n_pl; k++) {
@@ -140,6 +141,7 @@ run_plan_local(struct run_plan *plan, const struct config *cfg,
 		c->bytes = sr->chunks[i]->bytes;
 		c->first = sr->chunks[i]->first;
 		c->has_time = sr->chunks[i]->has_time;
+		c->part = sr->chunks[i]->part;
 		c->holders = xcalloc(plan->n_workers, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
 		for (k = 0; k < plan->n_workers; k++)

@@ -227,10 +227,13 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	/*
 	 * Placement: a chunk stays where it is placed already; if it has
 	 * fewer than `replicas` configured workers, it gets the next ones
-	 * round-robin from worker (seq - 1) mod W, as the paper distributes.
+	 * round-robin from worker (seq - 1) mod W, as the paper distributes;
+	 * the chunks of a group (split.h) where its first goes.
 	 */
 	for (i = 0; i < n_chunks; i++) {
 		size_t have = 0;
+		unsigned seq = chunks[i].part > 0 ? chunks[i].seq -
+		    (chunks[i].part - 1) : chunks[i].seq;
 
 		for (k = 0; k < W; k++)
 			if (holds(pl, n_pl, chunks[i].id, jobs[k].worker_id)) {
@@ -240,7 +243,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 				have++;
 			}
 		for (k = 0; k < W && have < cap->replicas; k++) {
-			size_t w = (chunks[i].seq - 1 + k) % W;
+			size_t w = (seq - 1 + k) % W;
 
 			if (holds(pl, n_pl, chunks[i].id, jobs[w].worker_id))
 				continue;
@@ -369,6 +372,7 @@ push_chunk_of_split(struct cat_chunk *ch, const struct split_chunk *c,
 	snprintf(ch->file, sizeof(ch->file), "%s", c->file);
 	ch->bytes = c->bytes;
 	ch->packets = c->packets;
+	ch->part = c->part;
 	if (c->has_time) {
 		format_time_iso(&t, &c->first);
 		snprintf(ch->first_time, sizeof(ch->first_time), "%s", t.buf);

@@ -53,6 +53,8 @@ write_output(struct runner *rn, size_t c, struct outbuf *ob)
 {
 	const struct run_chunk *ch = &rn->plan->chunks[c];
 
+	if (ch->in_whole)
+		return 0;       /* its group's first chunk had the output */
 	if (rn->opt->merge != NULL) {
 		if (outbuf_each(ob, merge_piece, rn->opt->merge) == 0)
 			(void)zmerge_chunk_end(rn->opt->merge, ch->file, NULL);
@@ -336,7 +338,8 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	for (i = 0; i < n && local_sizes_match(plan, sl->worker, paths[i],
 	    sizes[i]); i++)
 		;
-	run_job_call(&line, sl->job_id, paths, i == n ? NULL : sizes, n);
+	run_job_call(&line, sl->job_id, paths, i == n ? NULL : sizes, n,
+	    sl->whole);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	if (beat_write(&rn->beat, sl->child.in_fd, line.buf, line.len) < 0)
@@ -383,7 +386,7 @@ static int
 assign(struct runner *rn, struct sc_err *e)
 {
 	size_t w, i, batch[RUN_MAX_BATCH], n;
-	int r, spec;
+	int r, spec, whole;
 
 	if ((r = fetch_plan(rn, e)) != 0)
 		return r;
@@ -413,7 +416,9 @@ assign(struct runner *rn, struct sc_err *e)
 		if (sl->busy || sl->closed || sl->attach != NULL)
 			continue;       /* (waiting for the hub: not ready) */
 		if (!rn->stopping && !rn->plan->workers[sl->worker].failed &&
-		    (n = sched_next_batch(rn, sl->worker, batch, &spec)) > 0) {
+		    (n = sched_next_batch(rn, sl->worker, batch, &spec,
+		    &whole)) > 0) {
+			sl->whole = whole;
 			if (send_job(rn, sl, batch, n) < 0)
 				close_slot_input(rn, sl);
 			sl->spec = spec;
@@ -455,7 +460,8 @@ detach_job(struct runner *rn, struct slot *sl)
 
 	j->worker = sl->worker;
 	j->slot = sl->number;
-	j->warm = sl->warm;
+	j->warm = sl->warm && !sl->whole;
+	j->whole = sl->whole;
 	j->ready = sl->ready_at;
 	memcpy(j->batch, sl->batch, sl->n_batch * sizeof(*j->batch));
 	memcpy(j->fed, sl->fed, sl->n_fed * sizeof(*j->fed));
@@ -538,6 +544,7 @@ run_job_complete(struct runner *rn, struct job_end *j)
 		ch->setup = i == 0 ? setup : 0;
 		ch->exit_code = j->status;
 		ch->bytes_out = j->out.len / j->n_batch;
+		ch->in_whole = j->whole && i > 0;
 		prev = until;
 		rw->chunks_done++;
 	}
@@ -945,6 +952,11 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			res->again_chunks++;
 	}
 	sched_spread_setup(plan);
+	/* groups whose chunks were not read as one stream */
+	for (i = 0; i < plan->n_chunks; i++)
+		if (plan->chunks[i].part == 1 && plan->chunks[i].state == 2 &&
+		    (i + 1 >= plan->n_chunks || !plan->chunks[i + 1].in_whole))
+			res->split_groups++;
 	res->wall = monotonic_seconds() - rn.t0;
 	/* the copies have ended: their beacons go, then the beat */
 	for (i = 0; rn.beacons != NULL && i < plan->n_workers; i++)

@@ -67,6 +67,13 @@ struct run_chunk {
 	uint64_t bytes;
 	struct sc_time first;   /* of its first packet, when has_time */
 	int has_time;
+	/* The flow layout's groups: 0, or its place (1, 2, ...) among the
+	 * consecutive chunks of one flow larger than a chunk, which a job
+	 * reads as one stream (run_options.whole_groups) */
+	unsigned part;
+	int in_whole;           /* run as a part after a group's first, in
+	                         * one job with it: its output is the
+	                         * first's */
 	size_t *holders;        /* workers with a current copy */
 	size_t n_holders;
 	unsigned char *copy;    /* per worker: enum run_copy */
@@ -115,6 +122,12 @@ struct run_options {
 	 * (src/warm.c): one process per chunk, one start-up per slot. A
 	 * worker without the library runs the jobs as it would without. */
 	const char *warm_lib;
+	/* Each group of chunks (run_chunk.part) goes to one worker holding
+	 * it all and runs as one job, its chunks streamed into the command
+	 * (which reads {} as "-", or stdin): set when the command can read
+	 * a stream (slot.h, run_reads_stream). Otherwise its chunks run
+	 * one by one, and whole_missed counts the groups. */
+	int whole_groups;
 	enum run_output output;
 	/* When set (with RUN_ORDERED), the outputs go to it, not out_fd:
 	 * tshark's -z tables merged (zmerge.h), which the caller prints. */
@@ -143,6 +156,7 @@ struct run_result {
 	size_t speculated;      /* chunks started again for a straggler */
 	size_t speculation_won; /* ... whose second run finished first */
 	int broken_pipe;        /* the reader of out_fd went away */
+	size_t split_groups;    /* groups whose chunks ran apart */
 	uint64_t bytes_out;
 	int64_t started_ms;     /* wall clock, for the catalog */
 };

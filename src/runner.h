@@ -69,6 +69,7 @@ struct slot {
 	int cancelled;          /* another run of its chunks won: the job
 	                         * is killed, its output thrown away */
 	int spec;               /* its job runs a straggler's chunk again */
+	int whole;              /* its job streams a group of chunks */
 };
 
 /* A copy of chunks from the store to a worker, while the run goes on:
@@ -88,6 +89,7 @@ struct job_end {               /* a job that ended, its outcome pending */
 	double start, end;
 	int status;
 	int spec;
+	int whole;              /* it streamed a group of chunks */
 	struct outbuf out;
 };
 
@@ -203,9 +205,12 @@ size_t sched_speculable(const struct runner *rn, size_t w);
  * counted in bytes, that many of the capture's largest chunks: the
  * parts of a cut chunk share a stream as the chunk would have, not each
  * a start-up of the tool, and the memory a stream takes stays bounded
- * the same. With none waiting, a straggler's chunk, alone. */
+ * the same. With none waiting, a straggler's chunk, alone. A group of
+ * chunks (run_chunk.part) is a job of its own, whole (*whole set) when
+ * the command reads streams and w holds all of it; when no worker that
+ * can still run does, its chunks run one by one. */
 size_t sched_next_batch(struct runner *rn, size_t w, size_t *batch,
-    int *spec);
+    int *spec, int *whole);
 /* Whether a worker other than except, not failed, holds c. */
 int sched_usable_holder(const struct runner *rn, const struct run_chunk *c,
     size_t except);

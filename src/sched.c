@@ -80,7 +80,7 @@ sched_waiting(const struct runner *rn, size_t w)
 static int
 shareable(const struct runner *rn, const struct run_chunk *c, size_t w)
 {
-	return c->state == 0 && !sched_holds(c, w) &&
+	return c->state == 0 && c->part == 0 && !sched_holds(c, w) &&
 	    sched_copy_for(rn->plan, c, w) != (size_t)-1;
 }
 
@@ -100,7 +100,7 @@ static int
 speculable(const struct run_chunk *c, size_t w)
 {
 	return c->state == 1 && c->overdue && c->running == 1 &&
-	    c->worker != w && sched_holds(c, w);
+	    c->part == 0 && c->worker != w && sched_holds(c, w);
 }
 
 size_t
@@ -113,8 +113,44 @@ sched_speculable(const struct runner *rn, size_t w)
 	return n;
 }
 
+/* The group chunk i is in: its first chunk and how many. */
+static size_t
+group_of(const struct run_plan *plan, size_t i, size_t *first)
+{
+	size_t n = 1;
+
+	*first = i - (plan->chunks[i].part - 1);
+	while (*first + n < plan->n_chunks &&
+	    plan->chunks[*first + n].part == n + 1)
+		n++;
+	return n;
+}
+
+/* Whether worker w (any worker able to run, when w is -1) holds every
+ * chunk of a group, all waiting. */
+static int
+holds_group(const struct runner *rn, size_t first, size_t n, size_t w)
+{
+	size_t i, k;
+
+	for (i = first; i < first + n; i++)
+		if (rn->plan->chunks[i].state != 0)
+			return 0;
+	if (w != (size_t)-1) {
+		for (i = first; i < first + n; i++)
+			if (!sched_holds(&rn->plan->chunks[i], w))
+				return 0;
+		return 1;
+	}
+	for (k = 0; k < rn->plan->n_workers; k++)
+		if (!rn->plan->workers[k].failed && holds_group(rn, first, n, k))
+			return 1;
+	return 0;
+}
+
 size_t
-sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec)
+sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec,
+    int *whole)
 {
 	const struct run_worker *rw = &rn->plan->workers[w];
 	size_t i, n = 0;
@@ -123,6 +159,7 @@ sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec)
 	uint64_t largest = 0, waiting = 0, want, taken = 0;
 
 	*spec = 0;
+	*whole = 0;
 	for (i = 0; i < rn->plan->n_chunks; i++) {
 		const struct run_chunk *c = &rn->plan->chunks[i];
 
@@ -140,6 +177,25 @@ sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec)
 
 		if (c->state != 0 || !sched_holds(c, w))
 			continue;
+		if (c->part > 0) {
+			size_t first, g = group_of(rn->plan, i, &first);
+
+			if (n > 0)
+				break;
+			if (!rn->opt->whole_groups || g > RUN_MAX_BATCH ||
+			    (!holds_group(rn, first, g, w) &&
+			    !holds_group(rn, first, g, (size_t)-1))) {
+				/* alone: no job can take it whole */
+				batch[n++] = i;
+				break;
+			}
+			if (!holds_group(rn, first, g, w))
+				continue;       /* a worker that holds it all */
+			for (n = 0; n < g; n++)
+				batch[n] = first + n;
+			*whole = 1;
+			break;
+		}
 		if (n > 0 && (b == 1 || taken + c->bytes > want))
 			break;
 		batch[n++] = i;

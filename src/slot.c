@@ -103,23 +103,56 @@ run_stream_arg(char *const *command, size_t n)
 	return arg;
 }
 
-int
-run_warm_command(char *const *command, size_t n)
+/* Whether arg is option letter c ("-r"), or, with joined, ends with it
+ * among letters run together ("-nr"). */
+static int
+is_option(const char *arg, char c, int joined)
+{
+	size_t i, n = strlen(arg);
+
+	if (n < 2 || arg[0] != '-' || arg[n - 1] != c || (!joined && n != 2))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((arg[i] >= 'a' && arg[i] <= 'z') ||
+		    (arg[i] >= 'A' && arg[i] <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* Whether {} is in one argument of command only, the value of option c. */
+static int
+reads_chunk_once(char *const *command, size_t n, char c, int joined)
 {
 	size_t i, hits = 0;
 	int read_arg = 0;
 
-	if (strcmp(tool_name(command[0]), "tshark") != 0)
-		return 0;
 	for (i = 1; i < n; i++) {
 		if (strstr(command[i], "{}") == NULL)
 			continue;
 		hits++;
 		if (strcmp(command[i], "{}") == 0 &&
-		    strcmp(command[i - 1], "-r") == 0)
+		    is_option(command[i - 1], c, joined))
 			read_arg = 1;
 	}
 	return hits == 1 && read_arg;
+}
+
+int
+run_reads_stream(char *const *command, size_t n)
+{
+	const char *tool = tool_name(command[0]);
+
+	if (strcmp(tool, "ngrep") == 0)
+		return reads_chunk_once(command, n, 'I', 1);
+	return (strcmp(tool, "tshark") == 0 || strcmp(tool, "tcpdump") == 0) &&
+	    reads_chunk_once(command, n, 'r', 1);
+}
+
+int
+run_warm_command(char *const *command, size_t n)
+{
+	return strcmp(tool_name(command[0]), "tshark") == 0 &&
+	    reads_chunk_once(command, n, 'r', 0);
 }
 
 char *
@@ -206,11 +239,12 @@ run_slot_token(int fd, const char *token)
 
 void
 run_job_call(struct strbuf *sb, unsigned job, char *const *paths,
-    const uint64_t *sizes, size_t n)
+    const uint64_t *sizes, size_t n, int whole)
 {
 	size_t i;
 
-	strbuf_addf(sb, "start %u %d %zu", job, sizes != NULL, n);
+	strbuf_addf(sb, "start %s%u %d %zu", whole ? "-s " : "", job,
+	    sizes != NULL, n);
 	for (i = 0; i < n; i++) {
 		strbuf_addch(sb, ' ');
 		shell_quote(sb, paths[i]);

@@ -94,9 +94,15 @@ void run_slot_token(int fd, const char *token);
  * checked them otherwise); then the command with {} the first, or the
  * chunks streamed into one, or handed to the warm tool. Its ends come,
  * with its exit status (125: a chunk missing or cut, a RUN_REC_BAD record
- * says which; 137 and the like: it was killed), however it ended. */
+ * says which; 137 and the like: it was killed), however it ended. With
+ * whole, the chunks are streamed into the command (as the slot's
+ * --stream does) whatever the slot does: a group of one flow's chunks. */
 void run_job_call(struct strbuf *sb, unsigned job, char *const *paths,
-    const uint64_t *sizes, size_t n);
+    const uint64_t *sizes, size_t n, int whole);
+/* Whether command can read a stream of chunks in place of its one chunk:
+ * tshark or tcpdump reading -r {} (-nr {} too), ngrep -I {}, {} nowhere
+ * else. */
+int run_reads_stream(char *const *command, size_t n);
 /* The call that gets a slot waiting to attach (run_warm.attach) a warm
  * tool from the hub, its fifos at placeholder.q and .r; it goes on
  * without one if none answers within 10 seconds. */

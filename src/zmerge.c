@@ -778,21 +778,26 @@ char **
 zmerge_command(char *const *argv, size_t argc, uint64_t offset,
     const struct strbuf *rec, size_t *n_out)
 {
-	struct strbuf script = STRBUF_INIT;
+	struct strbuf script = STRBUF_INIT, bytes = STRBUF_INIT;
 	char **out = xcalloc(argc + 6, sizeof(*out));
 	size_t i, k = 0;
 
-	/* the chunk is $1, the tool and its arguments the rest; the
-	 * record's bytes as printf's octal escapes (no '%', no quote) */
-	strbuf_addstr(&script, "f=$1; shift; { ");
-	if (offset > 0)
-		strbuf_addf(&script, "dd if=\"$f\" bs=%" PRIu64 " count=1 "
-		    "2>/dev/null && ", offset);
-	strbuf_addstr(&script, "printf '");
+	/* The chunk is $1, the tool and its arguments the rest; the
+	 * record's bytes as printf's octal escapes (no '%', no quote).
+	 * "-": a group's chunks streamed in, which dd reads a byte at a
+	 * time up to the offset, so as to take no more from the pipe. */
 	for (i = 0; i < rec->len; i++)
-		strbuf_addf(&script, "\\%03o", (unsigned char)rec->buf[i]);
-	strbuf_addf(&script, "' && tail -c +%" PRIu64 " \"$f\"; } | \"$@\"",
-	    offset + 1);
+		strbuf_addf(&bytes, "\\%03o", (unsigned char)rec->buf[i]);
+	if (offset == 0)
+		strbuf_addf(&script, "f=$1; shift; { printf '%s' && cat \"$f\"; "
+		    "} | \"$@\"", bytes.buf);
+	else
+		strbuf_addf(&script, "f=$1; shift; { if [ \"$f\" = - ]; then "
+		    "dd bs=1 count=%" PRIu64 " 2>/dev/null && printf '%s' && "
+		    "cat; else dd if=\"$f\" bs=%" PRIu64 " count=1 2>/dev/null "
+		    "&& printf '%s' && tail -c +%" PRIu64 " \"$f\"; fi; } | "
+		    "\"$@\"", offset, bytes.buf, offset, bytes.buf, offset + 1);
+	strbuf_release(&bytes);
 	out[k++] = xstrdup("sh");
 	out[k++] = xstrdup("-c");
 	out[k++] = strbuf_detach(&script, NULL);

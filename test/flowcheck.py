@@ -2,6 +2,7 @@
 """flowcheck.py - checks a split in the flow layout, for the tests.
 
     flowcheck.py ORIGINAL CHUNK...
+    flowcheck.py ORIGINAL MANIFEST.json
 
 Reads the packets of ORIGINAL and of the chunks with pcapdump.py (an
 independent reader) and checks that every packet of ORIGINAL is in exactly
@@ -9,9 +10,13 @@ one chunk, byte for byte, that each chunk holds its packets in ORIGINAL's
 order, and that the blocks a capture holds once (statistics, custom,
 unknown) are in the chunks once. Then reads each chunk's Ethernet/IPv4 TCP and UDP
 packets itself and checks that no flow (addresses and ports, both ways
-together) is in two chunks. Prints what it found; exit 1 on any fault.
+together) is in two chunks - but in the chunks of one group (a
+manifest's "group": an elephant flow's consecutive chunks), which must
+be consecutive and hold more than a chunk's worth. Prints what it found;
+exit 1 on any fault.
 """
 import collections
+import json
 import os
 import struct
 import sys
@@ -60,11 +65,30 @@ def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     original, chunks = sys.argv[1], sys.argv[2:]
+    group = {}
+    faults = 0
+    if len(chunks) == 1 and chunks[0].endswith('.json'):
+        with open(chunks[0]) as f:
+            m = json.load(f)
+        chunks = [c['path'] for c in m['chunks']]
+        for c in m['chunks']:
+            if c['group']:
+                group[c['path']] = c['group']
+                first = m['chunks'][c['group'] - 1]
+                if first['group'] != c['group'] or c['index'] < c['group']:
+                    print('%s: in group %d, which does not begin there'
+                          % (c['path'], c['group']))
+                    faults += 1
+        for g in set(group.values()):
+            parts = [c for c in m['chunks'] if c['group'] == g]
+            if len(parts) < 2 or [c['index'] for c in parts] != list(
+                    range(g, g + len(parts))):
+                print('group %d: not two or more consecutive chunks' % g)
+                faults += 1
     where = collections.defaultdict(list)
     for i, line in enumerate(packet_lines(original)):
         where[line].append(i)
     taken = collections.Counter()
-    faults = 0
     for c in chunks:
         last = -1
         for line in packet_lines(c):
@@ -95,10 +119,10 @@ def main():
     seen = {}
     for c in chunks:
         for f in flows(c):
-            if f in seen:
+            if f in seen and seen[f] != group.get(c, c):
                 print('a flow in %s and in %s' % (seen[f], c))
                 faults += 1
-            seen[f] = c
+            seen[f] = group.get(c, c)
     print('%d packets, %d flows, %d chunks, %d faults'
           % (sum(taken.values()), len(seen), len(chunks), faults))
     return 1 if faults else 0

@@ -21,6 +21,7 @@ chunks_round_robin(struct balance_chunk *c, size_t n, size_t workers,
 		c[i].cost = cost;
 		c[i].came_from = BALANCE_NONE;
 		c[i].cost_se = 0;
+		c[i].pinned = 0;
 	}
 }
 
@@ -51,7 +52,7 @@ static void
 test_paper_rules(void)
 {
 	struct balance_worker w[3] = { W(16, 8), W(8, 8), W(12, 8) };
-	struct balance_chunk c[24];
+	struct balance_chunk c[24] = { 0 };
 	struct balance_input in = { BALANCE_PAPER, w, 3, c, 24, 0.1, 1 };
 	struct balance_plan p;
 
@@ -94,7 +95,7 @@ test_paper_pairs(void)
 	struct balance_worker w[6] = {
 		W(30, 10), W(25, 10), W(10, 10), W(5, 10), W(15, 10), W(17, 10),
 	};
-	struct balance_chunk c[60];
+	struct balance_chunk c[60] = { 0 };
 	struct balance_input in = { BALANCE_PAPER, w, 6, c, 60, 0.1, 7 };
 	struct balance_plan p, q;
 	size_t i;
@@ -145,11 +146,49 @@ test_paper_pairs(void)
 	balance_plan_release(&q);
 }
 
+/* The chunks of a group (one flow, read as one stream) are pinned:
+ * neither algorithm moves or cuts them, however slow their worker. */
+static void
+test_pinned(void)
+{
+	struct balance_worker w[2] = { W(10, 10), W(10, 10) };
+	struct balance_chunk c[20] = { 0 };
+	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 20, 0.1, 1 };
+	struct balance_plan p;
+	size_t i, moved = 0;
+	int algo;
+
+	for (algo = 0; algo < 2; algo++) {
+		balance_plan_init(&p);
+		chunks_round_robin(c, 20, 2, 1);
+		for (i = 0; i < 20; i++)
+			c[i].pinned = c[i].worker == 0;
+		c[0].cost = 50;         /* worker 0 slow: 59 s against 10 */
+		w[0].completion = 59;
+		in.algo = algo ? BALANCE_PAPER : BALANCE_DEFAULT;
+		balance_plan(&in, &p);
+		for (i = 0; i < p.n_moves; i++)
+			moved += p.moves[i].chunk < 20 &&
+			    c[p.moves[i].chunk].pinned;
+		for (i = 0; i < p.n_splits; i++)
+			moved += c[p.splits[i]].pinned;
+		ok(moved == 0, "%s: pinned chunks neither moved nor cut (%zu "
+		    "moves, %zu cuts)", algo ? "paper" : "default", p.n_moves,
+		    p.n_splits);
+		c[0].pinned = 0;
+		balance_plan(&in, &p);
+		ok(p.n_moves + p.n_splits > 0, "%s: the same, one chunk not "
+		    "pinned: it goes", algo ? "paper" : "default");
+		balance_plan_release(&p);
+		w[0].completion = 10;
+	}
+}
+
 static void
 test_default_basic(void)
 {
 	struct balance_worker w[4] = { W(10, 10), W(10, 10), W(10, 10), W(10, 10) };
-	struct balance_chunk c[40];
+	struct balance_chunk c[40] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 4, c, 40, 0.1, 1 };
 	struct balance_plan p;
 	size_t i;
@@ -216,7 +255,7 @@ static void
 test_default_aim(void)
 {
 	struct balance_worker w[3] = { W(12, 12), W(11, 11), W(7, 7) };
-	struct balance_chunk c[30];
+	struct balance_chunk c[30] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 30, 0.1, 1 };
 	struct balance_plan p;
 	const size_t blocks[3] = { 12, 11, 7 };
@@ -252,7 +291,7 @@ test_default_margin(void)
 {
 	struct balance_worker w[5] = { W(19.2, 6), W(18.3, 6), W(18, 6),
 	    W(15, 5), W(15, 5) };
-	struct balance_chunk c[30];
+	struct balance_chunk c[30] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 5, c, 28, 0.1, 1 };
 	struct balance_plan p;
 	const size_t five[5] = { 6, 6, 6, 5, 5 }, four[4] = { 10, 8, 6, 6 };
@@ -303,7 +342,7 @@ static void
 test_default_cut_to_fit(void)
 {
 	struct balance_worker w[3] = { W(3, 3), W(3, 3), W(2, 2) };
-	struct balance_chunk c[8];
+	struct balance_chunk c[8] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 8, 0.1, 1 };
 	struct balance_plan p;
 	size_t i, parts_to_2 = 0;
@@ -359,7 +398,7 @@ static void
 test_default_cut_to_room(void)
 {
 	struct balance_worker w[3] = { W(12, 4), W(10.5, 4), W(8, 1) };
-	struct balance_chunk c[9];
+	struct balance_chunk c[9] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 9, 0.1, 1 };
 	static const double cost[9] = { 3, 3, 3, 3, 3, 3, 3, 1.5, 8 };
 	struct balance_plan p;
@@ -392,7 +431,7 @@ static void
 test_default_cut_over_exchange(void)
 {
 	struct balance_worker w[3] = { W(12, 4), W(10.5, 4), W(9.5, 4) };
-	struct balance_chunk c[12];
+	struct balance_chunk c[12] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 12, 0.1, 1 };
 	static const double cost[12] = { 3, 3, 3, 3, 3, 3, 3, 1.5,
 	    3, 3, 1.5, 2 };
@@ -422,7 +461,7 @@ static void
 test_default_worth_it(void)
 {
 	struct balance_worker w[3] = { W(3, 3), W(2.95, 3), W(1.6, 1) };
-	struct balance_chunk c[7];
+	struct balance_chunk c[7] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 3, c, 7, 0.1, 1 };
 	struct balance_plan p;
 	size_t i;
@@ -447,7 +486,7 @@ static void
 test_default_speeds(void)
 {
 	struct balance_worker w[2] = { W(10, 20), W(20, 20) };
-	struct balance_chunk c[40];
+	struct balance_chunk c[40] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 40, 0.05, 1 };
 	struct balance_plan p;
 	size_t i;
@@ -494,7 +533,7 @@ static void
 test_default_unknown_speeds(void)
 {
 	struct balance_worker w[2] = { { 10, 20, 1, 0, 0 }, { 20, 20, 1, 0, 0 } };
-	struct balance_chunk c[40];
+	struct balance_chunk c[40] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 40, 0.05, 1 };
 	struct balance_plan p;
 	size_t i;
@@ -532,7 +571,7 @@ static void
 test_random_properties(void)
 {
 	struct balance_worker w[12];
-	struct balance_chunk c[200];
+	struct balance_chunk c[200] = { 0 };
 	struct balance_plan p;
 	unsigned seed = 12345;
 	int round, worse = 0, bad_sum = 0, bad_move = 0, paper_ok = 1;
@@ -607,7 +646,7 @@ static void
 test_bad_input(void)
 {
 	struct balance_worker w[1] = { W(1, 1) };
-	struct balance_chunk c[1] = { { 3, 1, 1, BALANCE_NONE, 0 } };
+	struct balance_chunk c[1] = { { 3, 1, 1, BALANCE_NONE, 0, 0 } };
 	struct balance_input in = { BALANCE_DEFAULT, w, 1, c, 1, 0.1, 0 };
 	struct balance_plan p;
 
@@ -684,8 +723,8 @@ test_recent_costs(void)
 		{ 9, 0, 1, 0 },
 	};
 	struct balance_chunk ch[4] = {
-		{ 1, 0, -1, BALANCE_NONE, 0 }, { 0, 0, -1, BALANCE_NONE, 0 },
-		{ 0, 0, -1, BALANCE_NONE, 0 }, { 0, 0, -1, BALANCE_NONE, 0 },
+		{ 1, 0, -1, BALANCE_NONE, 0, 0 }, { 0, 0, -1, BALANCE_NONE, 0, 0 },
+		{ 0, 0, -1, BALANCE_NONE, 0, 0 }, { 0, 0, -1, BALANCE_NONE, 0, 0 },
 	};
 
 	balance_recent_costs(obs, sizeof(obs) / sizeof(obs[0]), ch, 4);
@@ -715,7 +754,7 @@ test_recent_costs_levels(void)
 	static const double level[6] = { 0, 1, 1.3, 1, 1.3, 0.8 };
 	static const double usual[5] = { 2, 3, 4, 5, 6 };
 	struct balance_obs obs[30];
-	struct balance_chunk ch[5];
+	struct balance_chunk ch[5] = { 0 };
 	size_t n = 0, i, r;
 
 	for (r = 1; r <= 5; r++)
@@ -782,7 +821,7 @@ static void
 test_default_noise(void)
 {
 	struct balance_worker w[2] = { W(6, 6), W(4, 4) };
-	struct balance_chunk c[80];
+	struct balance_chunk c[80] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 10, 0.1, 1 };
 	double cost[80];
 	struct balance_plan p;
@@ -837,7 +876,7 @@ static void
 test_default_small_chunks(void)
 {
 	struct balance_worker w[2] = { W(6, 60), W(4, 40) };
-	struct balance_chunk c[100];
+	struct balance_chunk c[100] = { 0 };
 	struct balance_input in = { BALANCE_DEFAULT, w, 2, c, 100, 0.1, 1 };
 	double cost[100];
 	struct balance_plan p;
@@ -866,6 +905,7 @@ test_balance(void)
 	test_paper_rules();
 	test_paper_pairs();
 	test_default_basic();
+	test_pinned();
 	test_default_aim();
 	test_default_margin();
 	test_default_cut_to_fit();

@@ -571,7 +571,7 @@ job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
 	} else {
 		run_slot_args(&args, 0, NULL, NULL, &jc);
 	}
-	run_job_call(&call, 7, paths, sizes, n);
+	run_job_call(&call, 7, paths, sizes, n, 0);
 	/* its stdin ends once the job's ends are there (10 s at most) */
 	strbuf_addstr(&cmd, "f=$(mktemp) && { echo T; printf '%s' ");
 	shell_quote(&cmd, call.buf);
@@ -650,7 +650,7 @@ test_run_script(void)
 		 * the call asks for no check, the command runs as it is */
 		struct strbuf call = STRBUF_INIT;
 
-		run_job_call(&call, 7, paths, NULL, 2);
+		run_job_call(&call, 7, paths, NULL, 2, 0);
 		ok(strncmp(call.buf, "start 7 0 2 ", 12) == 0,
 		    "job call, sizes checked already: no check");
 		strbuf_release(&call);
