@@ -759,8 +759,9 @@ cmd_run(int argc, char **argv)
 		cli_warning("%zu flow%s larger than a chunk ran chunk by chunk, "
 		    "not as one stream (%s): what the command says of %s may "
 		    "be incomplete", res.split_groups, res.split_groups == 1 ?
-		    "" : "s", opt.whole_groups ? "no worker that could run "
-		    "held all of its chunks" : "the command reads one file, "
+		    "" : "s", opt.whole_groups ? "no worker able to run held "
+		    "all of a group's chunks, or a group had more than "
+		    RUN_MAX_BATCH_S " chunks" : "the command reads one file, "
 		    "not -r {} or -I {}", res.split_groups == 1 ? "it" : "them");
 	if (stats) {
 		print_run_summary(stderr, &plan, &res);

@@ -17,6 +17,7 @@
 #define SHARDCAP_RUN_H
 
 #define RUN_MAX_BATCH 64
+#define RUN_MAX_BATCH_S "64"
 #define RUN_DEFAULT_BATCH 2
 #define RUN_DEFAULT_BATCH_S "2"
 
