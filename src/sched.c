@@ -63,6 +63,55 @@ sched_requeue(struct run_plan *plan, const size_t *batch, size_t n)
 	}
 }
 
+/* The group chunk i is in: its first chunk and how many. */
+static size_t
+group_of(const struct run_plan *plan, size_t i, size_t *first)
+{
+	size_t n = 1;
+
+	*first = i - (plan->chunks[i].part - 1);
+	while (*first + n < plan->n_chunks &&
+	    plan->chunks[*first + n].part == n + 1)
+		n++;
+	return n;
+}
+
+/* Whether worker w (any worker able to run, when w is -1) holds every
+ * chunk of a group, all waiting. */
+static int
+holds_group(const struct runner *rn, size_t first, size_t n, size_t w)
+{
+	size_t i, k;
+
+	for (i = first; i < first + n; i++)
+		if (rn->plan->chunks[i].state != 0)
+			return 0;
+	if (w != (size_t)-1) {
+		for (i = first; i < first + n; i++)
+			if (!sched_holds(&rn->plan->chunks[i], w))
+				return 0;
+		return 1;
+	}
+	for (k = 0; k < rn->plan->n_workers; k++)
+		if (!rn->plan->workers[k].failed && holds_group(rn, first, n, k))
+			return 1;
+	return 0;
+}
+
+/* Whether worker w may take waiting chunk i now: not a chunk of a group
+ * that another worker should take whole. */
+static int
+may_take(const struct runner *rn, size_t i, size_t w)
+{
+	size_t first, g;
+
+	if (rn->plan->chunks[i].part == 0 || !rn->opt->whole_groups)
+		return 1;
+	g = group_of(rn->plan, i, &first);
+	return g > RUN_MAX_BATCH || holds_group(rn, first, g, w) ||
+	    !holds_group(rn, first, g, (size_t)-1);
+}
+
 size_t
 sched_waiting(const struct runner *rn, size_t w)
 {
@@ -70,7 +119,7 @@ sched_waiting(const struct runner *rn, size_t w)
 
 	for (i = 0; i < rn->plan->n_chunks; i++)
 		if (rn->plan->chunks[i].state == 0 &&
-		    sched_holds(&rn->plan->chunks[i], w))
+		    sched_holds(&rn->plan->chunks[i], w) && may_take(rn, i, w))
 			n++;
 	return n;
 }
@@ -113,41 +162,6 @@ sched_speculable(const struct runner *rn, size_t w)
 	return n;
 }
 
-/* The group chunk i is in: its first chunk and how many. */
-static size_t
-group_of(const struct run_plan *plan, size_t i, size_t *first)
-{
-	size_t n = 1;
-
-	*first = i - (plan->chunks[i].part - 1);
-	while (*first + n < plan->n_chunks &&
-	    plan->chunks[*first + n].part == n + 1)
-		n++;
-	return n;
-}
-
-/* Whether worker w (any worker able to run, when w is -1) holds every
- * chunk of a group, all waiting. */
-static int
-holds_group(const struct runner *rn, size_t first, size_t n, size_t w)
-{
-	size_t i, k;
-
-	for (i = first; i < first + n; i++)
-		if (rn->plan->chunks[i].state != 0)
-			return 0;
-	if (w != (size_t)-1) {
-		for (i = first; i < first + n; i++)
-			if (!sched_holds(&rn->plan->chunks[i], w))
-				return 0;
-		return 1;
-	}
-	for (k = 0; k < rn->plan->n_workers; k++)
-		if (!rn->plan->workers[k].failed && holds_group(rn, first, n, k))
-			return 1;
-	return 0;
-}
-
 size_t
 sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec,
     int *whole)
@@ -180,17 +194,16 @@ sched_next_batch(struct runner *rn, size_t w, size_t *batch, int *spec,
 		if (c->part > 0) {
 			size_t first, g = group_of(rn->plan, i, &first);
 
+			if (!may_take(rn, i, w))
+				continue;       /* a worker that holds it all */
 			if (n > 0)
 				break;
 			if (!rn->opt->whole_groups || g > RUN_MAX_BATCH ||
-			    (!holds_group(rn, first, g, w) &&
-			    !holds_group(rn, first, g, (size_t)-1))) {
+			    !holds_group(rn, first, g, w)) {
 				/* alone: no job can take it whole */
 				batch[n++] = i;
 				break;
 			}
-			if (!holds_group(rn, first, g, w))
-				continue;       /* a worker that holds it all */
 			for (n = 0; n < g; n++)
 				batch[n] = first + n;
 			*whole = 1;
