@@ -99,15 +99,20 @@ holds_group(const struct runner *rn, size_t first, size_t n, size_t w)
 }
 
 /* Whether worker w may take waiting chunk i now: not a chunk of a group
- * that another worker should take whole. */
+ * that another worker should take whole, nor of one a chunk of which is
+ * being copied from the store (to the worker of its bad copy, which
+ * then holds the group whole again). */
 static int
 may_take(const struct runner *rn, size_t i, size_t w)
 {
-	size_t first, g;
+	size_t first, g, k;
 
 	if (rn->plan->chunks[i].part == 0 || !rn->opt->whole_groups)
 		return 1;
 	g = group_of(rn->plan, i, &first);
+	for (k = first; k < first + g; k++)
+		if (rn->plan->chunks[k].fetching)
+			return 0;
 	return g > RUN_MAX_BATCH || holds_group(rn, first, g, w) ||
 	    !holds_group(rn, first, g, (size_t)-1);
 }

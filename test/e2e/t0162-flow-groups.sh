@@ -12,6 +12,7 @@
 $GENCAP flows --size 8M --streams 4 --exchanges 2000 -o "$TRASH/ele.pcap" ||
     exit 1
 ELE=$TRASH/ele.pcap
+C=$TRASH/c   # the cluster of the last tests
 FLOWCHECK="python3 $TOP/test/flowcheck.py"
 STATEFUL='-Y http.request||tls.handshake.type==1||tcp.flags.syn==1 -T fields -e tcp.srcport -e tcp.seq -e tcp.ack -e http.request.uri -e tls.handshake.extensions_server_name'
 
@@ -65,26 +66,39 @@ test_expect_success 'run: a command that reads no stream runs a group chunk by c
 '
 
 test_expect_success 'cluster: a group on one worker, read whole; balance leaves it there' '
-	mkdir -p c && $SHARDCAP -C c init --local 3 > /dev/null &&
-	(cd c && $SHARDCAP add -q -s 1M --layout flow "$ELE" --name ele) &&
-	sqlite3 c/.shardcap/catalog.db "SELECT count(DISTINCT p.worker_id)
+	mkdir -p "$C" && $SHARDCAP -C "$C" init --local 3 > /dev/null &&
+	(cd "$C" && $SHARDCAP add -q -s 1M --layout flow "$ELE" --name ele) &&
+	sqlite3 "$C"/.shardcap/catalog.db "SELECT count(DISTINCT p.worker_id)
 	    FROM chunks c JOIN placements p ON p.chunk_id = c.id
 	    WHERE c.flow_part > 0 GROUP BY c.seq - c.flow_part" > spread &&
 	expect_eq "$(sort -u spread)" 1 &&
 	expect_eq "$(wc -l < spread)" 4 &&
-	(cd c && $SHARDCAP status ele --json) | grep -c "\"flow_part\": [1-9]" > n &&
+	(cd "$C" && $SHARDCAP status ele --json) | grep -c "\"flow_part\": [1-9]" > n &&
 	test "$(cat n)" -ge 8 &&
 	tshark_q -r "$ELE" $STATEFUL | sort > want &&
-	(cd c && $SHARDCAP run -q ele -- tshark -r {} $STATEFUL) 2> /dev/null |
+	(cd "$C" && $SHARDCAP run -q ele -- tshark -r {} $STATEFUL) 2> /dev/null |
 	    sort > got &&
 	cmp want got &&
-	sqlite3 c/.shardcap/catalog.db "SELECT c.file, p.worker_id FROM chunks c
+	sqlite3 "$C"/.shardcap/catalog.db "SELECT c.file, p.worker_id FROM chunks c
 	    JOIN placements p ON p.chunk_id = c.id ORDER BY 1" > before &&
-	(cd c && $SHARDCAP balance ele --threshold 0) > bal 2>&1 &&
+	(cd "$C" && $SHARDCAP balance ele --threshold 0) > bal 2>&1 &&
 	grep "0 moves, 0 cuts" bal &&
-	sqlite3 c/.shardcap/catalog.db "SELECT c.file, p.worker_id FROM chunks c
+	sqlite3 "$C"/.shardcap/catalog.db "SELECT c.file, p.worker_id FROM chunks c
 	    JOIN placements p ON p.chunk_id = c.id ORDER BY 1" > after &&
 	cmp before after
+'
+
+test_expect_success 'cluster: a group'"'"'s copy lost on its worker: fetched there, the group still read whole' '
+	f=$(sqlite3 "$C"/.shardcap/catalog.db "SELECT file FROM chunks
+	    WHERE flow_part = 2 ORDER BY seq LIMIT 1") &&
+	rm "$C"/.shardcap/workers/*/ele/"$f" &&
+	tshark_q -r "$ELE" $STATEFUL | sort > want &&
+	(cd "$C" && expect_status 23 $SHARDCAP run -q ele -- tshark -r {} \
+	    $STATEFUL > "$TRASH/out") &&
+	sort "$TRASH/out" > got &&
+	cmp want got &&
+	grep "1 copy made from the store" "$C"/.err &&
+	! grep "chunk by chunk" "$C"/.err
 '
 
 test_done
