@@ -79,6 +79,24 @@ trim_release(struct trim_list *tl)
 
 /* Plans the missing copies of one capture (requests for move_apply) and
  * the copies beyond its replicas (trim). */
+/* For the group whose first chunk is chunks[first]: per live worker, how
+ * many of its chunks it holds current copies of, into count. */
+static void
+group_holders(const struct cat_chunk *chunks, size_t n_chunks, size_t first,
+    const struct cat_placement *pl, size_t n_pl, const struct target *tg,
+    size_t W, size_t *count)
+{
+	size_t i, p, k;
+
+	for (i = first; i < n_chunks && (i == first || chunks[i].part > 1);
+	    i++)
+		for (p = 0; p < n_pl; p++)
+			for (k = 0; pl[p].chunk_id == chunks[i].id &&
+			    pl[p].current && k < W; k++)
+				if (tg[k].id == pl[p].worker_id && tg[k].live)
+					count[k]++;
+}
+
 static int
 plan_capture(struct cluster *cl, const struct cat_capture *cap,
     struct target *tg, struct repair_capture *rc, struct move_request **out,
@@ -90,6 +108,9 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 	struct move_request *req = NULL;
 	size_t n_req = 0, alloc_req = 0;
 	unsigned char *held = xcalloc(W + 1, 1), *taken = xcalloc(W + 1, 1);
+	/* a group's chunks (split.h) go together: per worker, the copies
+	 * of the group so far - held, kept and planned */
+	size_t *group = xcalloc(W + 1, sizeof(*group)), most = 0;
 	int r;
 
 	*out = NULL;
@@ -116,6 +137,10 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 			taken[k] = held[k] == HELD_CURRENT && tg[k].live;
 			have += taken[k];
 		}
+		if (chunks[i].part <= 1)
+			memset(group, 0, W * sizeof(*group));
+		if (chunks[i].part == 1)
+			group_holders(chunks, n_chunks, i, pl, n_pl, tg, W, group);
 		if (have < cap->replicas) {
 			rc->short_chunks++;
 			rc->needed += cap->replicas - have;
@@ -139,9 +164,14 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 			trim_add(trim, &chunks[i], worst, tg[worst].id);
 			rc->extra++;
 		}
-		/* a worker with a stale copy first, then the least loaded;
+		/* a group's chunk where the group is (most of its copies);
+		 * then a worker with a stale copy, then the least loaded;
 		 * ties from the chunk's round-robin place on */
-		for (pass = 0; pass < 2 && have < cap->replicas; pass++) {
+		for (most = 0, k = 0; chunks[i].part > 0 && k < W; k++)
+			if (tg[k].live && group[k] > most)
+				most = group[k];
+		for (pass = most > 0 ? 0 : 1; pass < 3 && have < cap->replicas;
+		    pass++) {
 			while (have < cap->replicas) {
 				size_t best = W;
 
@@ -149,7 +179,8 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 					size_t w = (chunks[i].seq - 1 + k) % W;
 
 					if (!tg[w].live || taken[w] ||
-					    (pass == 0 && held[w] != HELD_STALE))
+					    (pass == 0 && group[w] != most) ||
+					    (pass == 1 && held[w] != HELD_STALE))
 						continue;
 					if (best == W || tg[w].bytes < tg[best].bytes)
 						best = w;
@@ -176,6 +207,12 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 		}
 		if (have < cap->replicas)
 			rc->no_room += cap->replicas - have;
+		/* where this chunk of a group will be: the rest follows */
+		for (k = 0; chunks[i].part > 0 && k < W; k++)
+			group[k] += taken[k] && chunks[i].part > 1;
+		if (chunks[i].part == 1)
+			for (k = 0; k < W; k++)
+				group[k] += taken[k] ? W : 0;
 	}
 	*out = req;
 	*n_out = n_req;
@@ -186,6 +223,7 @@ out:
 	free(pl);
 	free(held);
 	free(taken);
+	free(group);
 	return r;
 }
 

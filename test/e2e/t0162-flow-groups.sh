@@ -101,4 +101,17 @@ test_expect_success 'cluster: a group'"'"'s copy lost on its worker: fetched the
 	! grep "chunk by chunk" "$C"/.err
 '
 
+test_expect_success 'cluster: a worker drained: each group'"'"'s chunks go together' '
+	(cd "$C" && $SHARDCAP worker rm local3) \
+	    > /dev/null &&
+	sqlite3 "$C"/.shardcap/catalog.db "SELECT count(DISTINCT p.worker_id)
+	    FROM chunks c JOIN placements p ON p.chunk_id = c.id
+	    WHERE c.flow_part > 0 GROUP BY c.seq - c.flow_part" > spread &&
+	expect_eq "$(sort -u spread)" 1 &&
+	tshark_q -r "$ELE" $STATEFUL | sort > want &&
+	(cd "$C" && $SHARDCAP run -q ele -- tshark -r {} $STATEFUL) \
+	    2> err | sort > got &&
+	cmp want got && ! grep "chunk by chunk" err
+'
+
 test_done
