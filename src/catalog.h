@@ -44,7 +44,7 @@ struct cat_chunk {
 	uint64_t bytes, packets;
 	char first_time[40], last_time[40];     /* RFC 3339, or "" */
 	char digest[72];
-	/* The flow layout's groups (split_chunk.group): 0, or its place
+	/* The flow layout's groups (split_chunk.part): 0, or its place
 	 * (1, 2, ...) among the consecutive chunks of its group */
 	unsigned part;
 };

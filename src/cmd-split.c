@@ -151,7 +151,8 @@ print_json(const struct split_options *opt, const struct split_result *res)
 		}
 		digest_hex(opt->digest, c->digest, hex);
 		json_string(&j, "digest", hex);
-		json_uint(&j, "group", c->group);
+		/* the number of the group's first chunk, or 0 */
+		json_uint(&j, "group", c->part > 0 ? i + 2 - c->part : 0);
 		json_object_end(&j);
 		free(path);
 	}
@@ -222,7 +223,7 @@ print_table(const struct split_options *opt, const struct split_result *res)
 		size_t groups = 0;
 
 		for (i = 0; i < res->n_chunks; i++)
-			groups += res->chunks[i]->group == i + 1;
+			groups += res->chunks[i]->part == 1;
 		if (groups > 0)
 			printf(" (%zu larger than a chunk, each in a group of "
 			    "consecutive chunks read as one stream)", groups);

@@ -664,13 +664,13 @@ group_part(struct fsplit *fs, size_t b, size_t len)
 }
 
 /* Drops the parts of groups that the writing left empty (plan() makes as
- * many as a group may need), and names the chunks that stay, in order;
- * a group's chunks say which is its first (split_chunk.group). */
+ * many as a group may need), and names the chunks that stay, in order,
+ * each part of a group with its place in it (split_chunk.part). */
 static void
 drop_empty_parts(struct fsplit *fs)
 {
 	struct split_result *res = fs->res;
-	size_t k, n = 0, first = 0;
+	size_t k, n = 0;
 
 	for (k = 0; k < fs->n_chunks; k++) {
 		struct fchunk *c = &fs->chunks[k];
@@ -699,18 +699,13 @@ drop_empty_parts(struct fsplit *fs)
 		fs->final_paths[k] = xasprintf("%s/%s", fs->opt->dir,
 		    out->file);
 	}
-	/* the group of each part: its first part's number */
 	for (k = 0; k < n; k++) {
-		if (fs->chunks[k].part == 0)
-			first = k;
-		res->chunks[k]->group = fs->chunks[k].part < 0 ? 0 :
-		    (unsigned)first + 1;
 		res->chunks[k]->part = fs->chunks[k].part < 0 ? 0 :
 		    (unsigned)fs->chunks[k].part + 1;
 		/* a group left with one part is a chunk like any other */
 		if (fs->chunks[k].part == 0 && (k + 1 == n ||
 		    fs->chunks[k + 1].part <= 0))
-			res->chunks[k]->group = res->chunks[k]->part = 0;
+			res->chunks[k]->part = 0;
 	}
 	fs->n_chunks = n;
 	res->n_chunks = n;

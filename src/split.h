@@ -61,11 +61,12 @@ struct split_chunk {
 	int has_time;           /* some packet carried a time stamp */
 	struct sc_time first, last; /* of its first and last such packet */
 	uint8_t digest[DIGEST_MAX_LEN]; /* of the file, split_options.digest */
-	/* The flow layout's group: 0, or the number (1, 2, ...) of the
-	 * first of the consecutive chunks that hold one bucket of flows
-	 * larger than a chunk (an elephant flow), which a query reads as
-	 * one stream; part its place in it (1, 2, ...), or 0. */
-	unsigned group, part;
+	/* The flow layout's groups: 0, or its place (1, 2, ...) among the
+	 * consecutive chunks that hold one bucket of flows larger than a
+	 * chunk (an elephant flow), which a query reads as one stream: chunk
+	 * i (from 0) of part p > 0 is in the group that begins at chunk
+	 * i + 1 - p. */
+	unsigned part;
 };
 
 struct split_result {
