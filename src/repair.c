@@ -77,26 +77,26 @@ trim_release(struct trim_list *tl)
 	memset(tl, 0, sizeof(*tl));
 }
 
-/* Plans the missing copies of one capture (requests for move_apply) and
- * the copies beyond its replicas (trim). */
-/* For the group whose first chunk is chunks[first]: per live worker, how
- * many of its chunks it holds current copies of, into count. */
+/* For the group whose first chunk is chunks[first], its placements from
+ * pl on (they come by seq, as the chunks do): per live worker, how many
+ * of the group's chunks it holds current copies of, into count. */
 static void
 group_holders(const struct cat_chunk *chunks, size_t n_chunks, size_t first,
     const struct cat_placement *pl, size_t n_pl, const struct target *tg,
     size_t W, size_t *count)
 {
-	size_t i, p, k;
+	size_t last = first + 1, p, k;
 
-	for (i = first; i < n_chunks && (i == first || chunks[i].part > 1);
-	    i++)
-		for (p = 0; p < n_pl; p++)
-			for (k = 0; pl[p].chunk_id == chunks[i].id &&
-			    pl[p].current && k < W; k++)
-				if (tg[k].id == pl[p].worker_id && tg[k].live)
-					count[k]++;
+	while (last < n_chunks && chunks[last].part > 1)
+		last++;
+	for (p = 0; p < n_pl && pl[p].seq <= chunks[last - 1].seq; p++)
+		for (k = 0; pl[p].current && k < W; k++)
+			if (tg[k].id == pl[p].worker_id && tg[k].live)
+				count[k]++;
 }
 
+/* Plans the missing copies of one capture (requests for move_apply) and
+ * the copies beyond its replicas (trim). */
 static int
 plan_capture(struct cluster *cl, const struct cat_capture *cap,
     struct target *tg, struct repair_capture *rc, struct move_request **out,
@@ -126,8 +126,13 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 
 		/* the placements come by seq, as the chunks do */
 		memset(held, HELD_NONE, W);
+		if (chunks[i].part <= 1)
+			memset(group, 0, W * sizeof(*group));
 		for (; p < n_pl && pl[p].seq < chunks[i].seq; p++)
 			;
+		if (chunks[i].part == 1)
+			group_holders(chunks, n_chunks, i, pl + p, n_pl - p, tg,
+			    W, group);
 		for (; p < n_pl && pl[p].chunk_id == chunks[i].id; p++)
 			for (k = 0; k < W; k++)
 				if (tg[k].id == pl[p].worker_id)
@@ -137,10 +142,6 @@ plan_capture(struct cluster *cl, const struct cat_capture *cap,
 			taken[k] = held[k] == HELD_CURRENT && tg[k].live;
 			have += taken[k];
 		}
-		if (chunks[i].part <= 1)
-			memset(group, 0, W * sizeof(*group));
-		if (chunks[i].part == 1)
-			group_holders(chunks, n_chunks, i, pl, n_pl, tg, W, group);
 		if (have < cap->replicas) {
 			rc->short_chunks++;
 			rc->needed += cap->replicas - have;
