@@ -683,7 +683,6 @@ reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
 	struct source src;
 	struct capture cap;
 	struct capture_rec r;
-	uint64_t end = 0;
 	int got, ret = 0;
 
 	memset(&cap, 0, sizeof(cap));
@@ -691,14 +690,13 @@ reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
 		return ret;
 	if ((ret = capture_open(&cap, &src, e)) != 0)
 		goto out;
-	/* a pcap's records follow its header */
-	while ((got = capture_next(&cap, &r, e)) == 1 && r.kind != REC_PACKET)
-		end = r.offset + r.len;
-	if (got < 0) {
-		ret = got;
+	/* the file header: a pcap's records follow it */
+	if ((got = capture_next(&cap, &r, e)) <= 0) {
+		ret = got < 0 ? got : sc_err_set(e, SC_ERR_MERGE, "chunk '%s' "
+		    "has no file header", path);
 		goto out;
 	}
-	*offset = end;
+	*offset = r.offset + r.len;
 	if (cap.format == CAPTURE_PCAP) {
 		uint32_t frac = cap.pcap_nsec ? ref->nsec : ref->nsec / 1000;
 
@@ -754,7 +752,7 @@ zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
 {
 	uint8_t one[96];
 	size_t i, len = 0;
-	uint64_t off;
+	uint64_t off = 0;
 	int r;
 
 	for (i = 0; i < n; i++) {
