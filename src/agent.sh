@@ -95,8 +95,8 @@ set_command() {
 # file header, pcapng ones whole: their sections follow one another), a
 # "fed" record after each. Its status is the command's.
 job() {
-	stream=$1 stdin=$2 _z=$3 _id=$4 _check=$5 _n=$6
-	shift 6
+	stream=$1 stdin=$2 _z=$3 _tr=$4 _ta=$5 _tb=$6 _id=$7 _check=$8 _n=$9
+	shift 9
 	_p='' _s='' _bad='' _k=0
 	while [ "$_k" -lt "$_n" ]; do
 		eval "p$_k=\$1 s$_k=\$2"
@@ -138,13 +138,20 @@ job() {
 		done
 		return "$_st"
 	fi
+	if [ "$_tr" = 1 ] && ! command -v editcap > /dev/null 2>&1; then
+		echo "shardcap: this worker has no editcap (wireshark-common)," \
+		    "which cuts chunks to the run's --since/--until" >&2
+		return 127
+	fi
 	if [ "$stream" = 1 ]; then
 		_k=0
 		while [ "$_k" -lt "$_n" ]; do
 			eval "_p=\$p$_k"
-			case $_k:$_p in
-			0:* | *.pcapng) cat "$_p" ;;
-			*) tail -c +25 "$_p" ;;
+			case $_tr:$_k:$_p in
+			0:0:* | 0:*.pcapng) cat "$_p" ;;
+			0:*) tail -c +25 "$_p" ;;
+			1:0:* | 1:*.pcapng) window "$_p" ;;
+			*) window "$_p" | tail -c +25 ;;
 			esac
 			rec fed "$_k"
 			_k=$((_k + 1))
@@ -158,6 +165,18 @@ job() {
 	else
 		run_cmd "$_p" < /dev/null
 	fi
+}
+
+# window CHUNK: the chunk's packets of time stamps in [$_ta, $_tb) (either
+# may be empty: no bound), a capture of the chunk's format and time
+# resolution, on stdout.
+window() {
+	case $(od -An -tx1 -N4 "$1" | tr -d ' \n') in
+	0a0d0d0a) _f=pcapng ;;
+	4d3cb2a1 | a1b23c4d) _f=nsecpcap ;;
+	*) _f=pcap ;;
+	esac
+	editcap -F "$_f" ${_ta:+-A "$_ta"} ${_tb:+-B "$_tb"} "$1" -
 }
 
 # A job is read from here: it stops before the rest is parsed (one is
@@ -175,8 +194,8 @@ fi
 
 # --- a slot ---
 
-# start [-s] ID CHECK N PATH SIZE ...: the slot starts a job in a
-# session of its own, its token on its stdin; a subshell of the slot
+# start [-s] [-t SINCE UNTIL] ID CHECK N PATH SIZE ...: the slot starts a
+# job in a session of its own, its token on its stdin; a subshell of the slot
 # waits for it and writes the ends of its output and stderr, whatever
 # way it ended (a tool that kills its shell or its group ends its job as
 # it would have ended), once what the session still runs is killed:
@@ -184,11 +203,16 @@ fi
 # that subshell ($p), which passes it on.
 start() {
 	# -s: the chunks streamed into the command, not to a warm tool (a
-	# group of one flow's chunks)
-	_st=$stream _wz=$z
+	# group of one flow's chunks); -t SINCE UNTIL: each cut to that
+	# window first
+	_st=$stream _wz=$z _tr=0 _ta='' _tb=''
 	if [ "$1" = -s ]; then
 		_st=1 _wz=''
 		shift
+	fi
+	if [ "$1" = -t ]; then
+		_tr=1 _ta=$2 _tb=$3
+		shift 3
 	fi
 	no_traps
 	(
@@ -202,7 +226,8 @@ start() {
 		done
 		# (the token on its stdin: a here-document of a few bytes,
 		# which the shell writes to a pipe without a process)
-		setsid sh "$agent" job "$_st" "$stdin" "$_wz" "$@" <<-EOF &
+		setsid sh "$agent" job "$_st" "$stdin" "$_wz" "$_tr" "$_ta" \
+		    "$_tb" "$@" <<-EOF &
 		$T
 		EOF
 		q=$!

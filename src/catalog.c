@@ -114,6 +114,11 @@ static const char *const migrations[] = {
 	"ALTER TABLE captures ADD COLUMN cut_flows INTEGER;",
 	/* 3 -> 4: the flow layout's groups of chunks */
 	"ALTER TABLE chunks ADD COLUMN flow_part INTEGER NOT NULL DEFAULT 0;",
+	/* 4 -> 5: a chunk's earliest and latest time stamps ('' unknown) */
+	"ALTER TABLE chunks ADD COLUMN min_time TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE chunks ADD COLUMN max_time TEXT NOT NULL DEFAULT '';"
+	/* ... and the chunks a run was told to take ('' all) */
+	"ALTER TABLE runs ADD COLUMN selection TEXT NOT NULL DEFAULT '';",
 };
 
 static int
@@ -547,6 +552,8 @@ read_chunk(sqlite3_stmt *st, void *row)
 	copy_text(ch->last_time, sizeof(ch->last_time), st, 6);
 	copy_text(ch->digest, sizeof(ch->digest), st, 7);
 	ch->part = (unsigned)sqlite3_column_int(st, 9);
+	copy_text(ch->min_time, sizeof(ch->min_time), st, 10);
+	copy_text(ch->max_time, sizeof(ch->max_time), st, 11);
 }
 
 int
@@ -555,8 +562,8 @@ catalog_chunks(struct catalog *c, int64_t capture_id, struct cat_chunk **list,
 {
 	void *v;
 	int r = collect(c, prepare(c, e, "SELECT id, seq, file, bytes, "
-	    "packets, first_time, last_time, digest, capture_id, flow_part "
-	    "FROM chunks WHERE capture_id = ? ORDER BY seq", "i", capture_id),
+	    "packets, first_time, last_time, digest, capture_id, flow_part, "
+	    "min_time, max_time FROM chunks WHERE capture_id = ? ORDER BY seq", "i", capture_id),
 	    sizeof(**list), read_chunk, &v, n, "cannot list chunks", e);
 
 	*list = v;
@@ -599,17 +606,20 @@ catalog_chunks_replace(struct catalog *c, int64_t capture_id,
 		ch->seq = (unsigned)i + 1;
 		r = run(c, prepare(c, e, "UPDATE chunks SET seq = ?, bytes = ?, "
 		    "packets = ?, first_time = ?, last_time = ?, digest = ?, "
-		    "flow_part = ? WHERE capture_id = ? AND file = ? AND seq < 0",
-		    "uuutttuit", (uint64_t)ch->seq, ch->bytes, ch->packets,
+		    "flow_part = ?, min_time = ?, max_time = ? WHERE "
+		    "capture_id = ? AND file = ? AND seq < 0",
+		    "uuutttuttit", (uint64_t)ch->seq, ch->bytes, ch->packets,
 		    ch->first_time, ch->last_time, ch->digest, (uint64_t)ch->part,
-		    capture_id, ch->file), e);
+		    ch->min_time, ch->max_time, capture_id, ch->file), e);
 		if (r == 0 && sqlite3_changes(c->db) == 0)
 			r = run(c, prepare(c, e, "INSERT INTO chunks (capture_id, "
 			    "seq, file, bytes, packets, first_time, last_time, "
-			    "digest, flow_part) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    "iutuutttu", capture_id, (uint64_t)ch->seq, ch->file,
+			    "digest, flow_part, min_time, max_time) VALUES (?, ?, "
+			    "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "iutuutttutt", capture_id, (uint64_t)ch->seq, ch->file,
 			    ch->bytes, ch->packets, ch->first_time, ch->last_time,
-			    ch->digest, (uint64_t)ch->part), e);
+			    ch->digest, (uint64_t)ch->part, ch->min_time,
+			    ch->max_time), e);
 		if (r == 0)
 			r = chunk_id_at(c, capture_id, ch->seq, &ch->id, e);
 	}
@@ -672,12 +682,13 @@ catalog_placement_delete(struct catalog *c, int64_t chunk_id,
 
 int
 catalog_run_add(struct catalog *c, int64_t capture_id, const char *command,
-    int64_t started_ms, int64_t finished_ms, int status, int64_t *id,
-    struct sc_err *e)
+    const char *selection, int64_t started_ms, int64_t finished_ms,
+    int status, int64_t *id, struct sc_err *e)
 {
 	int r = run(c, prepare(c, e, "INSERT INTO runs (capture_id, command, "
-	    "started_ms, finished_ms, status) VALUES (?, ?, ?, ?, ?)", "itiii",
-	    capture_id, command, started_ms, finished_ms, (int64_t)status), e);
+	    "selection, started_ms, finished_ms, status) VALUES (?, ?, ?, ?, "
+	    "?, ?)", "ittiii", capture_id, command, selection, started_ms,
+	    finished_ms, (int64_t)status), e);
 
 	if (r == 0)
 		*id = sqlite3_last_insert_rowid(c->db);
@@ -717,20 +728,22 @@ read_run(sqlite3_stmt *st, void *row)
 	r->finished_ms = sqlite3_column_int64(st, 4);
 	r->status = sqlite3_column_int(st, 5);
 	r->jobs = (size_t)sqlite3_column_int64(st, 6);
+	copy_text(r->selection, sizeof(r->selection), st, 7);
 }
 
 int
 catalog_runs(struct catalog *c, const char *capture, size_t limit,
-    struct cat_run **list, size_t *n, struct sc_err *e)
+    int whole, struct cat_run **list, size_t *n, struct sc_err *e)
 {
 	void *v;
 	int r = collect(c, prepare(c, e, "SELECT r.id, cap.name, r.command, "
 	    "r.started_ms, coalesce(r.finished_ms, 0), coalesce(r.status, -1), "
-	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id) "
+	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), r.selection "
 	    "FROM runs r JOIN captures cap ON cap.id = r.capture_id "
-	    "WHERE ?1 IS NULL OR cap.name = ?1 ORDER BY r.id DESC LIMIT ?2",
-	    "tu", capture, (uint64_t)limit), sizeof(**list), read_run, &v, n,
-	    "cannot list runs", e);
+	    "WHERE (?1 IS NULL OR cap.name = ?1) AND (?3 = 0 OR "
+	    "r.selection = '') ORDER BY r.id DESC LIMIT ?2", "tuu", capture,
+	    (uint64_t)limit, (uint64_t)(whole != 0)), sizeof(**list), read_run,
+	    &v, n, "cannot list runs", e);
 
 	*list = v;
 	return r;
@@ -811,8 +824,8 @@ catalog_jobs_history(struct catalog *c, int64_t capture_id,
 	return collect_jobs(c, prepare(c, e, "SELECT " JOB_COLUMNS
 	    "FROM jobs j JOIN workers w ON w.id = j.worker_id "
 	    "WHERE j.run_id IN (SELECT id FROM runs WHERE capture_id = ?1 "
-	    "AND id <= ?2 AND command = (SELECT command FROM runs "
-	    "WHERE id = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY j.id",
+	    "AND id <= ?2 AND selection = '' AND command = (SELECT command "
+	    "FROM runs WHERE id = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY j.id",
 	    "iiu", capture_id, run_id, (uint64_t)runs), list, n, e);
 }
 

@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 4
+#define CATALOG_SCHEMA_VERSION 5
 
 struct catalog;
 
@@ -43,6 +43,7 @@ struct cat_chunk {
 	char file[96];
 	uint64_t bytes, packets;
 	char first_time[40], last_time[40];     /* RFC 3339, or "" */
+	char min_time[40], max_time[40];        /* earliest, latest; "" */
 	char digest[72];
 	/* The flow layout's groups (split_chunk.part): 0, or its place
 	 * (1, 2, ...) among the consecutive chunks of its group */
@@ -72,6 +73,8 @@ struct cat_run {
 	int64_t started_ms, finished_ms;  /* wall clock, ms since the epoch */
 	int status;             /* 0 when every job succeeded */
 	size_t jobs;
+	char selection[256];    /* the chunks it was told to take ("--since
+	                         * ... --chunks ..."), "" for all */
 };
 
 struct cat_run_worker {
@@ -167,18 +170,20 @@ int catalog_placement_delete(struct catalog *c, int64_t chunk_id,
     int64_t worker_id, struct sc_err *e);
 
 /* A run, the completion time of each worker in it, and every job (none
- * for a chunk cut while the run went on). */
+ * for a chunk cut while the run went on). selection: the chunks it was
+ * told to take (cat_run.selection), "" for all. */
 int catalog_run_add(struct catalog *c, int64_t capture_id,
-    const char *command, int64_t started_ms, int64_t finished_ms, int status,
-    int64_t *id, struct sc_err *e);
+    const char *command, const char *selection, int64_t started_ms,
+    int64_t finished_ms, int status, int64_t *id, struct sc_err *e);
 int catalog_run_worker_add(struct catalog *c, int64_t run_id,
     int64_t worker_id, size_t chunks, int64_t completion_ms, struct sc_err *e);
 int catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
     int64_t worker_id, int64_t started_ms, int64_t wall_ms, int exit_status,
     uint64_t bytes_out, struct sc_err *e);
-/* The last limit runs (of capture, or of all when NULL), newest first. */
+/* The last limit runs (of capture, or of all when NULL), newest first;
+ * with whole, only runs over every chunk (no selection). */
 int catalog_runs(struct catalog *c, const char *capture, size_t limit,
-    struct cat_run **list, size_t *n, struct sc_err *e);
+    int whole, struct cat_run **list, size_t *n, struct sc_err *e);
 /* The workers of a run, by name. */
 int catalog_run_workers(struct catalog *c, int64_t run_id,
     struct cat_run_worker **list, size_t *n, struct sc_err *e);
@@ -186,8 +191,9 @@ int catalog_run_workers(struct catalog *c, int64_t run_id,
 /* The jobs of a run, in the order they were recorded. */
 int catalog_jobs(struct catalog *c, int64_t run_id, struct cat_job **list,
     size_t *n, struct sc_err *e);
-/* The jobs of the last `runs` runs of a capture, up to run run_id, with
- * exactly run_id's command (compared whole, however long). */
+/* The jobs of the last `runs` runs of a capture over every chunk, up to
+ * run run_id, with exactly run_id's command (compared whole, however
+ * long). */
 int catalog_jobs_history(struct catalog *c, int64_t capture_id,
     int64_t run_id, size_t runs, struct cat_job **list, size_t *n,
     struct sc_err *e);

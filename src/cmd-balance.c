@@ -200,7 +200,7 @@ prepare(struct cluster *cl, const struct cat_capture *cap, struct prep *p,
 
 	memset(p, 0, sizeof(*p));
 	p->W = cl->cfg.n_workers;
-	if ((r = catalog_runs(cl->cat, cap->name, 1, &runs, &n_runs, e)) != 0)
+	if ((r = catalog_runs(cl->cat, cap->name, 1, 1, &runs, &n_runs, e)) != 0)
 		return r;
 	if (n_runs == 0) {
 		free(runs);

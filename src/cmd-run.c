@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -28,7 +29,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define RUN_USAGE "shardcap run NAME|CAPTURE [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--per-chunk] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--since TIME] [--until TIME] [--chunks LIST] [--sample N [--seed S]] [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--per-chunk] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
 /* Every chunk's output is there, but a worker failed or a copy was bad. */
 #define RUN_EXIT_RECOVERED 23
 #define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
@@ -53,6 +54,14 @@ static const char run_help[] =
     "  shardcap run dns --pcap-out dns.pcap -- tcpdump -r {} -w - 'port 53'\n"
     "\n"
     "Options:\n"
+    "      --since TIME    only the packets from TIME on (see 'Time windows')\n"
+    "      --until TIME    only the packets before TIME\n"
+    "      --chunks LIST   only these chunks (by number from 1, as in\n"
+    "                      'shardcap status': 1-3,17,40-)\n"
+    "      --sample N      only N chunks spread over the capture, one\n"
+    "                      picked at random in each of N equal stretches\n"
+    "      --seed S        the sample's choice (default 1): the same seed,\n"
+    "                      the same chunks\n"
     "      --ordered       write the outputs in chunk order\n"
     "      --tag           prefix every line with the chunk's file and the\n"
     "                      worker, tab-separated\n"
@@ -105,6 +114,16 @@ static const char run_help[] =
     "start-ups, memory bounded by N chunks' bytes. Each chunk's cost is\n"
     "the time until it had gone into the stream. Not with --ordered, --tag,\n"
     "--pcap-out or --stdin, which need every line's chunk.\n"
+    "\n"
+    "Time windows: TIME is ISO 8601 (2015-05-12T10:00:00Z, '2015-05-12\n"
+    "10:00', 2015-05-12; with Z or an offset such as +02:00, none is\n"
+    "UTC), seconds since the epoch (1431424800.5), now, or a span before\n"
+    "now (-90s, -10m, -1h, -2d). Only the chunks whose time stamps reach\n"
+    "into [since, until) run; a chunk with packets outside it is cut to it\n"
+    "on its worker (editcap, of wireshark-common) and streamed into the\n"
+    "command, which must read -r {} (tshark, tcpdump), -I {} (ngrep) or\n"
+    "--stdin. The lines are those the command gives over the capture cut\n"
+    "to the window.\n"
     "\n"
     "Statistics: tshark -q -z conv,TYPE and -z io,phs (each with a\n"
     "filter or not) print the whole capture's table: the chunks' tables\n"
@@ -429,9 +448,16 @@ cmd_run(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "balance", optional_argument, NULL, 'b' },
+		{ "since", required_argument, NULL, 'a' },
+		{ "until", required_argument, NULL, 'u' },
+		{ "chunks", required_argument, NULL, 'c' },
+		{ "sample", required_argument, NULL, 'm' },
+		{ "seed", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct run_select sel;
+	struct run_selected selected;
 	struct balance_request bal;
 	struct run_options opt;
 	struct run_result res;
@@ -449,9 +475,12 @@ cmd_run(int argc, char **argv)
 	char **merge_argv = NULL;
 	struct cat_capture cap;
 	size_t i;
-	uint64_t size = 25u << 20, workers = 0, batch = 0;
+	uint64_t size = 25u << 20, workers = 0, batch = 0, v;
 
 	memset(&opt, 0, sizeof(opt));
+	memset(&sel, 0, sizeof(sel));
+	memset(&selected, 0, sizeof(selected));
+	sel.seed = 1;
 	memset(&bal, 0, sizeof(bal));
 	bal.threshold = -1;
 	bal.report = stderr;
@@ -525,6 +554,30 @@ cmd_run(int argc, char **argv)
 				return cli_usage_error(RUN_USAGE, "bad --balance "
 				    "'%s': want default or paper", optarg);
 			break;
+		case 'a':
+		case 'u':
+			if (parse_time_arg(optarg, (int64_t)time(NULL), c == 'a' ?
+			    &sel.since : &sel.until) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --%s '%s': "
+				    "want ISO 8601 (2015-05-12T10:00:00Z), seconds "
+				    "since the epoch, now, or -10m, -1h, -2d",
+				    c == 'a' ? "since" : "until", optarg);
+			*(c == 'a' ? &sel.has_since : &sel.has_until) = 1;
+			break;
+		case 'c':
+			sel.chunks = optarg;
+			break;
+		case 'm':
+			if (parse_uint(optarg, 1, UINT32_MAX, &v) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --sample '%s': "
+				    "want a number of chunks", optarg);
+			sel.sample = (unsigned)v;
+			break;
+		case 'd':
+			if (parse_uint(optarg, 0, UINT64_MAX, &sel.seed) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --seed '%s'",
+				    optarg);
+			break;
 		case 'h':
 			return cli_help(run_help);
 		default:
@@ -538,6 +591,20 @@ cmd_run(int argc, char **argv)
 	if (opt.tag && opt.output == RUN_PCAP)
 		return cli_usage_error(RUN_USAGE, "--tag makes no sense with "
 		    "--pcap-out");
+	if (sel.has_since && sel.has_until &&
+	    sc_time_cmp(&sel.since, &sel.until) >= 0)
+		return cli_usage_error(RUN_USAGE, "the window is empty: --since "
+		    "must come before --until");
+	if ((sel.has_since || sel.has_until) && !opt.use_stdin &&
+	    !run_reads_stream(opt.command, opt.n_command))
+		return cli_usage_error(RUN_USAGE, "--since and --until stream "
+		    "chunks cut to the window into the command: it must read "
+		    "-r {} (tshark, tcpdump) or -I {} (ngrep), or take --stdin");
+	if (balance && (sel.chunks != NULL || sel.sample > 0 ||
+	    sel.has_since || sel.has_until))
+		return cli_usage_error(RUN_USAGE, "--balance needs the times "
+		    "of a run over every chunk, not --chunks, --sample, "
+		    "--since or --until");
 	/* (the command goes to a remote worker's login shell, quoted; not
 	 * every shell can quote a newline) */
 	for (i = 0; i < opt.n_command; i++)
@@ -625,8 +692,18 @@ cmd_run(int argc, char **argv)
 		}
 		free(name);
 	}
+	if (r == 0)
+		r = run_plan_select(&plan, &sel, &selected, &e);
 	if (r != 0) {
 		status = cli_report(&e, target);
+		goto out;
+	}
+	if (plan.n_chunks == 0) {
+		progress_done(&cli.progress);
+		cli_warning("no chunk of '%s' is %s", target, sel.has_since ||
+		    sel.has_until ? "in the window: nothing to run" :
+		    "selected: nothing to run");
+		status = 0;
 		goto out;
 	}
 	/* a group of chunks (one flow larger than a chunk) is read as one
@@ -644,7 +721,12 @@ cmd_run(int argc, char **argv)
 		    sr.cut_flows == 0 && sr.flows_exact);
 
 		if ((r = zmerge_plan(opt.command, opt.n_command, flow, whole,
-		    &e)) < 0 || (r == ZMERGE_CONV &&
+		    &e)) > 0 && (sel.has_since || sel.has_until))
+			r = sc_err_set(&e, SC_ERR_USAGE, "the -z tables of a time "
+			    "window cannot be merged: give --per-chunk, or a "
+			    "display filter on frame.time instead of --since "
+			    "and --until");
+		if (r < 0 || (r == ZMERGE_CONV &&
 		    (r = merge_reference(&plan, flow, &opt, &merge_argv,
 		    &e)) < 0)) {
 			status = cli_report(&e, NULL);
@@ -765,6 +847,11 @@ cmd_run(int argc, char **argv)
 		    RUN_MAX_BATCH_S " chunks" : "the command reads one file, "
 		    "not -r {} or -I {}", res.split_groups == 1 ? "it" : "them");
 	if (stats) {
+		if (selected.chunks < selected.of)
+			fprintf(stderr, "selected: %zu of %zu chunks, %zu cut to "
+			    "the window%s\n", selected.chunks, selected.of,
+			    selected.trimmed, selected.group_added > 0 ?
+			    " (with the rest of their groups)" : "");
 		print_run_summary(stderr, &plan, &res);
 		if (have_cluster)
 			print_cut_flows(stderr, cap.layout, cap.flows,
@@ -843,7 +930,7 @@ cmd_stats(int argc, char **argv)
 		return status;
 	sc_err_clear(&e);
 	if (catalog_runs(cl.cat, argc - optind == 1 ? argv[optind] : NULL,
-	    (size_t)last, &runs, &n, &e) != 0) {
+	    (size_t)last, 0, &runs, &n, &e) != 0) {
 		status = cli_report(&e, NULL);
 		cluster_close(&cl);
 		return status;
@@ -873,6 +960,8 @@ cmd_stats(int argc, char **argv)
 			json_int(&j, "run", runs[i].id);
 			json_string(&j, "capture", runs[i].capture);
 			json_string(&j, "command", runs[i].command);
+			json_string(&j, "selection", runs[i].selection[0] ?
+			    runs[i].selection : NULL);
 			json_int(&j, "started_ms", runs[i].started_ms);
 			json_double(&j, "seconds", wall);
 			json_int(&j, "status", runs[i].status);
@@ -902,11 +991,12 @@ cmd_stats(int argc, char **argv)
 			struct table tb;
 
 			format_time(&when, &st, 0);
-			printf("%srun %lld  %s  %s UTC  %.2f s  %zu jobs%s\n  %s\n",
-			    i ? "\n" : "", (long long)runs[i].id,
+			printf("%srun %lld  %s  %s UTC  %.2f s  %zu jobs%s\n  %s"
+			    "%s%s\n", i ? "\n" : "", (long long)runs[i].id,
 			    runs[i].capture, when.buf, wall, runs[i].jobs,
 			    runs[i].status ? "  (some failed)" : "",
-			    runs[i].command);
+			    runs[i].command, runs[i].selection[0] ? "\n  of " :
+			    "", runs[i].selection);
 			table_init(&tb, ARRAY_SIZE(h), h, num);
 			for (k = 0; k < nw; k++) {
 				table_add(&tb, ws[k].worker);

@@ -327,6 +327,10 @@ status_capture(struct cluster *cl, const char *name, int json)
 			    chunks[i].first_time : NULL);
 			json_string(&j, "last_time", chunks[i].last_time[0] ?
 			    chunks[i].last_time : NULL);
+			json_string(&j, "min_time", chunks[i].min_time[0] ?
+			    chunks[i].min_time : NULL);
+			json_string(&j, "max_time", chunks[i].max_time[0] ?
+			    chunks[i].max_time : NULL);
 			json_string(&j, "digest", chunks[i].digest);
 			json_uint(&j, "flow_part", chunks[i].part);
 			json_array_begin(&j, "workers");

@@ -776,12 +776,8 @@ write_pass(struct fsplit *fs, size_t lo, size_t hi, unsigned pass,
 				goto out;
 			if (rec.kind == REC_PACKET) {
 				c->out->packets++;
-				if (rec.has_time) {
-					if (!c->out->has_time)
-						c->out->first = rec.time;
-					c->out->last = rec.time;
-					c->out->has_time = 1;
-				}
+				if (rec.has_time)
+					split_chunk_time(c->out, &rec.time);
 			}
 		}
 		ordinal++;

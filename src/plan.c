@@ -75,6 +75,9 @@ run_plan_cluster(struct run_plan *plan, struct cluster *cl, const char *name,
 		c->bytes = chunks[i].bytes;
 		c->has_time = parse_time_iso(chunks[i].first_time,
 		    &c->first) == 0;
+		c->has_range = parse_time_iso(chunks[i].min_time,
+		    &c->min) == 0 && parse_time_iso(chunks[i].max_time,
+		    &c->max) == 0;
 		c->part = chunks[i].part;
 		c->holders = xcalloc(plan->n_workers + 1, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
@@ -141,6 +144,9 @@ run_plan_local(struct run_plan *plan, const struct config *cfg,
 		c->bytes = sr->chunks[i]->bytes;
 		c->first = sr->chunks[i]->first;
 		c->has_time = sr->chunks[i]->has_time;
+		c->min = sr->chunks[i]->min;
+		c->max = sr->chunks[i]->max;
+		c->has_range = c->has_time;
 		c->part = sr->chunks[i]->part;
 		c->holders = xcalloc(plan->n_workers, sizeof(size_t));
 		c->copy = xcalloc(plan->n_workers + 1, 1);
@@ -173,4 +179,190 @@ run_plan_release(struct run_plan *plan)
 	free(plan->base);
 	free(plan->store);
 	memset(plan, 0, sizeof(*plan));
+}
+
+/* Marks in keep[] the seqs of list ("1-3,17,20-"). */
+static int
+select_list(const struct run_plan *plan, const char *list,
+    unsigned char *keep, struct sc_err *e)
+{
+	const char *p = list;
+	size_t n = plan->n_chunks, i;
+
+	for (;;) {
+		uint64_t lo, hi;
+		char *end;
+
+		if (*p < '0' || *p > '9')
+			goto bad;
+		lo = strtoull(p, &end, 10);
+		p = end;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (*p >= '0' && *p <= '9') {
+				hi = strtoull(p, &end, 10);
+				p = end;
+			} else {
+				hi = n;
+			}
+		}
+		if (lo == 0 || hi < lo)
+			goto bad;
+		if (lo > n)
+			return sc_err_set(e, SC_ERR_USAGE, "bad --chunks '%s': "
+			    "'%s' has %zu chunk%s", list, plan->capture, n,
+			    n == 1 ? "" : "s");
+		if (hi > n)
+			hi = n;
+		for (i = 0; i < n; i++)
+			if (plan->chunks[i].seq >= lo && plan->chunks[i].seq <= hi)
+				keep[i] = 1;
+		if (*p == '\0')
+			return 0;
+		if (*p++ != ',')
+			goto bad;
+	}
+bad:
+	return sc_err_set(e, SC_ERR_USAGE, "bad --chunks '%s': want chunk "
+	    "numbers and ranges from 1, such as 1-3,17", list);
+}
+
+/* splitmix64: the sample's choices, the same for the same seed */
+static uint64_t
+next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Keeps `want` of the kept chunks: one in each of `want` stretches of
+ * them as equal as can be. */
+static void
+select_sample(size_t n, unsigned want, uint64_t seed, unsigned char *keep)
+{
+	size_t *idx = xcalloc(n + 1, sizeof(*idx)), m = 0, i, k;
+	uint64_t state = seed;
+
+	for (i = 0; i < n; i++)
+		if (keep[i])
+			idx[m++] = i;
+	if (want < m) {
+		memset(keep, 0, n);
+		for (k = 0; k < want; k++) {
+			size_t lo = k * m / want, hi = (k + 1) * m / want;
+
+			keep[idx[lo + next_random(&state) % (hi - lo)]] = 1;
+		}
+	}
+	free(idx);
+}
+
+int
+run_plan_select(struct run_plan *plan, const struct run_select *sel,
+    struct run_selected *out, struct sc_err *e)
+{
+	size_t n = plan->n_chunks, i, k, m;
+	unsigned char *keep = xcalloc(n + 1, 1), *trim = xcalloc(n + 1, 1);
+	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->of = n;
+	if (sel->chunks != NULL) {
+		if ((r = select_list(plan, sel->chunks, keep, e)) != 0)
+			goto done;
+	} else {
+		memset(keep, 1, n);
+	}
+	if (sel->sample > 0)
+		select_sample(n, sel->sample, sel->seed, keep);
+	for (i = 0; i < n; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+		int inside = 1;
+
+		if (!keep[i] || (!sel->has_since && !sel->has_until))
+			continue;
+		if (c->has_range) {
+			if ((sel->has_since &&
+			    sc_time_cmp(&c->max, &sel->since) < 0) ||
+			    (sel->has_until &&
+			    sc_time_cmp(&c->min, &sel->until) >= 0)) {
+				keep[i] = 0;
+				continue;
+			}
+			inside = (!sel->has_since ||
+			    sc_time_cmp(&c->min, &sel->since) >= 0) &&
+			    (!sel->has_until ||
+			    sc_time_cmp(&c->max, &sel->until) < 0);
+		} else {
+			inside = 0;
+		}
+		trim[i] = !inside;
+	}
+	/* a group is read whole: all of it, cut to the window if a part is */
+	for (i = 0; i < n; i = k) {
+		int any = 0, cut = 0;
+
+		for (k = i + 1; k < n && plan->chunks[k].part > 1; k++)
+			;
+		if (plan->chunks[i].part != 1)
+			continue;
+		for (m = i; m < k; m++) {
+			any |= keep[m];
+			cut |= trim[m] || !keep[m];
+		}
+		for (m = i; any && m < k; m++) {
+			out->group_added += !keep[m];
+			keep[m] = 1;
+			trim[m] = cut && (sel->has_since || sel->has_until);
+		}
+	}
+	for (i = 0; i < plan->n_workers; i++)
+		plan->workers[i].chunks_total = 0;
+	for (i = 0, m = 0; i < n; i++) {
+		struct run_chunk *c = &plan->chunks[i];
+
+		if (!keep[i]) {
+			free(c->holders);
+			free(c->copy);
+			continue;
+		}
+		c->trim = trim[i];
+		out->trimmed += c->trim;
+		for (k = 0; k < c->n_holders; k++)
+			plan->workers[c->holders[k]].chunks_total++;
+		plan->chunks[m++] = *c;
+	}
+	plan->n_chunks = m;
+	out->chunks = m;
+	if (sel->has_since) {
+		format_time_iso(&sb, &sel->since);
+		snprintf(plan->since, sizeof(plan->since), "%s", sb.buf);
+	}
+	if (sel->has_until) {
+		strbuf_reset(&sb);
+		format_time_iso(&sb, &sel->until);
+		snprintf(plan->until, sizeof(plan->until), "%s", sb.buf);
+	}
+	strbuf_reset(&sb);
+	if (sel->chunks != NULL)
+		strbuf_addf(&sb, " --chunks %s", sel->chunks);
+	if (sel->sample > 0)
+		strbuf_addf(&sb, " --sample %u --seed %llu", sel->sample,
+		    (unsigned long long)sel->seed);
+	if (sel->has_since)
+		strbuf_addf(&sb, " --since %s", plan->since);
+	if (sel->has_until)
+		strbuf_addf(&sb, " --until %s", plan->until);
+	snprintf(plan->selection, sizeof(plan->selection), "%s",
+	    sb.len > 0 ? sb.buf + 1 : "");
+done:
+	strbuf_release(&sb);
+	free(keep);
+	free(trim);
+	return r;
 }

@@ -23,4 +23,30 @@ int run_plan_local(struct run_plan *plan, const struct config *cfg,
     unsigned n, struct sc_err *e);
 void run_plan_release(struct run_plan *plan);
 
+/* Which chunks a run takes (run --chunks, --sample, --since, --until). */
+struct run_select {
+	const char *chunks;     /* "1-3,17": by seq; NULL: all */
+	unsigned sample;        /* that many of them, spread over the
+	                         * capture; 0: all */
+	uint64_t seed;          /* of the sample's choice */
+	int has_since, has_until;
+	struct sc_time since, until;    /* the window [since, until) */
+};
+
+/* What a selection took. */
+struct run_selected {
+	size_t chunks, of;      /* chunks kept, of the capture's */
+	size_t trimmed;         /* of them, cut to the window */
+	size_t group_added;     /* kept only to keep a group whole */
+};
+
+/* Keeps the chunks of plan that sel takes, in order: those listed, then
+ * a sample of them (one at random in each of `sample` equal stretches),
+ * then those that can hold a packet in the window - a chunk wholly in it
+ * as it is, the others marked trim, and so are chunks whose time range
+ * is not known. A group of chunks (one flow) is kept whole. Returns 0,
+ * or SC_ERR_USAGE for a list naming no chunk of the capture. */
+int run_plan_select(struct run_plan *plan, const struct run_select *sel,
+    struct run_selected *out, struct sc_err *e);
+
 #endif

@@ -379,6 +379,12 @@ push_chunk_of_split(struct cat_chunk *ch, const struct split_chunk *c,
 		strbuf_reset(&t);
 		format_time_iso(&t, &c->last);
 		snprintf(ch->last_time, sizeof(ch->last_time), "%s", t.buf);
+		strbuf_reset(&t);
+		format_time_iso(&t, &c->min);
+		snprintf(ch->min_time, sizeof(ch->min_time), "%s", t.buf);
+		strbuf_reset(&t);
+		format_time_iso(&t, &c->max);
+		snprintf(ch->max_time, sizeof(ch->max_time), "%s", t.buf);
 	}
 	strbuf_release(&t);
 	digest_hex(algo, c->digest, ch->digest);

@@ -315,12 +315,13 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	char *paths[RUN_MAX_BATCH];
 	uint64_t sizes[RUN_MAX_BATCH];
 	size_t i;
-	int r = 0;
+	int r = 0, trim = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct run_chunk *ch = &plan->chunks[batch[i]];
 		struct strbuf path = STRBUF_INIT;
 
+		trim |= ch->trim;
 		run_chunk_path(&path, plan, sl->worker, batch[i]);
 		paths[i] = strbuf_detach(&path, NULL);
 		sizes[i] = ch->bytes;
@@ -338,8 +339,13 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	for (i = 0; i < n && local_sizes_match(plan, sl->worker, paths[i],
 	    sizes[i]); i++)
 		;
+	/* a chunk cut to the run's window is streamed, cut (so are the
+	 * others of its job: a group, or a stream of chunks; a chunk
+	 * wholly in the window is the same cut), its output the job's */
+	if (trim)
+		sl->whole = 1;
 	run_job_call(&line, sl->job_id, paths, i == n ? NULL : sizes, n,
-	    sl->whole);
+	    sl->whole, trim ? plan->since : NULL, trim ? plan->until : NULL);
 	for (i = 0; i < n; i++)
 		free(paths[i]);
 	if (beat_write(&rn->beat, sl->child.in_fd, line.buf, line.len) < 0)
@@ -1003,7 +1009,8 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 	}
 	if ((r = catalog_begin(cat, e)) != 0)
 		goto out;
-	r = catalog_run_add(cat, plan->capture_id, cmd.buf, res->started_ms,
+	r = catalog_run_add(cat, plan->capture_id, cmd.buf, plan->selection,
+	    res->started_ms,
 	    res->started_ms + (int64_t)(res->wall * 1000), status, &run_id, e);
 	for (i = 0; r == 0 && i < plan->n_workers; i++) {
 		const struct run_worker *w = &plan->workers[i];

@@ -68,6 +68,13 @@ struct run_chunk {
 	uint64_t bytes;
 	struct sc_time first;   /* of its first packet, when has_time */
 	int has_time;
+	/* its earliest and latest time stamps, when has_range (a chunk
+	 * split before they were recorded has none) */
+	struct sc_time min, max;
+	int has_range;
+	/* it holds packets outside the run's window (run_plan_select): the
+	 * job streams it into the command cut to the window */
+	int trim;
 	/* The flow layout's groups: 0, or its place (1, 2, ...) among the
 	 * consecutive chunks of one flow larger than a chunk, which a job
 	 * reads as one stream (run_options.whole_groups) */
@@ -105,6 +112,12 @@ struct run_plan {
 	size_t n_workers;
 	struct run_chunk *chunks;
 	size_t n_chunks;
+	/* the window of the run (run_plan_select), for its trimmed chunks:
+	 * RFC 3339 times, "" for no bound */
+	char since[40], until[40];
+	/* what run_plan_select was told, as options ("--chunks 1-3"), for
+	 * the catalog; "" when it takes every chunk */
+	char selection[256];
 };
 
 struct run_options {

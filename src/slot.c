@@ -239,12 +239,22 @@ run_slot_token(int fd, const char *token)
 
 void
 run_job_call(struct strbuf *sb, unsigned job, char *const *paths,
-    const uint64_t *sizes, size_t n, int whole)
+    const uint64_t *sizes, size_t n, int whole, const char *since,
+    const char *until)
 {
 	size_t i;
 
-	strbuf_addf(sb, "start %s%u %d %zu", whole ? "-s " : "", job,
-	    sizes != NULL, n);
+	strbuf_addstr(sb, "start ");
+	if (whole || since != NULL)
+		strbuf_addstr(sb, "-s ");
+	if (since != NULL) {
+		strbuf_addstr(sb, "-t ");
+		shell_quote(sb, since);
+		strbuf_addch(sb, ' ');
+		shell_quote(sb, until);
+		strbuf_addch(sb, ' ');
+	}
+	strbuf_addf(sb, "%u %d %zu", job, sizes != NULL, n);
 	for (i = 0; i < n; i++) {
 		strbuf_addch(sb, ' ');
 		shell_quote(sb, paths[i]);

@@ -96,9 +96,13 @@ void run_slot_token(int fd, const char *token);
  * with its exit status (125: a chunk missing or cut, a RUN_REC_BAD record
  * says which; 137 and the like: it was killed), however it ended. With
  * whole, the chunks are streamed into the command (as the slot's
- * --stream does) whatever the slot does: a group of one flow's chunks. */
+ * --stream does) whatever the slot does: a group of one flow's chunks.
+ * With since (and until) not NULL, so are they, each cut to the packets
+ * of time stamps in [since, until) (RFC 3339; "" for no bound) by the
+ * worker's editcap, in the chunk's own format. */
 void run_job_call(struct strbuf *sb, unsigned job, char *const *paths,
-    const uint64_t *sizes, size_t n, int whole);
+    const uint64_t *sizes, size_t n, int whole, const char *since,
+    const char *until);
 /* Whether command can read a stream of chunks in place of its one chunk:
  * tshark or tcpdump reading -r {} (-nr {} too), ngrep -I {}, {} nowhere
  * else. */

@@ -286,12 +286,8 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 		}
 		c->packets++;
 		sp->res->packets++;
-		if (rec->has_time) {
-			if (!c->has_time)
-				c->first = rec->time;
-			c->last = rec->time;
-			c->has_time = 1;
-		}
+		if (rec->has_time)
+			split_chunk_time(c, &rec->time);
 	} else if (rec->kind == REC_INTERFACE || rec->kind == REC_CARRY) {
 		if (sp->carry.len + rec->len > SPLIT_MAX_CARRY)
 			return sc_err_at(e, SC_ERR_LIMIT, rec->offset,
@@ -380,6 +376,20 @@ split_remove_stale(const struct split_options *opt, enum capture_format format,
 		free(path);
 	}
 	closedir(d);
+}
+
+void
+split_chunk_time(struct split_chunk *c, const struct sc_time *t)
+{
+	if (!c->has_time) {
+		c->first = c->min = c->max = *t;
+		c->has_time = 1;
+	}
+	c->last = *t;
+	if (sc_time_cmp(t, &c->min) < 0)
+		c->min = *t;
+	if (sc_time_cmp(t, &c->max) > 0)
+		c->max = *t;
 }
 
 const char *

@@ -60,6 +60,8 @@ struct split_chunk {
 	uint64_t packets;
 	int has_time;           /* some packet carried a time stamp */
 	struct sc_time first, last; /* of its first and last such packet */
+	struct sc_time min, max; /* its earliest and latest time stamps (not
+	                         * first and last when out of order) */
 	uint8_t digest[DIGEST_MAX_LEN]; /* of the file, split_options.digest */
 	/* The flow layout's groups: 0, or its place (1, 2, ...) among the
 	 * consecutive chunks that hold one bucket of flows larger than a
@@ -120,5 +122,9 @@ int split_layout_from_name(const char *name);
  * splits a chunk (or one of a cut of such a chunk): NAME-000005-000001.pcap
  * and NAME-000005-000002-000001.pcap for NAME-000005.pcap. */
 int split_is_part(const char *file, const char *chunk);
+
+/* Notes a time stamp of a packet that goes into c (split_chunk's first,
+ * last, min and max). */
+void split_chunk_time(struct split_chunk *c, const struct sc_time *t);
 
 #endif

@@ -202,6 +202,127 @@ parse_time_iso(const char *s, struct sc_time *t)
 	return 0;
 }
 
+/* n digits at *s into *v; advances *s. */
+static int
+take_digits(const char **s, int n, int64_t *v)
+{
+	*v = 0;
+	for (; n > 0; n--, (*s)++) {
+		if (**s < '0' || **s > '9')
+			return -1;
+		*v = *v * 10 + (**s - '0');
+	}
+	return 0;
+}
+
+/* ".ddd" (up to 9 digits kept) at *s into nanoseconds; none is 0. */
+static int
+take_fraction(const char **s, uint32_t *nsec)
+{
+	int digits = 0;
+
+	*nsec = 0;
+	if (**s != '.')
+		return 0;
+	for ((*s)++; **s >= '0' && **s <= '9'; (*s)++, digits++)
+		if (digits < 9)
+			*nsec = *nsec * 10 + (uint32_t)(**s - '0');
+	if (digits == 0)
+		return -1;
+	for (; digits < 9; digits++)
+		*nsec *= 10;
+	return 0;
+}
+
+int
+parse_time_arg(const char *s, int64_t now, struct sc_time *t)
+{
+	int64_t y, mo, d, h = 0, mi = 0, se = 0, zh, zm, off = 0, v, ns;
+	const char *p = s;
+	char *end;
+
+	if (strcmp(s, "now") == 0) {
+		t->sec = now;
+		t->nsec = 0;
+		return 0;
+	}
+	if (*s == '-') {
+		/* -N[smhd]: that long before now */
+		double n = strtod(s + 1, &end), unit;
+
+		if (end == s + 1 || !(n >= 0))
+			return -1;
+		if (strcmp(end, "s") == 0 || *end == '\0')
+			unit = 1;
+		else if (strcmp(end, "m") == 0)
+			unit = 60;
+		else if (strcmp(end, "h") == 0)
+			unit = 3600;
+		else if (strcmp(end, "d") == 0)
+			unit = 86400;
+		else
+			return -1;
+		n *= unit;
+		if (n > 4e9)
+			return -1;
+		ns = (int64_t)(n * 1e9 + 0.5);
+		t->sec = now - ns / 1000000000;
+		t->nsec = 0;
+		if (ns % 1000000000 != 0) {
+			t->sec--;
+			t->nsec = (uint32_t)(1000000000 - ns % 1000000000);
+		}
+		return 0;
+	}
+	if (strchr(s, '-') == NULL) {
+		/* seconds since the epoch, with a fraction or not */
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > INT64_MAX / 10 - 10)
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		if (p == s || take_fraction(&p, &t->nsec) != 0 || *p != '\0')
+			return -1;
+		t->sec = v;
+		return 0;
+	}
+	/* ISO 8601: a date, then a time of day (T or a space), then Z or an
+	 * offset; no offset is UTC */
+	if (take_digits(&p, 4, &y) != 0 || *p++ != '-' ||
+	    take_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    take_digits(&p, 2, &d) != 0)
+		return -1;
+	t->nsec = 0;
+	if (*p == 'T' || *p == ' ') {
+		p++;
+		if (take_digits(&p, 2, &h) != 0 || *p++ != ':' ||
+		    take_digits(&p, 2, &mi) != 0)
+			return -1;
+		if (*p == ':' && (p++, take_digits(&p, 2, &se) != 0 ||
+		    take_fraction(&p, &t->nsec) != 0))
+			return -1;
+	}
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p++ == '-' ? -1 : 1;
+
+		if (take_digits(&p, 2, &zh) != 0)
+			return -1;
+		if (*p == ':')
+			p++;
+		if (take_digits(&p, 2, &zm) != 0 || zh > 23 || zm > 59)
+			return -1;
+		off = sign * (zh * 3600 + zm * 60);
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || se > 60)
+		return -1;
+	t->sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	    off;
+	return 0;
+}
+
 void
 format_duration(struct strbuf *sb, double seconds)
 {

@@ -36,6 +36,13 @@ void format_time_iso(struct strbuf *sb, const struct sc_time *t);
 /* Parses what format_time_iso writes (fewer fractional digits too, or
  * none). Returns 0, or -1 when s is not such a time. */
 int parse_time_iso(const char *s, struct sc_time *t);
+/* Parses a time as an analyst gives one (run --since): ISO 8601
+ * ("2015-05-12T10:00:00.5Z", "2015-05-12 10:00", "2015-05-12", with Z or
+ * an offset such as +02:00; none is UTC), seconds since the epoch
+ * ("1431424800.5"), "now", or a span before now ("-90s", "-10m", "-1h",
+ * "-2d"; now is seconds since the epoch). Returns 0, or -1 when s is none
+ * of these. */
+int parse_time_arg(const char *s, int64_t now, struct sc_time *t);
 /* Appends a duration in seconds as "1h02m03.5s", "4.25s" or "0.012s". */
 void format_duration(struct strbuf *sb, double seconds);
 /* Compares two times: <0, 0, >0. */

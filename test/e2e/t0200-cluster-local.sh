@@ -45,24 +45,25 @@ test_expect_success 'init makes a cluster with local workers' '
 	expect_status 11 $SHARDCAP -C "$TRASH/c" init
 '
 
-test_expect_success 'the catalog is WAL SQLite at schema version 4' '
+test_expect_success 'the catalog is WAL SQLite at schema version 5' '
 	expect_eq "$(sqlite3 "$SHARDCAP_DIR/catalog.db" "PRAGMA journal_mode")" wal &&
 	expect_eq "$(sqlite3 "$SHARDCAP_DIR/catalog.db" \
-	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 4 &&
+	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 5 &&
 	for t in captures chunks workers placements runs run_workers jobs moves cuts; do
 		sqlite3 "$SHARDCAP_DIR/catalog.db" "SELECT count(*) FROM $t" > /dev/null || exit 1
 	done
 '
 
-test_expect_success 'a version 1 catalog is migrated to version 4 on opening' '
+test_expect_success 'a version 1 catalog is migrated to version 5 on opening' '
 	cp -r "$SHARDCAP_DIR" old &&
-	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE chunks DROP COLUMN flow_part; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
+	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE chunks DROP COLUMN flow_part; ALTER TABLE chunks DROP COLUMN min_time; ALTER TABLE chunks DROP COLUMN max_time; ALTER TABLE runs DROP COLUMN selection; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
 	SHARDCAP_DIR=$PWD/old $SHARDCAP worker list > /dev/null &&
 	expect_eq "$(sqlite3 old/catalog.db \
-	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 4 &&
+	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 5 &&
 	sqlite3 old/catalog.db "SELECT count(*) FROM cuts" > /dev/null &&
 	sqlite3 old/catalog.db "SELECT count(layout), count(flows), count(cut_flows) FROM captures" > /dev/null &&
-	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM chunks WHERE flow_part != 0")" 0
+	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM chunks WHERE flow_part != 0")" 0 &&
+	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM chunks WHERE min_time != '"''"' OR max_time != '"''"'")" 0
 '
 
 test_expect_success 'the cluster is found from a subdirectory, by -C and by SHARDCAP_DIR' '

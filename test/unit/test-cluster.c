@@ -421,7 +421,7 @@ test_catalog(void)
 		struct cat_job *jobs;
 		struct cat_run *runs;
 		struct strbuf cmd = STRBUF_INIT, other = STRBUF_INIT;
-		int64_t r1, r2, r3;
+		int64_t r1, r2, r3, r4;
 		size_t n_jobs, n_runs;
 
 		strbuf_addstr(&cmd, "tshark -r {} -Y '");
@@ -430,15 +430,27 @@ test_catalog(void)
 		strbuf_addstr(&other, cmd.buf);
 		strbuf_addstr(&cmd, "dns'");
 		strbuf_addstr(&other, "http'");
-		catalog_run_add(c, cap.id, cmd.buf, 1, 2, 0, &r1, &e);
+		catalog_run_add(c, cap.id, cmd.buf, "", 1, 2, 0, &r1, &e);
 		catalog_job_add(c, r1, set[0].id, w1, 0, 10, 0, 0, &e);
-		catalog_run_add(c, cap.id, other.buf, 3, 4, 0, &r2, &e);
+		catalog_run_add(c, cap.id, other.buf, "", 3, 4, 0, &r2, &e);
 		catalog_job_add(c, r2, set[0].id, w2, 0, 20, 0, 0, &e);
-		catalog_run_add(c, cap.id, cmd.buf, 5, 6, 0, &r3, &e);
+		catalog_run_add(c, cap.id, cmd.buf, "", 5, 6, 0, &r3, &e);
 		catalog_job_add(c, r3, set[2].id, w1, 0, 30, 0, 0, &e);
-		is_int(catalog_runs(c, "dns", 1, &runs, &n_runs, &e), 0,
+		/* a run of some chunks only: not the last whole run, and its
+		 * times in no history */
+		catalog_run_add(c, cap.id, cmd.buf, "--chunks 1", 7, 8, 0, &r4,
+		    &e);
+		catalog_job_add(c, r4, set[0].id, w1, 0, 99, 0, 0, &e);
+		is_int(catalog_runs(c, "dns", 1, 0, &runs, &n_runs, &e), 0,
 		    "the last run");
-		ok(n_runs == 1 && runs[0].id == r3, "is the third");
+		ok(n_runs == 1 && runs[0].id == r4 &&
+		    strcmp(runs[0].selection, "--chunks 1") == 0,
+		    "is the fourth, of some chunks");
+		free(runs);
+		is_int(catalog_runs(c, "dns", 1, 1, &runs, &n_runs, &e), 0,
+		    "the last run over every chunk");
+		ok(n_runs == 1 && runs[0].id == r3 && runs[0].selection[0] == 0,
+		    "is the third");
 		is_int(catalog_jobs_history(c, cap.id, runs[0].id, 10, &jobs,
 		    &n_jobs, &e), 0, "its command's history");
 		ok(n_jobs == 2 && jobs[0].wall_ms == 10 && jobs[1].wall_ms == 30,
@@ -571,7 +583,7 @@ job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
 	} else {
 		run_slot_args(&args, 0, NULL, NULL, &jc);
 	}
-	run_job_call(&call, 7, paths, sizes, n, 0);
+	run_job_call(&call, 7, paths, sizes, n, 0, NULL, NULL);
 	/* its stdin ends once the job's ends are there (10 s at most) */
 	strbuf_addstr(&cmd, "f=$(mktemp) && { echo T; printf '%s' ");
 	shell_quote(&cmd, call.buf);
@@ -650,7 +662,7 @@ test_run_script(void)
 		 * the call asks for no check, the command runs as it is */
 		struct strbuf call = STRBUF_INIT;
 
-		run_job_call(&call, 7, paths, NULL, 2, 0);
+		run_job_call(&call, 7, paths, NULL, 2, 0, NULL, NULL);
 		ok(strncmp(call.buf, "start 7 0 2 ", 12) == 0,
 		    "job call, sizes checked already: no check");
 		strbuf_release(&call);
@@ -676,7 +688,7 @@ test_run_script(void)
 
 		strbuf_addstr(&cmd, "o=$(echo T | sh ");
 		shell_quote(&cmd, agent);
-		strbuf_addstr(&cmd, " job 0 0 4242 7 1 1 ");
+		strbuf_addstr(&cmd, " job 0 0 4242 0 '' '' 7 1 1 ");
 		shell_quote(&cmd, a);
 		strbuf_addstr(&cmd, " 6 -- cat {} 2>&1 6>&-; echo \"s=$?\"); "
 		    "printf '%s\\n' \"$o\"");

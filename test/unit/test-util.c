@@ -1,4 +1,5 @@
 /* test-util.c - parsers, formatters and names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,4 +125,51 @@ test_util(void)
 	ok(size_in((const size_t[]){ 3, 5, 8 }, 3, 5) &&
 	    !size_in((const size_t[]){ 3, 5, 8 }, 3, 4) &&
 	    !size_in(NULL, 0, 4), "size_in");
+
+	/* run --since/--until: every form, against one instant */
+	{
+		static const struct {
+			const char *s;
+			int64_t sec;
+			uint32_t nsec;
+		} good[] = {
+			{ "2015-05-12T10:00:00Z", 1431424800, 0 },
+			{ "2015-05-12T10:00:00.25Z", 1431424800, 250000000 },
+			{ "2015-05-12 10:00", 1431424800, 0 },
+			{ "2015-05-12T12:00:00+02:00", 1431424800, 0 },
+			{ "2015-05-12T09:30:00-0030", 1431424800, 0 },
+			{ "2015-05-12", 1431388800, 0 },
+			{ "1431424800", 1431424800, 0 },
+			{ "1431424800.000000001", 1431424800, 1 },
+			{ "now", 1431424800, 0 },
+			{ "-1h", 1431421200, 0 },
+			{ "-10m", 1431424200, 0 },
+			{ "-2d", 1431252000, 0 },
+			{ "-1.5", 1431424798, 500000000 },
+			{ "-90s", 1431424710, 0 },
+		};
+		static const char *const bad[] = {
+			"", "yesterday", "2015-13-01", "2015-05-12T25:00Z",
+			"2015-05-12T10", "2015-05-12T10:00:00.Z", "12:00",
+			"-1w", "-", "1431424800x", "2015-05-12T10:00:00+2",
+		};
+		struct sc_time tm;
+		size_t i;
+		int all = 1;
+
+		for (i = 0; i < ARRAY_SIZE(good); i++)
+			if (parse_time_arg(good[i].s, 1431424800, &tm) != 0 ||
+			    tm.sec != good[i].sec || tm.nsec != good[i].nsec) {
+				printf("# parse_time_arg('%s'): %lld.%09u\n", good[i].s,
+				    (long long)tm.sec, tm.nsec);
+				all = 0;
+			}
+		ok(all, "parse_time_arg: ISO 8601, epoch, now, spans before now");
+		for (i = 0, all = 1; i < ARRAY_SIZE(bad); i++)
+			if (parse_time_arg(bad[i], 1431424800, &tm) == 0) {
+				printf("# parse_time_arg('%s') taken\n", bad[i]);
+				all = 0;
+			}
+		ok(all, "parse_time_arg: refuses what is not a time");
+	}
 }
