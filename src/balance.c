@@ -1160,3 +1160,70 @@ balance_plan(const struct balance_input *in, struct balance_plan *plan)
 	model_release(&m);
 	return 0;
 }
+
+size_t
+balance_even(const uint64_t *bytes, const unsigned char *pinned,
+    unsigned char *holds, size_t n_chunks, size_t W,
+    struct balance_move **moves)
+{
+	uint64_t *load = xcalloc(W + 1, sizeof(*load));
+	size_t n = 0, alloc = 0, c, w;
+
+	*moves = NULL;
+	for (c = 0; c < n_chunks; c++)
+		for (w = 0; w < W; w++)
+			if (holds[c * W + w])
+				load[w] += bytes[c];
+	/* Each step makes the move that lowers the sum of the squared
+	 * loads most: chunk c of b bytes from a worker to one lighter by
+	 * gap lowers it by 2 b (gap - b), so only b < gap is a move, and
+	 * the steps end (the sum, an integer, falls every time). */
+	for (;;) {
+		size_t best = BALANCE_NONE, from = 0, to = 0;
+		double best_gain = 0;
+
+		for (c = 0; c < n_chunks; c++) {
+			size_t lo = BALANCE_NONE;
+
+			if (pinned[c] || bytes[c] == 0)
+				continue;
+			for (w = 0; w < W; w++)
+				if (!holds[c * W + w] &&
+				    (lo == BALANCE_NONE || load[w] < load[lo]))
+					lo = w;
+			if (lo == BALANCE_NONE)
+				continue;
+			for (w = 0; w < W; w++) {
+				uint64_t gap;
+				double gain;
+
+				if (!holds[c * W + w] || load[w] <= load[lo])
+					continue;
+				gap = load[w] - load[lo];
+				if (bytes[c] >= gap)
+					continue;
+				gain = 2.0 * (double)bytes[c] *
+				    (double)(gap - bytes[c]);
+				if (gain > best_gain) {
+					best_gain = gain;
+					best = c;
+					from = w;
+					to = lo;
+				}
+			}
+		}
+		if (best == BALANCE_NONE)
+			break;
+		ALLOC_GROW(*moves, n + 1, alloc);
+		(*moves)[n].chunk = best;
+		(*moves)[n].from = from;
+		(*moves)[n].to = to;
+		n++;
+		holds[best * W + from] = 0;
+		holds[best * W + to] = 1;
+		load[from] -= bytes[best];
+		load[to] += bytes[best];
+	}
+	free(load);
+	return n;
+}

@@ -101,6 +101,20 @@ void balance_plan_release(struct balance_plan *plan);
  * does not exist, a negative threshold). */
 int balance_plan(const struct balance_input *in, struct balance_plan *plan);
 
+/*
+ * Plans moves that share out chunks by bytes, with no timings: for a
+ * capture no query has measured yet (a worker just added). holds[c * W +
+ * w] says worker w holds a copy of chunk c (of bytes[c]); a chunk pinned
+ * (a part of a group) does not move. Each step moves the chunk, from a
+ * worker holding it to the lightest one that does not, that evens the
+ * bytes held most (the sum of their squares); it stops when no move
+ * evens them further. holds is updated to the result. Returns
+ * the moves in *moves (freed by the caller) and their number.
+ */
+size_t balance_even(const uint64_t *bytes, const unsigned char *pinned,
+    unsigned char *holds, size_t n_chunks, size_t W,
+    struct balance_move **moves);
+
 /* The largest predicted completion time in times[0..n). */
 double balance_makespan(const double *times, size_t n);
 

@@ -118,7 +118,24 @@ static const char *const migrations[] = {
 	"ALTER TABLE chunks ADD COLUMN min_time TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE chunks ADD COLUMN max_time TEXT NOT NULL DEFAULT '';"
 	/* ... and the chunks a run was told to take ('' all) */
-	"ALTER TABLE runs ADD COLUMN selection TEXT NOT NULL DEFAULT '';",
+	"ALTER TABLE runs ADD COLUMN selection TEXT NOT NULL DEFAULT '';"
+	/* ... and the files of a capture made of many */
+	"CREATE TABLE sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  capture_id INTEGER NOT NULL REFERENCES captures(id)"
+	"    ON DELETE CASCADE,"
+	"  path TEXT NOT NULL,"
+	"  prefix TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  mtime INTEGER NOT NULL,"
+	"  format TEXT NOT NULL,"
+	"  packets INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  min_time TEXT NOT NULL,"
+	"  max_time TEXT NOT NULL,"
+	"  chunks INTEGER NOT NULL,"
+	"  UNIQUE (capture_id, path),"
+	"  UNIQUE (capture_id, prefix));",
 };
 
 static int
@@ -532,6 +549,58 @@ catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
 	    read_capture_row, &v, n, "cannot list captures", e);
 
 	*list = v;
+	return r;
+}
+
+/* --- sources --- */
+
+static void
+read_source(sqlite3_stmt *st, void *row)
+{
+	struct cat_source *src = row;
+
+	copy_text(src->path, sizeof(src->path), st, 0);
+	copy_text(src->prefix, sizeof(src->prefix), st, 1);
+	src->size = (uint64_t)sqlite3_column_int64(st, 2);
+	src->mtime = sqlite3_column_int64(st, 3);
+	copy_text(src->format, sizeof(src->format), st, 4);
+	src->packets = (uint64_t)sqlite3_column_int64(st, 5);
+	src->bytes = (uint64_t)sqlite3_column_int64(st, 6);
+	copy_text(src->min_time, sizeof(src->min_time), st, 7);
+	copy_text(src->max_time, sizeof(src->max_time), st, 8);
+	src->chunks = (size_t)sqlite3_column_int64(st, 9);
+}
+
+int
+catalog_sources(struct catalog *c, int64_t capture_id,
+    struct cat_source **list, size_t *n, struct sc_err *e)
+{
+	void *v;
+	int r = collect(c, prepare(c, e, "SELECT path, prefix, size, mtime, "
+	    "format, packets, bytes, min_time, max_time, chunks FROM sources "
+	    "WHERE capture_id = ? ORDER BY id", "i", capture_id),
+	    sizeof(**list), read_source, &v, n, "cannot list files", e);
+
+	*list = v;
+	return r;
+}
+
+int
+catalog_sources_replace(struct catalog *c, int64_t capture_id,
+    const struct cat_source *list, size_t n, struct sc_err *e)
+{
+	size_t i;
+	int r = run(c, prepare(c, e, "DELETE FROM sources WHERE capture_id = ?",
+	    "i", capture_id), e);
+
+	for (i = 0; i < n && r == 0; i++)
+		r = run(c, prepare(c, e, "INSERT INTO sources (capture_id, path, "
+		    "prefix, size, mtime, format, packets, bytes, min_time, "
+		    "max_time, chunks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "ittuituuttu", capture_id, list[i].path, list[i].prefix,
+		    list[i].size, list[i].mtime, list[i].format, list[i].packets,
+		    list[i].bytes, list[i].min_time, list[i].max_time,
+		    (uint64_t)list[i].chunks), e);
 	return r;
 }
 

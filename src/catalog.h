@@ -36,6 +36,19 @@ struct cat_capture {
 	int64_t cut_flows;      /* of them, in more than one chunk; -1 */
 };
 
+/* A file of a capture made of many (shardcap add of several files or a
+ * directory), in capture order: by the time of its first packet. */
+struct cat_source {
+	char path[4096];        /* a realpath */
+	char prefix[72];        /* its chunks are PREFIX-000001.pcap, ... */
+	uint64_t size;          /* of the file when it was last split */
+	int64_t mtime;          /* nanoseconds */
+	char format[8];
+	uint64_t packets, bytes;
+	char min_time[40], max_time[40];        /* RFC 3339, or "" */
+	size_t chunks;
+};
+
 struct cat_chunk {
 	int64_t id;
 	int64_t capture_id;
@@ -145,6 +158,14 @@ int catalog_capture_save(struct catalog *c, struct cat_capture *cap,
 int catalog_capture_delete(struct catalog *c, int64_t id, struct sc_err *e);
 int catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
     struct sc_err *e);
+
+/* The files of a capture made of many, in capture order; none for a
+ * capture of one file. */
+int catalog_sources(struct catalog *c, int64_t capture_id,
+    struct cat_source **list, size_t *n, struct sc_err *e);
+/* Sets them (inside the caller's transaction). */
+int catalog_sources_replace(struct catalog *c, int64_t capture_id,
+    const struct cat_source *list, size_t n, struct sc_err *e);
 
 /* The chunks of a capture, by seq. */
 int catalog_chunks(struct catalog *c, int64_t capture_id,

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "catalog.h"
 #include "cli.h"
 #include "cmd.h"
 #include "json.h"
@@ -15,7 +17,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--json] [-q] CAPTURE"
+#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--json] [-q] CAPTURE|DIR..."
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -26,6 +28,18 @@ static const char add_help[] =
     "distinct workers) and pushes them: one 'rsync -z' per worker for all\n"
     "its chunks, all workers at once, over the worker's ssh connection (a\n"
     "local worker gets the same rsync without ssh).\n"
+    "\n"
+    "Many files - rotated files of a sensor (tcpdump -C or -G, dumpcap's\n"
+    "ring buffer), a directory of them, a glob - make one capture: each\n"
+    "file is split into chunks named after it (FILE-000001.pcap), and the\n"
+    "files follow one another in the order of their first packets, not of\n"
+    "their names (files whose times overlap are said so: their packets\n"
+    "follow one another, they are not interleaved). pcap, pcapng and\n"
+    "compressed files may be mixed. Adding the set again splits and sends\n"
+    "only the files that are new or changed (size or time), and the chunks\n"
+    "of files no longer in it leave the workers: give the whole set each\n"
+    "time (a directory, or the same glob). --name is needed unless CAPTURE\n"
+    "is one directory (then its name).\n"
     "\n"
     "Adding a capture again sends only what changed: an unchanged capture\n"
     "is not even split again, and a capture that has grown since (packets\n"
@@ -122,6 +136,9 @@ print_workers_table(const struct push_worker *ws, size_t n)
 	strbuf_release(&sb);
 }
 
+static const char *const file_states[] = { "unchanged", "new", "changed",
+    "removed" };
+
 static void
 print_json(const char *name, const struct add_result *res)
 {
@@ -140,6 +157,17 @@ print_json(const char *name, const struct add_result *res)
 	json_uint(&j, "packets", res->packets);
 	json_uint(&j, "bytes", res->bytes);
 	json_uint(&j, "replicas", res->replicas);
+	if (res->files != NULL) {
+		json_uint(&j, "overlaps", res->overlaps);
+		json_array_begin(&j, "files");
+		for (i = 0; i < res->n_files; i++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "path", res->files[i].path);
+			json_string(&j, "state", file_states[res->files[i].state]);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+	}
 	json_array_begin(&j, "workers");
 	for (i = 0; i < res->n_workers; i++) {
 		const struct push_worker *w = &res->workers[i];
@@ -184,8 +212,9 @@ cmd_add(int argc, char **argv)
 	struct sc_err e;
 	char *derived = NULL;
 	uint64_t v;
-	int c, json = 0, quiet = 0, r, status;
+	int c, json = 0, quiet = 0, r, status, set = 0;
 	size_t i;
+	struct stat st;
 
 	memset(&opt, 0, sizeof(opt));
 	opt.layout = -1;
@@ -223,11 +252,35 @@ cmd_add(int argc, char **argv)
 			return cli_usage_error(ADD_USAGE, "bad option");
 		}
 	}
-	if (argc - optind != 1)
-		return cli_usage_error(ADD_USAGE, "add needs one capture");
+	if (argc - optind < 1)
+		return cli_usage_error(ADD_USAGE, "add needs a capture, files or "
+		    "a directory");
 	opt.input = argv[optind];
-	if (opt.name == NULL)
-		opt.name = derived = name_from_path(opt.input);
+	opt.inputs = argv + optind;
+	opt.n_inputs = (size_t)(argc - optind);
+	set = opt.n_inputs > 1 || (stat(opt.input, &st) == 0 &&
+	    S_ISDIR(st.st_mode));
+	if (opt.name == NULL && opt.n_inputs > 1)
+		return cli_usage_error(ADD_USAGE, "a capture of many files needs "
+		    "--name");
+	if (opt.name == NULL) {
+		/* a directory: its name */
+		size_t len = strlen(opt.input);
+
+		derived = xstrdup(opt.input);
+		while (len > 1 && derived[len - 1] == '/')
+			derived[--len] = '\0';
+		if (!set) {
+			free(derived);
+			derived = name_from_path(opt.input);
+		} else if (strrchr(derived, '/') != NULL) {
+			char *base = xstrdup(strrchr(derived, '/') + 1);
+
+			free(derived);
+			derived = base;
+		}
+		opt.name = derived;
+	}
 	if (!valid_name(opt.name)) {
 		cli_error("bad capture name '%s': give --name (1-64 letters, "
 		    "digits, '.', '_', '-', not first '.' or '-')", opt.name);
@@ -244,10 +297,24 @@ cmd_add(int argc, char **argv)
 	opt.progress = show_progress;
 	opt.progress_ctx = &cli;
 	sc_err_clear(&e);
-	r = push_add(&cl, &opt, &res, &e);
+	if (!set) {
+		/* a capture made of many files stays one, given one file */
+		struct cat_capture cap;
+		struct cat_source *src = NULL;
+		size_t n_src = 0;
+
+		if (catalog_capture_get(cl.cat, opt.name, &cap, &e) == 0 &&
+		    catalog_sources(cl.cat, cap.id, &src, &n_src, &e) == 0)
+			set = n_src > 0;
+		free(src);
+		sc_err_clear(&e);
+	}
+	r = set ? push_add_set(&cl, &opt, &res, &e) :
+	    push_add(&cl, &opt, &res, &e);
 	progress_done(&cli.progress);
 	if (r != 0 && r != SC_ERR_WORKER) {
-		status = cli_report(&e, opt.input);
+		status = cli_report(&e, res.bad_file != NULL ? res.bad_file :
+		    set ? NULL : opt.input);
 		goto out;
 	}
 	if (json) {
@@ -256,6 +323,15 @@ cmd_add(int argc, char **argv)
 		struct strbuf sb = STRBUF_INIT;
 
 		format_bytes(&sb, res.bytes);
+		if (res.files != NULL)
+			printf("'%s': %zu file%s: %zu new, %zu changed, %zu "
+			    "removed, %zu unchanged\n", opt.name, res.n_files -
+			    res.files_by_state[ADD_FILE_GONE], res.n_files -
+			    res.files_by_state[ADD_FILE_GONE] == 1 ? "" : "s",
+			    res.files_by_state[ADD_FILE_NEW],
+			    res.files_by_state[ADD_FILE_CHANGED],
+			    res.files_by_state[ADD_FILE_GONE],
+			    res.files_by_state[ADD_FILE_SAME]);
 		if (res.source_unchanged)
 			printf("'%s' is unchanged since it was added (%zu chunks)"
 			    "\n", opt.name, res.chunks);
@@ -278,6 +354,23 @@ cmd_add(int argc, char **argv)
 			cli_error("worker '%s' (%s): %s", res.workers[i].name,
 			    res.workers[i].where, res.workers[i].error);
 	status = r == SC_ERR_WORKER ? sc_exit_code(SC_ERR_WORKER) : 0;
+	if (res.overlaps > 0)
+		cli_warning("%zu file%s of '%s' overlap%s the one before in time: "
+		    "%s; the packets of each follow the other's, not "
+		    "interleaved", res.overlaps, res.overlaps == 1 ? "" : "s",
+		    opt.name, res.overlaps == 1 ? "s" : "", res.overlap);
+	for (i = 0; i < res.n_files; i++) {
+		const struct add_file *af = &res.files[i];
+
+		if (af->damage.code == 0)
+			continue;
+		cli_warning("'%s' is damaged at byte %llu: %s; added the "
+		    "complete packets before it, dropped %llu bytes", af->path,
+		    (unsigned long long)af->damage.offset, af->damage.msg,
+		    (unsigned long long)af->dropped_bytes);
+		if (status == 0)
+			status = sc_exit_code(af->damage.code);
+	}
 	if (status == 0 && res.split.damage.code != 0) {
 		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
 		    "complete packets before it, dropped %llu bytes",

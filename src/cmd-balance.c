@@ -18,7 +18,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define BALANCE_USAGE "shardcap balance NAME [--algorithm default|paper] [--threshold P] [--seed N] [--dry-run] [--json]"
+#define BALANCE_USAGE "shardcap balance NAME [--algorithm default|paper] [--threshold P] [--seed N] [--dry-run] [--json]\n       shardcap balance --even [NAME] [--dry-run] [--json]"
 
 /* How many earlier runs of the same command speeds are learnt from. */
 #define HISTORY_RUNS 10
@@ -40,7 +40,14 @@ static const char balance_help[] =
     "000001.pcap, ...: its packets in order, so results do not change),\n"
     "placed like other chunks; journaled too.\n"
     "\n"
+    "With --even, no run is needed: each capture's (NAME's, or every\n"
+    "capture's) chunks are shared out over the workers by bytes, moving\n"
+    "as few as evens them out - a worker just added gets its share. A\n"
+    "flow larger than a chunk stays where it is, whole.\n"
+    "\n"
     "Options:\n"
+    "      --even          share the chunks out by bytes, not by a run's\n"
+    "                      times\n"
     "      --algorithm A   default: moves the chunks, by their measured\n"
     "                      cost, that bring the slowest worker nearest the\n"
     "                      ideal time, moving as few bytes as it can;\n"
@@ -521,6 +528,226 @@ step_failed(int r, struct progress *pr, struct sc_err *e, int *status)
 	return r != SC_ERR_WORKER;
 }
 
+/* balance --even of one capture: its chunks shared out by bytes. */
+static int
+even_capture(struct cluster *cl, const struct cat_capture *cap,
+    const struct balance_request *o, struct json *j)
+{
+	static const char *mh[] = { "chunk", "from", "to", "bytes" };
+	static const int mnum[] = { 0, 0, 0, 1 };
+	static const char *wh[] = { "worker", "chunks", "bytes" };
+	static const int wnum[] = { 0, 1, 1 };
+	size_t W = cl->cfg.n_workers, n_chunks = 0, n_pl = 0, n_mv, i, k;
+	struct cat_chunk *chunks = NULL;
+	struct cat_placement *pl = NULL;
+	struct balance_move *mv = NULL;
+	struct move_request *req = NULL;
+	struct move_outcome out;
+	uint64_t *bytes = NULL, *before, *after, moved = 0;
+	size_t *n_before, *n_after;
+	unsigned char *holds = NULL, *pinned = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	struct sc_err e;
+	struct table t;
+	int r, status = 0;
+
+	memset(&out, 0, sizeof(out));
+	sc_err_clear(&e);
+	if ((r = catalog_chunks(cl->cat, cap->id, &chunks, &n_chunks, &e)) != 0 ||
+	    (r = catalog_placements(cl->cat, cap->id, &pl, &n_pl, &e)) != 0) {
+		free(chunks);
+		return cli_report(&e, NULL);
+	}
+	bytes = xcalloc(n_chunks + 1, sizeof(*bytes));
+	pinned = xcalloc(n_chunks + 1, 1);
+	holds = xcalloc(n_chunks * W + 1, 1);
+	before = xcalloc(2 * W + 1, sizeof(*before));
+	after = before + W;
+	n_before = xcalloc(2 * W + 1, sizeof(*n_before));
+	n_after = n_before + W;
+	for (i = 0; i < n_chunks; i++) {
+		bytes[i] = chunks[i].bytes;
+		pinned[i] = chunks[i].part != 0;
+	}
+	for (k = 0; k < n_pl; k++) {
+		size_t w = worker_index(cl, pl[k].worker);
+
+		for (i = 0; i < n_chunks && chunks[i].id != pl[k].chunk_id; i++)
+			;
+		if (w != BALANCE_NONE && i < n_chunks && pl[k].current)
+			holds[i * W + w] = 1;
+	}
+	for (i = 0; i < n_chunks; i++)
+		for (k = 0; k < W; k++)
+			if (holds[i * W + k]) {
+				before[k] += bytes[i];
+				n_before[k]++;
+			}
+	n_mv = balance_even(bytes, pinned, holds, n_chunks, W, &mv);
+	req = xcalloc(n_mv + 1, sizeof(*req));
+	for (i = 0; i < n_mv; i++) {
+		const struct cat_chunk *ch = &chunks[mv[i].chunk];
+
+		req[i].chunk_id = ch->id;
+		snprintf(req[i].file, sizeof(req[i].file), "%s", ch->file);
+		snprintf(req[i].digest, sizeof(req[i].digest), "%s", ch->digest);
+		req[i].bytes = ch->bytes;
+		req[i].from = mv[i].from;
+		req[i].to = mv[i].to;
+		moved += ch->bytes;
+	}
+	for (i = 0; i < n_chunks; i++)
+		for (k = 0; k < W; k++)
+			if (holds[i * W + k]) {
+				after[k] += bytes[i];
+				n_after[k]++;
+			}
+	if (j == NULL) {
+		fprintf(o->report, "balance %s --even: %zu chunks by bytes over "
+		    "%zu workers\n", cap->name, n_chunks, W);
+		if (n_mv > 0) {
+			fputc('\n', o->report);
+			table_init(&t, ARRAY_SIZE(mh), mh, mnum);
+			for (i = 0; i < n_mv; i++) {
+				strbuf_reset(&sb);
+				format_bytes(&sb, req[i].bytes);
+				table_add(&t, req[i].file);
+				table_add(&t, cl->cfg.workers[req[i].from].name);
+				table_add(&t, cl->cfg.workers[req[i].to].name);
+				table_add(&t, sb.buf);
+			}
+			table_print(&t, o->report);
+			table_release(&t);
+		}
+		fputc('\n', o->report);
+		table_init(&t, ARRAY_SIZE(wh), wh, wnum);
+		for (k = 0; k < W; k++) {
+			table_add(&t, cl->cfg.workers[k].name);
+			table_addf(&t, "%zu -> %zu", n_before[k], n_after[k]);
+			strbuf_reset(&sb);
+			format_bytes(&sb, before[k]);
+			strbuf_addstr(&sb, " -> ");
+			format_bytes(&sb, after[k]);
+			table_add(&t, sb.buf);
+		}
+		table_print(&t, o->report);
+		table_release(&t);
+		strbuf_reset(&sb);
+		format_bytes(&sb, moved);
+		fprintf(o->report, "%zu move%s, %s\n", n_mv, n_mv == 1 ? "" :
+		    "s", sb.buf);
+	}
+	if (!o->dry_run && n_mv > 0) {
+		r = move_apply(cl, cap->name, req, n_mv, &cli_signal, &out, &e);
+		if (r != 0)
+			status = cli_report(&e, NULL);
+		if (j == NULL && (r == 0 || r == SC_ERR_WORKER)) {
+			strbuf_reset(&sb);
+			format_bytes(&sb, out.bytes);
+			fprintf(o->report, "moved %zu chunk%s (%s)%s\n",
+			    out.done + out.left, out.done + out.left == 1 ?
+			    "" : "s", sb.buf, out.failed ? ", some failed and "
+			    "stay where they were" : "");
+		}
+	} else if (o->dry_run && n_mv > 0 && j == NULL) {
+		fprintf(o->report, "dry run: nothing moved\n");
+	}
+	if (j != NULL) {
+		json_object_begin(j, NULL);
+		json_string(j, "capture", cap->name);
+		json_array_begin(j, "moves");
+		for (i = 0; i < n_mv; i++) {
+			json_object_begin(j, NULL);
+			json_string(j, "chunk", req[i].file);
+			json_string(j, "from", cl->cfg.workers[req[i].from].name);
+			json_string(j, "to", cl->cfg.workers[req[i].to].name);
+			json_uint(j, "bytes", req[i].bytes);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		json_array_begin(j, "workers");
+		for (k = 0; k < W; k++) {
+			json_object_begin(j, NULL);
+			json_string(j, "name", cl->cfg.workers[k].name);
+			json_uint(j, "chunks_before", n_before[k]);
+			json_uint(j, "chunks_after", n_after[k]);
+			json_uint(j, "bytes_before", before[k]);
+			json_uint(j, "bytes_after", after[k]);
+			json_object_end(j);
+		}
+		json_array_end(j);
+		if (!o->dry_run && n_mv > 0) {
+			json_object_begin(j, "applied");
+			json_uint(j, "moved", out.done + out.left);
+			json_uint(j, "failed", out.failed);
+			json_uint(j, "bytes", out.bytes);
+			json_object_end(j);
+		} else {
+			json_null(j, "applied");
+		}
+		json_object_end(j);
+	}
+	strbuf_release(&sb);
+	free(chunks);
+	free(pl);
+	free(mv);
+	free(req);
+	free(bytes);
+	free(pinned);
+	free(holds);
+	free(before);
+	free(n_before);
+	return status;
+}
+
+/* balance --even of capture name, or of every capture (NULL). */
+static int
+balance_even_captures(const char *name, const struct balance_request *o)
+{
+	struct cluster cl;
+	struct cat_capture *caps = NULL;
+	struct sc_err e;
+	struct json j;
+	size_t n = 0, i;
+	int status, st;
+
+	if ((status = cli_cluster_open(&cl, o->dry_run ? 0 : CLUSTER_LOCK)) != 0)
+		return status;
+	sc_err_clear(&e);
+	if (name != NULL) {
+		caps = xcalloc(1, sizeof(*caps));
+		if (catalog_capture_get(cl.cat, name, &caps[0], &e) != 0) {
+			status = cli_report(&e, NULL);
+			goto out;
+		}
+		n = 1;
+	} else if (catalog_captures(cl.cat, &caps, &n, &e) != 0) {
+		status = cli_report(&e, NULL);
+		goto out;
+	}
+	if (o->json) {
+		json_init(&j, o->report);
+		json_array_begin(&j, NULL);
+	}
+	for (i = 0; i < n && !cli_signal; i++) {
+		if (i > 0 && !o->json)
+			fputc('\n', o->report);
+		st = even_capture(&cl, &caps[i], o, o->json ? &j : NULL);
+		if (status == 0)
+			status = st;
+	}
+	if (o->json) {
+		json_array_end(&j);
+		json_finish(&j);
+	}
+	if (cli_signal && status == 0)
+		status = cli_signal_status();
+out:
+	free(caps);
+	cluster_close(&cl);
+	return status;
+}
+
 int
 balance_capture(const char *name, const struct balance_request *o)
 {
@@ -728,11 +955,12 @@ cmd_balance(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "even", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct balance_request o;
-	int c, status;
+	int c, status, even = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.threshold = -1;
@@ -763,11 +991,23 @@ cmd_balance(int argc, char **argv)
 		case 'J':
 			o.json = 1;
 			break;
+		case 'E':
+			even = 1;
+			break;
 		case 'h':
 			return cli_help(balance_help);
 		default:
 			return cli_usage_error(BALANCE_USAGE, "bad option");
 		}
+	}
+	if (even) {
+		if (argc - optind > 1)
+			return cli_usage_error(BALANCE_USAGE, "--even takes one "
+			    "capture name, or none for every capture");
+		cli_catch_signals();
+		status = balance_even_captures(argc - optind == 1 ?
+		    argv[optind] : NULL, &o);
+		return cli_finish_stdout(status);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(BALANCE_USAGE, "want one capture name");

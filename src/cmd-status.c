@@ -278,7 +278,8 @@ status_capture(struct cluster *cl, const char *name, int json)
 	struct cat_capture cap;
 	struct cat_chunk *chunks = NULL;
 	struct cat_placement *pl = NULL;
-	size_t n = 0, n_pl = 0, i, k;
+	struct cat_source *src = NULL;
+	size_t n = 0, n_pl = 0, n_src = 0, i, k;
 	struct capture_health hl;
 	struct sc_err e;
 	int status;
@@ -286,9 +287,11 @@ status_capture(struct cluster *cl, const char *name, int json)
 	sc_err_clear(&e);
 	if (catalog_capture_get(cl->cat, name, &cap, &e) != 0 ||
 	    catalog_chunks(cl->cat, cap.id, &chunks, &n, &e) != 0 ||
-	    catalog_placements(cl->cat, cap.id, &pl, &n_pl, &e) != 0) {
+	    catalog_placements(cl->cat, cap.id, &pl, &n_pl, &e) != 0 ||
+	    catalog_sources(cl->cat, cap.id, &src, &n_src, &e) != 0) {
 		status = cli_report(&e, NULL);
 		free(chunks);
+		free(pl);
 		return status;
 	}
 	health(&cap, chunks, n, pl, n_pl, &hl);
@@ -316,6 +319,22 @@ status_capture(struct cluster *cl, const char *name, int json)
 		json_uint(&j, "complete", hl.complete);
 		json_uint(&j, "missing", hl.missing);
 		json_uint(&j, "stale", hl.stale);
+		/* a capture made of many files: each, in capture order */
+		json_array_begin(&j, "files");
+		for (i = 0; i < n_src; i++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "path", src[i].path);
+			json_string(&j, "format", src[i].format);
+			json_uint(&j, "size", src[i].size);
+			json_uint(&j, "packets", src[i].packets);
+			json_string(&j, "min_time", src[i].min_time[0] ?
+			    src[i].min_time : NULL);
+			json_string(&j, "max_time", src[i].max_time[0] ?
+			    src[i].max_time : NULL);
+			json_uint(&j, "chunks", src[i].chunks);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
 		json_array_begin(&j, "chunks");
 		for (i = 0; i < n; i++) {
 			json_object_begin(&j, NULL);
@@ -364,6 +383,38 @@ status_capture(struct cluster *cl, const char *name, int json)
 		    (unsigned long long)cap.packets, sb.buf, cap.replicas,
 		    cap.replicas == 1 ? "" : "s", hl.complete, hl.missing,
 		    hl.stale);
+		if (n_src > 0) {
+			static const char *fh[] = {
+				"file", "from", "to", "packets", "chunks",
+			};
+			static const int fnum[] = { 0, 0, 0, 1, 1 };
+			struct strbuf when = STRBUF_INIT;
+			struct table ft;
+
+			table_init(&ft, ARRAY_SIZE(fh), fh, fnum);
+			for (i = 0; i < n_src; i++) {
+				struct sc_time tm;
+
+				table_add(&ft, src[i].path);
+				strbuf_reset(&when);
+				if (parse_time_iso(src[i].min_time, &tm) == 0)
+					format_time(&when, &tm, 6);
+				table_add(&ft, when.len ? when.buf : "-");
+				strbuf_reset(&when);
+				if (parse_time_iso(src[i].max_time, &tm) == 0)
+					format_time(&when, &tm, 6);
+				table_add(&ft, when.len ? when.buf : "-");
+				table_addf(&ft, "%llu",
+				    (unsigned long long)src[i].packets);
+				table_addf(&ft, "%zu", src[i].chunks);
+			}
+			printf("%zu files, in capture order (times UTC):\n",
+			    n_src);
+			table_print(&ft, stdout);
+			table_release(&ft);
+			strbuf_release(&when);
+			putchar('\n');
+		}
 		table_init(&t, ARRAY_SIZE(h), h, num);
 		for (i = 0; i < n; i++) {
 			table_addf(&t, "%u", chunks[i].seq);
@@ -386,6 +437,7 @@ status_capture(struct cluster *cl, const char *name, int json)
 	}
 	free(chunks);
 	free(pl);
+	free(src);
 	return cli_finish_stdout(0);
 }
 

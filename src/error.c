@@ -98,6 +98,7 @@ static const struct {
 	{ SC_ERR_JOBS, 21, "jobs failed" },
 	{ SC_ERR_STORE, 22, "damaged store" },
 	{ SC_ERR_MERGE, 24, "tables not mergeable" },
+	{ SC_ERR_CHANGED, 25, "file changed while read" },
 	{ SC_ERR_BUSY, 17, "in use" },
 	{ SC_ERR_INTERRUPTED, 130, "interrupted" },
 };

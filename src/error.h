@@ -32,7 +32,8 @@ enum {
 	SC_ERR_BUSY = -19,       /* the capture or worker is in use */
 	SC_ERR_JOBS = -20,       /* some jobs of a run failed */
 	SC_ERR_STORE = -21,      /* a chunk in the store is damaged */
-	SC_ERR_MERGE = -22       /* per-chunk tables cannot be merged exactly */
+	SC_ERR_MERGE = -22,      /* per-chunk tables cannot be merged exactly */
+	SC_ERR_CHANGED = -23     /* a file changed while it was read */
 };
 
 #define SC_ERR_MSG_MAX 320

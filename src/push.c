@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -722,9 +723,459 @@ out:
 void
 add_result_release(struct add_result *res)
 {
+	size_t i;
+
 	split_result_release(&res->split);
 	free(res->workers);
 	res->workers = NULL;
+	for (i = 0; i < res->n_files; i++)
+		free(res->files[i].path);
+	free(res->files);
+	res->files = NULL;
+	res->n_files = 0;
+	free(res->bad_file);
+	res->bad_file = NULL;
+}
+
+/* --- a capture made of many files --- */
+
+/* A file of the set while it is added. */
+struct set_file {
+	char *path;             /* realpath */
+	char *prefix;           /* its chunks' names begin PREFIX- */
+	struct stat st;
+	const struct cat_source *old;   /* its row before, or NULL */
+	int state;              /* ADD_FILE_* */
+	struct incoming in;     /* its chunks, in order */
+	struct cat_source row;  /* its row now */
+	struct sc_err damage;
+	uint64_t dropped;
+	struct split_result sr; /* new or changed: its split, in incoming */
+	int split;
+};
+
+/* Whether chunk file is one of a file whose chunks are PREFIX-NNNNNN
+ * (or parts of one cut: PREFIX-NNNNNN-NNNNNN). */
+static int
+chunk_of(const char *file, const char *prefix)
+{
+	size_t n = strlen(prefix), k;
+
+	if (strncmp(file, prefix, n) != 0 || file[n] != '-')
+		return 0;
+	for (k = 1; k <= 6; k++)
+		if (file[n + k] < '0' || file[n + k] > '9')
+			return 0;
+	return file[n + 7] == '.' || file[n + 7] == '-';
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The files inputs name: each file, and the regular files of each
+ * directory (not hidden ones), by name. */
+static int
+list_files(char *const *inputs, size_t n, struct strvec *out,
+    struct sc_err *e)
+{
+	size_t i, first;
+
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		DIR *d;
+		struct dirent *de;
+
+		if (stat(inputs[i], &st) < 0)
+			return sc_err_sys(e, "cannot open '%s'", inputs[i]);
+		if (S_ISREG(st.st_mode)) {
+			strvec_push(out, inputs[i]);
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return sc_err_set(e, SC_ERR_USAGE, "'%s' is not a regular "
+			    "file or a directory", inputs[i]);
+		if ((d = opendir(inputs[i])) == NULL)
+			return sc_err_sys(e, "cannot open '%s'", inputs[i]);
+		first = out->n;
+		while ((de = readdir(d)) != NULL) {
+			char *p;
+
+			if (de->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", inputs[i], de->d_name);
+			if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+				strvec_push(out, p);
+			free(p);
+		}
+		closedir(d);
+		if (out->n == first)
+			return sc_err_set(e, SC_ERR_EMPTY, "'%s' holds no files",
+			    inputs[i]);
+		qsort(out->v + first, out->n - first, sizeof(*out->v), by_name);
+	}
+	return 0;
+}
+
+/* Capture order: by first time stamp (files with none last), then by
+ * path. */
+static int
+by_time(const void *a, const void *b)
+{
+	const struct set_file *x = a, *y = b;
+	int c;
+
+	if (!x->row.min_time[0] != !y->row.min_time[0])
+		return x->row.min_time[0] ? -1 : 1;
+	if ((c = strcmp(x->row.min_time, y->row.min_time)) != 0)
+		return c;
+	return strcmp(x->path, y->path);
+}
+
+/* Splits file f into incoming: nothing in the store changes yet. */
+static int
+split_file(const struct add_options *opt, const struct cat_capture *cap,
+    const char *incoming, struct set_file *f, struct sc_err *e)
+{
+	struct split_options so;
+	struct stat after;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	so.input = f->path;
+	so.dir = incoming;
+	so.name = f->prefix;
+	so.size = cap->chunk_size;
+	so.layout = (enum split_layout)split_layout_from_name(cap->layout);
+	so.digest = (enum digest_algo)digest_algo_from_name(cap->digest_algo);
+	so.force = 1;
+	so.interrupted = opt->interrupted;
+	if (opt->progress != NULL) {
+		so.progress = split_progress_to_add;
+		so.progress_ctx = (void *)opt;
+	}
+	if ((r = split_capture(&so, &f->sr, e)) != 0)
+		return r;
+	f->split = 1;
+	if (stat(f->path, &after) < 0)
+		return sc_err_sys(e, "cannot open '%s'", f->path);
+	if (after.st_size != f->st.st_size || mtime_ns(&after) !=
+	    mtime_ns(&f->st))
+		return sc_err_set(e, SC_ERR_CHANGED, "'%s' changed while it was "
+		    "added (from %lld to %lld bytes): add it again once it "
+		    "is written", f->path, (long long)f->st.st_size,
+		    (long long)after.st_size);
+	f->damage = f->sr.damage;
+	f->dropped = f->sr.dropped_bytes;
+	snprintf(f->row.format, sizeof(f->row.format), "%s",
+	    capture_format_name(f->sr.format));
+	f->row.packets = f->sr.packets;
+	f->row.bytes = f->sr.input_bytes;
+	return 0;
+}
+
+/* Moves f's new chunks from incoming into the store (install_chunks),
+ * its chunks into f->in, and its time range into its row. */
+static int
+install_file(struct cluster *cl, const struct cat_capture *cap,
+    const char *incoming, struct set_file *f, const struct cat_chunk *old,
+    size_t n_old, struct add_result *res, struct sc_err *e)
+{
+	struct cat_chunk *mine = xcalloc(n_old + 1, sizeof(*mine));
+	size_t n_mine = 0, i;
+	int r;
+
+	for (i = 0; i < n_old; i++)
+		if (chunk_of(old[i].file, f->prefix))
+			mine[n_mine++] = old[i];
+	r = install_chunks(cl, cap->name, incoming, &f->sr, mine, n_mine,
+	    (enum digest_algo)digest_algo_from_name(cap->digest_algo), &f->in,
+	    res, e);
+	free(mine);
+	for (i = 0; r == 0 && i < f->in.n; i++) {
+		const struct cat_chunk *ch = &f->in.list[i];
+
+		if (ch->min_time[0] && (!f->row.min_time[0] ||
+		    strcmp(ch->min_time, f->row.min_time) < 0))
+			snprintf(f->row.min_time, sizeof(f->row.min_time), "%s",
+			    ch->min_time);
+		if (ch->max_time[0] && strcmp(ch->max_time,
+		    f->row.max_time) > 0)
+			snprintf(f->row.max_time, sizeof(f->row.max_time), "%s",
+			    ch->max_time);
+	}
+	return r;
+}
+
+int
+push_add_set(struct cluster *cl, const struct add_options *opt,
+    struct add_result *res, struct sc_err *e)
+{
+	struct cat_capture cap, old;
+	struct cat_chunk *old_chunks = NULL;
+	struct cat_source *old_src = NULL, *rows = NULL;
+	struct incoming in = { NULL, 0, 0 };
+	struct move_file *gone = NULL;
+	struct strvec names = STRVEC_INIT;
+	struct set_file *f = NULL;
+	struct sc_err ignore;
+	size_t n_old = 0, n_old_src = 0, n_gone = 0, n = 0, i, k;
+	char *incoming = NULL, *store = NULL;
+	int r, same_format = 1;
+
+	memset(res, 0, sizeof(*res));
+	if (!valid_name(opt->name))
+		return sc_err_set(e, SC_ERR_USAGE, "bad capture name '%s': use "
+		    "1-64 letters, digits, '.', '_', '-', not first '.' or '-'",
+		    opt->name);
+	if (cl->cfg.n_workers == 0)
+		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
+		    "(see 'shardcap worker add')");
+	if ((r = list_files(opt->inputs, opt->n_inputs, &names, e)) != 0)
+		goto out;
+	n = names.n;
+	f = xcalloc(n + 1, sizeof(*f));
+	for (i = 0; i < n; i++) {
+		if (stat(names.v[i], &f[i].st) < 0) {
+			r = sc_err_sys(e, "cannot open '%s'", names.v[i]);
+			goto out;
+		}
+		if ((f[i].path = realpath(names.v[i], NULL)) == NULL) {
+			r = sc_err_sys(e, "cannot resolve '%s'", names.v[i]);
+			goto out;
+		}
+		f[i].prefix = name_from_path(f[i].path);
+		if (!valid_name(f[i].prefix) || strlen(f[i].prefix) > 64) {
+			r = sc_err_set(e, SC_ERR_USAGE, "cannot name chunks after "
+			    "'%s': a file name of 1-64 letters, digits, '.', "
+			    "'_', '-' is needed (not first '.' or '-')",
+			    f[i].path);
+			goto out;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(f[k].prefix, f[i].prefix) == 0) {
+				r = sc_err_set(e, SC_ERR_USAGE, strcmp(f[k].path,
+				    f[i].path) == 0 ? "'%s' is given twice" :
+				    "'%s' and '%s' have one name, which their "
+				    "chunks would share: rename one", f[k].path,
+				    f[i].path);
+				goto out;
+			}
+	}
+
+	memset(&cap, 0, sizeof(cap));
+	res->existed = catalog_capture_get(cl->cat, opt->name, &old,
+	    &ignore) == 0;
+	if (res->existed) {
+		cap = old;
+		if ((r = catalog_chunks(cl->cat, old.id, &old_chunks, &n_old,
+		    e)) != 0 || (r = catalog_sources(cl->cat, old.id, &old_src,
+		    &n_old_src, e)) != 0)
+			goto out;
+	} else {
+		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
+		cap.chunk_size = cl->cfg.chunk_size;
+		cap.replicas = cl->cfg.replicas;
+		snprintf(cap.digest_algo, sizeof(cap.digest_algo), "%s",
+		    digest_algo_name(cl->cfg.digest));
+	}
+	if (opt->size != 0)
+		cap.chunk_size = opt->size;
+	if (opt->replicas != 0)
+		cap.replicas = opt->replicas;
+	if (opt->layout >= 0)
+		snprintf(cap.layout, sizeof(cap.layout), "%s",
+		    split_layout_name((enum split_layout)opt->layout));
+	else if (cap.layout[0] == '\0')
+		snprintf(cap.layout, sizeof(cap.layout), "time");
+	res->replicas = cap.replicas;
+	if (cap.replicas > cl->cfg.n_workers) {
+		r = sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
+		    "the cluster has %zu", cap.replicas, cap.replicas,
+		    cl->cfg.n_workers);
+		goto out;
+	}
+
+	incoming = xasprintf("%s/store/.%s.incoming", cl->dir, opt->name);
+	if ((r = file_remove_tree(incoming, e)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct set_file *fi = &f[i];
+
+		for (k = 0; k < n_old_src; k++)
+			if (strcmp(old_src[k].path, fi->path) == 0)
+				fi->old = &old_src[k];
+		if (fi->old != NULL && fi->old->size == (uint64_t)fi->st.st_size &&
+		    fi->old->mtime == mtime_ns(&fi->st) && res->existed &&
+		    old.chunk_size == cap.chunk_size &&
+		    strcmp(old.layout, cap.layout) == 0) {
+			/* unchanged: its chunks as they are */
+			fi->state = ADD_FILE_SAME;
+			fi->row = *fi->old;
+			for (k = 0; k < n_old; k++)
+				if (chunk_of(old_chunks[k].file, fi->prefix))
+					incoming_add(&fi->in, &old_chunks[k]);
+			continue;
+		}
+		fi->state = fi->old != NULL ? ADD_FILE_CHANGED : ADD_FILE_NEW;
+		snprintf(fi->row.path, sizeof(fi->row.path), "%s", fi->path);
+		snprintf(fi->row.prefix, sizeof(fi->row.prefix), "%s",
+		    fi->prefix);
+		fi->row.size = (uint64_t)fi->st.st_size;
+		fi->row.mtime = mtime_ns(&fi->st);
+		if ((r = split_file(opt, &cap, incoming, fi, e)) != 0) {
+			res->bad_file = fi->path;
+			fi->path = NULL;
+			goto out;
+		}
+	}
+	/* every file split and sound: into the store */
+	for (i = 0; i < n; i++)
+		if (f[i].split && (r = install_file(cl, &cap, incoming, &f[i],
+		    old_chunks, n_old, res, e)) != 0)
+			goto out;
+	for (i = 0; i < n; i++)
+		f[i].row.chunks = f[i].in.n;
+
+	/* capture order, and the files whose times overlap */
+	qsort(f, n, sizeof(*f), by_time);
+	for (i = 1; i < n; i++)
+		if (f[i].row.min_time[0] && f[i - 1].row.max_time[0] &&
+		    strcmp(f[i].row.min_time, f[i - 1].row.max_time) < 0 &&
+		    res->overlaps++ == 0)
+			snprintf(res->overlap, sizeof(res->overlap), "'%s' (from "
+			    "%s) begins before '%s' ends (%s)", f[i].path,
+			    f[i].row.min_time, f[i - 1].path,
+			    f[i - 1].row.max_time);
+	rows = xcalloc(n + 1, sizeof(*rows));
+	memset(&cap.source, 0, sizeof(cap.source));
+	cap.packets = cap.bytes = cap.source_size = 0;
+	cap.source_mtime = 0;
+	for (i = 0; i < n; i++) {
+		rows[i] = f[i].row;
+		for (k = 0; k < f[i].in.n; k++)
+			incoming_add(&in, &f[i].in.list[k]);
+		cap.packets += f[i].row.packets;
+		cap.bytes += f[i].row.bytes;
+		cap.source_size += f[i].row.size;
+		if (f[i].row.mtime > cap.source_mtime)
+			cap.source_mtime = f[i].row.mtime;
+		same_format &= strcmp(f[i].row.format, f[0].row.format) == 0;
+	}
+	snprintf(cap.format, sizeof(cap.format), "%s", same_format ?
+	    f[0].row.format : "mixed");
+	/* the source: the directory of all the files */
+	snprintf(cap.source, sizeof(cap.source), "%s", f[0].path);
+	for (i = 1; i < n; i++) {
+		size_t m = 0;
+
+		while (cap.source[m] && cap.source[m] == f[i].path[m])
+			m++;
+		cap.source[m] = '\0';
+	}
+	{
+		char *slash = strrchr(cap.source, '/');
+
+		if (slash != NULL)
+			*(slash == cap.source ? slash + 1 : slash) = '\0';
+	}
+	/* flows are counted per file, not across them */
+	cap.flows = cap.cut_flows = -1;
+
+	/* the files no longer in the set, and their chunks in the store */
+	store = cluster_store_dir(cl, opt->name);
+	for (k = 0; k < n_old; k++) {
+		int kept = 0, owned = 0;
+
+		for (i = 0; i < in.n && !kept; i++)
+			kept = strcmp(in.list[i].file, old_chunks[k].file) == 0;
+		if (kept)
+			continue;
+		for (i = 0; i < n && !owned; i++)
+			owned = chunk_of(old_chunks[k].file, f[i].prefix);
+		if (!owned) {
+			char *p = xasprintf("%s/%s", store, old_chunks[k].file);
+
+			(void)unlink(p);
+			free(p);
+			res->chunks_removed++;
+		}
+	}
+	res->files = xcalloc(n + n_old_src + 1, sizeof(*res->files));
+	for (i = 0; i < n; i++) {
+		res->files[res->n_files].path = f[i].path;
+		res->files[res->n_files].state = f[i].state;
+		res->files[res->n_files].damage = f[i].damage;
+		res->files[res->n_files++].dropped_bytes = f[i].dropped;
+		res->files_by_state[f[i].state]++;
+		f[i].path = NULL;
+	}
+	for (k = 0; k < n_old_src; k++) {
+		int kept = 0;
+
+		for (i = 0; i < n && !kept; i++)
+			kept = strcmp(rows[i].path, old_src[k].path) == 0;
+		if (kept)
+			continue;
+		res->files[res->n_files].path = xstrdup(old_src[k].path);
+		res->files[res->n_files++].state = ADD_FILE_GONE;
+		res->files_by_state[ADD_FILE_GONE]++;
+	}
+	if (res->existed && (r = copies_gone(cl, old.id, old_chunks, n_old,
+	    &in, &gone, &n_gone, e)) != 0)
+		goto out;
+	if ((r = catalog_begin(cl->cat, e)) != 0)
+		goto out;
+	r = catalog_capture_save(cl->cat, &cap, e);
+	if (r == 0)
+		r = catalog_chunks_replace(cl->cat, cap.id, in.list, in.n, e);
+	if (r == 0)
+		r = catalog_sources_replace(cl->cat, cap.id, rows, n, e);
+	if (r == 0)
+		r = catalog_commit(cl->cat, e);
+	else
+		catalog_rollback(cl->cat);
+	if (r != 0)
+		goto out;
+	if (n_gone > 0 && (r = cluster_quiesce(cl, e)) == 0)
+		r = move_files(cl, opt->name, MOVE_FILES_REMOVE, gone, n_gone,
+		    opt->interrupted, e);
+	if (r != 0)
+		goto out;
+	res->chunks = in.n;
+	res->packets = cap.packets;
+	res->bytes = cap.bytes;
+	res->source_unchanged = res->existed &&
+	    res->files_by_state[ADD_FILE_SAME] == n &&
+	    res->files_by_state[ADD_FILE_GONE] == 0;
+	r = push_capture(cl, &cap, opt->interrupted, opt->progress,
+	    opt->progress_ctx, &res->workers, &res->n_workers, e);
+	for (i = 0; i < res->n_workers; i++)
+		if (res->workers[i].failed)
+			res->failed_workers++;
+out:
+	if (incoming != NULL) {
+		(void)file_remove_tree(incoming, NULL);
+		free(incoming);
+	}
+	for (i = 0; f != NULL && i < n; i++) {
+		free(f[i].path);
+		free(f[i].prefix);
+		free(f[i].in.list);
+		if (f[i].split)
+			split_result_release(&f[i].sr);
+	}
+	free(f);
+	free(rows);
+	free(store);
+	free(old_chunks);
+	free(old_src);
+	free(in.list);
+	free(gone);
+	strvec_release(&names);
+	return r;
 }
 
 int

@@ -35,6 +35,10 @@ struct add_progress {
 
 struct add_options {
 	const char *input;
+	/* A capture made of many files (push_add_set): inputs[0..n_inputs),
+	 * files or directories (their regular files, not hidden ones) */
+	char *const *inputs;
+	size_t n_inputs;
 	const char *name;
 	uint64_t size;          /* chunk size; 0: the capture's or config's */
 	unsigned replicas;      /* 0: the capture's or config's */
@@ -44,6 +48,15 @@ struct add_options {
 	void (*progress)(void *ctx, const struct add_progress *p);
 	void *progress_ctx;
 };
+
+/* One file of a capture made of many, as an add found it. */
+struct add_file {
+	char *path;
+	int state;              /* ADD_FILE_* */
+	struct sc_err damage;   /* damaged after good packets: what */
+	uint64_t dropped_bytes;
+};
+enum { ADD_FILE_SAME, ADD_FILE_NEW, ADD_FILE_CHANGED, ADD_FILE_GONE };
 
 struct add_result {
 	int existed;            /* the capture was in the catalog before */
@@ -56,6 +69,14 @@ struct add_result {
 	struct push_worker *workers;
 	size_t n_workers;
 	size_t failed_workers;
+	/* push_add_set: every file, those of the set (by time) then those
+	 * gone from it; pairs of files whose times overlap */
+	struct add_file *files;
+	size_t n_files;
+	size_t files_by_state[4];
+	size_t overlaps;
+	char overlap[600];      /* the first overlap, for the user */
+	char *bad_file;         /* the file an error is about, or NULL */
 };
 
 /* Adds (or re-adds) a capture. Returns 0 when every worker got its
@@ -65,6 +86,20 @@ struct add_result {
 int push_add(struct cluster *cl, const struct add_options *opt,
     struct add_result *res, struct sc_err *e);
 void add_result_release(struct add_result *res);
+
+/*
+ * Adds (or re-adds) a capture made of many files (opt->inputs): each file
+ * split into chunks of its own, named after it (FILE-000001.pcap), and
+ * the capture's chunks those of its files in the order of their first
+ * time stamps. Adding again splits only the files that are new or
+ * changed (size or time), and the chunks of files no longer given leave
+ * the workers. Refused before anything changes: a directory with no
+ * file (SC_ERR_EMPTY), two files of one name (SC_ERR_USAGE), a file that
+ * is not a capture (its split's status). A file that changes while it is
+ * split is SC_ERR_CHANGED. Returns as push_add.
+ */
+int push_add_set(struct cluster *cl, const struct add_options *opt,
+    struct add_result *res, struct sc_err *e);
 
 /* The catalog's row for a chunk a split wrote (file, size, packets, time
  * range, digest in hex); the capture, id and seq are left 0. */

@@ -200,4 +200,33 @@ test_expect_success 'an old copy that cannot be removed is removed by the next c
 	placed_as_catalog
 '
 
+test_expect_success 'balance --even: a worker just added gets its share by bytes, no run needed' '
+	new_cluster c && cd c &&
+	$SHARDCAP worker add local4 --local "$PWD/w4" > /dev/null &&
+	$SHARDCAP balance --even dns --dry-run > plan &&
+	grep "dry run: nothing moved" plan &&
+	test ! -d w4/dns &&
+	$SHARDCAP balance --even --json > out.json &&
+	python3 - out.json <<-\EOF &&
+	import json, sys
+	(cap,) = json.load(open(sys.argv[1]))
+	assert cap["capture"] == "dns" and cap["applied"]["failed"] == 0, cap
+	moves = cap["moves"]
+	to4 = [m for m in moves if m["to"] == "local4"]
+	assert len(to4) >= 3 and all(m["from"] != "local4" for m in moves), moves
+	after = [w["bytes_after"] for w in cap["workers"]]
+	biggest = max(m["bytes"] for m in moves)
+	# within a chunk of each other, and local4 has its share
+	assert max(after) - min(after) <= biggest, after
+	assert cap["workers"][3]["chunks_after"] == len(to4), cap
+	EOF
+	placed_as_catalog &&
+	test "$(ls w4/dns | wc -l)" -ge 2 &&
+	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
+	    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
+	$SHARDCAP balance --even dns > again &&
+	grep "^0 moves" again &&
+	expect_status 2 $SHARDCAP balance --even dns other
+'
+
 test_done

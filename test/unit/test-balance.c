@@ -148,6 +148,74 @@ test_paper_pairs(void)
 
 /* The chunks of a group (one flow, read as one stream) are pinned:
  * neither algorithm moves or cuts them, however slow their worker. */
+/* balance --even: a third worker added to two holding 6 chunks each
+ * gets a third of the bytes; pinned chunks stay; a worker holding a
+ * replica does not get it again */
+static void
+test_even(void)
+{
+	uint64_t bytes[12];
+	unsigned char pinned[12] = { 0 }, holds[12 * 3] = { 0 };
+	struct balance_move *mv;
+	uint64_t load[3] = { 0 };
+	size_t n, i, w;
+
+	for (i = 0; i < 12; i++) {
+		bytes[i] = 100;
+		holds[i * 3 + i % 2] = 1;
+	}
+	n = balance_even(bytes, pinned, holds, 12, 3, &mv);
+	for (i = 0; i < 12; i++)
+		for (w = 0; w < 3; w++)
+			load[w] += holds[i * 3 + w] ? bytes[i] : 0;
+	ok(n == 4 && load[0] == 400 && load[1] == 400 && load[2] == 400,
+	    "even: 4 moves make 400 bytes each (%zu moves)", n);
+	for (i = 0; i < n; i++)
+		ok(mv[i].to == 2 && mv[i].from < 2, "even: move %zu to the new "
+		    "worker", i);
+	free(mv);
+
+	/* all pinned on worker 0 but one: only that one moves */
+	memset(holds, 0, sizeof(holds));
+	for (i = 0; i < 12; i++) {
+		holds[i * 3] = 1;
+		pinned[i] = i != 5;
+	}
+	n = balance_even(bytes, pinned, holds, 12, 3, &mv);
+	ok(n == 1 && mv[0].chunk == 5 && mv[0].from == 0,
+	    "even: pinned chunks stay");
+	free(mv);
+
+	/* two replicas of 3 chunks on 3 workers: balanced already, and no
+	 * worker is given a second copy of a chunk */
+	memset(holds, 0, sizeof(holds));
+	memset(pinned, 0, sizeof(pinned));
+	for (i = 0; i < 3; i++) {
+		holds[i * 3 + i] = 1;
+		holds[i * 3 + (i + 1) % 3] = 1;
+	}
+	n = balance_even(bytes, pinned, holds, 3, 3, &mv);
+	ok(n == 0, "even: replicas spread already: no move");
+	free(mv);
+	/* one big chunk and small ones: the gap narrows, it never grows */
+	memset(holds, 0, sizeof(holds));
+	bytes[0] = 1000;
+	for (i = 0; i < 6; i++)
+		holds[i * 3] = 1;
+	n = balance_even(bytes, pinned, holds, 6, 3, &mv);
+	memset(load, 0, sizeof(load));
+	for (i = 0; i < 6; i++)
+		for (w = 0; w < 3; w++)
+			load[w] += holds[i * 3 + w] ? bytes[i] : 0;
+	ok(load[0] + load[1] + load[2] == 1500 &&
+	    (load[0] == 1000 || load[1] == 1000 || load[2] == 1000) &&
+	    load[0] >= 200 && load[1] >= 200 && load[2] >= 200 && n == 3,
+	    "even: a chunk larger than the rest stays, the others go "
+	    "(%llu %llu %llu)", (unsigned long long)load[0],
+	    (unsigned long long)load[1], (unsigned long long)load[2]);
+	free(mv);
+}
+
 static void
 test_pinned(void)
 {
@@ -906,6 +974,7 @@ test_balance(void)
 	test_paper_pairs();
 	test_default_basic();
 	test_pinned();
+	test_even();
 	test_default_aim();
 	test_default_margin();
 	test_default_cut_to_fit();
