@@ -135,7 +135,9 @@ static const char *const migrations[] = {
 	"  max_time TEXT NOT NULL,"
 	"  chunks INTEGER NOT NULL,"
 	"  UNIQUE (capture_id, path),"
-	"  UNIQUE (capture_id, prefix));",
+	"  UNIQUE (capture_id, prefix));"
+	/* ... chunks found by name (catalog_chunks_replace): thousands */
+	"CREATE INDEX chunks_file ON chunks(capture_id, file);",
 };
 
 static int
@@ -559,7 +561,9 @@ read_source(sqlite3_stmt *st, void *row)
 {
 	struct cat_source *src = row;
 
-	copy_text(src->path, sizeof(src->path), st, 0);
+	const unsigned char *path = sqlite3_column_text(st, 0);
+
+	src->path = xstrdup(path != NULL ? (const char *)path : "");
 	copy_text(src->prefix, sizeof(src->prefix), st, 1);
 	src->size = (uint64_t)sqlite3_column_int64(st, 2);
 	src->mtime = sqlite3_column_int64(st, 3);
@@ -583,6 +587,16 @@ catalog_sources(struct catalog *c, int64_t capture_id,
 
 	*list = v;
 	return r;
+}
+
+void
+catalog_sources_free(struct cat_source *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; list != NULL && i < n; i++)
+		free(list[i].path);
+	free(list);
 }
 
 int

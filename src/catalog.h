@@ -39,7 +39,8 @@ struct cat_capture {
 /* A file of a capture made of many (shardcap add of several files or a
  * directory), in capture order: by the time of its first packet. */
 struct cat_source {
-	char path[4096];        /* a realpath */
+	char *path;             /* a realpath (catalog_sources allocates
+	                         * it: catalog_sources_free) */
 	char prefix[72];        /* its chunks are PREFIX-000001.pcap, ... */
 	uint64_t size;          /* of the file when it was last split */
 	int64_t mtime;          /* nanoseconds */
@@ -163,6 +164,7 @@ int catalog_captures(struct catalog *c, struct cat_capture **list, size_t *n,
  * capture of one file. */
 int catalog_sources(struct catalog *c, int64_t capture_id,
     struct cat_source **list, size_t *n, struct sc_err *e);
+void catalog_sources_free(struct cat_source *list, size_t n);
 /* Sets them (inside the caller's transaction). */
 int catalog_sources_replace(struct catalog *c, int64_t capture_id,
     const struct cat_source *list, size_t n, struct sc_err *e);

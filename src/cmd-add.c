@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "catalog.h"
 #include "cli.h"
@@ -17,7 +19,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--json] [-q] CAPTURE|DIR..."
+#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -39,7 +41,13 @@ static const char add_help[] =
     "only the files that are new or changed (size or time), and the chunks\n"
     "of files no longer in it leave the workers: give the whole set each\n"
     "time (a directory, or the same glob). --name is needed unless CAPTURE\n"
-    "is one directory (then its name).\n"
+    "is one directory (then its name). With --follow, the set is added\n"
+    "again every --every (10s) until Ctrl-C, a line for each round that\n"
+    "found something; files modified in the last --settle (10s with\n"
+    "--follow, else 0) are still being written and wait (one added before\n"
+    "keeps its chunks until then). A cron job can run the same add with\n"
+    "--settle instead: an unchanged set of thousands of files costs a\n"
+    "fraction of a second, one call on each worker.\n"
     "\n"
     "Adding a capture again sends only what changed: an unchanged capture\n"
     "is not even split again, and a capture that has grown since (packets\n"
@@ -60,6 +68,9 @@ static const char add_help[] =
     "                      (see 'shardcap help split'). Changing it splits\n"
     "                      the capture again.\n"
     "      --json          print the result as JSON\n"
+    "      --follow        add the set again every --every, until stopped\n"
+    "      --every T       between rounds of --follow (default 10s)\n"
+    "      --settle T      files modified within T are not added yet\n"
     "  -q, --quiet         show no progress\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -192,6 +203,155 @@ print_json(const char *name, const struct add_result *res)
 	json_finish(&j);
 }
 
+/* A duration: seconds, or with s, m, h. */
+static int
+parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !(v >= 0) || v > 1e7)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		*out = v;
+	else if (strcmp(end, "m") == 0)
+		*out = v * 60;
+	else if (strcmp(end, "h") == 0)
+		*out = v * 3600;
+	else
+		return -1;
+	return 0;
+}
+
+/* One add: of the capture, or of the set of files (set), once. */
+static int
+add_round(struct add_options *opt, int set, int json, int quiet,
+    int follow)
+{
+	struct add_result res;
+	struct add_cli cli;
+	struct cluster cl;
+	struct sc_err e;
+	int r, status;
+	size_t i;
+
+	memset(&res, 0, sizeof(res));
+	if ((status = cli_cluster_open(&cl, CLUSTER_LOCK)) != 0)
+		return status;
+	progress_init(&cli.progress, !quiet);
+	opt->interrupted = &cli_signal;
+	opt->progress = show_progress;
+	opt->progress_ctx = &cli;
+	sc_err_clear(&e);
+	if (!set) {
+		/* a capture made of many files stays one, given one file */
+		struct cat_capture cap;
+		struct cat_source *src = NULL;
+		size_t n_src = 0;
+
+		if (catalog_capture_get(cl.cat, opt->name, &cap, &e) == 0 &&
+		    catalog_sources(cl.cat, cap.id, &src, &n_src, &e) == 0)
+			set = n_src > 0;
+		catalog_sources_free(src, n_src);
+		sc_err_clear(&e);
+	}
+	r = set ? push_add_set(&cl, opt, &res, &e) :
+	    push_add(&cl, opt, &res, &e);
+	progress_done(&cli.progress);
+	if (r != 0 && r != SC_ERR_WORKER) {
+		status = cli_report(&e, res.bad_file != NULL ? res.bad_file :
+		    set ? NULL : opt->input);
+		goto out;
+	}
+	if (res.files == NULL && res.files_waiting > 0) {
+		if (!follow)
+			printf("'%s': nothing to add yet: %zu file%s still being "
+			    "written\n", opt->name, res.files_waiting,
+			    res.files_waiting == 1 ? " is" : "s are");
+	} else if (follow && res.source_unchanged) {
+		/* following: a round that found nothing says nothing */
+	} else if (json) {
+		print_json(opt->name, &res);
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+
+		format_bytes(&sb, res.bytes);
+		if (follow) {
+			struct sc_time now = { (int64_t)time(NULL), 0 };
+
+			strbuf_reset(&sb);
+			format_time(&sb, &now, 0);
+			printf("%s UTC ", sb.buf);
+			strbuf_reset(&sb);
+			format_bytes(&sb, res.bytes);
+		}
+		if (res.files != NULL)
+			printf("'%s': %zu file%s: %zu new, %zu changed, %zu "
+			    "removed, %zu unchanged\n", opt->name, res.n_files -
+			    res.files_by_state[ADD_FILE_GONE], res.n_files -
+			    res.files_by_state[ADD_FILE_GONE] == 1 ? "" : "s",
+			    res.files_by_state[ADD_FILE_NEW],
+			    res.files_by_state[ADD_FILE_CHANGED],
+			    res.files_by_state[ADD_FILE_GONE],
+			    res.files_by_state[ADD_FILE_SAME]);
+		if (res.files_waiting > 0)
+			printf("'%s': %zu file%s still being written, not added "
+			    "yet\n", opt->name, res.files_waiting,
+			    res.files_waiting == 1 ? "" : "s");
+		if (res.source_unchanged)
+			printf("'%s' is unchanged since it was added (%zu chunks)"
+			    "\n", opt->name, res.chunks);
+		else if (!res.existed)
+			printf("added '%s': %zu chunks, %llu packets, %s\n",
+			    opt->name, res.chunks,
+			    (unsigned long long)res.packets, sb.buf);
+		else
+			printf("'%s' changed: %zu new chunk%s, %zu changed, %zu "
+			    "removed, %zu unchanged (%zu chunks, %s)\n", opt->name,
+			    res.chunks_new, res.chunks_new == 1 ? "" : "s",
+			    res.chunks_changed, res.chunks_removed,
+			    res.chunks - res.chunks_new - res.chunks_changed,
+			    res.chunks, sb.buf);
+		strbuf_release(&sb);
+		print_workers_table(res.workers, res.n_workers);
+	}
+	for (i = 0; i < res.n_workers; i++)
+		if (res.workers[i].failed)
+			cli_error("worker '%s' (%s): %s", res.workers[i].name,
+			    res.workers[i].where, res.workers[i].error);
+	status = r == SC_ERR_WORKER ? sc_exit_code(SC_ERR_WORKER) : 0;
+	if (res.overlaps > 0)
+		cli_warning("%zu file%s of '%s' overlap%s the one before in time: "
+		    "%s; the packets of each follow the other's, not "
+		    "interleaved", res.overlaps, res.overlaps == 1 ? "" : "s",
+		    opt->name, res.overlaps == 1 ? "s" : "", res.overlap);
+	for (i = 0; i < res.n_files; i++) {
+		const struct add_file *af = &res.files[i];
+
+		if (af->damage.code == 0)
+			continue;
+		cli_warning("'%s' is damaged at byte %llu: %s; added the "
+		    "complete packets before it, dropped %llu bytes", af->path,
+		    (unsigned long long)af->damage.offset, af->damage.msg,
+		    (unsigned long long)af->dropped_bytes);
+		if (status == 0)
+			status = sc_exit_code(af->damage.code);
+	}
+	if (status == 0 && res.split.damage.code != 0) {
+		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
+		    "complete packets before it, dropped %llu bytes",
+		    opt->input, (unsigned long long)res.split.damage.offset,
+		    res.split.damage.msg, (unsigned long long)res.packets,
+		    (unsigned long long)res.split.dropped_bytes);
+		status = sc_exit_code(res.split.damage.code);
+	}
+	status = cli_finish_stdout(status);
+out:
+	add_result_release(&res);
+	cluster_close(&cl);
+	return status;
+}
+
 static int
 cmd_add(int argc, char **argv)
 {
@@ -202,18 +362,17 @@ cmd_add(int argc, char **argv)
 		{ "layout", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "follow", no_argument, NULL, 'F' },
+		{ "every", required_argument, NULL, 'E' },
+		{ "settle", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct add_options opt;
-	struct add_result res;
-	struct add_cli cli;
-	struct cluster cl;
-	struct sc_err e;
 	char *derived = NULL;
 	uint64_t v;
-	int c, json = 0, quiet = 0, r, status, set = 0;
-	size_t i;
+	int c, json = 0, quiet = 0, status, set = 0, follow = 0;
+	double every = 10, settle = -1;
 	struct stat st;
 
 	memset(&opt, 0, sizeof(opt));
@@ -246,6 +405,16 @@ cmd_add(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'F':
+			follow = 1;
+			break;
+		case 'E':
+		case 'S':
+			if (parse_seconds(optarg, c == 'E' ? &every : &settle) != 0)
+				return cli_usage_error(ADD_USAGE, "bad --%s '%s': "
+				    "want a duration such as 30s, 2m", c == 'E' ?
+				    "every" : "settle", optarg);
+			break;
 		case 'h':
 			return cli_help(add_help);
 		default:
@@ -255,6 +424,8 @@ cmd_add(int argc, char **argv)
 	if (argc - optind < 1)
 		return cli_usage_error(ADD_USAGE, "add needs a capture, files or "
 		    "a directory");
+	if (follow && every < 1)
+		return cli_usage_error(ADD_USAGE, "--every: at least 1s");
 	opt.input = argv[optind];
 	opt.inputs = argv + optind;
 	opt.n_inputs = (size_t)(argc - optind);
@@ -287,104 +458,34 @@ cmd_add(int argc, char **argv)
 		free(derived);
 		return 2;
 	}
-	if ((status = cli_cluster_open(&cl, CLUSTER_LOCK)) != 0) {
+	/* files still being written wait: 10 s unchanged by default when
+	 * following a directory, none otherwise */
+	opt.settle = settle >= 0 ? settle : follow ? 10 : 0;
+	if ((follow || opt.settle > 0) && !set)
+		return cli_usage_error(ADD_USAGE, "--follow and --settle are for "
+		    "a directory or files of one capture");
+	cli_catch_signals();
+	if (!follow) {
+		status = add_round(&opt, set, json, quiet, 0);
 		free(derived);
 		return status;
 	}
-	cli_catch_signals();
-	progress_init(&cli.progress, !quiet);
-	opt.interrupted = &cli_signal;
-	opt.progress = show_progress;
-	opt.progress_ctx = &cli;
-	sc_err_clear(&e);
-	if (!set) {
-		/* a capture made of many files stays one, given one file */
-		struct cat_capture cap;
-		struct cat_source *src = NULL;
-		size_t n_src = 0;
+	/* --follow: a round every `every` seconds, until a signal */
+	for (;;) {
+		double until;
 
-		if (catalog_capture_get(cl.cat, opt.name, &cap, &e) == 0 &&
-		    catalog_sources(cl.cat, cap.id, &src, &n_src, &e) == 0)
-			set = n_src > 0;
-		free(src);
-		sc_err_clear(&e);
+		status = add_round(&opt, set, json, 1, 1);
+		if (cli_signal || status == sc_exit_code(SC_ERR_USAGE))
+			break;
+		fflush(stdout);
+		for (until = monotonic_seconds() + every; !cli_signal &&
+		    monotonic_seconds() < until;)
+			usleep(100000);
+		if (cli_signal)
+			break;
 	}
-	r = set ? push_add_set(&cl, &opt, &res, &e) :
-	    push_add(&cl, &opt, &res, &e);
-	progress_done(&cli.progress);
-	if (r != 0 && r != SC_ERR_WORKER) {
-		status = cli_report(&e, res.bad_file != NULL ? res.bad_file :
-		    set ? NULL : opt.input);
-		goto out;
-	}
-	if (json) {
-		print_json(opt.name, &res);
-	} else {
-		struct strbuf sb = STRBUF_INIT;
-
-		format_bytes(&sb, res.bytes);
-		if (res.files != NULL)
-			printf("'%s': %zu file%s: %zu new, %zu changed, %zu "
-			    "removed, %zu unchanged\n", opt.name, res.n_files -
-			    res.files_by_state[ADD_FILE_GONE], res.n_files -
-			    res.files_by_state[ADD_FILE_GONE] == 1 ? "" : "s",
-			    res.files_by_state[ADD_FILE_NEW],
-			    res.files_by_state[ADD_FILE_CHANGED],
-			    res.files_by_state[ADD_FILE_GONE],
-			    res.files_by_state[ADD_FILE_SAME]);
-		if (res.source_unchanged)
-			printf("'%s' is unchanged since it was added (%zu chunks)"
-			    "\n", opt.name, res.chunks);
-		else if (!res.existed)
-			printf("added '%s': %zu chunks, %llu packets, %s\n",
-			    opt.name, res.chunks,
-			    (unsigned long long)res.packets, sb.buf);
-		else
-			printf("'%s' changed: %zu new chunk%s, %zu changed, %zu "
-			    "removed, %zu unchanged (%zu chunks, %s)\n", opt.name,
-			    res.chunks_new, res.chunks_new == 1 ? "" : "s",
-			    res.chunks_changed, res.chunks_removed,
-			    res.chunks - res.chunks_new - res.chunks_changed,
-			    res.chunks, sb.buf);
-		strbuf_release(&sb);
-		print_workers_table(res.workers, res.n_workers);
-	}
-	for (i = 0; i < res.n_workers; i++)
-		if (res.workers[i].failed)
-			cli_error("worker '%s' (%s): %s", res.workers[i].name,
-			    res.workers[i].where, res.workers[i].error);
-	status = r == SC_ERR_WORKER ? sc_exit_code(SC_ERR_WORKER) : 0;
-	if (res.overlaps > 0)
-		cli_warning("%zu file%s of '%s' overlap%s the one before in time: "
-		    "%s; the packets of each follow the other's, not "
-		    "interleaved", res.overlaps, res.overlaps == 1 ? "" : "s",
-		    opt.name, res.overlaps == 1 ? "s" : "", res.overlap);
-	for (i = 0; i < res.n_files; i++) {
-		const struct add_file *af = &res.files[i];
-
-		if (af->damage.code == 0)
-			continue;
-		cli_warning("'%s' is damaged at byte %llu: %s; added the "
-		    "complete packets before it, dropped %llu bytes", af->path,
-		    (unsigned long long)af->damage.offset, af->damage.msg,
-		    (unsigned long long)af->dropped_bytes);
-		if (status == 0)
-			status = sc_exit_code(af->damage.code);
-	}
-	if (status == 0 && res.split.damage.code != 0) {
-		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
-		    "complete packets before it, dropped %llu bytes",
-		    opt.input, (unsigned long long)res.split.damage.offset,
-		    res.split.damage.msg, (unsigned long long)res.packets,
-		    (unsigned long long)res.split.dropped_bytes);
-		status = sc_exit_code(res.split.damage.code);
-	}
-	status = cli_finish_stdout(status);
-out:
-	add_result_release(&res);
-	cluster_close(&cl);
 	free(derived);
-	return status;
+	return cli_signal ? cli_signal_status() : status;
 }
 
 static int

@@ -437,7 +437,7 @@ status_capture(struct cluster *cl, const char *name, int json)
 	}
 	free(chunks);
 	free(pl);
-	free(src);
+	catalog_sources_free(src, n_src);
 	return cli_finish_stdout(0);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -40,6 +41,8 @@ struct job {
 	void *progress_ctx;
 	struct push_worker *all;
 	size_t n_all;
+	int all_held;           /* it should hold only what it holds */
+	struct strvec sizes;    /* "SIZE NAME" of its files (quick_check) */
 };
 
 static uint64_t
@@ -54,6 +57,92 @@ digits(const char *s)
 			break;
 	}
 	return v;
+}
+
+static void
+on_size_line(struct child *c, const char *line, void *ctx)
+{
+	(void)c;
+	strvec_push(ctx, line);
+}
+
+/*
+ * A worker that should hold only chunks the catalog says it holds is
+ * asked, in one call (the agent's sizes), for its files and their sizes:
+ * when every chunk is there at its size, nothing is sent to it (no rsync,
+ * no watch of the copy: one session on its connection). The workers are
+ * asked all at once. Clears all_held of those that miss something, whose
+ * chunks then go by rsync as any others.
+ */
+static int
+quick_check(struct cluster *cl, const struct cat_capture *cap,
+    struct job *jobs, const struct cat_chunk *chunks, size_t W,
+    volatile sig_atomic_t *interrupted, struct sc_err *e)
+{
+	struct child **running = xcalloc(W + 1, sizeof(*running));
+	struct child *kids = xcalloc(W + 1, sizeof(*kids));
+	struct strvec *argv = xcalloc(W + 1, sizeof(*argv));
+	unsigned char *asked = xcalloc(W + 1, 1);
+	size_t n_running = 0, k, i, m;
+	int r;
+
+	for (k = 0; k < W; k++) {
+		const struct config_worker *cw = jobs[k].cw;
+		char *dir;
+		const char *args[1];
+		struct sc_err ce;
+
+		strvec_init(&argv[k]);
+		if (jobs[k].n_want == 0 || !jobs[k].all_held)
+			continue;
+		dir = xasprintf("%s/%s", cw->dir, cap->name);
+		args[0] = dir;
+		r = agent_argv(&argv[k], &cl->cfg, cw, cl->control_dir, 1,
+		    "sizes", args, 1, &ce);
+		free(dir);
+		agent_child_init(&kids[k], argv[k].v, cw);
+		kids[k].on_line = on_size_line;
+		kids[k].ctx = &jobs[k].sizes;
+		if (r != 0 || child_start(&kids[k], &ce) != 0) {
+			jobs[k].all_held = 0;
+			continue;
+		}
+		agent_send(&kids[k]);
+		asked[k] = 1;
+		running[n_running++] = &kids[k];
+	}
+	r = child_wait_all(running, n_running, interrupted, e);
+	for (k = 0; k < W; k++) {
+		if (!asked[k])
+			continue;
+		if (r != 0 || child_exit_code(&kids[k]) != 0) {
+			jobs[k].all_held = 0;
+		} else {
+			agent_mark_sent(cl->control_dir, jobs[k].cw);
+			for (i = 0; i < jobs[k].n_want && jobs[k].all_held; i++) {
+				const struct cat_chunk *ch = &chunks[jobs[k].want[i]];
+				int found = 0;
+
+				for (m = 0; m < jobs[k].sizes.n && !found; m++) {
+					const char *sp = strchr(jobs[k].sizes.v[m],
+					    ' ');
+
+					found = sp != NULL && strcmp(sp + 1,
+					    ch->file) == 0 && strtoull(
+					    jobs[k].sizes.v[m], NULL, 10) == ch->bytes;
+				}
+				jobs[k].all_held = found;
+			}
+		}
+		child_release(&kids[k]);
+	}
+	for (k = 0; k < W; k++)
+		strvec_release(&argv[k]);
+	free(argv);
+	free(kids);
+	free(running);
+	free(asked);
+	return r;
 }
 
 /* rsync's stdout: REMOTE_SENT_PREFIX NAME LENGTH BYTES per file (our
@@ -140,6 +229,7 @@ job_release(struct job *j)
 		free(j->list_path);
 	}
 	remote_sent_release(&j->sent);
+	strvec_release(&j->sizes);
 	free(j->want);
 }
 
@@ -180,7 +270,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
     struct push_worker **workers_out, size_t *n_workers, struct sc_err *e)
 {
 	const struct config *cfg = &cl->cfg;
-	size_t W = cfg->n_workers, n_chunks = 0, n_pl = 0, i, k;
+	size_t W = cfg->n_workers, n_chunks = 0, n_pl = 0, i, k, first_pl = 0;
 	struct cat_chunk *chunks = NULL;
 	struct cat_placement *pl = NULL;
 	struct push_worker *pws;
@@ -218,7 +308,9 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 		jobs[k].n_all = W;
 		jobs[k].progress = progress;
 		jobs[k].progress_ctx = ctx;
+		jobs[k].all_held = 1;
 		strvec_init(&jobs[k].argv);
+		strvec_init(&jobs[k].sizes);
 		child_init(&jobs[k].child, NULL);
 		if ((r = catalog_worker_ensure(cl->cat, cfg->workers[k].name,
 		    &jobs[k].worker_id, e)) != 0)
@@ -235,9 +327,18 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 		size_t have = 0;
 		unsigned seq = chunks[i].part > 0 ? chunks[i].seq -
 		    (chunks[i].part - 1) : chunks[i].seq;
+		const struct cat_placement *mine;
+		size_t n_mine;
 
+		/* (both by seq: this chunk's placements follow the last's) */
+		while (first_pl < n_pl && pl[first_pl].seq < chunks[i].seq)
+			first_pl++;
+		mine = pl + first_pl;
+		for (n_mine = 0; first_pl + n_mine < n_pl &&
+		    mine[n_mine].seq == chunks[i].seq; n_mine++)
+			;
 		for (k = 0; k < W; k++)
-			if (holds(pl, n_pl, chunks[i].id, jobs[k].worker_id)) {
+			if (holds(mine, n_mine, chunks[i].id, jobs[k].worker_id)) {
 				ALLOC_GROW(jobs[k].want, jobs[k].n_want + 1,
 				    jobs[k].alloc_want);
 				jobs[k].want[jobs[k].n_want++] = i;
@@ -246,18 +347,23 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 		for (k = 0; k < W && have < cap->replicas; k++) {
 			size_t w = (seq - 1 + k) % W;
 
-			if (holds(pl, n_pl, chunks[i].id, jobs[w].worker_id))
+			if (holds(mine, n_mine, chunks[i].id, jobs[w].worker_id))
 				continue;
 			ALLOC_GROW(jobs[w].want, jobs[w].n_want + 1,
 			    jobs[w].alloc_want);
 			jobs[w].want[jobs[w].n_want++] = i;
+			jobs[w].all_held = 0;
 			have++;
 		}
 	}
+	/* workers that should hold nothing new: asked what they hold, in
+	 * one call each, and sent nothing when it is all there */
+	if ((r = quick_check(cl, cap, jobs, chunks, W, interrupted, e)) != 0)
+		goto out;
 	/* the workers' ends of the copies watched (run_beacon_start) */
 	want = xcalloc(W + 1, 1);
 	for (k = 0; k < W; k++)
-		want[k] = jobs[k].n_want > 0;
+		want[k] = jobs[k].n_want > 0 && !jobs[k].all_held;
 	beacon = run_beacon_start(cfg, cl->control_dir, want);
 	for (k = 0; k < W; k++) {
 		struct job *j = &jobs[k];
@@ -266,7 +372,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 			j->pw->chunks++;
 			j->pw->bytes += chunks[j->want[i]].bytes;
 		}
-		if (j->n_want == 0)
+		if (j->n_want == 0 || j->all_held)
 			continue;
 		if ((r = write_list(cl, j, chunks, e)) != 0 ||
 		    (r = agent_rsync_argv(&j->argv, cfg, j->cw, cl->control_dir,
@@ -752,6 +858,7 @@ struct set_file {
 	uint64_t dropped;
 	struct split_result sr; /* new or changed: its split, in incoming */
 	int split;
+	int waiting;            /* modified within opt->settle */
 };
 
 /* Whether chunk file is one of a file whose chunks are PREFIX-NNNNNN
@@ -819,12 +926,23 @@ list_files(char *const *inputs, size_t n, struct strvec *out,
 	return 0;
 }
 
+static int
+by_prefix(const void *a, const void *b)
+{
+	const struct set_file *x = *(struct set_file *const *)a;
+	const struct set_file *y = *(struct set_file *const *)b;
+	int c = strcmp(x->prefix, y->prefix);
+
+	return c != 0 ? c : strcmp(x->path, y->path);
+}
+
 /* Capture order: by first time stamp (files with none last), then by
  * path. */
 static int
 by_time(const void *a, const void *b)
 {
-	const struct set_file *x = a, *y = b;
+	const struct set_file *x = *(struct set_file *const *)a;
+	const struct set_file *y = *(struct set_file *const *)b;
 	int c;
 
 	if (!x->row.min_time[0] != !y->row.min_time[0])
@@ -909,6 +1027,63 @@ install_file(struct cluster *cl, const struct cat_capture *cap,
 	return r;
 }
 
+/* Sorting, to find rows by name among thousands: a path of the sources,
+ * the file of the chunks. */
+static int
+by_source_path(const void *a, const void *b)
+{
+	return strcmp((*(const struct cat_source *const *)a)->path,
+	    (*(const struct cat_source *const *)b)->path);
+}
+
+static int
+by_chunk_file(const void *a, const void *b)
+{
+	return strcmp((*(const struct cat_chunk *const *)a)->file,
+	    (*(const struct cat_chunk *const *)b)->file);
+}
+
+/* The first of the n chunks sorted by file whose file is >= key. */
+static size_t
+lower_bound(struct cat_chunk *const *sorted, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted[mid]->file, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Adds to in the chunks (of sorted, by file) of the file whose chunks
+ * are PREFIX-..., in capture order (their names' order). */
+static void
+chunks_of(struct cat_chunk *const *sorted, size_t n, const char *prefix,
+    struct incoming *in)
+{
+	char *key = xasprintf("%s-", prefix);
+	size_t len = strlen(key), i;
+
+	for (i = lower_bound(sorted, n, key); i < n &&
+	    strncmp(sorted[i]->file, key, len) == 0; i++)
+		if (chunk_of(sorted[i]->file, prefix))
+			incoming_add(in, sorted[i]);
+	free(key);
+}
+
+static int
+chunk_in(struct cat_chunk *const *sorted, size_t n, const char *file)
+{
+	size_t i = lower_bound(sorted, n, file);
+
+	return i < n && strcmp(sorted[i]->file, file) == 0;
+}
+
 int
 push_add_set(struct cluster *cl, const struct add_options *opt,
     struct add_result *res, struct sc_err *e)
@@ -919,11 +1094,15 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	struct incoming in = { NULL, 0, 0 };
 	struct move_file *gone = NULL;
 	struct strvec names = STRVEC_INIT;
-	struct set_file *f = NULL;
+	struct set_file *f = NULL, **pf = NULL;
 	struct sc_err ignore;
 	size_t n_old = 0, n_old_src = 0, n_gone = 0, n = 0, i, k;
 	char *incoming = NULL, *store = NULL;
-	int r, same_format = 1;
+	struct cat_source **src_by_path = NULL;
+	struct cat_chunk **old_by_file = NULL, **new_by_file = NULL;
+	size_t split_prefixes = 0, n_all = 0;
+	int64_t now_ns;
+	int r, same_format = 1, same;
 
 	memset(res, 0, sizeof(*res));
 	if (!valid_name(opt->name))
@@ -935,7 +1114,7 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 		    "(see 'shardcap worker add')");
 	if ((r = list_files(opt->inputs, opt->n_inputs, &names, e)) != 0)
 		goto out;
-	n = names.n;
+	n = n_all = names.n;
 	f = xcalloc(n + 1, sizeof(*f));
 	for (i = 0; i < n; i++) {
 		if (stat(names.v[i], &f[i].st) < 0) {
@@ -954,16 +1133,21 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 			    f[i].path);
 			goto out;
 		}
-		for (k = 0; k < i; k++)
-			if (strcmp(f[k].prefix, f[i].prefix) == 0) {
-				r = sc_err_set(e, SC_ERR_USAGE, strcmp(f[k].path,
-				    f[i].path) == 0 ? "'%s' is given twice" :
-				    "'%s' and '%s' have one name, which their "
-				    "chunks would share: rename one", f[k].path,
-				    f[i].path);
-				goto out;
-			}
 	}
+	/* two files of one name: their chunks would be named alike (sorted
+	 * as pointers: a file's row is 4 KiB) */
+	pf = xcalloc(n + 1, sizeof(*pf));
+	for (i = 0; i < n; i++)
+		pf[i] = &f[i];
+	qsort(pf, n, sizeof(*pf), by_prefix);
+	for (i = 1; i < n; i++)
+		if (strcmp(pf[i - 1]->prefix, pf[i]->prefix) == 0) {
+			r = sc_err_set(e, SC_ERR_USAGE, strcmp(pf[i - 1]->path,
+			    pf[i]->path) == 0 ? "'%s' is given twice" : "'%s' and "
+			    "'%s' have one name, which their chunks would share: "
+			    "rename one", pf[i - 1]->path, pf[i]->path);
+			goto out;
+		}
 
 	memset(&cap, 0, sizeof(cap));
 	res->existed = catalog_capture_get(cl->cat, opt->name, &old,
@@ -1001,26 +1185,56 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	incoming = xasprintf("%s/store/.%s.incoming", cl->dir, opt->name);
 	if ((r = file_remove_tree(incoming, e)) != 0)
 		goto out;
-	for (i = 0; i < n; i++) {
-		struct set_file *fi = &f[i];
+	/* (thousands of files: their rows found by sorting, not scanning) */
+	src_by_path = xcalloc(n_old_src + 1, sizeof(*src_by_path));
+	for (k = 0; k < n_old_src; k++)
+		src_by_path[k] = &old_src[k];
+	qsort(src_by_path, n_old_src, sizeof(*src_by_path), by_source_path);
+	old_by_file = xcalloc(n_old + 1, sizeof(*old_by_file));
+	for (k = 0; k < n_old; k++)
+		old_by_file[k] = &old_chunks[k];
+	qsort(old_by_file, n_old, sizeof(*old_by_file), by_chunk_file);
+	now_ns = (int64_t)time(NULL) * 1000000000;
+	for (i = 0, k = 0; i < n; i++) {
+		struct set_file *fi = pf[i];
+		struct cat_source key, *kp = &key, **hit;
 
-		for (k = 0; k < n_old_src; k++)
-			if (strcmp(old_src[k].path, fi->path) == 0)
-				fi->old = &old_src[k];
-		if (fi->old != NULL && fi->old->size == (uint64_t)fi->st.st_size &&
-		    fi->old->mtime == mtime_ns(&fi->st) && res->existed &&
+		key.path = fi->path;
+		hit = bsearch(&kp, src_by_path, n_old_src, sizeof(*src_by_path),
+		    by_source_path);
+		fi->old = hit != NULL ? *hit : NULL;
+		/* still being written: wait (one added before stays as it
+		 * was); the files kept move up in pf */
+		fi->waiting = opt->settle > 0 && mtime_ns(&fi->st) >
+		    now_ns - (int64_t)(opt->settle * 1e9);
+		if (fi->waiting && fi->old == NULL) {
+			res->files_waiting++;
+			continue;
+		}
+		pf[k++] = fi;
+	}
+	n = k;
+	if (n == 0) {
+		/* every file is still being written: nothing to do yet */
+		res->chunks = n_old;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct set_file *fi = pf[i];
+
+		if (fi->old != NULL && ((fi->old->size ==
+		    (uint64_t)fi->st.st_size && fi->old->mtime ==
+		    mtime_ns(&fi->st)) || fi->waiting) && res->existed &&
 		    old.chunk_size == cap.chunk_size &&
 		    strcmp(old.layout, cap.layout) == 0) {
 			/* unchanged: its chunks as they are */
 			fi->state = ADD_FILE_SAME;
 			fi->row = *fi->old;
-			for (k = 0; k < n_old; k++)
-				if (chunk_of(old_chunks[k].file, fi->prefix))
-					incoming_add(&fi->in, &old_chunks[k]);
+			chunks_of(old_by_file, n_old, fi->prefix, &fi->in);
 			continue;
 		}
 		fi->state = fi->old != NULL ? ADD_FILE_CHANGED : ADD_FILE_NEW;
-		snprintf(fi->row.path, sizeof(fi->row.path), "%s", fi->path);
+		fi->row.path = fi->path;
 		snprintf(fi->row.prefix, sizeof(fi->row.prefix), "%s",
 		    fi->prefix);
 		fi->row.size = (uint64_t)fi->st.st_size;
@@ -1033,45 +1247,45 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	}
 	/* every file split and sound: into the store */
 	for (i = 0; i < n; i++)
-		if (f[i].split && (r = install_file(cl, &cap, incoming, &f[i],
+		if (pf[i]->split && (r = install_file(cl, &cap, incoming, pf[i],
 		    old_chunks, n_old, res, e)) != 0)
 			goto out;
 	for (i = 0; i < n; i++)
-		f[i].row.chunks = f[i].in.n;
+		pf[i]->row.chunks = pf[i]->in.n;
 
 	/* capture order, and the files whose times overlap */
-	qsort(f, n, sizeof(*f), by_time);
+	qsort(pf, n, sizeof(*pf), by_time);
 	for (i = 1; i < n; i++)
-		if (f[i].row.min_time[0] && f[i - 1].row.max_time[0] &&
-		    strcmp(f[i].row.min_time, f[i - 1].row.max_time) < 0 &&
+		if (pf[i]->row.min_time[0] && pf[i - 1]->row.max_time[0] &&
+		    strcmp(pf[i]->row.min_time, pf[i - 1]->row.max_time) < 0 &&
 		    res->overlaps++ == 0)
 			snprintf(res->overlap, sizeof(res->overlap), "'%s' (from "
-			    "%s) begins before '%s' ends (%s)", f[i].path,
-			    f[i].row.min_time, f[i - 1].path,
-			    f[i - 1].row.max_time);
+			    "%s) begins before '%s' ends (%s)", pf[i]->path,
+			    pf[i]->row.min_time, pf[i - 1]->path,
+			    pf[i - 1]->row.max_time);
 	rows = xcalloc(n + 1, sizeof(*rows));
 	memset(&cap.source, 0, sizeof(cap.source));
 	cap.packets = cap.bytes = cap.source_size = 0;
 	cap.source_mtime = 0;
 	for (i = 0; i < n; i++) {
-		rows[i] = f[i].row;
-		for (k = 0; k < f[i].in.n; k++)
-			incoming_add(&in, &f[i].in.list[k]);
-		cap.packets += f[i].row.packets;
-		cap.bytes += f[i].row.bytes;
-		cap.source_size += f[i].row.size;
-		if (f[i].row.mtime > cap.source_mtime)
-			cap.source_mtime = f[i].row.mtime;
-		same_format &= strcmp(f[i].row.format, f[0].row.format) == 0;
+		rows[i] = pf[i]->row;
+		for (k = 0; k < pf[i]->in.n; k++)
+			incoming_add(&in, &pf[i]->in.list[k]);
+		cap.packets += pf[i]->row.packets;
+		cap.bytes += pf[i]->row.bytes;
+		cap.source_size += pf[i]->row.size;
+		if (pf[i]->row.mtime > cap.source_mtime)
+			cap.source_mtime = pf[i]->row.mtime;
+		same_format &= strcmp(pf[i]->row.format, pf[0]->row.format) == 0;
 	}
 	snprintf(cap.format, sizeof(cap.format), "%s", same_format ?
-	    f[0].row.format : "mixed");
+	    pf[0]->row.format : "mixed");
 	/* the source: the directory of all the files */
-	snprintf(cap.source, sizeof(cap.source), "%s", f[0].path);
+	snprintf(cap.source, sizeof(cap.source), "%s", pf[0]->path);
 	for (i = 1; i < n; i++) {
 		size_t m = 0;
 
-		while (cap.source[m] && cap.source[m] == f[i].path[m])
+		while (cap.source[m] && cap.source[m] == pf[i]->path[m])
 			m++;
 		cap.source[m] = '\0';
 	}
@@ -1086,15 +1300,22 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 
 	/* the files no longer in the set, and their chunks in the store */
 	store = cluster_store_dir(cl, opt->name);
+	new_by_file = xcalloc(in.n + 1, sizeof(*new_by_file));
+	for (i = 0; i < in.n; i++)
+		new_by_file[i] = &in.list[i];
+	qsort(new_by_file, in.n, sizeof(*new_by_file), by_chunk_file);
+	for (i = 0; i < n; i++)
+		if (pf[i]->state != ADD_FILE_SAME)
+			split_prefixes++;
 	for (k = 0; k < n_old; k++) {
-		int kept = 0, owned = 0;
+		int owned = 0;
 
-		for (i = 0; i < in.n && !kept; i++)
-			kept = strcmp(in.list[i].file, old_chunks[k].file) == 0;
-		if (kept)
+		if (chunk_in(new_by_file, in.n, old_chunks[k].file))
 			continue;
-		for (i = 0; i < n && !owned; i++)
-			owned = chunk_of(old_chunks[k].file, f[i].prefix);
+		/* (a file split again had its old chunks counted there) */
+		for (i = 0; i < n && !owned && split_prefixes > 0; i++)
+			owned = pf[i]->state != ADD_FILE_SAME &&
+			    chunk_of(old_chunks[k].file, pf[i]->prefix);
 		if (!owned) {
 			char *p = xasprintf("%s/%s", store, old_chunks[k].file);
 
@@ -1105,33 +1326,51 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	}
 	res->files = xcalloc(n + n_old_src + 1, sizeof(*res->files));
 	for (i = 0; i < n; i++) {
-		res->files[res->n_files].path = f[i].path;
-		res->files[res->n_files].state = f[i].state;
-		res->files[res->n_files].damage = f[i].damage;
-		res->files[res->n_files++].dropped_bytes = f[i].dropped;
-		res->files_by_state[f[i].state]++;
-		f[i].path = NULL;
+		res->files[res->n_files].path = pf[i]->path;
+		res->files[res->n_files].state = pf[i]->state;
+		res->files[res->n_files].damage = pf[i]->damage;
+		res->files[res->n_files++].dropped_bytes = pf[i]->dropped;
+		res->files_by_state[pf[i]->state]++;
+		pf[i]->path = NULL;
 	}
-	for (k = 0; k < n_old_src; k++) {
-		int kept = 0;
+	{
+		struct cat_source **now = xcalloc(n + 1, sizeof(*now));
 
-		for (i = 0; i < n && !kept; i++)
-			kept = strcmp(rows[i].path, old_src[k].path) == 0;
-		if (kept)
-			continue;
-		res->files[res->n_files].path = xstrdup(old_src[k].path);
-		res->files[res->n_files++].state = ADD_FILE_GONE;
-		res->files_by_state[ADD_FILE_GONE]++;
+		for (i = 0; i < n; i++)
+			now[i] = &rows[i];
+		qsort(now, n, sizeof(*now), by_source_path);
+		for (k = 0; k < n_old_src; k++) {
+			struct cat_source *kp = &old_src[k];
+
+			if (bsearch(&kp, now, n, sizeof(*now),
+			    by_source_path) != NULL)
+				continue;
+			res->files[res->n_files].path = xstrdup(old_src[k].path);
+			res->files[res->n_files++].state = ADD_FILE_GONE;
+			res->files_by_state[ADD_FILE_GONE]++;
+		}
+		free(now);
 	}
-	if (res->existed && (r = copies_gone(cl, old.id, old_chunks, n_old,
-	    &in, &gone, &n_gone, e)) != 0)
+	/* nothing new, changed or gone (and in the same order): the
+	 * catalog stays as it is */
+	same = res->existed && n_old_src > 0 &&
+	    res->files_by_state[ADD_FILE_SAME] == n &&
+	    res->files_by_state[ADD_FILE_GONE] == 0 && in.n == n_old;
+	for (k = 0; same && k < n_old; k++)
+		same = in.list[k].id == old_chunks[k].id;
+	if (same && cap.replicas == old.replicas) {
+		res->chunks_removed = 0;
+		goto push;
+	}
+	if (res->existed && !same && (r = copies_gone(cl, old.id, old_chunks,
+	    n_old, &in, &gone, &n_gone, e)) != 0)
 		goto out;
 	if ((r = catalog_begin(cl->cat, e)) != 0)
 		goto out;
 	r = catalog_capture_save(cl->cat, &cap, e);
-	if (r == 0)
+	if (r == 0 && !same)
 		r = catalog_chunks_replace(cl->cat, cap.id, in.list, in.n, e);
-	if (r == 0)
+	if (r == 0 && !same)
 		r = catalog_sources_replace(cl->cat, cap.id, rows, n, e);
 	if (r == 0)
 		r = catalog_commit(cl->cat, e);
@@ -1144,6 +1383,7 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 		    opt->interrupted, e);
 	if (r != 0)
 		goto out;
+push:
 	res->chunks = in.n;
 	res->packets = cap.packets;
 	res->bytes = cap.bytes;
@@ -1160,7 +1400,7 @@ out:
 		(void)file_remove_tree(incoming, NULL);
 		free(incoming);
 	}
-	for (i = 0; f != NULL && i < n; i++) {
+	for (i = 0; f != NULL && i < n_all; i++) {
 		free(f[i].path);
 		free(f[i].prefix);
 		free(f[i].in.list);
@@ -1168,10 +1408,14 @@ out:
 			split_result_release(&f[i].sr);
 	}
 	free(f);
+	free(pf);
 	free(rows);
 	free(store);
+	free(src_by_path);
+	free(old_by_file);
+	free(new_by_file);
 	free(old_chunks);
-	free(old_src);
+	catalog_sources_free(old_src, n_old_src);
 	free(in.list);
 	free(gone);
 	strvec_release(&names);

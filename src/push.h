@@ -39,6 +39,9 @@ struct add_options {
 	 * files or directories (their regular files, not hidden ones) */
 	char *const *inputs;
 	size_t n_inputs;
+	/* a file modified less than settle seconds ago is still being
+	 * written: not added yet (one added before keeps its chunks) */
+	double settle;
 	const char *name;
 	uint64_t size;          /* chunk size; 0: the capture's or config's */
 	unsigned replicas;      /* 0: the capture's or config's */
@@ -74,6 +77,7 @@ struct add_result {
 	struct add_file *files;
 	size_t n_files;
 	size_t files_by_state[4];
+	size_t files_waiting;   /* still being written: not added yet */
 	size_t overlaps;
 	char overlap[600];      /* the first overlap, for the user */
 	char *bad_file;         /* the file an error is about, or NULL */

@@ -627,6 +627,8 @@ remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
 	struct cat_chunk *chunks = NULL;
 	struct claim *claims = NULL;
 	struct move_file *files = NULL;
+	struct cat_source *src = NULL;
+	size_t n_src = 0;
 	int r;
 
 	for (w = 0; w < W; w++) {
@@ -653,13 +655,21 @@ remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
 		}
 	}
 	r = child_wait_all(running, n_running, interrupted, e);
+	/* (a capture made of many files: its chunks are named after them) */
+	if (r == 0)
+		r = catalog_sources(cl->cat, cap->id, &src, &n_src, e);
 	/* the candidates: named as this capture's files */
 	for (w = 0; r == 0 && w < W; w++) {
 		if (!ls[w].started || child_exit_code(&ls[w].child) != 0)
 			continue;
 		for (i = 0; i < ls[w].names.n; i++) {
-			if (!chunk_name_of(cap->name, ls[w].names.v[i]) ||
-			    strlen(ls[w].names.v[i]) >= sizeof(files->file))
+			const char *name = ls[w].names.v[i];
+			size_t k;
+			int ours = chunk_name_of(cap->name, name);
+
+			for (k = 0; k < n_src && !ours; k++)
+				ours = chunk_name_of(src[k].prefix, name);
+			if (!ours || strlen(name) >= sizeof(files->file))
 				continue;
 			ALLOC_GROW(files, n + 1, alloc);
 			memset(&files[n], 0, sizeof(files[n]));
@@ -719,6 +729,7 @@ remove_unclaimed(struct cluster *cl, const struct cat_capture *cap,
 	free(chunks);
 	free(claims);
 	free(files);
+	catalog_sources_free(src, n_src);
 	return r;
 }
 

@@ -169,4 +169,53 @@ test_expect_success 'bad input: one line naming the file, a status of its own, t
 	! ls -a "$SHARDCAP_DIR/store" | grep incoming
 '
 
+test_expect_success '--settle: a file still being written waits; one added before keeps its chunks' '
+	mkdir live &&
+	cp "$ROT"/trace_00010_* "$ROT"/trace_00011_* live/ &&
+	touch -d "-1 hour" live/* &&
+	$SHARDCAP add -q --settle 30s live > out &&
+	grep "2 new, 0 changed" out &&
+	cp "$ROT"/trace_00012_* live/ &&
+	$SHARDCAP add -q --settle 30s --json live > a.json &&
+	python3 -c "
+import json
+d = json.load(open(\"a.json\"))
+assert len(d[\"files\"]) == 2 and d[\"chunks\"] == 2, d[\"files\"]
+" &&
+	grown=$(ls live/trace_00011_*) &&
+	tail -c +25 "$(ls "$ROT"/trace_00013_*)" >> "$grown" &&
+	$SHARDCAP add -q --settle 30s --json live > b.json &&
+	python3 -c "
+import json
+d = json.load(open(\"b.json\"))
+assert [f[\"state\"] for f in d[\"files\"]] == [\"unchanged\"] * 2, d
+" &&
+	touch -d "-1 hour" "$grown" live/trace_00012_* &&
+	$SHARDCAP add -q --settle 30s live > out 2> err &&
+	grep "overlaps the one before" err &&
+	cat out && grep "3 files: 1 new, 1 changed, 0 removed, 1 unchanged" out
+'
+
+test_expect_success '--follow: new files are added as they are completed, until Ctrl-C' '
+	mkdir watched &&
+	cp "$ROT"/trace_00020_* watched/ && touch -d "-1 hour" watched/* &&
+	$SHARDCAP add --follow --every 1 --settle 2 watched > follow.out 2>&1 &
+	pid=$! &&
+	i=0 && until grep -q "1 new" follow.out; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || exit 1
+	done &&
+	cp "$ROT"/trace_00021_* watched/ &&
+	i=0 && until grep -q "2 files: 1 new" follow.out; do
+		i=$((i + 1)) && test $i -lt 100 && sleep 0.1 || exit 1
+	done &&
+	kill -INT $pid && wait $pid; st=$? &&
+	cat follow.out && test $st = 130 &&
+	expect_eq "$(grep -c "UTC .watched.: " follow.out)" 2 &&
+	$SHARDCAP status watched --json | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+assert len(d[\"files\"]) == 2 and len(d[\"chunks\"]) == 2, d[\"files\"]
+"
+'
+
 test_done

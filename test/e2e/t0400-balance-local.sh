@@ -202,10 +202,11 @@ test_expect_success 'an old copy that cannot be removed is removed by the next c
 
 test_expect_success 'balance --even: a worker just added gets its share by bytes, no run needed' '
 	new_cluster c && cd c &&
-	$SHARDCAP worker add local4 --local "$PWD/w4" > /dev/null &&
+	$SHARDCAP worker add local4 --local "$PWD/.shardcap/workers/local4" \
+	    > /dev/null &&
 	$SHARDCAP balance --even dns --dry-run > plan &&
 	grep "dry run: nothing moved" plan &&
-	test ! -d w4/dns &&
+	test ! -d .shardcap/workers/local4/dns &&
 	$SHARDCAP balance --even --json > out.json &&
 	python3 - out.json <<-\EOF &&
 	import json, sys
@@ -221,7 +222,7 @@ test_expect_success 'balance --even: a worker just added gets its share by bytes
 	assert cap["workers"][3]["chunks_after"] == len(to4), cap
 	EOF
 	placed_as_catalog &&
-	test "$(ls w4/dns | wc -l)" -ge 2 &&
+	test "$(ls .shardcap/workers/local4/dns | wc -l)" -ge 2 &&
 	$SHARDCAP run -q dns -- tcpdump -nS -tt -r {} "udp port 53" \
 	    2>/dev/null | sort > got && cmp "$TRASH/want" got &&
 	$SHARDCAP balance --even dns > again &&
