@@ -169,6 +169,22 @@ test_expect_success 'bad input: one line naming the file, a status of its own, t
 	! ls -a "$SHARDCAP_DIR/store" | grep incoming
 '
 
+test_expect_success 'a file written to while it is split: status 25, named, nothing changed' '
+	mkdir busy && cp "$ROT"/trace_00030_* busy/ &&
+	cp "$TRASH/hours.pcap" busy/growing.pcap &&
+	tail -c +25 "$(ls "$ROT"/trace_00031_*)" > records &&
+	{ while :; do cat records >> busy/growing.pcap; sleep 0.01; done & } &&
+	writer=$! &&
+	sleep 0.2 &&
+	st=0 && { $SHARDCAP add -q --name busy busy > out 2> err || st=$?; } &&
+	kill $writer && { wait $writer 2>/dev/null || true; } &&
+	cat err && test "$st" = 25 &&
+	grep "growing.pcap. changed while it was added" err &&
+	expect_eq "$(wc -l < err)" 1 &&
+	expect_status 15 $SHARDCAP status busy &&
+	! ls -a "$SHARDCAP_DIR/store" | grep "busy"
+'
+
 test_expect_success '--settle: a file still being written waits; one added before keeps its chunks' '
 	mkdir live &&
 	cp "$ROT"/trace_00010_* "$ROT"/trace_00011_* live/ &&

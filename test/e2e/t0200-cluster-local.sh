@@ -56,7 +56,7 @@ test_expect_success 'the catalog is WAL SQLite at schema version 5' '
 
 test_expect_success 'a version 1 catalog is migrated to version 5 on opening' '
 	cp -r "$SHARDCAP_DIR" old &&
-	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE chunks DROP COLUMN flow_part; ALTER TABLE chunks DROP COLUMN min_time; ALTER TABLE chunks DROP COLUMN max_time; ALTER TABLE runs DROP COLUMN selection; DROP TABLE sources; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
+	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE chunks DROP COLUMN flow_part; ALTER TABLE chunks DROP COLUMN min_time; ALTER TABLE chunks DROP COLUMN max_time; ALTER TABLE runs DROP COLUMN selection; DROP TABLE sources; DROP INDEX chunks_file; UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
 	SHARDCAP_DIR=$PWD/old $SHARDCAP worker list > /dev/null &&
 	expect_eq "$(sqlite3 old/catalog.db \
 	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 5 &&
