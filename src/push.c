@@ -59,6 +59,16 @@ digits(const char *s)
 	return v;
 }
 
+/* "SIZE NAME" lines by NAME. */
+static int
+by_size_name(const void *a, const void *b)
+{
+	const char *x = strchr(*(char *const *)a, ' ');
+	const char *y = strchr(*(char *const *)b, ' ');
+
+	return strcmp(x != NULL ? x : "", y != NULL ? y : "");
+}
+
 static void
 on_size_line(struct child *c, const char *line, void *ctx)
 {
@@ -83,7 +93,7 @@ quick_check(struct cluster *cl, const struct cat_capture *cap,
 	struct child *kids = xcalloc(W + 1, sizeof(*kids));
 	struct strvec *argv = xcalloc(W + 1, sizeof(*argv));
 	unsigned char *asked = xcalloc(W + 1, 1);
-	size_t n_running = 0, k, i, m;
+	size_t n_running = 0, k, i;
 	int r;
 
 	for (k = 0; k < W; k++) {
@@ -118,20 +128,20 @@ quick_check(struct cluster *cl, const struct cat_capture *cap,
 		if (r != 0 || child_exit_code(&kids[k]) != 0) {
 			jobs[k].all_held = 0;
 		} else {
+			/* (thousands of files: sorted by name, then looked up) */
+			struct strvec *sz = &jobs[k].sizes;
+
 			agent_mark_sent(cl->control_dir, jobs[k].cw);
+			qsort(sz->v, sz->n, sizeof(*sz->v), by_size_name);
 			for (i = 0; i < jobs[k].n_want && jobs[k].all_held; i++) {
 				const struct cat_chunk *ch = &chunks[jobs[k].want[i]];
-				int found = 0;
+				char key[128], *kp = key, **hit;
 
-				for (m = 0; m < jobs[k].sizes.n && !found; m++) {
-					const char *sp = strchr(jobs[k].sizes.v[m],
-					    ' ');
-
-					found = sp != NULL && strcmp(sp + 1,
-					    ch->file) == 0 && strtoull(
-					    jobs[k].sizes.v[m], NULL, 10) == ch->bytes;
-				}
-				jobs[k].all_held = found;
+				snprintf(key, sizeof(key), "0 %s", ch->file);
+				hit = bsearch(&kp, sz->v, sz->n, sizeof(*sz->v),
+				    by_size_name);
+				jobs[k].all_held = hit != NULL &&
+				    strtoull(*hit, NULL, 10) == ch->bytes;
 			}
 		}
 		child_release(&kids[k]);
@@ -876,52 +886,91 @@ chunk_of(const char *file, const char *prefix)
 	return file[n + 7] == '.' || file[n + 7] == '-';
 }
 
+/* A file of the set as listed: its realpath and what stat said. */
+struct listed {
+	char *path;
+	struct stat st;
+};
+
 static int
-by_name(const void *a, const void *b)
+by_listed_path(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct listed *)a)->path,
+	    ((const struct listed *)b)->path);
+}
+
+static void
+listed_add(struct listed **list, size_t *n, size_t *alloc, char *path,
+    const struct stat *st)
+{
+	ALLOC_GROW(*list, *n + 1, *alloc);
+	(*list)[*n].path = path;
+	(*list)[(*n)++].st = *st;
 }
 
 /* The files inputs name: each file, and the regular files of each
- * directory (not hidden ones), by name. */
+ * directory (not hidden ones), by name; as realpaths, with their stat.
+ * (A directory of 10,000 files: one stat each, from the directory.) */
 static int
-list_files(char *const *inputs, size_t n, struct strvec *out,
-    struct sc_err *e)
+list_files(char *const *inputs, size_t n, struct listed **list,
+    size_t *n_list, struct sc_err *e)
 {
-	size_t i, first;
+	size_t i, first, alloc = 0;
 
+	*list = NULL;
+	*n_list = 0;
 	for (i = 0; i < n; i++) {
 		struct stat st;
 		DIR *d;
 		struct dirent *de;
+		char *dir, *p;
 
 		if (stat(inputs[i], &st) < 0)
 			return sc_err_sys(e, "cannot open '%s'", inputs[i]);
 		if (S_ISREG(st.st_mode)) {
-			strvec_push(out, inputs[i]);
+			if ((p = realpath(inputs[i], NULL)) == NULL)
+				return sc_err_sys(e, "cannot resolve '%s'",
+				    inputs[i]);
+			listed_add(list, n_list, &alloc, p, &st);
 			continue;
 		}
 		if (!S_ISDIR(st.st_mode))
 			return sc_err_set(e, SC_ERR_USAGE, "'%s' is not a regular "
 			    "file or a directory", inputs[i]);
-		if ((d = opendir(inputs[i])) == NULL)
-			return sc_err_sys(e, "cannot open '%s'", inputs[i]);
-		first = out->n;
-		while ((de = readdir(d)) != NULL) {
-			char *p;
+		if ((dir = realpath(inputs[i], NULL)) == NULL)
+			return sc_err_sys(e, "cannot resolve '%s'", inputs[i]);
+		if ((d = opendir(dir)) == NULL) {
+			int r = sc_err_sys(e, "cannot open '%s'", inputs[i]);
 
-			if (de->d_name[0] == '.')
+			free(dir);
+			return r;
+		}
+		first = *n_list;
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.' ||
+			    fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+			    !S_ISREG(st.st_mode))
 				continue;
-			p = xasprintf("%s/%s", inputs[i], de->d_name);
-			if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
-				strvec_push(out, p);
-			free(p);
+			p = xasprintf("%s/%s", strcmp(dir, "/") == 0 ? "" : dir,
+			    de->d_name);
+			if (de->d_type == DT_LNK || de->d_type == DT_UNKNOWN) {
+				/* a link: the file it names */
+				char *rp = realpath(p, NULL);
+
+				if (rp != NULL) {
+					free(p);
+					p = rp;
+				}
+			}
+			listed_add(list, n_list, &alloc, p, &st);
 		}
 		closedir(d);
-		if (out->n == first)
+		free(dir);
+		if (*n_list == first)
 			return sc_err_set(e, SC_ERR_EMPTY, "'%s' holds no files",
 			    inputs[i]);
-		qsort(out->v + first, out->n - first, sizeof(*out->v), by_name);
+		qsort(*list + first, *n_list - first, sizeof(**list),
+		    by_listed_path);
 	}
 	return 0;
 }
@@ -1093,7 +1142,8 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	struct cat_source *old_src = NULL, *rows = NULL;
 	struct incoming in = { NULL, 0, 0 };
 	struct move_file *gone = NULL;
-	struct strvec names = STRVEC_INIT;
+	struct listed *listed = NULL;
+	size_t n_listed = 0;
 	struct set_file *f = NULL, **pf = NULL;
 	struct sc_err ignore;
 	size_t n_old = 0, n_old_src = 0, n_gone = 0, n = 0, i, k;
@@ -1112,19 +1162,17 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	if (cl->cfg.n_workers == 0)
 		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
 		    "(see 'shardcap worker add')");
-	if ((r = list_files(opt->inputs, opt->n_inputs, &names, e)) != 0)
-		goto out;
-	n = n_all = names.n;
+	r = list_files(opt->inputs, opt->n_inputs, &listed, &n_listed, e);
+	n = n_all = n_listed;
 	f = xcalloc(n + 1, sizeof(*f));
 	for (i = 0; i < n; i++) {
-		if (stat(names.v[i], &f[i].st) < 0) {
-			r = sc_err_sys(e, "cannot open '%s'", names.v[i]);
-			goto out;
-		}
-		if ((f[i].path = realpath(names.v[i], NULL)) == NULL) {
-			r = sc_err_sys(e, "cannot resolve '%s'", names.v[i]);
-			goto out;
-		}
+		f[i].path = listed[i].path;
+		f[i].st = listed[i].st;
+	}
+	free(listed);
+	if (r != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
 		f[i].prefix = name_from_path(f[i].path);
 		if (!valid_name(f[i].prefix) || strlen(f[i].prefix) > 64) {
 			r = sc_err_set(e, SC_ERR_USAGE, "cannot name chunks after "
@@ -1418,7 +1466,6 @@ out:
 	catalog_sources_free(old_src, n_old_src);
 	free(in.list);
 	free(gone);
-	strvec_release(&names);
 	return r;
 }
 
