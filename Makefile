@@ -11,7 +11,8 @@
 #                             it, add it to local workers, query it
 #   make fuzz FUZZ_SECONDS=60 run the libFuzzer target on the readers
 #   make bench-split          benchmarks: bench/split, bench/push,
-#   make bench-push           bench/query (see bench/README.md)
+#   make bench-push           bench/readd, bench/query (see
+#   make bench-readd          bench/README.md)
 #   make bench-query
 #   make bench-balance        the planner simulated (bench/balance)
 
@@ -176,6 +177,11 @@ bench-push:
 	@$(MAKE) --no-print-directory all
 	@bench/push
 
+bench-readd:
+	@tools/install-deps bench
+	@$(MAKE) --no-print-directory all
+	@bench/readd
+
 bench-query:
 	@tools/install-deps bench
 	@$(MAKE) --no-print-directory all
@@ -195,7 +201,7 @@ install: all
 clean:
 	rm -rf build shardcap tools/gencap
 
-.PHONY: all deps check check-quick demo fuzz bench-split bench-push bench-query \
+.PHONY: all deps check check-quick demo fuzz bench-split bench-push bench-readd bench-query \
 	bench-balance install clean
 
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) \

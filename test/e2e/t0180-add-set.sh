@@ -171,7 +171,10 @@ test_expect_success 'bad input: one line naming the file, a status of its own, t
 
 test_expect_success 'a file written to while it is split: status 25, named, nothing changed' '
 	mkdir busy && cp "$ROT"/trace_00030_* busy/ &&
-	cp "$TRASH/hours.pcap" busy/growing.pcap &&
+	# (90 MB: its split lasts long enough for the writer to be seen)
+	tail -c +25 "$TRASH/hours.pcap" > body &&
+	{ cat "$TRASH/hours.pcap"; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+		cat body; done; } > busy/growing.pcap &&
 	tail -c +25 "$(ls "$ROT"/trace_00031_*)" > records &&
 	{ while :; do cat records >> busy/growing.pcap; sleep 0.01; done & } &&
 	writer=$! &&
@@ -232,6 +235,18 @@ import json, sys
 d = json.load(sys.stdin)
 assert len(d[\"files\"]) == 2 and len(d[\"chunks\"]) == 2, d[\"files\"]
 "
+'
+
+test_expect_success 'a 10-minute window of the set: only the files'"'"' chunks that reach into it' '
+	$SHARDCAP run shuffled --stats --since 2015-05-12T00:50:00Z \
+	    --until 2015-05-12T01:00:00Z -- tshark -r {} $FIELDS \
+	    2> err | sort > got &&
+	editcap -A 2015-05-12T00:50:00Z -B 2015-05-12T01:00:00Z \
+	    "$TRASH/hours.pcap" cut.pcap &&
+	tshark_q -r cut.pcap $FIELDS | sort > want &&
+	test -s want && cmp want got &&
+	n=$(sed -n "s/^selected: \([0-9]*\) of \([0-9]*\) chunks.*/\1 \2/p" err) &&
+	echo "$n" && test "${n% *}" -le 20 && test "${n#* }" -ge 190
 '
 
 test_done
