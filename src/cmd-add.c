@@ -19,7 +19,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
+#define ADD_USAGE "shardcap add [--name NAME] [--replace] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -68,6 +68,9 @@ static const char add_help[] =
     "                      (see 'shardcap help split'). Changing it splits\n"
     "                      the capture again.\n"
     "      --json          print the result as JSON\n"
+    "      --replace       NAME is a capture of another file: replace it\n"
+    "                      (without, that is refused, exit 11, unless the\n"
+    "                      file begins as the capture did: moved or grown)\n"
     "      --follow        add the set again every --every, until stopped\n"
     "      --every T       between rounds of --follow (default 10s)\n"
     "      --settle T      files modified within T are not added yet\n"
@@ -363,6 +366,7 @@ cmd_add(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "follow", no_argument, NULL, 'F' },
+		{ "replace", no_argument, NULL, 'R' },
 		{ "every", required_argument, NULL, 'E' },
 		{ "settle", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -407,6 +411,9 @@ cmd_add(int argc, char **argv)
 			break;
 		case 'F':
 			follow = 1;
+			break;
+		case 'R':
+			opt.replace = 1;
 			break;
 		case 'E':
 		case 'S':

@@ -273,6 +273,32 @@ holds(const struct cat_placement *pl, size_t n, int64_t chunk_id,
 	return 0;
 }
 
+/* The workers from the one holding the fewest bytes to the most (ties in
+ * the config's order): where a capture's round-robin starts. */
+static int
+placement_order(struct cluster *cl, const struct job *jobs, size_t W,
+    size_t *order, struct sc_err *e)
+{
+	struct cat_worker *cw = NULL;
+	uint64_t *held = xcalloc(W + 1, sizeof(*held));
+	size_t n = 0, i, k;
+	int r = catalog_workers(cl->cat, &cw, &n, e);
+
+	for (k = 0; r == 0 && k < W; k++)
+		for (i = 0; i < n; i++)
+			if (cw[i].id == jobs[k].worker_id)
+				held[k] = cw[i].bytes;
+	/* (insertion sort: stable, and W is small) */
+	for (k = 0; k < W; k++) {
+		for (i = k; i > 0 && held[order[i - 1]] > held[k]; i--)
+			order[i] = order[i - 1];
+		order[i] = k;
+	}
+	free(cw);
+	free(held);
+	return r;
+}
+
 int
 push_capture(struct cluster *cl, const struct cat_capture *cap,
     volatile sig_atomic_t *interrupted,
@@ -288,7 +314,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	struct child **running;
 	struct run_beacon *beacon = NULL;
 	unsigned char *want = NULL;
-	size_t n_running = 0;
+	size_t n_running = 0, *order = NULL;
 	char *store = cluster_store_dir(cl, cap->name);
 	int r;
 
@@ -307,6 +333,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	}
 	pws = xcalloc(W, sizeof(*pws));
 	jobs = xcalloc(W, sizeof(*jobs));
+	order = xcalloc(W + 1, sizeof(*order));
 	running = xcalloc(W, sizeof(*running));
 	for (k = 0; k < W; k++) {
 		snprintf(pws[k].name, sizeof(pws[k].name), "%s",
@@ -330,9 +357,13 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 	/*
 	 * Placement: a chunk stays where it is placed already; if it has
 	 * fewer than `replicas` configured workers, it gets the next ones
-	 * round-robin from worker (seq - 1) mod W, as the paper distributes;
-	 * the chunks of a group (split.h) where its first goes.
+	 * round-robin from worker (seq - 1) mod W, as the paper distributes,
+	 * the workers taken from the one holding the fewest bytes (of every
+	 * capture) on, so that many small captures spread; the chunks of a
+	 * group (split.h) where its first goes.
 	 */
+	if ((r = placement_order(cl, jobs, W, order, e)) != 0)
+		goto out;
 	for (i = 0; i < n_chunks; i++) {
 		size_t have = 0;
 		unsigned seq = chunks[i].part > 0 ? chunks[i].seq -
@@ -355,7 +386,7 @@ push_capture(struct cluster *cl, const struct cat_capture *cap,
 				have++;
 			}
 		for (k = 0; k < W && have < cap->replicas; k++) {
-			size_t w = (seq - 1 + k) % W;
+			size_t w = order[(seq - 1 + k) % W];
 
 			if (holds(mine, n_mine, chunks[i].id, jobs[w].worker_id))
 				continue;
@@ -460,6 +491,7 @@ out:
 	free(running);
 	free(chunks);
 	free(pl);
+	free(order);
 	free(store);
 	*workers_out = pws;
 	*n_workers = W;
@@ -768,6 +800,24 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		}
 		if ((r = split_capture(&so, &res->split, e)) != 0)
 			goto out;
+		/* another file under the name: the same capture only if it
+		 * begins as the capture did (moved, or grown elsewhere) */
+		if (res->existed && strcmp(old.source, source) != 0 &&
+		    !opt->replace) {
+			char hex[DIGEST_MAX_HEX + 1] = "";
+
+			if (res->split.n_chunks > 0)
+				digest_hex(algo, res->split.chunks[0]->digest, hex);
+			if (n_old == 0 || res->split.n_chunks == 0 ||
+			    strcmp(hex, old_chunks[0].digest) != 0) {
+				r = sc_err_set(e, SC_ERR_EXISTS, "capture '%s' was "
+				    "added from '%s'; '%s' is another capture (it "
+				    "does not begin as that one does): give another "
+				    "--name, or --replace to replace it", opt->name,
+				    old.source, source);
+				goto out;
+			}
+		}
 		if ((r = install_chunks(cl, opt->name, incoming, &res->split,
 		    old_chunks, n_old, algo, &in, res, e)) != 0)
 			goto out;
@@ -1206,6 +1256,13 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 		    e)) != 0 || (r = catalog_sources(cl->cat, old.id, &old_src,
 		    &n_old_src, e)) != 0)
 			goto out;
+		if (n_old_src == 0 && n_old > 0 && !opt->replace) {
+			r = sc_err_set(e, SC_ERR_EXISTS, "capture '%s' was added "
+			    "from '%s'; a set of files is another capture: give "
+			    "another --name, or --replace to replace it",
+			    opt->name, old.source);
+			goto out;
+		}
 	} else {
 		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
 		cap.chunk_size = cl->cfg.chunk_size;

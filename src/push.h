@@ -47,6 +47,10 @@ struct add_options {
 	unsigned replicas;      /* 0: the capture's or config's */
 	int layout;             /* enum split_layout; -1: the capture's, or
 				 * time */
+	/* the name may be given to another file than the capture's: it
+	 * replaces it (without, that is refused unless the file begins as
+	 * the capture did) */
+	int replace;
 	volatile sig_atomic_t *interrupted;
 	void (*progress)(void *ctx, const struct add_progress *p);
 	void *progress_ctx;

@@ -68,12 +68,36 @@ static int
 pcap_settle(struct pcap_emit *pe)
 {
 	static const uint8_t ng[4] = { 0x0a, 0x0d, 0x0d, 0x0a };
+	static const uint8_t magics[4][4] = {
+		{ 0xd4, 0xc3, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0xc3, 0xd4 },
+		{ 0x4d, 0x3c, 0xb2, 0xa1 }, { 0xa1, 0xb2, 0x3c, 0x4d },
+	};
 	struct sink *sk = pe->sk;
+	size_t i;
 
 	pe->passing = 1;
 	if (pe->held == 0)
 		return 0;       /* the job wrote nothing */
-	pe->kind = pe->held >= 4 && memcmp(pe->head, ng, 4) == 0 ? 2 : 1;
+	pe->kind = pe->held >= 4 && memcmp(pe->head, ng, 4) == 0 ? 2 : 0;
+	for (i = 0; i < 4 && pe->kind == 0 && pe->held >= 4; i++)
+		if (memcmp(pe->head, magics[i], 4) == 0)
+			pe->kind = 1;
+	if (pe->kind == 0) {
+		/* text, most likely: the tool printed instead of writing */
+		char shown[13];
+		size_t k, n = pe->held < 12 ? pe->held : 12;
+
+		for (k = 0; k < n; k++)
+			shown[k] = pe->head[k] >= 0x20 && pe->head[k] < 0x7f ?
+			    (char)pe->head[k] : '.';
+		shown[n] = '\0';
+		sk->bad = 1;
+		snprintf(sk->msg, sizeof(sk->msg), "a job's output is not a "
+		    "capture (it begins \"%s\"): --pcap-out wants the command "
+		    "to write one to its standard output (tcpdump -w -, tshark "
+		    "-w -, editcap ... -)", shown);
+		return 0;
+	}
 	if (sk->pcap_kind == 0)
 		sk->pcap_kind = pe->kind;
 	if (pe->kind != sk->pcap_kind) {

@@ -243,4 +243,36 @@ test_expect_success 'two commands at once: the second waits for the lock' '
 	grep -q "^big " st && grep -q "^big2 " st
 '
 
+test_expect_success 'small captures added one by one spread: each starts on the worker holding the fewest bytes' '
+	mkdir -p "$TRASH/p" && cd "$TRASH/p" &&
+	SHARDCAP_DIR=$TRASH/p/.shardcap && export SHARDCAP_DIR &&
+	$SHARDCAP init --local 3 > /dev/null &&
+	for i in 1 2 3 4 5 6; do
+		$GENCAP mixed --size 200K -s $i -o small$i.pcap &&
+		$SHARDCAP add -q small$i.pcap > /dev/null || exit 1
+	done &&
+	$SHARDCAP worker list --json | python3 -c "
+import json, sys
+ws = json.load(sys.stdin)
+assert sorted(w[\"chunks\"] for w in ws) == [2, 2, 2], ws
+"
+'
+
+test_expect_success 'a name is not given silently to another capture: exit 11 unless --replace; a moved file is the same capture' '
+	cd "$TRASH/p" && SHARDCAP_DIR=$TRASH/p/.shardcap && export SHARDCAP_DIR &&
+	sqlite3 .shardcap/catalog.db "SELECT * FROM chunks ORDER BY id" > before &&
+	expect_status 11 $SHARDCAP add --name small1 small2.pcap &&
+	grep "capture .small1. was added from .*small1.pcap.; .*small2.pcap. is another capture" .err &&
+	mkdir set && cp small3.pcap set/ &&
+	expect_status 11 $SHARDCAP add --name small1 set &&
+	grep "a set of files is another capture" .err &&
+	sqlite3 .shardcap/catalog.db "SELECT * FROM chunks ORDER BY id" > after &&
+	cmp before after &&
+	mv small1.pcap moved.pcap &&
+	$SHARDCAP add --name small1 moved.pcap > out && grep "0 changed" out &&
+	$SHARDCAP add --name small1 --replace small2.pcap > out &&
+	grep "1 changed" out &&
+	expect_eq "$($SHARDCAP status small1 --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"source\"])")" "$PWD/small2.pcap"
+'
+
 test_done
