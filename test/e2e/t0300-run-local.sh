@@ -67,6 +67,13 @@ test_expect_success '--pcap-out with tshark (pcapng) to stdout' '
 	test -s want && cmp want got
 '
 
+test_expect_success '--pcap-out of a command that prints instead of writing: says so, no file' '
+	st=0 && $SHARDCAP run -q dns --pcap-out sel.pcap -- tcpdump -nr {} \
+	    > out 2> err || st=$? &&
+	test "$st" != 0 && test ! -e sel.pcap &&
+	grep "a job.s output is not a capture (it begins .*): --pcap-out wants the command to write one to its standard output (tcpdump -w -" err
+'
+
 test_expect_success '--tag: every line names its chunk and worker' '
 	$SHARDCAP run -q --tag dns -- tcpdump -nS -tt -r {} 2>/dev/null > tagged &&
 	awk -F "\t" "{print \$1}" tagged | sort -u > chunks &&
