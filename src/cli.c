@@ -51,6 +51,16 @@ cli_warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("note", fmt, ap);
+	va_end(ap);
+}
+
 int
 cli_report(const struct sc_err *e, const char *subject)
 {

@@ -16,6 +16,8 @@ extern volatile sig_atomic_t cli_signal; /* the signal that asked us to stop */
 /* "shardcap: split: " + message + newline, on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something the user should know that is not wrong. */
+void cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports e about subject (a file name, or NULL) and returns the exit
  * status for it. */
 int cli_report(const struct sc_err *e, const char *subject);

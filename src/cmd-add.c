@@ -19,7 +19,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--replace] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
+#define ADD_USAGE "shardcap add [--name NAME] [--replace] [--strict] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -72,11 +72,18 @@ static const char add_help[] =
     "      --replace       NAME is a capture of another file: replace it\n"
     "                      (without, that is refused, exit 11, unless the\n"
     "                      file begins as the capture did: moved or grown)\n"
+    "      --strict        an incomplete last record is damage (exit 6),\n"
+    "                      not the tail of a file still being written\n"
     "      --follow        add the set again every --every, until stopped\n"
     "      --every T       between rounds of --follow (default 10s)\n"
     "      --settle T      files modified within T are not added yet\n"
     "  -q, --quiet         show no progress\n"
     "  -h, --help          show this help\n"
+    "\n"
+    "A last record cut short - a file still being written - is a note:\n"
+    "its complete packets are added, the tail waits for the next add\n"
+    "(--strict: exit 6). Damage anywhere else is a warning and its\n"
+    "status.\n"
     "\n"
     "Exit status: 0 when every worker holds its chunks, 20 when a worker\n"
     "could not be reached or failed (named on stderr with what ssh or rsync\n"
@@ -227,6 +234,36 @@ parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* Tells of damage after good packets: an incomplete last record (a file
+ * still being written: the next add takes it) is a note, unless
+ * --strict; anything else a warning. Returns whether it is to end the
+ * add with the damage's status. */
+static int
+damage_report(const struct add_options *opt, const char *path,
+    const struct sc_err *d, uint64_t dropped, uint64_t packets)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	if (packets > 0)
+		strbuf_addf(&sb, "the %llu complete packets before it",
+		    (unsigned long long)packets);
+	else
+		strbuf_addstr(&sb, "the complete packets before it");
+	if (d->code == SC_ERR_TRUNCATED && !opt->strict) {
+		cli_note("'%s': incomplete tail at byte %llu, %llu bytes left "
+		    "for the next add (a file still being written); added %s",
+		    path, (unsigned long long)d->offset,
+		    (unsigned long long)dropped, sb.buf);
+		strbuf_release(&sb);
+		return 0;
+	}
+	cli_warning("'%s' is damaged at byte %llu: %s; added %s, dropped %llu "
+	    "bytes", path, (unsigned long long)d->offset, d->msg, sb.buf,
+	    (unsigned long long)dropped);
+	strbuf_release(&sb);
+	return 1;
+}
+
 /* One add: of the capture, or of the set of files (set), once. */
 static int
 add_round(struct add_options *opt, int set, int json, int quiet,
@@ -334,21 +371,15 @@ add_round(struct add_options *opt, int set, int json, int quiet,
 
 		if (af->damage.code == 0)
 			continue;
-		cli_warning("'%s' is damaged at byte %llu: %s; added the "
-		    "complete packets before it, dropped %llu bytes", af->path,
-		    (unsigned long long)af->damage.offset, af->damage.msg,
-		    (unsigned long long)af->dropped_bytes);
-		if (status == 0)
+		if (damage_report(opt, af->path, &af->damage,
+		    af->dropped_bytes, 0) && status == 0)
 			status = sc_exit_code(af->damage.code);
 	}
-	if (status == 0 && res.split.damage.code != 0) {
-		cli_warning("'%s' is damaged at byte %llu: %s; added the %llu "
-		    "complete packets before it, dropped %llu bytes",
-		    opt->input, (unsigned long long)res.split.damage.offset,
-		    res.split.damage.msg, (unsigned long long)res.packets,
-		    (unsigned long long)res.split.dropped_bytes);
+	if (res.split.damage.code != 0 && damage_report(opt, opt->input,
+	    &res.split.damage, res.split.dropped_bytes, res.packets) &&
+	    status == 0)
 		status = sc_exit_code(res.split.damage.code);
-	}
+
 	status = cli_finish_stdout(status);
 out:
 	add_result_release(&res);
@@ -368,6 +399,7 @@ cmd_add(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "follow", no_argument, NULL, 'F' },
 		{ "replace", no_argument, NULL, 'R' },
+		{ "strict", no_argument, NULL, 'T' },
 		{ "every", required_argument, NULL, 'E' },
 		{ "settle", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -415,6 +447,9 @@ cmd_add(int argc, char **argv)
 			break;
 		case 'R':
 			opt.replace = 1;
+			break;
+		case 'T':
+			opt.strict = 1;
 			break;
 		case 'E':
 		case 'S':

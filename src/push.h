@@ -51,6 +51,9 @@ struct add_options {
 	 * replaces it (without, that is refused unless the file begins as
 	 * the capture did) */
 	int replace;
+	/* (the command's) an incomplete last record is damage, not the tail
+	 * of a file still being written */
+	int strict;
 	volatile sig_atomic_t *interrupted;
 	void (*progress)(void *ctx, const struct add_progress *p);
 	void *progress_ctx;

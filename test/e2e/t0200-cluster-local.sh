@@ -275,4 +275,22 @@ test_expect_success 'a name is not given silently to another capture: exit 11 un
 	expect_eq "$($SHARDCAP status small1 --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"source\"])")" "$PWD/small2.pcap"
 '
 
+test_expect_success 'a file still being written (its last record cut short): a note, exit 0; --strict: exit 6; damage elsewhere: a warning and its status' '
+	cd "$TRASH/p" && SHARDCAP_DIR=$TRASH/p/.shardcap && export SHARDCAP_DIR &&
+	head -c -100 small4.pcap > live.pcap &&
+	$SHARDCAP add -q live.pcap > out 2> err &&
+	grep "note: .live.pcap.: incomplete tail at byte [0-9]*, [0-9]* bytes left for the next add" err &&
+	cp live.pcap live2.pcap &&
+	expect_status 6 $SHARDCAP add -q --strict live2.pcap &&
+	grep "warning: .live2.pcap. is damaged at byte" .err &&
+	cat small4.pcap > live.pcap &&
+	$SHARDCAP add -q live.pcap > out 2> err && test ! -s err &&
+	grep "1 changed" out &&
+	expect_eq "$($SHARDCAP status live --json | python3 -c "import json,sys; print(json.load(sys.stdin)[\"packets\"])")" \
+	    "$(capinfos -cM small4.pcap | awk "/Number of packets/ { print \$NF }")" &&
+	$GENCAP pcap-bad-caplen -o mid.pcap &&
+	st=0 && { $SHARDCAP add -q mid.pcap > out 2> err || st=$?; } &&
+	test "$st" = 7 && grep "warning: .mid.pcap. is damaged at byte" err
+'
+
 test_done
