@@ -214,26 +214,6 @@ print_json(const char *name, const struct add_result *res)
 	json_finish(&j);
 }
 
-/* A duration: seconds, or with s, m, h. */
-static int
-parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || !(v >= 0) || v > 1e7)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		*out = v;
-	else if (strcmp(end, "m") == 0)
-		*out = v * 60;
-	else if (strcmp(end, "h") == 0)
-		*out = v * 3600;
-	else
-		return -1;
-	return 0;
-}
-
 /* Tells of damage after good packets: an incomplete last record (a file
  * still being written: the next add takes it) is a note, unless
  * --strict; anything else a warning. Returns whether it is to end the
@@ -453,7 +433,7 @@ cmd_add(int argc, char **argv)
 			break;
 		case 'E':
 		case 'S':
-			if (parse_seconds(optarg, c == 'E' ? &every : &settle) != 0)
+			if (parse_duration(optarg, c == 'E' ? &every : &settle) != 0)
 				return cli_usage_error(ADD_USAGE, "bad --%s '%s': "
 				    "want a duration such as 30s, 2m", c == 'E' ?
 				    "every" : "settle", optarg);

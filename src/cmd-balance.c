@@ -319,6 +319,19 @@ out:
 	return r;
 }
 
+/* A move's cells in a plan's table: chunk, from, to, bytes. */
+static void
+move_row(struct table *t, const struct cluster *cl,
+    const struct move_request *m, struct strbuf *sb)
+{
+	strbuf_reset(sb);
+	format_bytes(sb, m->bytes);
+	table_add(t, m->file);
+	table_add(t, cl->cfg.workers[m->from].name);
+	table_add(t, cl->cfg.workers[m->to].name);
+	table_add(t, sb->buf);
+}
+
 static void
 print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
     const struct balance_plan *plan, const char *algo, double threshold,
@@ -344,12 +357,7 @@ print_plan(FILE *f, const struct cluster *cl, const struct prep *p,
 		fputc('\n', f);
 		table_init(&t, ARRAY_SIZE(mh), mh, mnum);
 		for (i = 0; i < n_req; i++) {
-			strbuf_reset(&sb);
-			format_bytes(&sb, req[i].bytes);
-			table_add(&t, req[i].file);
-			table_add(&t, cl->cfg.workers[req[i].from].name);
-			table_add(&t, cl->cfg.workers[req[i].to].name);
-			table_add(&t, sb.buf);
+			move_row(&t, cl, &req[i], &sb);
 			table_addf(&t, "%.2f s",
 			    p->bchunks[plan->moves[i].chunk].cost);
 		}
@@ -608,14 +616,8 @@ even_capture(struct cluster *cl, const struct cat_capture *cap,
 		if (n_mv > 0) {
 			fputc('\n', o->report);
 			table_init(&t, ARRAY_SIZE(mh), mh, mnum);
-			for (i = 0; i < n_mv; i++) {
-				strbuf_reset(&sb);
-				format_bytes(&sb, req[i].bytes);
-				table_add(&t, req[i].file);
-				table_add(&t, cl->cfg.workers[req[i].from].name);
-				table_add(&t, cl->cfg.workers[req[i].to].name);
-				table_add(&t, sb.buf);
-			}
+			for (i = 0; i < n_mv; i++)
+				move_row(&t, cl, &req[i], &sb);
 			table_print(&t, o->report);
 			table_release(&t);
 		}

@@ -370,17 +370,7 @@ parse_timeout(const char *s, double *seconds, double *factor)
 		*factor = v;
 		return 0;
 	}
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		*seconds = v;
-	else if (strcmp(end, "ms") == 0)
-		*seconds = v / 1000;
-	else if (strcmp(end, "m") == 0)
-		*seconds = v * 60;
-	else if (strcmp(end, "h") == 0)
-		*seconds = v * 3600;
-	else
-		return -1;
-	return 0;
+	return parse_duration(s, seconds);
 }
 
 /* A run that merges conversations reads each chunk after a record of the

@@ -122,26 +122,15 @@ config_worker(const struct config *cfg, const char *name)
 	return NULL;
 }
 
+/* A whole number of seconds, as parse_duration reads it. */
 static int
 parse_seconds(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	double v;
 
-	if (!isdigit((unsigned char)*s))
+	if (parse_duration(s, &v) != 0 || v != (double)(uint64_t)v)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (strcmp(end, "") == 0 || strcmp(end, "s") == 0)
-		*out = v;
-	else if (strcmp(end, "m") == 0)
-		*out = v * 60;
-	else if (strcmp(end, "h") == 0)
-		*out = v * 3600;
-	else
-		return -1;
+	*out = (uint64_t)v;
 	return 0;
 }
 

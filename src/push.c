@@ -709,6 +709,52 @@ mtime_ns(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/* After an add: the chunks pushed to the workers that should hold them,
+ * the failed workers counted in res. */
+static int
+push_added(struct cluster *cl, const struct cat_capture *cap,
+    const struct add_options *opt, struct add_result *res, struct sc_err *e)
+{
+	size_t i;
+	int r = push_capture(cl, cap, opt->interrupted, opt->progress,
+	    opt->progress_ctx, &res->workers, &res->n_workers, e);
+
+	for (i = 0; i < res->n_workers; i++)
+		if (res->workers[i].failed)
+			res->failed_workers++;
+	return r;
+}
+
+/* A capture's settings: a new one's from the config, then what opt
+ * says; refused when it wants more replicas than there are workers. */
+static int
+capture_settings(const struct cluster *cl, const struct add_options *opt,
+    int existed, struct cat_capture *cap, struct sc_err *e)
+{
+	if (!existed) {
+		snprintf(cap->name, sizeof(cap->name), "%s", opt->name);
+		cap->flows = cap->cut_flows = -1;
+		cap->chunk_size = cl->cfg.chunk_size;
+		cap->replicas = cl->cfg.replicas;
+		snprintf(cap->digest_algo, sizeof(cap->digest_algo), "%s",
+		    digest_algo_name(cl->cfg.digest));
+	}
+	if (opt->size != 0)
+		cap->chunk_size = opt->size;
+	if (opt->replicas != 0)
+		cap->replicas = opt->replicas;
+	if (opt->layout >= 0)
+		snprintf(cap->layout, sizeof(cap->layout), "%s",
+		    split_layout_name((enum split_layout)opt->layout));
+	else if (cap->layout[0] == '\0')
+		snprintf(cap->layout, sizeof(cap->layout), "time");
+	if (cap->replicas > cl->cfg.n_workers)
+		return sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
+		    "the cluster has %zu", cap->replicas, cap->replicas,
+		    cl->cfg.n_workers);
+	return 0;
+}
+
 int
 push_add(struct cluster *cl, const struct add_options *opt,
     struct add_result *res, struct sc_err *e)
@@ -717,7 +763,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 	struct cat_chunk *old_chunks = NULL;
 	struct incoming in = { NULL, 0, 0 };
 	struct move_file *gone = NULL;
-	size_t n_old = 0, n_gone = 0, i;
+	size_t n_old = 0, n_gone = 0;
 	struct sc_err ignore;
 	struct stat st;
 	char *source = NULL, *incoming = NULL;
@@ -748,30 +794,10 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		if ((r = catalog_chunks(cl->cat, old.id, &old_chunks, &n_old,
 		    e)) != 0)
 			goto out;
-	} else {
-		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
-		cap.flows = cap.cut_flows = -1;
-		cap.chunk_size = cl->cfg.chunk_size;
-		cap.replicas = cl->cfg.replicas;
-		snprintf(cap.digest_algo, sizeof(cap.digest_algo), "%s",
-		    digest_algo_name(cl->cfg.digest));
 	}
-	if (opt->size != 0)
-		cap.chunk_size = opt->size;
-	if (opt->replicas != 0)
-		cap.replicas = opt->replicas;
-	if (opt->layout >= 0)
-		snprintf(cap.layout, sizeof(cap.layout), "%s",
-		    split_layout_name((enum split_layout)opt->layout));
-	else if (cap.layout[0] == '\0')
-		snprintf(cap.layout, sizeof(cap.layout), "time");
-	res->replicas = cap.replicas;
-	if (cap.replicas > cl->cfg.n_workers) {
-		r = sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
-		    "the cluster has %zu", cap.replicas, cap.replicas,
-		    cl->cfg.n_workers);
+	if ((r = capture_settings(cl, opt, res->existed, &cap, e)) != 0)
 		goto out;
-	}
+	res->replicas = cap.replicas;
 	algo = (enum digest_algo)digest_algo_from_name(cap.digest_algo);
 
 	res->source_unchanged = res->existed && strcmp(old.source, source) == 0 &&
@@ -869,11 +895,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 	}
 	res->packets = cap.packets;
 	res->bytes = cap.bytes;
-	r = push_capture(cl, &cap, opt->interrupted, opt->progress,
-	    opt->progress_ctx, &res->workers, &res->n_workers, e);
-	for (i = 0; i < res->n_workers; i++)
-		if (res->workers[i].failed)
-			res->failed_workers++;
+	r = push_added(cl, &cap, opt, res, e);
 out:
 	if (incoming != NULL) {
 		(void)file_remove_tree(incoming, NULL);
@@ -1263,29 +1285,10 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 			    opt->name, old.source);
 			goto out;
 		}
-	} else {
-		snprintf(cap.name, sizeof(cap.name), "%s", opt->name);
-		cap.chunk_size = cl->cfg.chunk_size;
-		cap.replicas = cl->cfg.replicas;
-		snprintf(cap.digest_algo, sizeof(cap.digest_algo), "%s",
-		    digest_algo_name(cl->cfg.digest));
 	}
-	if (opt->size != 0)
-		cap.chunk_size = opt->size;
-	if (opt->replicas != 0)
-		cap.replicas = opt->replicas;
-	if (opt->layout >= 0)
-		snprintf(cap.layout, sizeof(cap.layout), "%s",
-		    split_layout_name((enum split_layout)opt->layout));
-	else if (cap.layout[0] == '\0')
-		snprintf(cap.layout, sizeof(cap.layout), "time");
-	res->replicas = cap.replicas;
-	if (cap.replicas > cl->cfg.n_workers) {
-		r = sc_err_set(e, SC_ERR_USAGE, "%u replicas need %u workers; "
-		    "the cluster has %zu", cap.replicas, cap.replicas,
-		    cl->cfg.n_workers);
+	if ((r = capture_settings(cl, opt, res->existed, &cap, e)) != 0)
 		goto out;
-	}
+	res->replicas = cap.replicas;
 
 	incoming = xasprintf("%s/store/.%s.incoming", cl->dir, opt->name);
 	if ((r = file_remove_tree(incoming, e)) != 0)
@@ -1495,11 +1498,7 @@ push:
 	res->source_unchanged = res->existed &&
 	    res->files_by_state[ADD_FILE_SAME] == n &&
 	    res->files_by_state[ADD_FILE_GONE] == 0;
-	r = push_capture(cl, &cap, opt->interrupted, opt->progress,
-	    opt->progress_ctx, &res->workers, &res->n_workers, e);
-	for (i = 0; i < res->n_workers; i++)
-		if (res->workers[i].failed)
-			res->failed_workers++;
+	r = push_added(cl, &cap, opt, res, e);
 out:
 	if (incoming != NULL) {
 		(void)file_remove_tree(incoming, NULL);

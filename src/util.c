@@ -235,6 +235,30 @@ take_fraction(const char **s, uint32_t *nsec)
 }
 
 int
+parse_duration(const char *s, double *seconds)
+{
+	char *end;
+	double v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtod(s, &end);
+	if (!(v >= 0) || v > 1e9)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		*seconds = v;
+	else if (strcmp(end, "ms") == 0)
+		*seconds = v / 1000;
+	else if (strcmp(end, "m") == 0)
+		*seconds = v * 60;
+	else if (strcmp(end, "h") == 0)
+		*seconds = v * 3600;
+	else
+		return -1;
+	return 0;
+}
+
+int
 parse_time_arg(const char *s, int64_t now, struct sc_time *t)
 {
 	int64_t y, mo, d, h = 0, mi = 0, se = 0, zh, zm, off = 0, v, ns;

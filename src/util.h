@@ -36,6 +36,9 @@ void format_time_iso(struct strbuf *sb, const struct sc_time *t);
 /* Parses what format_time_iso writes (fewer fractional digits too, or
  * none). Returns 0, or -1 when s is not such a time. */
 int parse_time_iso(const char *s, struct sc_time *t);
+/* Parses a duration: a number of seconds, or with s, ms, m or h
+ * ("30", "2.5s", "500ms", "10m", "1h"). Returns 0, or -1. */
+int parse_duration(const char *s, double *seconds);
 /* Parses a time as an analyst gives one (run --since): ISO 8601
  * ("2015-05-12T10:00:00.5Z", "2015-05-12 10:00", "2015-05-12", with Z or
  * an offset such as +02:00; none is UTC), seconds since the epoch
