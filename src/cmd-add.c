@@ -1,5 +1,6 @@
 /* cmd-add.c - shardcap add: split a capture into the store and push its
  * chunks to the workers; shardcap rm: take it away again. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "xalloc.h"
 #include "banned.h"
 
-#define ADD_USAGE "shardcap add [--name NAME] [--replace] [--strict] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] CAPTURE|DIR..."
+#define ADD_USAGE "shardcap add [--name NAME] [--replace] [--strict] [--size SIZE] [--replicas R] [--layout time|flow] [--follow [--every T]] [--settle T] [--json] [-q] [NAME] CAPTURE|DIR..."
 #define RM_USAGE "shardcap rm [--force] NAME"
 
 static const char add_help[] =
@@ -41,8 +42,9 @@ static const char add_help[] =
     "compressed files may be mixed. Adding the set again splits and sends\n"
     "only the files that are new or changed (size or time), and the chunks\n"
     "of files no longer in it leave the workers: give the whole set each\n"
-    "time (a directory, or the same glob). --name is needed unless CAPTURE\n"
-    "is one directory (then its name). With --follow, the set is added\n"
+    "time (a directory, or the same glob). The name is --name, or a first\n"
+    "word that names no file (add sensor1 /data/sensor1/*.pcap), or a\n"
+    "directory's own name. With --follow, the set is added\n"
     "again every --every (10s) until Ctrl-C, a line for each round that\n"
     "found something; files modified in the last --settle (10s with\n"
     "--follow, else 0) are still being written and wait (one added before\n"
@@ -389,6 +391,7 @@ cmd_add(int argc, char **argv)
 	char *derived = NULL;
 	uint64_t v;
 	int c, json = 0, quiet = 0, status, set = 0, follow = 0;
+	int named_first = 0;
 	double every = 10, settle = -1;
 	struct stat st;
 
@@ -449,10 +452,24 @@ cmd_add(int argc, char **argv)
 		    "a directory");
 	if (follow && every < 1)
 		return cli_usage_error(ADD_USAGE, "--every: at least 1s");
+	/* add NAME FILE|DIR...: a first word that names no file and has
+	 * no capture's extension (a mistyped file is not taken for a
+	 * name), followed by files, is the capture's name */
+	if (opt.name == NULL && argc - optind >= 2 &&
+	    valid_name(argv[optind]) && stat(argv[optind], &st) < 0 &&
+	    errno == ENOENT) {
+		char *bare = name_from_path(argv[optind]);
+
+		if (strcmp(bare, argv[optind]) == 0) {
+			opt.name = argv[optind++];
+			named_first = 1;
+		}
+		free(bare);
+	}
 	opt.input = argv[optind];
 	opt.inputs = argv + optind;
 	opt.n_inputs = (size_t)(argc - optind);
-	set = opt.n_inputs > 1 || (stat(opt.input, &st) == 0 &&
+	set = opt.n_inputs > 1 || named_first || (stat(opt.input, &st) == 0 &&
 	    S_ISDIR(st.st_mode));
 	if (opt.name == NULL && opt.n_inputs > 1)
 		return cli_usage_error(ADD_USAGE, "a capture of many files needs "

@@ -249,4 +249,12 @@ test_expect_success 'a 10-minute window of the set: only the files'"'"' chunks t
 	echo "$n" && test "${n% *}" -le 20 && test "${n#* }" -ge 190
 '
 
+test_expect_success 'add NAME FILE...: a first word that names no file is the name; a mistyped file is not' '
+	$SHARDCAP add -q sensor1 "$ROT"/trace_0004[0-4]_* > out &&
+	grep "^added .sensor1.: 5 chunks" out &&
+	expect_status 2 $SHARDCAP add -q tarce.pcap "$ROT"/trace_00045_* &&
+	grep "needs --name" .err &&
+	expect_status 15 $SHARDCAP status tarce
+'
+
 test_done
