@@ -137,7 +137,22 @@ static const char *const migrations[] = {
 	"  UNIQUE (capture_id, path),"
 	"  UNIQUE (capture_id, prefix));"
 	/* ... chunks found by name (catalog_chunks_replace): thousands */
-	"CREATE INDEX chunks_file ON chunks(capture_id, file);",
+	"CREATE INDEX chunks_file ON chunks(capture_id, file);"
+	/* ... and a run's jobs kept when their chunk goes (a cut, a
+	 * re-add): history does not change */
+	"CREATE TABLE jobs_kept ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  chunk_id INTEGER REFERENCES chunks(id) ON DELETE SET NULL,"
+	"  worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE,"
+	"  started_ms INTEGER NOT NULL,"
+	"  wall_ms INTEGER NOT NULL,"
+	"  exit_status INTEGER NOT NULL,"
+	"  bytes_out INTEGER NOT NULL);"
+	"INSERT INTO jobs_kept SELECT * FROM jobs;"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs_kept RENAME TO jobs;"
+	"CREATE INDEX jobs_run ON jobs(run_id);",
 };
 
 static int
