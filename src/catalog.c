@@ -705,7 +705,9 @@ catalog_chunks_replace(struct catalog *c, int64_t capture_id,
 		r = run(c, prepare(c, e, "UPDATE chunks SET seq = ?, bytes = ?, "
 		    "packets = ?, first_time = ?, last_time = ?, digest = ?, "
 		    "flow_part = ?, min_time = ?, max_time = ? WHERE "
-		    "capture_id = ? AND file = ? AND seq < 0",
+		    /* (+seq: found by file, chunks_file, not by the seq
+		     * index, which would scan every row set aside) */
+		    "capture_id = ? AND file = ? AND +seq < 0",
 		    "uuutttuttit", (uint64_t)ch->seq, ch->bytes, ch->packets,
 		    ch->first_time, ch->last_time, ch->digest, (uint64_t)ch->part,
 		    ch->min_time, ch->max_time, capture_id, ch->file), e);

@@ -511,31 +511,32 @@ incoming_add(struct incoming *in, const struct cat_chunk *ch)
 	in->list[in->n++] = *ch;
 }
 
+/* t in RFC 3339 into a catalog's field of n bytes. */
+static void
+time_field(char *dst, size_t n, const struct sc_time *t)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	format_time_iso(&sb, t);
+	snprintf(dst, n, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
 void
 push_chunk_of_split(struct cat_chunk *ch, const struct split_chunk *c,
     enum digest_algo algo)
 {
-	struct strbuf t = STRBUF_INIT;
-
 	memset(ch, 0, sizeof(*ch));
 	snprintf(ch->file, sizeof(ch->file), "%s", c->file);
 	ch->bytes = c->bytes;
 	ch->packets = c->packets;
 	ch->part = c->part;
 	if (c->has_time) {
-		format_time_iso(&t, &c->first);
-		snprintf(ch->first_time, sizeof(ch->first_time), "%s", t.buf);
-		strbuf_reset(&t);
-		format_time_iso(&t, &c->last);
-		snprintf(ch->last_time, sizeof(ch->last_time), "%s", t.buf);
-		strbuf_reset(&t);
-		format_time_iso(&t, &c->min);
-		snprintf(ch->min_time, sizeof(ch->min_time), "%s", t.buf);
-		strbuf_reset(&t);
-		format_time_iso(&t, &c->max);
-		snprintf(ch->max_time, sizeof(ch->max_time), "%s", t.buf);
+		time_field(ch->first_time, sizeof(ch->first_time), &c->first);
+		time_field(ch->last_time, sizeof(ch->last_time), &c->last);
+		time_field(ch->min_time, sizeof(ch->min_time), &c->min);
+		time_field(ch->max_time, sizeof(ch->max_time), &c->max);
 	}
-	strbuf_release(&t);
 	digest_hex(algo, c->digest, ch->digest);
 }
 
@@ -652,13 +653,60 @@ install_chunks(struct cluster *cl, const char *name, const char *incoming,
 	return r;
 }
 
+/* Sorting, to find chunks by file among thousands. */
+static int
+by_chunk_file(const void *a, const void *b)
+{
+	return strcmp((*(const struct cat_chunk *const *)a)->file,
+	    (*(const struct cat_chunk *const *)b)->file);
+}
+
+/* The first of the n chunks sorted by file whose file is >= key. */
+static size_t
+lower_bound(struct cat_chunk *const *sorted, size_t n, const char *key)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(sorted[mid]->file, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+chunk_in(struct cat_chunk *const *sorted, size_t n, const char *file)
+{
+	size_t i = lower_bound(sorted, n, file);
+
+	return i < n && strcmp(sorted[i]->file, file) == 0;
+}
+
+/* in's chunks as pointers sorted by file (chunk_in finds them). */
+static struct cat_chunk **
+sorted_by_file(const struct incoming *in)
+{
+	struct cat_chunk **v = xcalloc(in->n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		v[i] = &in->list[i];
+	qsort(v, in->n, sizeof(*v), by_chunk_file);
+	return v;
+}
+
 /* The copies on workers of old chunks that are gone from the capture (a
  * capture that became shorter, the parts of a cut chunk that changed):
- * to remove once the catalog forgets them. */
+ * to remove once the catalog forgets them. kept: the capture's chunks
+ * now, sorted_by_file. */
 static int
 copies_gone(struct cluster *cl, int64_t capture_id,
-    const struct cat_chunk *old, size_t n_old, const struct incoming *in,
-    struct move_file **out, size_t *n_out, struct sc_err *e)
+    const struct cat_chunk *old, size_t n_old, struct cat_chunk *const *kept,
+    size_t n_kept, struct move_file **out, size_t *n_out, struct sc_err *e)
 {
 	struct cat_placement *pl = NULL;
 	size_t n_pl = 0, i, j;
@@ -672,16 +720,17 @@ copies_gone(struct cluster *cl, int64_t capture_id,
 	for (i = 0; i < n_pl; i++) {
 		const struct config_worker *w = cluster_worker(cl, pl[i].worker);
 		const struct cat_chunk *ch = NULL;
-		int kept = 0;
 
+		/* (old is by seq, from 1: a placement's chunk is at its
+		 * seq) */
+		if (pl[i].seq >= 1 && pl[i].seq <= n_old &&
+		    old[pl[i].seq - 1].id == pl[i].chunk_id)
+			ch = &old[pl[i].seq - 1];
 		for (j = 0; j < n_old && ch == NULL; j++)
 			if (old[j].id == pl[i].chunk_id)
 				ch = &old[j];
-		if (w == NULL || ch == NULL)
-			continue;
-		for (j = 0; j < in->n && !kept; j++)
-			kept = strcmp(in->list[j].file, ch->file) == 0;
-		if (kept)
+		if (w == NULL || ch == NULL ||
+		    chunk_in(kept, n_kept, ch->file))
 			continue;
 		snprintf((*out)[*n_out].file, sizeof((*out)[*n_out].file), "%s",
 		    ch->file);
@@ -707,6 +756,46 @@ static int64_t
 mtime_ns(const struct stat *st)
 {
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* Whether an add can begin: a valid name, a worker to push to. */
+static int
+add_usable(const struct cluster *cl, const struct add_options *opt,
+    struct sc_err *e)
+{
+	if (!valid_name(opt->name))
+		return sc_err_set(e, SC_ERR_USAGE, "bad capture name '%s': use "
+		    "1-64 letters, digits, '.', '_', '-', not first '.' or '-'",
+		    opt->name);
+	if (cl->cfg.n_workers == 0)
+		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
+		    "(see 'shardcap worker add')");
+	return 0;
+}
+
+/* An add's split of input into the directory incoming, its chunks named
+ * name-000001..., as capture cap is split. */
+static int
+add_split(const struct add_options *opt, const struct cat_capture *cap,
+    const char *input, const char *name, const char *incoming,
+    struct split_result *sr, struct sc_err *e)
+{
+	struct split_options so;
+
+	memset(&so, 0, sizeof(so));
+	so.input = input;
+	so.dir = incoming;
+	so.name = name;
+	so.size = cap->chunk_size;
+	so.layout = (enum split_layout)split_layout_from_name(cap->layout);
+	so.digest = (enum digest_algo)digest_algo_from_name(cap->digest_algo);
+	so.force = 1;
+	so.interrupted = opt->interrupted;
+	if (opt->progress != NULL) {
+		so.progress = split_progress_to_add;
+		so.progress_ctx = (void *)opt;
+	}
+	return split_capture(&so, sr, e);
 }
 
 /* After an add: the chunks pushed to the workers that should hold them,
@@ -771,13 +860,8 @@ push_add(struct cluster *cl, const struct add_options *opt,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (!valid_name(opt->name))
-		return sc_err_set(e, SC_ERR_USAGE, "bad capture name '%s': use "
-		    "1-64 letters, digits, '.', '_', '-', not first '.' or '-'",
-		    opt->name);
-	if (cl->cfg.n_workers == 0)
-		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
-		    "(see 'shardcap worker add')");
+	if ((r = add_usable(cl, opt, e)) != 0)
+		return r;
 	if (stat(opt->input, &st) < 0)
 		return sc_err_sys(e, "cannot open '%s'", opt->input);
 	if (!S_ISREG(st.st_mode))
@@ -806,25 +890,10 @@ push_add(struct cluster *cl, const struct add_options *opt,
 	    old.chunk_size == cap.chunk_size &&
 	    strcmp(old.layout, cap.layout) == 0 && n_old > 0;
 	if (!res->source_unchanged) {
-		struct split_options so;
-
 		incoming = xasprintf("%s/store/.%s.incoming", cl->dir, opt->name);
-		if ((r = file_remove_tree(incoming, e)) != 0)
-			goto out;
-		memset(&so, 0, sizeof(so));
-		so.input = opt->input;
-		so.dir = incoming;
-		so.name = opt->name;
-		so.size = cap.chunk_size;
-		so.layout = (enum split_layout)split_layout_from_name(cap.layout);
-		so.digest = algo;
-		so.force = 1;
-		so.interrupted = opt->interrupted;
-		if (opt->progress != NULL) {
-			so.progress = split_progress_to_add;
-			so.progress_ctx = (void *)opt;
-		}
-		if ((r = split_capture(&so, &res->split, e)) != 0)
+		if ((r = file_remove_tree(incoming, e)) != 0 ||
+		    (r = add_split(opt, &cap, opt->input, opt->name, incoming,
+		    &res->split, e)) != 0)
 			goto out;
 		/* another file under the name: the same capture only if it
 		 * begins as the capture did (moved, or grown elsewhere) */
@@ -858,9 +927,15 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		cap.cut_flows = (int64_t)res->split.cut_flows;
 		cap.source_size = (uint64_t)st.st_size;
 		cap.source_mtime = mtime_ns(&st);
-		if (res->existed && (r = copies_gone(cl, old.id, old_chunks,
-		    n_old, &in, &gone, &n_gone, e)) != 0)
-			goto out;
+		if (res->existed) {
+			struct cat_chunk **kept = sorted_by_file(&in);
+
+			r = copies_gone(cl, old.id, old_chunks, n_old, kept, in.n,
+			    &gone, &n_gone, e);
+			free(kept);
+			if (r != 0)
+				goto out;
+		}
 		if ((r = catalog_begin(cl->cat, e)) != 0)
 			goto out;
 		r = catalog_capture_save(cl->cat, &cap, e);
@@ -1078,24 +1153,11 @@ static int
 split_file(const struct add_options *opt, const struct cat_capture *cap,
     const char *incoming, struct set_file *f, struct sc_err *e)
 {
-	struct split_options so;
 	struct stat after;
 	int r;
 
-	memset(&so, 0, sizeof(so));
-	so.input = f->path;
-	so.dir = incoming;
-	so.name = f->prefix;
-	so.size = cap->chunk_size;
-	so.layout = (enum split_layout)split_layout_from_name(cap->layout);
-	so.digest = (enum digest_algo)digest_algo_from_name(cap->digest_algo);
-	so.force = 1;
-	so.interrupted = opt->interrupted;
-	if (opt->progress != NULL) {
-		so.progress = split_progress_to_add;
-		so.progress_ctx = (void *)opt;
-	}
-	if ((r = split_capture(&so, &f->sr, e)) != 0)
+	if ((r = add_split(opt, cap, f->path, f->prefix, incoming, &f->sr,
+	    e)) != 0)
 		return r;
 	f->split = 1;
 	if (stat(f->path, &after) < 0)
@@ -1115,72 +1177,6 @@ split_file(const struct add_options *opt, const struct cat_capture *cap,
 	return 0;
 }
 
-/* Moves f's new chunks from incoming into the store (install_chunks),
- * its chunks into f->in, and its time range into its row. */
-static int
-install_file(struct cluster *cl, const struct cat_capture *cap,
-    const char *incoming, struct set_file *f, const struct cat_chunk *old,
-    size_t n_old, struct add_result *res, struct sc_err *e)
-{
-	struct cat_chunk *mine = xcalloc(n_old + 1, sizeof(*mine));
-	size_t n_mine = 0, i;
-	int r;
-
-	for (i = 0; i < n_old; i++)
-		if (chunk_of(old[i].file, f->prefix))
-			mine[n_mine++] = old[i];
-	r = install_chunks(cl, cap->name, incoming, &f->sr, mine, n_mine,
-	    (enum digest_algo)digest_algo_from_name(cap->digest_algo), &f->in,
-	    res, e);
-	free(mine);
-	for (i = 0; r == 0 && i < f->in.n; i++) {
-		const struct cat_chunk *ch = &f->in.list[i];
-
-		if (ch->min_time[0] && (!f->row.min_time[0] ||
-		    strcmp(ch->min_time, f->row.min_time) < 0))
-			snprintf(f->row.min_time, sizeof(f->row.min_time), "%s",
-			    ch->min_time);
-		if (ch->max_time[0] && strcmp(ch->max_time,
-		    f->row.max_time) > 0)
-			snprintf(f->row.max_time, sizeof(f->row.max_time), "%s",
-			    ch->max_time);
-	}
-	return r;
-}
-
-/* Sorting, to find rows by name among thousands: a path of the sources,
- * the file of the chunks. */
-static int
-by_source_path(const void *a, const void *b)
-{
-	return strcmp((*(const struct cat_source *const *)a)->path,
-	    (*(const struct cat_source *const *)b)->path);
-}
-
-static int
-by_chunk_file(const void *a, const void *b)
-{
-	return strcmp((*(const struct cat_chunk *const *)a)->file,
-	    (*(const struct cat_chunk *const *)b)->file);
-}
-
-/* The first of the n chunks sorted by file whose file is >= key. */
-static size_t
-lower_bound(struct cat_chunk *const *sorted, size_t n, const char *key)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (strcmp(sorted[mid]->file, key) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Adds to in the chunks (of sorted, by file) of the file whose chunks
  * are PREFIX-..., in capture order (their names' order). */
 static void
@@ -1197,12 +1193,44 @@ chunks_of(struct cat_chunk *const *sorted, size_t n, const char *prefix,
 	free(key);
 }
 
+/* Moves f's new chunks from incoming into the store (install_chunks),
+ * its chunks into f->in, and its time range into its row. */
 static int
-chunk_in(struct cat_chunk *const *sorted, size_t n, const char *file)
+install_file(struct cluster *cl, const struct cat_capture *cap,
+    const char *incoming, struct set_file *f,
+    struct cat_chunk *const *old_by_file, size_t n_old,
+    struct add_result *res, struct sc_err *e)
 {
-	size_t i = lower_bound(sorted, n, file);
+	struct incoming mine = { NULL, 0, 0 };
+	size_t i;
+	int r;
 
-	return i < n && strcmp(sorted[i]->file, file) == 0;
+	chunks_of(old_by_file, n_old, f->prefix, &mine);
+	r = install_chunks(cl, cap->name, incoming, &f->sr, mine.list, mine.n,
+	    (enum digest_algo)digest_algo_from_name(cap->digest_algo), &f->in,
+	    res, e);
+	free(mine.list);
+	for (i = 0; r == 0 && i < f->in.n; i++) {
+		const struct cat_chunk *ch = &f->in.list[i];
+
+		if (ch->min_time[0] && (!f->row.min_time[0] ||
+		    strcmp(ch->min_time, f->row.min_time) < 0))
+			snprintf(f->row.min_time, sizeof(f->row.min_time), "%s",
+			    ch->min_time);
+		if (ch->max_time[0] && strcmp(ch->max_time,
+		    f->row.max_time) > 0)
+			snprintf(f->row.max_time, sizeof(f->row.max_time), "%s",
+			    ch->max_time);
+	}
+	return r;
+}
+
+/* Sorting, to find the rows of thousands of files by path. */
+static int
+by_source_path(const void *a, const void *b)
+{
+	return strcmp((*(const struct cat_source *const *)a)->path,
+	    (*(const struct cat_source *const *)b)->path);
 }
 
 int
@@ -1222,18 +1250,13 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	char *incoming = NULL, *store = NULL;
 	struct cat_source **src_by_path = NULL;
 	struct cat_chunk **old_by_file = NULL, **new_by_file = NULL;
-	size_t split_prefixes = 0, n_all = 0;
+	size_t n_all = 0;
 	int64_t now_ns;
 	int r, same_format = 1, same;
 
 	memset(res, 0, sizeof(*res));
-	if (!valid_name(opt->name))
-		return sc_err_set(e, SC_ERR_USAGE, "bad capture name '%s': use "
-		    "1-64 letters, digits, '.', '_', '-', not first '.' or '-'",
-		    opt->name);
-	if (cl->cfg.n_workers == 0)
-		return sc_err_set(e, SC_ERR_USAGE, "the cluster has no workers "
-		    "(see 'shardcap worker add')");
+	if ((r = add_usable(cl, opt, e)) != 0)
+		return r;
 	r = list_files(opt->inputs, opt->n_inputs, &listed, &n_listed, e);
 	n = n_all = n_listed;
 	f = xcalloc(n + 1, sizeof(*f));
@@ -1356,7 +1379,7 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	/* every file split and sound: into the store */
 	for (i = 0; i < n; i++)
 		if (pf[i]->split && (r = install_file(cl, &cap, incoming, pf[i],
-		    old_chunks, n_old, res, e)) != 0)
+		    old_by_file, n_old, res, e)) != 0)
 			goto out;
 	for (i = 0; i < n; i++)
 		pf[i]->row.chunks = pf[i]->in.n;
@@ -1372,7 +1395,6 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 			    pf[i]->row.min_time, pf[i - 1]->path,
 			    pf[i - 1]->row.max_time);
 	rows = xcalloc(n + 1, sizeof(*rows));
-	memset(&cap.source, 0, sizeof(cap.source));
 	cap.packets = cap.bytes = cap.source_size = 0;
 	cap.source_mtime = 0;
 	for (i = 0; i < n; i++) {
@@ -1408,20 +1430,14 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 
 	/* the files no longer in the set, and their chunks in the store */
 	store = cluster_store_dir(cl, opt->name);
-	new_by_file = xcalloc(in.n + 1, sizeof(*new_by_file));
-	for (i = 0; i < in.n; i++)
-		new_by_file[i] = &in.list[i];
-	qsort(new_by_file, in.n, sizeof(*new_by_file), by_chunk_file);
-	for (i = 0; i < n; i++)
-		if (pf[i]->state != ADD_FILE_SAME)
-			split_prefixes++;
+	new_by_file = sorted_by_file(&in);
 	for (k = 0; k < n_old; k++) {
 		int owned = 0;
 
 		if (chunk_in(new_by_file, in.n, old_chunks[k].file))
 			continue;
 		/* (a file split again had its old chunks counted there) */
-		for (i = 0; i < n && !owned && split_prefixes > 0; i++)
+		for (i = 0; i < n && !owned; i++)
 			owned = pf[i]->state != ADD_FILE_SAME &&
 			    chunk_of(old_chunks[k].file, pf[i]->prefix);
 		if (!owned) {
@@ -1466,12 +1482,10 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 	    res->files_by_state[ADD_FILE_GONE] == 0 && in.n == n_old;
 	for (k = 0; same && k < n_old; k++)
 		same = in.list[k].id == old_chunks[k].id;
-	if (same && cap.replicas == old.replicas) {
-		res->chunks_removed = 0;
+	if (same && cap.replicas == old.replicas)
 		goto push;
-	}
 	if (res->existed && !same && (r = copies_gone(cl, old.id, old_chunks,
-	    n_old, &in, &gone, &n_gone, e)) != 0)
+	    n_old, new_by_file, in.n, &gone, &n_gone, e)) != 0)
 		goto out;
 	if ((r = catalog_begin(cl->cat, e)) != 0)
 		goto out;
