@@ -345,9 +345,23 @@ warm_start() {
 		    ${hub:+"SHARDCAP_WARM_HUB=$hub"} setsid \
 		    3>&1 8>&2 2>"$Z.e" > /dev/null < /dev/null &)
 		slot_traps
-		if [ -n "$z" ]; then
+		case $z in
+		"exit "*)
+			# it ended setting itself up, before it opened a file,
+			# and said why: the command's arguments are wrong
+			# (src/warm.c). (Silent, it may be the warm start's
+			# doing: the jobs start the tool each.)
+			if grep -v '^Running as user' "$Z.e" 2>/dev/null |
+			    grep -q .; then
+				wfail=${z#exit }
+				cat "$Z.e" >&2
+			fi
+			z=''
+			;;
+		?*)
 			exec 6>"$Z.q" 5<"$Z.r" && (echo >&6) 2>/dev/null
-		fi
+			;;
+		esac
 	fi
 	rm -f "$Z" "$Z.q" "$Z.r" "$Z.e"
 	Z=''
@@ -382,7 +396,7 @@ slot() {
 	done
 	set_command "$@"
 	slot_traps
-	p='' w='' z='' Z=''
+	p='' w='' z='' Z='' wfail=''
 	IFS= read -r T || exit 0
 	if [ "$silence" -gt 0 ] && [ -n "$h" ]; then
 		: > "$h" 2>/dev/null || h=
@@ -397,7 +411,7 @@ slot() {
 	elif [ -n "$lib" ]; then
 		warm_start
 	fi
-	rec ready${z:+ warm}
+	rec ready${z:+ warm}${wfail:+ failed $wfail}
 	while IFS= read -r _j; do
 		[ -n "$h" ] && : > "$h"
 		eval "$_j"
@@ -409,9 +423,11 @@ slot() {
 
 # --- other verbs ---
 
-# check DIR LIB: what shardcap worker check reports, a key=value a line.
+# check DIR LIB [TOOL...]: what shardcap check reports, a key=value a
+# line; TOOL: more tools to look for.
 check() {
 	_d=$1 _l=$2
+	shift 2
 	mkdir -p -- "$_d" 2>/dev/null
 	if [ -n "$_l" ] && [ -r "$_l" ]; then echo warm=1; else echo warm=0; fi
 	if _t=$(mktemp "$_d/.shardcap-check.XXXXXX" 2>/dev/null) &&
@@ -423,15 +439,24 @@ check() {
 	echo "cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
 	echo "free=$(df -Pk -- "$_d" 2>/dev/null |
 	    awk 'NR==2 {printf "%.0f", $4 * 1024}')"
-	for _t in tshark tcpdump mergecap rsync ngrep; do
+	# one line for each tool that is there (none for one that is not):
+	# the packet tools with their versions (or ?), then the tools asked
+	# for, found on PATH but not run
+	for _t in tshark tcpdump mergecap editcap rsync ngrep; do
+		command -v "$_t" > /dev/null 2>&1 || continue
+		# (ngrep says its version with -V)
+		_o=--version
+		[ "$_t" = ngrep ] && _o=-V
+		_v=$("$_t" "$_o" 2>/dev/null < /dev/null | head -n 1 |
+		    sed -n 's/^[^0-9]*\([0-9][0-9.a-z-]*\).*/\1/p')
+		echo "tool.$_t=${_v:-?}"
+	done
+	for _t in "$@"; do
+		case $_t in
+		tshark | tcpdump | mergecap | editcap | rsync | ngrep) continue ;;
+		esac
 		if command -v "$_t" > /dev/null 2>&1; then
-			# (ngrep says its version with -V)
-			_o=--version
-			[ "$_t" = ngrep ] && _o=-V
-			echo "tool.$_t=$("$_t" "$_o" 2>/dev/null | head -n 1 |
-			    sed -n 's/^[^0-9]*\([0-9][0-9.a-z-]*\).*/\1/p')"
-		else
-			echo "tool.$_t="
+			echo "tool.$_t=?"
 		fi
 	done
 }

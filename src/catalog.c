@@ -153,6 +153,18 @@ static const char *const migrations[] = {
 	"DROP TABLE jobs;"
 	"ALTER TABLE jobs_kept RENAME TO jobs;"
 	"CREATE INDEX jobs_run ON jobs(run_id);",
+
+	/* 5 -> 6: what a run needs to be run again on the chunks it left
+	 * (run --rerun): how the command read its chunks, its window, and
+	 * those chunks - failed (their exit status) or not run (NULL) */
+	"ALTER TABLE runs ADD COLUMN stdin INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN since TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE runs ADD COLUMN until TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE run_left ("
+	"  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	"  chunk_id INTEGER REFERENCES chunks(id) ON DELETE SET NULL,"
+	"  exit_status INTEGER);"
+	"CREATE INDEX run_left_run ON run_left(run_id);",
 };
 
 static int
@@ -785,14 +797,91 @@ catalog_run_add(struct catalog *c, int64_t capture_id, const char *command,
     const char *selection, int64_t started_ms, int64_t finished_ms,
     int status, int64_t *id, struct sc_err *e)
 {
+	return catalog_run_add_spec(c, capture_id, command, selection, 0, "",
+	    "", started_ms, finished_ms, status, id, e);
+}
+
+int
+catalog_run_add_spec(struct catalog *c, int64_t capture_id,
+    const char *command, const char *selection, int use_stdin,
+    const char *since, const char *until, int64_t started_ms,
+    int64_t finished_ms, int status, int64_t *id, struct sc_err *e)
+{
 	int r = run(c, prepare(c, e, "INSERT INTO runs (capture_id, command, "
-	    "selection, started_ms, finished_ms, status) VALUES (?, ?, ?, ?, "
-	    "?, ?)", "ittiii", capture_id, command, selection, started_ms,
-	    finished_ms, (int64_t)status), e);
+	    "selection, stdin, since, until, started_ms, finished_ms, status) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", "ittittiii", capture_id,
+	    command, selection, (int64_t)(use_stdin != 0), since, until,
+	    started_ms, finished_ms, (int64_t)status), e);
 
 	if (r == 0)
 		*id = sqlite3_last_insert_rowid(c->db);
 	return r;
+}
+
+int
+catalog_run_left_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
+    int exit_status, struct sc_err *e)
+{
+	return run(c, prepare(c, e, "INSERT INTO run_left (run_id, chunk_id, "
+	    "exit_status) VALUES (?, ?, ?)", "iin", run_id, chunk_id,
+	    (int64_t)exit_status), e);
+}
+
+static void
+read_left(sqlite3_stmt *st, void *row)
+{
+	int64_t *id = row;
+
+	*id = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 :
+	    sqlite3_column_int64(st, 0);
+}
+
+int
+catalog_run_spec(struct catalog *c, int64_t run_id, struct cat_run_spec *s,
+    struct sc_err *e)
+{
+	sqlite3_stmt *st = prepare(c, e, "SELECT cap.name, r.command, r.stdin, "
+	    "r.since, r.until FROM runs r JOIN captures cap ON "
+	    "cap.id = r.capture_id WHERE r.id = ?", "i", run_id);
+	const unsigned char *cmd;
+	void *v;
+	int rc, r;
+
+	memset(s, 0, sizeof(*s));
+	if (st == NULL)
+		return SC_ERR_CATALOG;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(s->capture, sizeof(s->capture), st, 0);
+		cmd = sqlite3_column_text(st, 1);
+		s->command = xstrdup(cmd ? (const char *)cmd : "");
+		s->use_stdin = sqlite3_column_int(st, 2) != 0;
+		copy_text(s->since, sizeof(s->since), st, 3);
+		copy_text(s->until, sizeof(s->until), st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return sc_err_set(e, SC_ERR_NOT_FOUND, "no run %lld",
+		    (long long)run_id);
+	if (rc != SQLITE_ROW)
+		return db_error(c, e, "cannot read a run");
+	r = collect(c, prepare(c, e, "SELECT chunk_id FROM run_left WHERE "
+	    "run_id = ? ORDER BY rowid", "i", run_id), sizeof(*s->left),
+	    read_left, &v, &s->n_left, "cannot read a run's chunks", e);
+	s->left = v;
+	if (r != 0)
+		catalog_run_spec_free(s);
+	return r;
+}
+
+void
+catalog_run_spec_free(struct cat_run_spec *s)
+{
+	free(s->command);
+	free(s->left);
+	s->command = NULL;
+	s->left = NULL;
+	s->n_left = 0;
 }
 
 int

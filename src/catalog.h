@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 5
+#define CATALOG_SCHEMA_VERSION 6
 
 struct catalog;
 
@@ -198,6 +198,30 @@ int catalog_placement_delete(struct catalog *c, int64_t chunk_id,
 int catalog_run_add(struct catalog *c, int64_t capture_id,
     const char *command, const char *selection, int64_t started_ms,
     int64_t finished_ms, int status, int64_t *id, struct sc_err *e);
+/* The same, with how the command read its chunks and the run's window
+ * (RFC 3339, "" for no bound): what run --rerun needs. */
+int catalog_run_add_spec(struct catalog *c, int64_t capture_id,
+    const char *command, const char *selection, int use_stdin,
+    const char *since, const char *until, int64_t started_ms,
+    int64_t finished_ms, int status, int64_t *id, struct sc_err *e);
+/* A chunk the run left: failed with exit_status, or not run (-1). */
+int catalog_run_left_add(struct catalog *c, int64_t run_id, int64_t chunk_id,
+    int exit_status, struct sc_err *e);
+
+/* What a run was asked, to run it again on the chunks it left. */
+struct cat_run_spec {
+	char capture[72];
+	char *command;          /* its words, each shell-quoted (shell_quote) */
+	int use_stdin;
+	char since[40], until[40];      /* its window; "" for no bound */
+	int64_t *left;          /* the chunks it left: failed or not run; 0
+	                         * for one gone since (a cut, a re-add) */
+	size_t n_left;
+};
+/* Run run_id's spec; SC_ERR_NOT_FOUND when there is no such run. */
+int catalog_run_spec(struct catalog *c, int64_t run_id, struct cat_run_spec *s,
+    struct sc_err *e);
+void catalog_run_spec_free(struct cat_run_spec *s);
 int catalog_run_worker_add(struct catalog *c, int64_t run_id,
     int64_t worker_id, size_t chunks, int64_t completion_ms, struct sc_err *e);
 int catalog_job_add(struct catalog *c, int64_t run_id, int64_t chunk_id,

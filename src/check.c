@@ -15,11 +15,33 @@
 #include "banned.h"
 
 const char *const check_tool_names[CHECK_TOOLS] = {
-	"tshark", "tcpdump", "ngrep", "mergecap", "rsync",
+	"tshark", "tcpdump", "ngrep", "editcap", "mergecap", "rsync",
 };
+
+static const char *const required_default[] = { CHECK_REQUIRED_DEFAULT };
+
+int
+check_tool_name_ok(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > CHECK_TOOL_NAME_MAX || name[0] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') ||
+		    strchr("._+-", name[i]) != NULL))
+			return 0;
+	return 1;
+}
 
 struct check_job {
 	struct check_result *res;
+	/* per required tool: the worker has it */
+	unsigned char has[CHECK_REQUIRED_MAX];
+	const char *const *required;
+	size_t n_required;
 	struct strvec argv;
 	struct child child;
 	double start;
@@ -28,7 +50,8 @@ struct check_job {
 static void
 on_line(struct child *c, const char *line, void *ctx)
 {
-	struct check_result *res = ctx;
+	struct check_job *j = ctx;
+	struct check_result *res = j->res;
 	const char *v = strchr(line, '=');
 	size_t i;
 
@@ -45,6 +68,14 @@ on_line(struct child *c, const char *line, void *ctx)
 	} else if (strncmp(line, "free=", 5) == 0) {
 		res->free_bytes = strtoull(v, NULL, 10);
 	} else if (strncmp(line, "tool.", 5) == 0) {
+		/* (only a tool that is there is named) */
+		for (i = 0; i < j->n_required; i++) {
+			size_t len = strlen(j->required[i]);
+
+			if (strncmp(line + 5, j->required[i], len) == 0 &&
+			    line[5 + len] == '=')
+				j->has[i] = 1;
+		}
 		for (i = 0; i < CHECK_TOOLS; i++) {
 			size_t len = strlen(check_tool_names[i]);
 
@@ -59,7 +90,8 @@ on_line(struct child *c, const char *line, void *ctx)
 }
 
 int
-check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
+check_workers(struct cluster *cl, const char *const *required,
+    size_t n_required, volatile sig_atomic_t *interrupted,
     struct check_result **results, size_t *n, struct sc_err *e)
 {
 	size_t W = cl->cfg.n_workers, k, n_running = 0;
@@ -67,17 +99,32 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 	struct check_job *jobs = xcalloc(W ? W : 1, sizeof(*jobs));
 	struct child **running = xcalloc(W ? W : 1, sizeof(*running));
 	char *lib = run_warm_lib();
+	const char *args[2 + CHECK_REQUIRED_MAX];
+	size_t i;
 	int r;
+
+	if (required == NULL) {
+		required = required_default;
+		n_required = ARRAY_SIZE(required_default);
+	}
+	if (n_required > CHECK_REQUIRED_MAX)
+		n_required = CHECK_REQUIRED_MAX;
+	/* the agent's check (src/agent.sh): its directory, the warm-start
+	 * library's path here ("" for none), the tools to look for besides
+	 * its own list */
+	for (i = 0; i < n_required; i++)
+		args[2 + i] = required[i];
 
 	for (k = 0; k < W; k++) {
 		const struct config_worker *w = &cl->cfg.workers[k];
 		struct check_job *j = &jobs[k];
 		struct strbuf sb = STRBUF_INIT;
-		/* the agent's check (src/agent.sh): its directory, and the
-		 * warm-start library's path here ("" for none) */
-		const char *args[2] = { w->dir, lib ? lib : "" };
 
+		args[0] = w->dir;
+		args[1] = lib ? lib : "";
 		j->res = &res[k];
+		j->required = required;
+		j->n_required = n_required;
 		snprintf(res[k].name, sizeof(res[k].name), "%s", w->name);
 		remote_describe(&sb, w);
 		snprintf(res[k].where, sizeof(res[k].where), "%s", sb.buf);
@@ -88,13 +135,13 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 		/* the agent goes with the call: a worker without it (or with
 		 * another version) takes it */
 		if (agent_argv(&j->argv, &cl->cfg, w, cl->control_dir, 1,
-		    "check", args, 2, e) != 0) {
+		    "check", args, 2 + n_required, e) != 0) {
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;
 		}
 		agent_child_init(&j->child, j->argv.v, w);
 		j->child.on_line = on_line;
-		j->child.ctx = &res[k];
+		j->child.ctx = j;
 		if (child_start(&j->child, e) != 0) {
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;
@@ -113,6 +160,12 @@ check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
 		res[k].reachable = code == 0;
 		if (code == 0)
 			agent_mark_sent(cl->control_dir, &cl->cfg.workers[k]);
+		for (i = 0; code == 0 && i < n_required; i++)
+			if (!j->has[i])
+				snprintf(res[k].missing + strlen(res[k].missing),
+				    sizeof(res[k].missing) -
+				    strlen(res[k].missing), "%s%s",
+				    res[k].missing[0] ? ", " : "", required[i]);
 		if (code != 0 && res[k].error[0] == '\0') {
 			const char *msg = child_last_error(&j->child);
 

@@ -9,7 +9,11 @@
 
 #include "cluster.h"
 
-#define CHECK_TOOLS 5   /* tshark tcpdump ngrep mergecap rsync */
+#define CHECK_TOOLS 6   /* tshark tcpdump ngrep editcap mergecap rsync */
+/* tools a worker must have unless told otherwise (check_workers) */
+#define CHECK_REQUIRED_DEFAULT "tshark", "editcap", "rsync"
+#define CHECK_REQUIRED_MAX 16
+#define CHECK_TOOL_NAME_MAX 40
 
 extern const char *const check_tool_names[CHECK_TOOLS];
 
@@ -21,16 +25,24 @@ struct check_result {
 	unsigned cores;
 	uint64_t free_bytes;
 	char tools[CHECK_TOOLS][48];    /* version, or "" when missing */
+	/* the required tools it lacks, ", "-separated ("" for none) */
+	char missing[CHECK_REQUIRED_MAX * (CHECK_TOOL_NAME_MAX + 2)];
 	int warm;               /* tshark can start warm: the warm-start
 	                         * library is at the path it has here */
 	char error[400];
 	double seconds;         /* how long the answer took */
 };
 
-/* Checks every configured worker. *results has one entry per worker, in
- * config order. Returns 0 (even if workers are unreachable: see the
- * results) or an error that kept the check from running at all. */
-int check_workers(struct cluster *cl, volatile sig_atomic_t *interrupted,
+/* Whether name can be asked for as a tool: letters, digits, . _ + -. */
+int check_tool_name_ok(const char *name);
+
+/* Checks every configured worker, and that each has the required tools
+ * (n_required names; NULL: CHECK_REQUIRED_DEFAULT). *results has one
+ * entry per worker, in config order. Returns 0 (even if workers are
+ * unreachable or lack tools: see the results) or an error that kept the
+ * check from running at all. */
+int check_workers(struct cluster *cl, const char *const *required,
+    size_t n_required, volatile sig_atomic_t *interrupted,
     struct check_result **results, size_t *n, struct sc_err *e);
 
 #endif

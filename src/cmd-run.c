@@ -20,16 +20,18 @@
 #include "flow.h"
 #include "json.h"
 #include "plan.h"
+#include "remote.h"
 #include "run.h"
 #include "slot.h"
 #include "split.h"
+#include "strvec.h"
 #include "table.h"
 #include "util.h"
 #include "zmerge.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define RUN_USAGE "shardcap run NAME|CAPTURE [--since TIME] [--until TIME] [--chunks LIST] [--sample N [--seed S]] [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--per-chunk] [--stats] [--timeout T] [--balance[=ALGO]] -- COMMAND ARG..."
+#define RUN_USAGE "shardcap run NAME|CAPTURE [--since TIME] [--until TIME] [--chunks LIST] [--sample N [--seed S]] [--ordered] [--tag] [--pcap-out FILE] [--stdin] [--per-chunk] [--stats] [--timeout T] [--keep-going] [--balance[=ALGO]] -- COMMAND ARG..."
 /* Every chunk's output is there, but a worker failed or a copy was bad. */
 #define RUN_EXIT_RECOVERED 23
 #define STATS_USAGE "shardcap stats [--last N] [--json] [NAME]"
@@ -84,6 +86,10 @@ static const char run_help[] =
     "                      is a straggler: its chunks start again on\n"
     "                      another worker, the first to finish wins and\n"
     "                      the other is killed, its output thrown away\n"
+    "      --keep-going    run every chunk even when the command fails\n"
+    "                      alike on two (the same exit status and\n"
+    "                      stderr): by default that is the command's own\n"
+    "                      error, and the run stops at once\n"
     "      --no-warm       start tshark for each chunk (or stream), not\n"
     "                      once per slot; see 'Warm start' below\n"
     "      --batch N       stream up to N chunks' worth of a worker's chunks\n"
@@ -319,7 +325,22 @@ report_outcome(const struct run_plan *plan, const struct run_result *res)
 	}
 	strbuf_reset(&sb);
 	shown = 0;
-	if (res->failed_chunks > 0) {
+	if (res->stopped && res->stop_setup) {
+		cli_error("tshark ended with exit %d on worker '%s' while it set "
+		    "itself up, before it read a chunk: the command's own "
+		    "error, the same for every chunk; stopped, %zu chunk%s not "
+		    "run (--keep-going runs every chunk)", res->stop_status,
+		    plan->workers[res->stop_worker].name, res->not_run,
+		    res->not_run == 1 ? "" : "s");
+		status = sc_exit_code(SC_ERR_JOBS);
+	} else if (res->stopped) {
+		cli_error("the command failed alike on %s and %s (exit %d, the "
+		    "same stderr): stopped, %zu chunk%s not run (--keep-going "
+		    "runs every chunk)", plan->chunks[res->stop_chunks[0]].file,
+		    plan->chunks[res->stop_chunks[1]].file, res->stop_status,
+		    res->not_run, res->not_run == 1 ? "" : "s");
+		status = sc_exit_code(SC_ERR_JOBS);
+	} else if (res->failed_chunks > 0) {
 		for (i = 0; i < plan->n_chunks; i++) {
 			const struct run_chunk *c = &plan->chunks[i];
 
@@ -339,7 +360,8 @@ report_outcome(const struct run_plan *plan, const struct run_result *res)
 		    res->stragglers, res->stragglers == 1 ? "" : "s",
 		    res->speculated, res->speculated == 1 ? "" : "s",
 		    res->speculation_won);
-	if (res->failed_workers > 0 || res->bad_copies > 0) {
+	if (!res->stopped && (res->failed_workers > 0 ||
+	    res->bad_copies > 0)) {
 		cli_warning("recovered: %zu chunk%s ran again or elsewhere than "
 		    "planned%s; %zu cop%s made from the store; %zu bad cop%s "
 		    "replaced or forgotten ('shardcap repair' restores the "
@@ -420,6 +442,67 @@ merge_reference(const struct run_plan *plan, int flow,
 	return r != 0 ? r : ZMERGE_CONV;
 }
 
+/* --rerun ID: the run's command, how it read its chunks and its window,
+ * from the catalog. Returns 0 or the exit status, said. */
+static int
+load_rerun(int64_t id, struct cat_run_spec *spec, struct strvec *words,
+    struct run_options *opt, struct run_select *sel)
+{
+	struct cluster cl;
+	struct sc_err e;
+	int status;
+
+	if ((status = cli_cluster_open(&cl, 0)) != 0)
+		return status;
+	sc_err_clear(&e);
+	status = catalog_run_spec(cl.cat, id, spec, &e);
+	cluster_close(&cl);
+	if (status != 0)
+		return cli_report(&e, NULL);
+	if (shell_unquote(spec->command, words) != 0 || words->n == 0) {
+		cli_error("run %lld's command cannot be read back from the "
+		    "catalog: run it again with the command", (long long)id);
+		return sc_exit_code(SC_ERR_CATALOG);
+	}
+	opt->command = words->v;
+	opt->n_command = words->n;
+	opt->use_stdin = spec->use_stdin;
+	/* (the window as the run recorded it: RFC 3339) */
+	sel->has_since = spec->since[0] != '\0' &&
+	    parse_time_arg(spec->since, 0, &sel->since) == 0;
+	sel->has_until = spec->until[0] != '\0' &&
+	    parse_time_arg(spec->until, 0, &sel->until) == 0;
+	return 0;
+}
+
+/* The chunks run `id` left, as a --chunks list of the plan's numbers; an
+ * error when one is gone (cut, re-added) since. */
+static int
+rerun_list(const struct run_plan *plan, const struct cat_run_spec *spec,
+    int64_t id, char **list, struct sc_err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, k;
+
+	for (i = 0; i < spec->n_left; i++) {
+		for (k = 0; k < plan->n_chunks; k++)
+			if (spec->left[i] != 0 &&
+			    plan->chunks[k].chunk_id == spec->left[i])
+				break;
+		if (k == plan->n_chunks) {
+			strbuf_release(&sb);
+			return sc_err_set(e, SC_ERR_NOT_FOUND, "chunks run %lld "
+			    "left have changed since (cut by a balance, or the "
+			    "capture added again): run the query again",
+			    (long long)id);
+		}
+		strbuf_addf(&sb, "%s%u", sb.len ? "," : "",
+		    plan->chunks[k].seq);
+	}
+	*list = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -443,6 +526,8 @@ cmd_run(int argc, char **argv)
 		{ "chunks", required_argument, NULL, 'c' },
 		{ "sample", required_argument, NULL, 'm' },
 		{ "seed", required_argument, NULL, 'd' },
+		{ "keep-going", no_argument, NULL, 'k' },
+		{ "rerun", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -464,8 +549,12 @@ cmd_run(int argc, char **argv)
 	struct zmerge *merge = NULL;
 	char **merge_argv = NULL;
 	struct cat_capture cap;
+	struct cat_run_spec spec;
+	struct strvec rerun_words = STRVEC_INIT;
+	char *rerun_chunks = NULL;
+	int64_t run_id = 0;
 	size_t i;
-	uint64_t size = 25u << 20, workers = 0, batch = 0, v;
+	uint64_t size = 25u << 20, workers = 0, batch = 0, v, rerun = 0;
 
 	memset(&opt, 0, sizeof(opt));
 	memset(&sel, 0, sizeof(sel));
@@ -477,12 +566,23 @@ cmd_run(int argc, char **argv)
 	memset(&sr, 0, sizeof(sr));
 	memset(&cap, 0, sizeof(cap));
 	memset(&plan, 0, sizeof(plan));
+	memset(&spec, 0, sizeof(spec));
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0))
 		return cli_help(run_help);
 	if (split_dashes(argc, argv, &opts_argc, &opt.command,
-	    &opt.n_command) != 0 || opt.n_command == 0)
-		return cli_usage_error(RUN_USAGE, "the command goes after '--'");
+	    &opt.n_command) != 0) {
+		/* (--rerun takes the command of the run) */
+		opts_argc = argc;
+		opt.command = NULL;
+		opt.n_command = 0;
+		for (i = 1; i < (size_t)argc; i++)
+			if (strncmp(argv[i], "--rerun", 7) == 0)
+				break;
+		if (i == (size_t)argc)
+			return cli_usage_error(RUN_USAGE, "the command goes "
+			    "after '--'");
+	}
 	while ((c = getopt_long(opts_argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'O':
@@ -568,16 +668,43 @@ cmd_run(int argc, char **argv)
 				return cli_usage_error(RUN_USAGE, "bad --seed '%s'",
 				    optarg);
 			break;
+		case 'k':
+			opt.keep_going = 1;
+			break;
+		case 'R':
+			if (parse_uint(optarg, 1, INT64_MAX, &rerun) != 0)
+				return cli_usage_error(RUN_USAGE, "bad --rerun "
+				    "'%s': want a run's number (shardcap stats)",
+				    optarg);
+			break;
 		case 'h':
 			return cli_help(run_help);
 		default:
 			return cli_usage_error(RUN_USAGE, "bad option");
 		}
 	}
-	if (opts_argc - optind != 1)
-		return cli_usage_error(RUN_USAGE, "run needs one capture name or "
-		    "file before '--'");
-	target = argv[optind];
+	if (rerun > 0) {
+		if (opts_argc - optind != 0 || opt.n_command != 0)
+			return cli_usage_error(RUN_USAGE, "--rerun runs the "
+			    "run's command on its capture: give neither");
+		if (sel.chunks != NULL || sel.sample > 0 || sel.has_since ||
+		    sel.has_until || opt.use_stdin || balance)
+			return cli_usage_error(RUN_USAGE, "--rerun takes the "
+			    "run's chunks, window and --stdin: not --chunks, "
+			    "--sample, --since, --until, --stdin or --balance");
+		if ((status = load_rerun((int64_t)rerun, &spec, &rerun_words,
+		    &opt, &sel)) != 0)
+			return status;
+		target = spec.capture;
+	} else {
+		if (opt.n_command == 0)
+			return cli_usage_error(RUN_USAGE, "the command goes "
+			    "after '--'");
+		if (opts_argc - optind != 1)
+			return cli_usage_error(RUN_USAGE, "run needs one "
+			    "capture name or file before '--'");
+		target = argv[optind];
+	}
 	if (opt.tag && opt.output == RUN_PCAP)
 		return cli_usage_error(RUN_USAGE, "--tag makes no sense with "
 		    "--pcap-out");
@@ -632,6 +759,12 @@ cmd_run(int argc, char **argv)
 			if (!have_cluster)
 				cluster_close(&cl);
 		}
+		if (!have_cluster && rerun > 0) {
+			cli_error("run %llu's capture '%s' is no longer in the "
+			    "cluster", (unsigned long long)rerun, target);
+			status = sc_exit_code(SC_ERR_NOT_FOUND);
+			goto out;
+		}
 		if (!have_cluster && stat(target, &st) != 0) {
 			cli_error("no capture '%s' in a cluster, and no such file",
 			    target);
@@ -682,8 +815,22 @@ cmd_run(int argc, char **argv)
 		}
 		free(name);
 	}
+	if (r == 0 && rerun > 0) {
+		if (spec.n_left == 0) {
+			cli_note("run %llu left no chunk to run again",
+			    (unsigned long long)rerun);
+			status = 0;
+			goto out;
+		}
+		r = rerun_list(&plan, &spec, (int64_t)rerun, &rerun_chunks,
+		    &e);
+		sel.chunks = rerun_chunks;
+	}
 	if (r == 0)
 		r = run_plan_select(&plan, &sel, &selected, &e);
+	if (r == 0 && rerun > 0)
+		snprintf(plan.selection, sizeof(plan.selection), "--rerun %llu",
+		    (unsigned long long)rerun);
 	if (r != 0) {
 		status = cli_report(&e, target);
 		goto out;
@@ -774,7 +921,7 @@ cmd_run(int argc, char **argv)
 	if (have_cluster && r != SC_ERR_INTERRUPTED) {
 		struct sc_err ce;
 
-		if (run_record(cl.cat, &plan, &opt, &res, &ce) != 0)
+		if (run_record(cl.cat, &plan, &opt, &res, &run_id, &ce) != 0)
 			cli_warning("the run was not recorded: %s", ce.msg);
 	}
 	if (out_tmp != NULL) {
@@ -851,6 +998,13 @@ cmd_run(int argc, char **argv)
 			    (int64_t)sr.flows, (int64_t)sr.cut_flows);
 	}
 	status = report_outcome(&plan, &res);
+	if (run_id > 0 && (res.failed_chunks > 0 || res.lost_chunks > 0 ||
+	    res.not_run > 0))
+		cli_note("'shardcap run --rerun %lld' runs the %zu chunk%s this "
+		    "run left (failed or not run) again", (long long)run_id,
+		    res.failed_chunks + res.lost_chunks + res.not_run,
+		    res.failed_chunks + res.lost_chunks + res.not_run == 1 ?
+		    "" : "s");
 	if (balance && have_cluster && status != 0)
 		cli_warning("not balancing: the run did not complete, so its "
 		    "times do not tell where the chunks should be");
@@ -878,6 +1032,9 @@ out:
 	for (i = 0; merge_argv != NULL && merge_argv[i] != NULL; i++)
 		free(merge_argv[i]);
 	free(merge_argv);
+	free(rerun_chunks);
+	strvec_release(&rerun_words);
+	catalog_run_spec_free(&spec);
 	return status;
 }
 

@@ -17,7 +17,7 @@
 #include "banned.h"
 
 #define STATUS_USAGE "shardcap status [--json] [NAME]"
-#define CHECK_USAGE "shardcap check [--json]"
+#define CHECK_USAGE "shardcap check [--tool NAME]... [--json]"
 
 static const char status_help[] =
     "usage: " STATUS_USAGE "\n"
@@ -34,13 +34,21 @@ static const char check_help[] =
     "\n"
     "Asks every worker, all at once: can it be reached (ssh in batch mode,\n"
     "within the configured connect timeout), is its directory writable,\n"
-    "which of tshark, tcpdump, ngrep, mergecap and rsync it has and in\n"
-    "which version, how many cores and how much free disk it has, and\n"
-    "whether tshark can start warm there (the warm-start library at the\n"
-    "path it has beside this shardcap: see 'shardcap help run').\n"
+    "which of tshark, tcpdump, ngrep, editcap, mergecap and rsync it has\n"
+    "and in which version (on the PATH its shell has), how many cores and\n"
+    "how much free disk it has, and whether tshark can start warm there\n"
+    "(the warm-start library at the path it has beside this shardcap: see\n"
+    "'shardcap help run').\n"
     "\n"
-    "Exit status: 0 when every worker is reachable and writable, 20 when\n"
-    "one is not.\n";
+    "Options:\n"
+    "      --tool NAME  a tool every worker must have (repeat for more; any\n"
+    "                   command name): by default tshark, editcap (for\n"
+    "                   run --since/--until) and rsync\n"
+    "      --json       as JSON\n"
+    "\n"
+    "Exit status: 0 when every worker is reachable, writable and has the\n"
+    "tools; 20 when one is not (each such worker named, with what it\n"
+    "lacks).\n";
 
 /* Per capture: how many chunks have all their replicas, how many lack
  * some, how many copies are stale. */
@@ -480,19 +488,32 @@ cmd_check(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "tool", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *tools[CHECK_REQUIRED_MAX];
+	size_t n_tools = 0;
 	struct check_result *res = NULL;
 	struct cluster cl;
 	struct sc_err e;
 	size_t n = 0, i, t;
+	const char *p;
 	int c, json = 0, status, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'J':
 			json = 1;
+			break;
+		case 't':
+			if (!check_tool_name_ok(optarg))
+				return cli_usage_error(CHECK_USAGE, "bad --tool "
+				    "'%s': want a command's name", optarg);
+			if (n_tools == CHECK_REQUIRED_MAX)
+				return cli_usage_error(CHECK_USAGE, "at most %d "
+				    "--tool", CHECK_REQUIRED_MAX);
+			tools[n_tools++] = optarg;
 			break;
 		case 'h':
 			return cli_help(check_help);
@@ -506,14 +527,15 @@ cmd_check(int argc, char **argv)
 		return status;
 	cli_catch_signals();
 	sc_err_clear(&e);
-	if (check_workers(&cl, &cli_signal, &res, &n, &e) != 0) {
+	if (check_workers(&cl, n_tools ? tools : NULL, n_tools, &cli_signal,
+	    &res, &n, &e) != 0) {
 		status = cli_report(&e, NULL);
 		free(res);
 		cluster_close(&cl);
 		return status;
 	}
 	for (i = 0; i < n; i++)
-		if (!res[i].reachable || !res[i].writable)
+		if (!res[i].reachable || !res[i].writable || res[i].missing[0])
 			bad++;
 	if (json) {
 		struct json j;
@@ -533,6 +555,15 @@ cmd_check(int argc, char **argv)
 				json_string(&j, check_tool_names[t],
 				    res[i].tools[t][0] ? res[i].tools[t] : NULL);
 			json_object_end(&j);
+			json_array_begin(&j, "missing");
+			for (p = res[i].missing; *p; p += t + (p[t] ? 2 : 0)) {
+				char tool[CHECK_TOOL_NAME_MAX + 1];
+
+				t = strcspn(p, ",");
+				snprintf(tool, sizeof(tool), "%.*s", (int)t, p);
+				json_string(&j, NULL, tool);
+			}
+			json_array_end(&j);
 			json_bool(&j, "warm", res[i].warm);
 			json_string(&j, "error", res[i].error[0] ?
 			    res[i].error : NULL);
@@ -543,10 +574,11 @@ cmd_check(int argc, char **argv)
 	} else {
 		static const char *h[] = {
 			"worker", "where", "reachable", "writable", "cores",
-			"free", "tshark", "tcpdump", "ngrep", "mergecap", "rsync",
-			"warm",
+			"free", "tshark", "tcpdump", "ngrep", "editcap",
+			"mergecap", "rsync", "warm",
 		};
-		static const int num[] = { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0 };
+		static const int num[] = { 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0,
+		    0 };
 		struct table tb;
 		struct strbuf sb = STRBUF_INIT;
 
@@ -577,6 +609,9 @@ cmd_check(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (!res[i].reachable)
 				printf("%s: %s\n", res[i].name, res[i].error);
+			else if (res[i].missing[0])
+				printf("%s: no %s on its PATH\n", res[i].name,
+				    res[i].missing);
 	}
 	free(res);
 	cluster_close(&cl);

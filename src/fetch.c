@@ -229,7 +229,9 @@ fetch_done(struct runner *rn, struct fetch *f)
 		r = run_job_complete(rn, f->job);
 		f->job = NULL;
 	}
-	if (code == 255)
+	if (rn->stopping)
+		;       /* stopped by the run's end, not failed */
+	else if (code == 255)
 		run_worker_lost(rn, f->worker, *child_last_error(&f->child) ?
 		    child_last_error(&f->child) : "ssh failed");
 	else if (code != 0) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "remote.h"
+#include "strvec.h"
 #include "util.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -26,6 +27,41 @@ shell_quote(struct strbuf *sb, const char *s)
 			strbuf_addch(sb, *s);
 	}
 	strbuf_addch(sb, '\'');
+}
+
+int
+shell_unquote(const char *s, struct strvec *words)
+{
+	struct strbuf w = STRBUF_INIT;
+
+	while (*s != '\0') {
+		if (*s == ' ') {
+			s++;
+			continue;
+		}
+		strbuf_reset(&w);
+		while (*s != '\0' && *s != ' ') {
+			if (*s == '\'') {
+				const char *end = strchr(s + 1, '\'');
+
+				if (end == NULL)
+					goto bad;
+				strbuf_add(&w, s + 1, (size_t)(end - s - 1));
+				s = end + 1;
+			} else if (*s == '\\' && s[1] != '\0') {
+				strbuf_addch(&w, s[1]);
+				s += 2;
+			} else {
+				goto bad;
+			}
+		}
+		strvec_push(words, w.buf);
+	}
+	strbuf_release(&w);
+	return 0;
+bad:
+	strbuf_release(&w);
+	return -1;
 }
 
 int

@@ -39,7 +39,12 @@ uint64_t remote_sent_bytes(const struct remote_sent *s, const char *file);
 void remote_sent_release(struct remote_sent *s);
 
 /* Appends s quoted for a POSIX shell ('...' with '\'' for quotes). */
+struct strvec;
+
 void shell_quote(struct strbuf *sb, const char *s);
+/* The words of s, written by shell_quote and a space between them,
+ * pushed on words. Returns 0, or -1 when s is not such words. */
+int shell_unquote(const char *s, struct strvec *words);
 
 /* Where the ssh control sockets of a cluster live: its ssh/ directory, or
  * (when that path is too long for a socket) a private directory under

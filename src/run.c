@@ -171,6 +171,7 @@ slot_release(struct slot *sl)
 	strbuf_release(&sl->err_scan);
 	strbuf_release(&sl->err_line);
 	strbuf_release(&sl->last_err);
+	strbuf_release(&sl->job_err);
 	strbuf_release(&sl->scan);
 	free(sl->placeholder);
 	free(sl->attach);
@@ -258,6 +259,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 	strbuf_init(&sl->err_scan);
 	strbuf_init(&sl->err_line);
 	strbuf_init(&sl->last_err);
+	strbuf_init(&sl->job_err);
 	strbuf_init(&sl->scan);
 	outbuf_init(&sl->out, &rn->budget);
 	if (child_start(&sl->child, e) != 0)
@@ -332,6 +334,7 @@ send_job(struct runner *rn, struct slot *sl, const size_t *batch, size_t n)
 	sl->n_fed = 0;
 	sl->bad_any = 0;
 	sl->overdue = 0;
+	strbuf_reset(&sl->job_err);
 	sl->job_id = ++rn->next_job;
 	/* A local worker's copies are on this disk: their sizes checked
 	 * here, not by a `wc -c` each on the worker (a fork and an exec a
@@ -479,6 +482,8 @@ detach_job(struct runner *rn, struct slot *sl)
 	j->spec = sl->spec;
 	j->out = sl->out;
 	outbuf_init(&sl->out, &rn->budget);
+	j->err = sl->job_err;
+	strbuf_init(&sl->job_err);
 	rn->plan->workers[sl->worker].busy--;
 	sl->busy = 0;
 	return j;
@@ -488,6 +493,7 @@ void
 run_drop_job(struct job_end *j)
 {
 	outbuf_release(&j->out);
+	strbuf_release(&j->err);
 	free(j);
 }
 
@@ -593,8 +599,85 @@ run_job_complete(struct runner *rn, struct job_end *j)
 		outbuf_init(&j->out, &rn->budget);
 		r = flush_ordered(rn);
 	}
+	strbuf_release(&j->err);
 	free(j);
 	return r;
+}
+
+/* What a shell said when it could not run a command, without the
+ * script's name and line ("/x/agent.sh: 74: tshark: not found" is
+ * "tshark: not found"): its first line. */
+static const char *
+shell_error(char *err)
+{
+	char *nl = strchr(err, '\n'), *p, *q;
+
+	if (nl != NULL)
+		*nl = '\0';
+	/* "SCRIPT: LINE: " */
+	if ((p = strstr(err, ".sh: ")) != NULL) {
+		q = p + 5;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > p + 5 && q[0] == ':' && q[1] == ' ')
+			return q + 2;
+	}
+	return err;
+}
+
+/*
+ * Whether a failed job's failure is the command's own: an earlier job
+ * failed with the same exit status and the same stderr (a chunk's own
+ * trouble, damage say, names the chunk's file). Then, unless
+ * --keep-going, the run stops at once: the other chunks would fail
+ * alike. Otherwise its failure is kept to compare later ones with.
+ */
+static int
+command_error(struct runner *rn, const struct job_end *j)
+{
+	struct run_result *res = rn->res;
+	size_t i;
+
+	for (i = 0; i < rn->n_fails; i++)
+		if (rn->fails[i].status == j->status &&
+		    strcmp(rn->fails[i].err, j->err.len ? j->err.buf : "") == 0)
+			break;
+	if (i == rn->n_fails) {
+		if (rn->n_fails < RUN_FAILS_KEPT) {
+			rn->fails[i].status = j->status;
+			rn->fails[i].err = xstrdup(j->err.len ? j->err.buf : "");
+			rn->fails[i].chunk = j->batch[0];
+			rn->n_fails++;
+		}
+		return 0;
+	}
+	if (!rn->opt->keep_going && !res->stopped) {
+		res->stopped = 1;
+		res->stop_status = j->status;
+		res->stop_chunks[0] = rn->fails[i].chunk < j->batch[0] ?
+		    rn->fails[i].chunk : j->batch[0];
+		res->stop_chunks[1] = rn->fails[i].chunk < j->batch[0] ?
+		    j->batch[0] : rn->fails[i].chunk;
+		rn->stopping = 1;
+	}
+	return 1;
+}
+
+/* Unless --keep-going, the run stops at once: tshark's error is the
+ * same for every chunk. (With it, the slot's jobs start tshark each, as
+ * they do when a worker has no warm-start library.) */
+void
+run_setup_failed(struct runner *rn, struct slot *sl, int status)
+{
+	struct run_result *res = rn->res;
+
+	if (rn->opt->keep_going || res->stopped || rn->stopping)
+		return;
+	res->stopped = 1;
+	res->stop_setup = 1;
+	res->stop_status = status;
+	res->stop_worker = sl->worker;
+	rn->stopping = 1;
 }
 
 /* A slot's job has ended (its output and stderr both marked). */
@@ -631,6 +714,22 @@ finish_job(struct runner *rn, struct slot *sl, struct sc_err *e)
 		run_drop_job(j);
 		return 0;
 	}
+	/* The shell on the worker could not run the command (126: not
+	 * executable, 127: not found): the worker lacks the tool, and its
+	 * chunks run elsewhere, as a lost worker's. */
+	if ((j->status == 126 || j->status == 127) && !rn->stopping) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "cannot run the command there "
+		    "(exit %d)%s%s", j->status, j->err.len ? ": " : "",
+		    shell_error(j->err.buf));
+		run_worker_lost(rn, j->worker, why);
+		sched_requeue(plan, j->batch, j->n_batch);
+		run_drop_job(j);
+		return 0;
+	}
+	if (j->status != 0 && !rn->stopping && command_error(rn, j))
+		return run_job_complete(rn, j);
 	/* A job that failed may have read a damaged copy of the right
 	 * size: its copies are checked against the store before its
 	 * failure stands - unless failures so far were the command's own. */
@@ -953,11 +1052,14 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 			c->exit_code = -1;
 			if (!rn.stopping)
 				res->lost_chunks++;
+			else
+				res->not_run++;
 		}
 		if (c->state == 2 && c->again)
 			res->again_chunks++;
 	}
 	sched_spread_setup(plan);
+	run_stderr_summary(&rn);
 	/* groups whose chunks were not read as one stream */
 	for (i = 0; i < plan->n_chunks; i++)
 		if (plan->chunks[i].part == 1 && plan->chunks[i].state == 2 &&
@@ -986,6 +1088,8 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	free(rn.slots);
 	free(rn.fetches);
 	free(rn.per_byte);
+	for (i = 0; i < rn.n_fails; i++)
+		free(rn.fails[i].err);
 	free(pfd);
 	return r;
 }
@@ -995,10 +1099,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 int
 run_record(struct catalog *cat, const struct run_plan *plan,
     const struct run_options *opt, const struct run_result *res,
-    struct sc_err *e)
+    int64_t *id, struct sc_err *e)
 {
 	struct strbuf cmd = STRBUF_INIT;
-	int64_t run_id;
+	int64_t run_id = 0;
 	size_t i;
 	int r, status = res->failed_chunks || res->lost_chunks ? 1 : 0;
 
@@ -1009,9 +1113,10 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 	}
 	if ((r = catalog_begin(cat, e)) != 0)
 		goto out;
-	r = catalog_run_add(cat, plan->capture_id, cmd.buf, plan->selection,
-	    res->started_ms,
-	    res->started_ms + (int64_t)(res->wall * 1000), status, &run_id, e);
+	r = catalog_run_add_spec(cat, plan->capture_id, cmd.buf,
+	    plan->selection, opt->use_stdin, plan->since, plan->until,
+	    res->started_ms, res->started_ms + (int64_t)(res->wall * 1000),
+	    status, &run_id, e);
 	for (i = 0; r == 0 && i < plan->n_workers; i++) {
 		const struct run_worker *w = &plan->workers[i];
 
@@ -1028,6 +1133,14 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 		    plan->workers[c->worker].worker_id,
 		    (int64_t)(c->start * 1000), (int64_t)(c->wall * 1000),
 		    c->exit_code, c->bytes_out, e);
+	}
+	/* the chunks it leaves for a rerun: failed, or not run */
+	for (i = 0; r == 0 && i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+
+		if (c->state == 3 || (c->state == 2 && c->exit_code != 0))
+			r = catalog_run_left_add(cat, run_id, c->chunk_id,
+			    c->state == 3 ? -1 : c->exit_code, e);
 	}
 	/* What the run learnt of the copies: one made from the store is
 	 * there now; one found missing or damaged is claimed no more. */
@@ -1050,6 +1163,8 @@ run_record(struct catalog *cat, const struct run_plan *plan,
 		r = catalog_commit(cat, e);
 	else
 		catalog_rollback(cat);
+	if (r == 0 && id != NULL)
+		*id = run_id;
 out:
 	strbuf_release(&cmd);
 	return r;

@@ -152,6 +152,10 @@ struct run_options {
 	 * first to finish wins. 0: none. */
 	double timeout, timeout_factor;
 	int tag;                /* lines prefixed with chunk and worker */
+	/* Run every chunk even when two fail alike (with the same exit
+	 * status and stderr): by default that is the command's own error,
+	 * and the run stops at once. */
+	int keep_going;
 	int out_fd, err_fd;     /* where results and job stderr go */
 	volatile sig_atomic_t *interrupted;
 	void (*progress)(void *ctx, const struct run_plan *plan, double elapsed);
@@ -171,6 +175,16 @@ struct run_result {
 	size_t speculation_won; /* ... whose second run finished first */
 	int broken_pipe;        /* the reader of out_fd went away */
 	size_t split_groups;    /* groups whose chunks ran apart */
+	/* stopped at the command's own error: these two chunks failed
+	 * alike, with exit status stop_status; not_run chunks were not run */
+	int stopped;
+	int stop_status;
+	size_t stop_chunks[2];
+	/* ... or tshark ended so while it set itself up (warm) on worker
+	 * stop_worker, before it read a chunk */
+	int stop_setup;
+	size_t stop_worker;
+	size_t not_run;
 	uint64_t bytes_out;
 	int64_t started_ms;     /* wall clock, for the catalog */
 };
@@ -180,10 +194,11 @@ struct run_result {
  * SC_ERR_INTERRUPTED / another code with e filled in. */
 int run_execute(struct run_plan *plan, const struct run_options *opt,
     struct run_result *res, struct sc_err *e);
-/* Records the run, its workers' completion times and every job in the
- * catalog. */
+/* Records the run, its workers' completion times, every job and the
+ * chunks it left (failed or not run) in the catalog; *id (if not NULL)
+ * is its id then. */
 int run_record(struct catalog *cat, const struct run_plan *plan,
     const struct run_options *opt, const struct run_result *res,
-    struct sc_err *e);
+    int64_t *id, struct sc_err *e);
 
 #endif

@@ -29,6 +29,13 @@
 /* After this many failed jobs whose copies were found sound (and none
  * damaged), failures are taken as the command's own: no more checks. */
 #define RUN_CHECKS_SOUND 2
+/* Failures whose exit status and stderr are kept to compare the next
+ * ones with; a job's stderr is kept up to JOB_ERR_MAX bytes. */
+#define RUN_FAILS_KEPT 8
+#define JOB_ERR_MAX 4096
+/* Lines of stderr remembered to show once (a table of twice as many
+ * slots); past it, new lines are all shown. */
+#define SEEN_LINES_MAX 1024
 
 /* One shell on a worker, running jobs one after another. */
 struct slot {
@@ -52,6 +59,8 @@ struct slot {
 	struct strbuf err_line; /* a line of the tool's stderr being read */
 	int err_cont;           /* a long one is being passed on in pieces */
 	struct strbuf last_err; /* the last one (its start) */
+	struct strbuf job_err;  /* its job's stderr so far (its start), to
+	                         * tell the command's own error (fail_fast) */
 	/* the job it runs */
 	int busy;
 	unsigned job_id;
@@ -91,6 +100,7 @@ struct job_end {               /* a job that ended, its outcome pending */
 	int spec;
 	int whole;              /* it streamed a group of chunks */
 	struct outbuf out;
+	struct strbuf err;      /* its stderr (its start) */
 };
 
 struct fetch {
@@ -140,6 +150,21 @@ struct runner {
 	double median;
 	/* failed jobs whose copies were checked: found sound, found bad */
 	size_t checks_sound, checks_bad;
+	/* the first failures: exit status and stderr, to tell a failure
+	 * that is the command's own (two alike) from a chunk's */
+	struct {
+		int status;
+		char *err;
+		size_t chunk;
+	} fails[RUN_FAILS_KEPT];
+	size_t n_fails;
+	/* the jobs' stderr lines shown so far: a line another job said
+	 * already is counted, not shown again (run_stderr_summary) */
+	struct seen_line {
+		char *text;
+		size_t count;
+	} *seen;
+	size_t n_seen, alloc_seen;
 	struct beat beat;
 	/* The local slots' warm tools come from one hub (src/warm.c): one
 	 * set-up for this machine, not one per slot. hub_fd holds its fifo
@@ -159,6 +184,9 @@ void run_chunk_path(struct strbuf *sb, const struct run_plan *plan, size_t w,
 /* The first local slot is ready, with its warm tool (and so the hub) or
  * without (up 0): the slots waiting for the hub learn which. */
 void run_hub_decided(struct runner *rn, int up);
+/* A slot's warm tool ended with status while it set itself up, before it
+ * read a file: the command's arguments are wrong. */
+void run_setup_failed(struct runner *rn, struct slot *sl, int status);
 /* A worker is lost for the rest of the run; the message says why. */
 void run_worker_lost(struct runner *rn, size_t w, const char *why);
 /* Frees a job that ended (its output with it). */
@@ -171,6 +199,9 @@ int run_job_complete(struct runner *rn, struct job_end *j);
 /* A slot's stderr: its tool's, passed on line by line, each prefixed
  * with the chunk its job works on, and records (slot.h), taken out
  * wherever they are. flush: the stream has ended. */
+/* After the run: the lines of the jobs' stderr shown once for many jobs,
+ * each with how many said it; then the lines are forgotten. */
+void run_stderr_summary(struct runner *rn);
 void run_take_stderr(struct runner *rn, struct slot *sl, const char *data,
     size_t len, int flush);
 /* A slot's stdout: everything up to the run's token is the job's

@@ -8,7 +8,67 @@
 #include "file.h"
 #include "runner.h"
 #include "util.h"
+#include "xalloc.h"
 #include "banned.h"
+
+/*
+ * Whether the line is one another job said already: then it is counted
+ * and not shown again (the same warning from every chunk, the same
+ * error from every job of a command that cannot run). The lines are in
+ * an open-addressed table of 2 * SEEN_LINES_MAX slots.
+ */
+static int
+seen_before(struct runner *rn, const char *text, size_t len)
+{
+	size_t cap = 2 * SEEN_LINES_MAX, i;
+
+	if (rn->seen == NULL)
+		rn->seen = xcalloc(cap, sizeof(*rn->seen));
+	i = (size_t)(fnv1a(FNV1A_BASIS, text, len) % cap);
+	while (rn->seen[i].text != NULL) {
+		if (strlen(rn->seen[i].text) == len &&
+		    memcmp(rn->seen[i].text, text, len) == 0) {
+			rn->seen[i].count++;
+			return 1;
+		}
+		i = (i + 1) % cap;
+	}
+	if (rn->n_seen < SEEN_LINES_MAX) {
+		rn->seen[i].text = xstrndup(text, len);
+		rn->seen[i].count = 1;
+		rn->n_seen++;
+	}
+	return 0;
+}
+
+void
+run_stderr_summary(struct runner *rn)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i, shown = 0, more = 0;
+
+	for (i = 0; rn->seen != NULL && i < 2 * SEEN_LINES_MAX; i++) {
+		struct seen_line *l = &rn->seen[i];
+
+		if (l->text != NULL && l->count > 1 && !rn->res->stopped) {
+			if (shown++ < 3)
+				strbuf_addf(&sb, "[%zu jobs] %s\n", l->count,
+				    l->text);
+			else
+				more++;
+		}
+		free(l->text);
+	}
+	if (more > 0)
+		strbuf_addf(&sb, "[...] and %zu more lines said by several "
+		    "jobs\n", more);
+	if (sb.len > 0)
+		(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+	strbuf_release(&sb);
+	free(rn->seen);
+	rn->seen = NULL;
+	rn->n_seen = 0;
+}
 
 /* A piece of a line of a slot's stderr (the tool's own) goes to the
  * user, the line prefixed with the chunk its job works on; end: the
@@ -34,6 +94,17 @@ err_out(struct runner *rn, struct slot *sl, const char *text, size_t len,
 		    len - (size_t)(hit - text) - strlen(sl->placeholder));
 		text = named.buf;
 		len = named.len;
+	}
+	if (sl->busy && sl->job_err.len < JOB_ERR_MAX) {
+		strbuf_add(&sl->job_err, text, len < JOB_ERR_MAX ? len :
+		    JOB_ERR_MAX);
+		if (end)
+			strbuf_addch(&sl->job_err, '\n');
+	}
+	/* a whole line said before: counted, not shown */
+	if (!sl->err_cont && end && seen_before(rn, text, len)) {
+		strbuf_release(&named);
+		return;
 	}
 	if (!sl->err_cont) {
 		if (c != (size_t)-1)
@@ -108,8 +179,12 @@ err_record(struct runner *rn, struct slot *sl, const char *rec)
 			rw->slots = cores > 0 && cores < 4096 ?
 			    (unsigned)cores : 1;
 	} else if (strcmp(type, RUN_REC_READY) == 0 && sl->ready_at == 0) {
+		const char *failed = strstr(rec, "failed ");
+
 		sl->ready_at = monotonic_seconds() - rn->t0;
 		sl->warm = strstr(rec, "warm") != NULL;
+		if (failed != NULL)
+			run_setup_failed(rn, sl, (int)strtol(failed + 7, NULL, 10));
 		if (sl == rn->hub_first)
 			run_hub_decided(rn, sl->warm);
 	} else if (strcmp(type, RUN_REC_FED) == 0) {

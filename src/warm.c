@@ -99,6 +99,10 @@ typedef void (*any_fn)(void);
 
 static char chunk[PATH_MAX];    /* the child's file, once forked */
 static int in_child;
+/* tshark has asked for the placeholder (until then, what stops it is
+ * its arguments: filters and fields are checked first), and the warm
+ * tool serves its slot */
+static int placeholder_asked, serving;
 static char **saved_argv;       /* tshark's arguments, as it was started */
 
 static wtap *template_wth;      /* tshark's file: the placeholder's */
@@ -117,6 +121,32 @@ next_fn(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
+/*
+ * tshark ends while it sets itself up, before it has asked for the
+ * placeholder: its arguments are wrong (a display filter that does not
+ * compile, a field that does not exist), as they are for every chunk.
+ * The slot is told on the ready pipe - "exit STATUS" rather than a pid -
+ * and stops the run at once rather than start tshark again for each
+ * chunk (src/agent.sh, warm_start). Children and the warm tool end with
+ * _exit, which does not come here.
+ */
+static void
+ended_early(int status, void *arg)
+{
+	char line[32];
+	int n;
+
+	(void)arg;
+	/* (not tshark's: setsid, which starts it, has the library too,
+	 * but no wiretap; and a tshark that did all it was asked) */
+	if (placeholder_asked || serving || in_child || status == 0 ||
+	    next_fn("wtap_open_offline") == NULL)
+		return;
+	n = snprintf(line, sizeof(line), "exit %d\n", status & 0xff);
+	if (n > 0)
+		(void)!write(READY_FD, line, (size_t)n);
+}
+
 /* glibc passes the program's arguments to a library's constructors; the
  * copy is taken before tshark's option parsing reorders them. */
 __attribute__((constructor)) static void
@@ -124,6 +154,8 @@ save_arguments(int argc, char **argv)
 {
 	int i;
 
+	if (getenv(WARM_ENV) != NULL)
+		(void)on_exit(ended_early, NULL);
 	if (argc <= 0 || argv == NULL ||
 	    (saved_argv = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
 		return;
@@ -475,6 +507,7 @@ serve(const char *placeholder)
 	ssize_t n;
 	int q, r;
 
+	serving = 1;
 	snprintf(path, sizeof(path), "%s", placeholder);
 	if (hub == NULL || !fork_hub(hub, path, sizeof(path), &ends))
 		pass_setup_messages(placeholder);
@@ -618,6 +651,8 @@ wtap_open_offline(const char *filename, unsigned type, int *err,
 	const char *placeholder = getenv(WARM_ENV);
 	wtap *w;
 
+	if (placeholder != NULL && strcmp(filename, placeholder) == 0)
+		placeholder_asked = 1;
 	if (real == NULL && (real = (open_fn)next_fn("wtap_open_offline")) ==
 	    NULL)
 		_exit(126);

@@ -11,6 +11,9 @@
 #                              NETNS if given
 #   cluster_use_sshd CONFIG    points a cluster's config at SSH_CONFIG
 #
+# SSHD_SETENV, when set for sshd_start, is added to its SetEnv: e.g.
+# PATH=DIR for a worker whose sessions lack a tool.
+#
 # Call them at the top level of a test file, not inside a test: the
 # cleanup they register must outlive the test's subshell.
 
@@ -57,7 +60,7 @@ sshd_start() {
 	PermitRootLogin prohibit-password
 	StrictModes no
 	UsePAM no
-	SetEnv SHLVL=1
+	SetEnv SHLVL=1 ${SSHD_SETENV:-}
 	MaxStartups 64
 	MaxSessions 64
 	LogLevel ERROR

@@ -198,6 +198,28 @@ test_remote(void)
 	}
 	ok(all, "shell_quote: a shell reads every nasty string back unchanged");
 
+	/* shell_unquote reads the words back, as the catalog keeps them */
+	{
+		struct strvec words = STRVEC_INIT;
+		size_t n = sizeof(nasty) / sizeof(nasty[0]);
+
+		strbuf_reset(&sb);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				strbuf_addch(&sb, ' ');
+			shell_quote(&sb, nasty[i]);
+		}
+		all = shell_unquote(sb.buf, &words) == 0 && words.n == n;
+		for (i = 0; all && i < n; i++)
+			all = strcmp(words.v[i], nasty[i]) == 0;
+		ok(all, "shell_unquote: the quoted words come back unchanged");
+		strvec_release(&words);
+		ok(shell_unquote("'a' b", &words) != 0 &&
+		    shell_unquote("'open", &words) != 0,
+		    "shell_unquote: words not written by shell_quote refused");
+		strvec_release(&words);
+	}
+
 
 	{
 		struct config cfg;
