@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -162,11 +163,31 @@ progress_update(struct progress *p, int force, const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	/* a line wider than the terminal would wrap, and \r would then
+	 * redraw only its last row */
+	{
+		struct winsize ws;
+
+		if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col > 1 && sb.len > ws.ws_col)
+			strbuf_setlen(&sb, ws.ws_col);  /* \r and cols - 1 */
+	}
 	strbuf_addstr(&sb, "\033[K");
 	fwrite(sb.buf, 1, sb.len, stderr);
 	fflush(stderr);
-	p->shown = 1;
+	p->shown = p->drawn = 1;
 	strbuf_release(&sb);
+}
+
+void
+progress_clear(struct progress *p)
+{
+	if (p->enabled && p->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->shown = 0;
+	p->last = 0;
 }
 
 void

@@ -39,12 +39,15 @@ int cli_finish_stdout(int status);
 int cli_cluster_open(struct cluster *cl, unsigned flags);
 
 /* A progress line on stderr, shown only when stderr is a terminal and at
- * most ten times a second; cleared by progress_done. */
+ * most ten times a second, cut to the terminal's width; cleared by
+ * progress_done, or by progress_clear for a line of text to go above
+ * it (the next update draws it again at once). */
 struct progress {
 	int enabled;
 	double last;
 	double start;
 	int shown;
+	int drawn;              /* a line was ever drawn */
 };
 
 void progress_init(struct progress *p, int allowed);
@@ -52,5 +55,6 @@ void progress_init(struct progress *p, int allowed);
 void progress_update(struct progress *p, int force, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void progress_done(struct progress *p);
+void progress_clear(struct progress *p);
 
 #endif

@@ -177,22 +177,97 @@ struct run_cli {
 	struct progress progress;
 };
 
+/* Where a run is: chunks and bytes done, of all. */
+struct run_tally {
+	size_t done, failed, running;
+	uint64_t bytes_done, bytes;
+};
+
+static struct run_tally
+tally(const struct run_plan *plan)
+{
+	struct run_tally t;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+
+		t.bytes += c->bytes;
+		if (c->state == 2) {
+			t.done++;
+			t.bytes_done += c->bytes;
+			t.failed += c->exit_code != 0;
+		}
+	}
+	for (i = 0; i < plan->n_workers; i++)
+		t.running += plan->workers[i].busy;
+	return t;
+}
+
+/* "run: 4/11 chunks  96.0/275.3 MB  38.2 MB/s  ETA 5s  3 running  1 failed
+ * 2.5s", cut to the terminal's width. */
 static void
 show_progress(void *ctx, const struct run_plan *plan, double elapsed)
 {
 	struct run_cli *cli = ctx;
 	struct strbuf sb = STRBUF_INIT;
-	size_t i, done = 0;
+	struct run_tally t = tally(plan);
+	double rate = elapsed > 0 ? (double)t.bytes_done / elapsed : 0;
 
-	for (i = 0; i < plan->n_chunks; i++)
-		done += plan->chunks[i].state >= 2;
-	strbuf_addf(&sb, "run: %zu/%zu chunks", done, plan->n_chunks);
-	for (i = 0; i < plan->n_workers && sb.len < 160; i++)
-		if (plan->workers[i].chunks_total > 0 || plan->base)
-			strbuf_addf(&sb, "  %s %zu", plan->workers[i].name,
-			    plan->workers[i].chunks_done);
+	strbuf_addf(&sb, "run: %zu/%zu chunks  ", t.done, plan->n_chunks);
+	format_bytes(&sb, t.bytes_done);
+	strbuf_addch(&sb, '/');
+	format_bytes(&sb, t.bytes);
+	if (t.bytes_done > 0 && rate > 0) {
+		strbuf_addstr(&sb, "  ");
+		format_bytes(&sb, (uint64_t)rate);
+		strbuf_addstr(&sb, "/s  ETA ");
+		strbuf_addf(&sb, "%.0fs", (double)(t.bytes - t.bytes_done) /
+		    rate);
+	}
+	strbuf_addf(&sb, "  %zu running", t.running);
+	if (t.failed > 0)
+		strbuf_addf(&sb, "  %zu failed", t.failed);
 	strbuf_addf(&sb, "  %.1fs", elapsed);
 	progress_update(&cli->progress, 0, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void
+clear_progress(void *ctx)
+{
+	struct run_cli *cli = ctx;
+
+	progress_clear(&cli->progress);
+}
+
+/* The line a run that drew progress ends with: "run: 11 chunks, 275.3 MB
+ * in 4.62 s (59.6 MB/s); 2 failed; 4 ran again after a worker failed". */
+static void
+progress_summary(const struct run_plan *plan, const struct run_result *res)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct run_tally t = tally(plan);
+
+	strbuf_addf(&sb, "run: %zu chunk%s, ", t.done, t.done == 1 ? "" : "s");
+	format_bytes(&sb, t.bytes_done);
+	strbuf_addstr(&sb, " in ");
+	format_duration(&sb, res->wall);
+	if (res->wall > 0) {
+		strbuf_addstr(&sb, " (");
+		format_bytes(&sb, (uint64_t)((double)t.bytes_done / res->wall));
+		strbuf_addstr(&sb, "/s)");
+	}
+	if (t.failed > 0)
+		strbuf_addf(&sb, "; %zu failed", t.failed);
+	if (res->lost_chunks + res->not_run > 0)
+		strbuf_addf(&sb, "; %zu not run", res->lost_chunks +
+		    res->not_run);
+	if (res->again_chunks > 0)
+		strbuf_addf(&sb, "; %zu ran again after a worker or copy "
+		    "failed", res->again_chunks);
+	fprintf(stderr, "%s\n", sb.buf);
 	strbuf_release(&sb);
 }
 
@@ -896,6 +971,7 @@ cmd_run(int argc, char **argv)
 	opt.err_fd = STDERR_FILENO;
 	opt.interrupted = &cli_signal;
 	opt.progress = show_progress;
+	opt.progress_clear = clear_progress;
 	opt.progress_ctx = &cli;
 	if (pcap_out != NULL && strcmp(pcap_out, "-") != 0) {
 		out_tmp = xasprintf("%s.tmp-XXXXXX", pcap_out);
@@ -918,6 +994,8 @@ cmd_run(int argc, char **argv)
 	fflush(stdout);
 	r = run_execute(&plan, &opt, &res, &e);
 	progress_done(&cli.progress);
+	if (cli.progress.drawn && r != SC_ERR_INTERRUPTED)
+		progress_summary(&plan, &res);
 	if (have_cluster && r != SC_ERR_INTERRUPTED) {
 		struct sc_err ce;
 

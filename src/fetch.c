@@ -241,7 +241,7 @@ fetch_done(struct runner *rn, struct fetch *f)
 		    "failed (rsync exit %d): %s\n", plan->workers[f->worker].name,
 		    f->n, f->n == 1 ? "" : "s", code,
 		    child_last_error(&f->child));
-		(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+		run_say(rn, sb.buf, sb.len);
 		strbuf_release(&sb);
 	}
 	return r;

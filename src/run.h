@@ -159,6 +159,8 @@ struct run_options {
 	int out_fd, err_fd;     /* where results and job stderr go */
 	volatile sig_atomic_t *interrupted;
 	void (*progress)(void *ctx, const struct run_plan *plan, double elapsed);
+	/* clears the progress line for text to go above it */
+	void (*progress_clear)(void *ctx);
 	void *progress_ctx;
 };
 

@@ -202,6 +202,8 @@ int run_job_complete(struct runner *rn, struct job_end *j);
 /* After the run: the lines of the jobs' stderr shown once for many jobs,
  * each with how many said it; then the lines are forgotten. */
 void run_stderr_summary(struct runner *rn);
+/* Writes text to the run's stderr, above its progress line. */
+void run_say(struct runner *rn, const char *text, size_t len);
 void run_take_stderr(struct runner *rn, struct slot *sl, const char *data,
     size_t len, int flush);
 /* A slot's stdout: everything up to the run's token is the job's

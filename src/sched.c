@@ -381,7 +381,7 @@ sched_find_stragglers(struct runner *rn)
 			    rn->plan->chunks[sl->batch[0]].file,
 			    rn->plan->workers[sl->worker].name,
 			    now - sl->start, limit);
-			(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+			run_say(rn, sb.buf, sb.len);
 			strbuf_release(&sb);
 		}
 	}

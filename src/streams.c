@@ -11,6 +11,14 @@
 #include "xalloc.h"
 #include "banned.h"
 
+void
+run_say(struct runner *rn, const char *text, size_t len)
+{
+	if (rn->opt->progress_clear != NULL)
+		rn->opt->progress_clear(rn->opt->progress_ctx);
+	(void)file_write_all(rn->opt->err_fd, text, len);
+}
+
 /*
  * Whether the line is one another job said already: then it is counted
  * and not shown again (the same warning from every chunk, the same
@@ -63,7 +71,7 @@ run_stderr_summary(struct runner *rn)
 		strbuf_addf(&sb, "[...] and %zu more lines said by several "
 		    "jobs\n", more);
 	if (sb.len > 0)
-		(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+		run_say(rn, sb.buf, sb.len);
 	strbuf_release(&sb);
 	free(rn->seen);
 	rn->seen = NULL;
@@ -122,7 +130,7 @@ err_out(struct runner *rn, struct slot *sl, const char *text, size_t len,
 	if (end)
 		strbuf_addch(&sb, '\n');
 	sl->err_cont = !end;
-	(void)file_write_all(rn->opt->err_fd, sb.buf, sb.len);
+	run_say(rn, sb.buf, sb.len);
 	strbuf_release(&sb);
 	strbuf_release(&named);
 }

@@ -152,6 +152,41 @@ test_expect_success '--rerun of a run stopped at the command'"'"'s error runs th
 	grep -q "stopped" .err
 '
 
+# the progress line, in a real terminal: tmux's pane, read while the run
+# goes on and after
+if command -v tmux > /dev/null; then
+cat > "$TRASH/slow" <<EOF || exit 1
+#!/bin/sh
+sleep 0.3
+echo "\$1: a warning" >&2
+exec tcpdump -nS -tt -r "\$1" 2>/dev/null
+EOF
+chmod +x "$TRASH/slow" || exit 1
+at_exit 'tmux -S "$TRASH/tmux.sock" kill-server 2>/dev/null'
+
+test_expect_success 'progress on a terminal: one line redrawn, stderr above it, a summary at the end' '
+	tmux -S "$TRASH/tmux.sock" new-session -d -x 220 -y 60 -c "$PWD" \
+	    "SHARDCAP_DIR=$SHARDCAP_DIR $SHARDCAP run dns -- $TRASH/slow {} > out; echo exit=\$? > done; sleep 60" &&
+	seen=0 &&
+	for i in $(seq 1 200); do
+		tmux -S "$TRASH/tmux.sock" capture-pane -p > pane
+		grep -q "^run: [0-9]*/13 chunks  [0-9.]* [kM]B/[0-9.]* MB  [0-9.]* [kM]B/s  ETA [0-9]*s  [0-9] running  [0-9.]*s$" pane && seen=1
+		test -e done && break
+		sleep 0.1
+	done &&
+	sleep 0.2 &&
+	tmux -S "$TRASH/tmux.sock" capture-pane -p > final &&
+	cat final &&
+	expect_eq "$seen" 1 "a progress line seen while the run went on" &&
+	grep -q exit=0 done &&
+	sort out | cmp - "$TRASH/want-tcpdump" &&
+	expect_eq "$(grep -c ": a warning$" final)" 13 "warnings, each on a line of its own" &&
+	! grep -q "warning.*run: \|run: .*warning" final &&
+	grep -q "^run: 13 chunks, [0-9.]* MB in [0-9.]*s ([0-9.]* [kM]B/s)$" final &&
+	expect_eq "$(grep -c "^run: " final)" 1 "lines of progress left"
+'
+fi
+
 test_expect_success '--rerun: usage, no such run, chunks changed since' '
 	expect_status 2 $SHARDCAP run --rerun 1 dns -- tcpdump -r {} &&
 	grep -q "give neither" .err &&
