@@ -1053,6 +1053,9 @@ cmd_run(int argc, char **argv)
 			    "the chunks do not say, so each pair may be the "
 			    "other way round", zmerge_ties(merge));
 	}
+	if (res.pcap_sections > 1)
+		cli_warning("the capture written has %zu pcapng sections, not "
+		    "one: %s", res.pcap_sections, res.pcap_sections_why);
 	if (res.split_groups > 0)
 		cli_warning("%zu flow%s larger than a chunk ran chunk by chunk, "
 		    "not as one stream (%s): what the command says of %s may "

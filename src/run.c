@@ -1043,6 +1043,10 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	if (r == 0 && rn.sink.bad)
 		r = sc_err_set(e, SC_ERR_USAGE, "cannot merge the captures: %s",
 		    rn.sink.msg);
+	res->pcap_sections = rn.sink.sections;
+	snprintf(res->pcap_sections_why, sizeof(res->pcap_sections_why), "%s",
+	    rn.sink.why_sections);
+	sink_release(&rn.sink);
 	/* what did not run: given up (or stopped) */
 	for (i = 0; i < plan->n_chunks; i++) {
 		struct run_chunk *c = &plan->chunks[i];

@@ -187,6 +187,10 @@ struct run_result {
 	int stop_setup;
 	size_t stop_worker;
 	size_t not_run;
+	/* --pcap-out of pcapng: sections in the capture (1 when all the
+	 * jobs' sections were merged), and why not */
+	size_t pcap_sections;
+	char pcap_sections_why[160];
 	uint64_t bytes_out;
 	int64_t started_ms;     /* wall clock, for the catalog */
 };

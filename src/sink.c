@@ -15,6 +15,13 @@ sink_init(struct sink *sk, int fd, int pcap, int tag)
 	sk->fd = fd;
 	sk->pcap = pcap;
 	sk->tag = tag;
+	strbuf_init(&sk->ng_header);
+}
+
+void
+sink_release(struct sink *sk)
+{
+	strbuf_release(&sk->ng_header);
 }
 
 /* Writes text output, with a tag before every line when asked. */
@@ -62,7 +69,153 @@ struct pcap_emit {
 	size_t held;
 	int kind;               /* 0 not known yet, 1 pcap, 2 pcapng */
 	int passing;            /* the head is dealt with */
+	/* pcapng, block by block: the start of the next block's header,
+	 * the bytes left of the current block, the byte order of its
+	 * section, and the job's section header while it is read */
+	uint8_t blk[12];
+	size_t blk_held;
+	uint64_t left;
+	int swapped;
+	int in_header;
+	struct strbuf header;
 };
+
+#define NG_SHB 0x0a0d0d0au
+#define NG_IDB 1u
+#define NG_BOM 0x1a2b3c4du
+#define NG_SHB_LENGTH_AT 16     /* the SHB's section length, 8 bytes */
+#define NG_BLOCK_MAX (64u << 20)
+
+static uint32_t
+ng_u32(const uint8_t *p, int swapped)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swapped ? __builtin_bswap32(v) : v;
+}
+
+/* A job's section header, read whole: left out when it is the header of
+ * the section being written (and that section has not grown), written
+ * as a new section's otherwise - the section length set to "not
+ * given", which stays true as the section grows. */
+static int
+ng_header_done(struct pcap_emit *pe)
+{
+	struct sink *sk = pe->sk;
+	struct strbuf *h = &pe->header;
+
+	pe->in_header = 0;
+	if (h->len >= NG_SHB_LENGTH_AT + 8)
+		memset(h->buf + NG_SHB_LENGTH_AT, 0xff, 8);
+	if (sk->sections > 0 && !sk->ng_grown && h->len == sk->ng_header.len &&
+	    memcmp(h->buf, sk->ng_header.buf, h->len) == 0) {
+		strbuf_reset(h);
+		return 0;
+	}
+	if (sk->sections == 1)
+		snprintf(sk->why_sections, sizeof(sk->why_sections), "%s",
+		    sk->ng_grown ? "the first section got an interface after "
+		    "its packets" : "the jobs' section headers differ (the "
+		    "tool's version, options or interfaces)");
+	sk->sections++;
+	sk->ng_grown = 0;
+	strbuf_reset(&sk->ng_header);
+	strbuf_add(&sk->ng_header, h->buf, h->len);
+	strbuf_reset(h);
+	return file_write_all(sk->fd, sk->ng_header.buf, sk->ng_header.len);
+}
+
+/* Bytes of a job's pcapng output: each block's header read, the block
+ * passed on (or kept, in a section header). */
+static int
+ng_feed(struct pcap_emit *pe, const uint8_t *data, size_t len)
+{
+	struct sink *sk = pe->sk;
+	uint32_t type, blen;
+	size_t need, take;
+	int r;
+
+	while (len > 0 && !sk->bad) {
+		if (pe->left > 0) {
+			take = pe->left < len ? (size_t)pe->left : len;
+			if (pe->in_header)
+				strbuf_add(&pe->header, data, take);
+			else if ((r = file_write_all(sk->fd, (const char *)data,
+			    take)) != 0)
+				return r;
+			pe->left -= take;
+			data += take;
+			len -= take;
+			continue;
+		}
+		/* a block's type and length; an SHB's byte order too */
+		need = pe->blk_held >= 4 && ng_u32(pe->blk, 0) == NG_SHB ? 12 : 8;
+		take = need - pe->blk_held < len ? need - pe->blk_held : len;
+		memcpy(pe->blk + pe->blk_held, data, take);
+		pe->blk_held += take;
+		data += take;
+		len -= take;
+		if (pe->blk_held < 8 || (pe->blk_held < 12 &&
+		    ng_u32(pe->blk, 0) == NG_SHB))
+			continue;
+		type = ng_u32(pe->blk, 0);
+		if (type == NG_SHB) {
+			if (ng_u32(pe->blk + 8, 0) == NG_BOM)
+				pe->swapped = 0;
+			else if (ng_u32(pe->blk + 8, 1) == NG_BOM)
+				pe->swapped = 1;
+			else
+				goto bad;
+		}
+		type = ng_u32(pe->blk, pe->swapped);
+		blen = ng_u32(pe->blk + 4, pe->swapped);
+		if (blen < 12 || blen % 4 != 0 || blen > NG_BLOCK_MAX ||
+		    blen < pe->blk_held)
+			goto bad;
+		if (type == NG_SHB) {
+			if (pe->in_header && (r = ng_header_done(pe)) != 0)
+				return r;
+			pe->in_header = 1;
+		} else if (pe->in_header && type != NG_IDB) {
+			if ((r = ng_header_done(pe)) != 0)
+				return r;
+		} else if (!pe->in_header && type == NG_IDB) {
+			sk->ng_grown = 1;
+		}
+		if (pe->in_header)
+			strbuf_add(&pe->header, pe->blk, pe->blk_held);
+		else if ((r = file_write_all(sk->fd, (const char *)pe->blk,
+		    pe->blk_held)) != 0)
+			return r;
+		pe->left = blen - pe->blk_held;
+		pe->blk_held = 0;
+	}
+	return 0;
+bad:
+	sk->bad = 1;
+	snprintf(sk->msg, sizeof(sk->msg), "a job wrote a pcapng stream with "
+	    "a damaged block");
+	return 0;
+}
+
+/* The end of a job's pcapng output: a section with no packets ends its
+ * header; the output must end at a block's end. */
+static int
+ng_end(struct pcap_emit *pe)
+{
+	struct sink *sk = pe->sk;
+
+	if (sk->bad)
+		return 0;
+	if (pe->left > 0 || pe->blk_held > 0) {
+		sk->bad = 1;
+		snprintf(sk->msg, sizeof(sk->msg), "a job's pcapng output "
+		    "ends inside a block");
+		return 0;
+	}
+	return pe->in_header ? ng_header_done(pe) : 0;
+}
 
 static int
 pcap_settle(struct pcap_emit *pe)
@@ -107,8 +260,7 @@ pcap_settle(struct pcap_emit *pe)
 		return 0;
 	}
 	if (pe->kind == 2)
-		return file_write_all(sk->fd, (const char *)pe->head,
-		    pe->held);
+		return ng_feed(pe, pe->head, pe->held);
 	if (pe->held < 24) {
 		sk->bad = 1;
 		snprintf(sk->msg, sizeof(sk->msg),
@@ -151,6 +303,8 @@ emit_pcap(void *ctx, const char *data, size_t len)
 	}
 	if (pe->sk->bad || len == 0)
 		return 0;
+	if (pe->kind == 2)
+		return ng_feed(pe, (const uint8_t *)data, len);
 	return file_write_all(pe->sk->fd, data, len);
 }
 
@@ -165,9 +319,13 @@ sink_write(struct sink *sk, const char *file, const char *worker,
 
 		memset(&pe, 0, sizeof(pe));
 		pe.sk = sk;
+		strbuf_init(&pe.header);
 		r = outbuf_each(ob, emit_pcap, &pe);
 		if (r == 0 && !pe.passing)
 			r = pcap_settle(&pe);
+		if (r == 0 && pe.kind == 2)
+			r = ng_end(&pe);
+		strbuf_release(&pe.header);
 		return r;
 	}
 	sk->tag_file = file;

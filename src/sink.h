@@ -2,13 +2,17 @@
  * until its job ended (outbuf.h), written to the run's output as text -
  * every line tagged with its chunk and worker when asked, a last line
  * without its newline ended - or into one merged capture: pcap outputs
- * with the first one's file header only, pcapng sections as they are. */
+ * with the first one's file header only; pcapng outputs as one section,
+ * each job's section header (its SHB and the interface blocks right
+ * after it) left out when it is the section's own, byte for byte but
+ * for the section length - else the job's section begins a new one. */
 #ifndef SHARDCAP_SINK_H
 #define SHARDCAP_SINK_H
 
 #include <stdint.h>
 
 #include "outbuf.h"
+#include "strbuf.h"
 
 struct sink {
 	int fd;                 /* the run's output */
@@ -19,6 +23,14 @@ struct sink {
 	uint8_t pcap_header[24];
 	int bad;                /* outputs that cannot be merged: msg says */
 	char msg[200];
+	/* pcapng: the header of the section being written (SHB, with its
+	 * length unspecified, and interface blocks), and whether it got an
+	 * interface block after packets (then no section joins it: its
+	 * numbering of interfaces is no longer the header's) */
+	struct strbuf ng_header;
+	int ng_grown;
+	size_t sections;        /* pcapng sections written */
+	char why_sections[160]; /* why the second was not merged */
 	/* the output being written: its tag, and whether the last byte
 	 * written ended a line */
 	const char *tag_file, *tag_worker;
@@ -26,6 +38,7 @@ struct sink {
 };
 
 void sink_init(struct sink *sk, int fd, int pcap, int tag);
+void sink_release(struct sink *sk);
 /* Writes ob, the output of chunk file run on worker. Returns 0, or -1
  * (errno set) when a write failed. Merging, an output that cannot join
  * the others' (pcap with pcapng, another link type, byte order or time

@@ -67,6 +67,41 @@ test_expect_success '--pcap-out with tshark (pcapng) to stdout' '
 	test -s want && cmp want got
 '
 
+# sections FILE: how many pcapng section header blocks FILE has
+sections() {
+	python3 - "$1" <<-'EOF'
+	import struct, sys
+	d = open(sys.argv[1], "rb").read()
+	i = n = 0
+	while i < len(d):
+	    t, l = struct.unpack("<II", d[i:i + 8])
+	    n += t == 0x0a0d0d0a
+	    i += l
+	print(n)
+	EOF
+}
+
+test_expect_success '--pcap-out of pcapng: one section, byte for byte tshark'"'"'s over the whole file' '
+	$SHARDCAP run -q dns --pcap-out sel.pcapng -- tshark -r {} -w - -Y dns 2>/dev/null &&
+	expect_eq "$(sections sel.pcapng)" 1 "sections" &&
+	tshark_q -r "$DNS" -Y dns -w whole.pcapng &&
+	cmp whole.pcapng sel.pcapng &&
+	$SHARDCAP run -q dns --pcap-out none.pcapng -- tshark -r {} -w - -Y "frame.len > 99999" 2>/dev/null &&
+	expect_eq "$(sections none.pcapng)" 1 "sections of an empty result" &&
+	opens_cleanly none.pcapng
+'
+
+test_expect_success '--pcap-out of pcapng sections whose headers differ: kept apart, and why' '
+	$SHARDCAP run -q dns --pcap-out c.pcapng -- sh -c "editcap -F pcapng --capture-comment \"\$1\" \"\$1\" -" sh {} 2> err &&
+	n=$(ls "$SHARDCAP_DIR/store/dns" | wc -l) &&
+	expect_eq "$(sections c.pcapng)" "$n" "sections" &&
+	grep -q "warning: the capture written has $n pcapng sections, not one: the jobs.s* section headers differ" err &&
+	opens_cleanly c.pcapng &&
+	tshark_q -r c.pcapng -T fields -e frame.time_epoch -e frame.len > got &&
+	tshark_q -r "$DNS" -T fields -e frame.time_epoch -e frame.len > want &&
+	test -s want && cmp want got
+'
+
 test_expect_success '--pcap-out of a command that prints instead of writing: says so, no file' '
 	st=0 && $SHARDCAP run -q dns --pcap-out sel.pcap -- tcpdump -nr {} \
 	    > out 2> err || st=$? &&
