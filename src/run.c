@@ -627,8 +627,8 @@ shell_error(char *err)
 
 /*
  * Whether a failed job's failure is the command's own: an earlier job
- * failed with the same exit status and the same stderr (a chunk's own
- * trouble, damage say, names the chunk's file). Then, unless
+ * failed with the same exit status and the same stderr, which says
+ * something (a chunk's own trouble, damage say, names the chunk's file). Then, unless
  * --keep-going, the run stops at once: the other chunks would fail
  * alike. Otherwise its failure is kept to compare later ones with.
  */
@@ -636,16 +636,30 @@ static int
 command_error(struct runner *rn, const struct job_end *j)
 {
 	struct run_result *res = rn->res;
+	const char *err = j->err.len ? j->err.buf : "", *line, *nl;
 	size_t i;
 
+	/* A failure that says nothing but what tshark says to root every
+	 * time is no error message: grep's "no line matched" (exit 1),
+	 * the same for many chunks, must not stop a run. */
+	for (line = err; *line != '\0'; line = nl + 1) {
+		if (strncmp(line, "Running as user \"", 17) != 0)
+			break;
+		if ((nl = strchr(line, '\n')) == NULL) {
+			line += strlen(line);
+			break;
+		}
+	}
+	if (*line == '\0')
+		return 0;
 	for (i = 0; i < rn->n_fails; i++)
 		if (rn->fails[i].status == j->status &&
-		    strcmp(rn->fails[i].err, j->err.len ? j->err.buf : "") == 0)
+		    strcmp(rn->fails[i].err, err) == 0)
 			break;
 	if (i == rn->n_fails) {
 		if (rn->n_fails < RUN_FAILS_KEPT) {
 			rn->fails[i].status = j->status;
-			rn->fails[i].err = xstrdup(j->err.len ? j->err.buf : "");
+			rn->fails[i].err = xstrdup(err);
 			rn->fails[i].chunk = j->batch[0];
 			rn->n_fails++;
 		}
