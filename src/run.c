@@ -627,8 +627,8 @@ shell_error(char *err)
 
 /*
  * Whether a failed job's failure is the command's own: an earlier job
- * failed with the same exit status and the same stderr, which says
- * something (a chunk's own trouble, damage say, names the chunk's file). Then, unless
+ * failed with the same exit status (1 to 125: not a signal's) and the
+ * same stderr, which says something (a chunk's own trouble, damage say, names the chunk's file). Then, unless
  * --keep-going, the run stops at once: the other chunks would fail
  * alike. Otherwise its failure is kept to compare later ones with.
  */
@@ -639,9 +639,13 @@ command_error(struct runner *rn, const struct job_end *j)
 	const char *err = j->err.len ? j->err.buf : "", *line, *nl;
 	size_t i;
 
-	/* A failure that says nothing but what tshark says to root every
-	 * time is no error message: grep's "no line matched" (exit 1),
-	 * the same for many chunks, must not stop a run. */
+	/* A death by a signal (128 + N: killed, out of memory) is the
+	 * worker's trouble as much as the command's. A failure that says
+	 * nothing but what tshark says to root every time is no error
+	 * message: grep's "no line matched" (exit 1), the same for many
+	 * chunks, must not stop a run. */
+	if (j->status < 1 || j->status > 125)
+		return 0;
 	for (line = err; *line != '\0'; line = nl + 1) {
 		if (strncmp(line, "Running as user \"", 17) != 0)
 			break;
