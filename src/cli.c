@@ -193,11 +193,7 @@ progress_clear(struct progress *p)
 void
 progress_done(struct progress *p)
 {
-	if (p->enabled && p->shown) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-	}
-	p->shown = 0;
+	progress_clear(p);
 }
 
 static void
