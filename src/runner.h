@@ -163,6 +163,7 @@ struct runner {
 	struct seen_line {
 		char *text;
 		size_t count;
+		size_t order;   /* it was the order-th line seen */
 	} *seen;
 	size_t n_seen, alloc_seen;
 	struct beat beat;

@@ -44,32 +44,48 @@ seen_before(struct runner *rn, const char *text, size_t len)
 	if (rn->n_seen < SEEN_LINES_MAX) {
 		rn->seen[i].text = xstrndup(text, len);
 		rn->seen[i].count = 1;
-		rn->n_seen++;
+		rn->seen[i].order = rn->n_seen++;
 	}
 	return 0;
+}
+
+/* Lines said most often first; of as many, the first said first. */
+static int
+by_count(const void *a, const void *b)
+{
+	const struct seen_line *x = *(struct seen_line *const *)a;
+	const struct seen_line *y = *(struct seen_line *const *)b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 void
 run_stderr_summary(struct runner *rn)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t i, shown = 0, more = 0;
+	struct seen_line **many = NULL;
+	size_t i, n = 0;
 
-	for (i = 0; rn->seen != NULL && i < 2 * SEEN_LINES_MAX; i++) {
-		struct seen_line *l = &rn->seen[i];
-
-		if (l->text != NULL && l->count > 1 && !rn->res->stopped) {
-			if (shown++ < 3)
-				strbuf_addf(&sb, "[%zu jobs] %s\n", l->count,
-				    l->text);
-			else
-				more++;
-		}
-		free(l->text);
+	if (rn->seen != NULL)
+		many = xcalloc(SEEN_LINES_MAX, sizeof(*many));
+	for (i = 0; rn->seen != NULL && i < 2 * SEEN_LINES_MAX; i++)
+		if (rn->seen[i].text != NULL && rn->seen[i].count > 1)
+			many[n++] = &rn->seen[i];
+	/* (a stopped run said its error once: nothing to add) */
+	if (n > 0 && !rn->res->stopped) {
+		qsort(many, n, sizeof(*many), by_count);
+		for (i = 0; i < n && i < 3; i++)
+			strbuf_addf(&sb, "[%zu times] %s\n", many[i]->count,
+			    many[i]->text);
+		if (n > 3)
+			strbuf_addf(&sb, "[...] and %zu more lines said more "
+			    "than once\n", n - 3);
 	}
-	if (more > 0)
-		strbuf_addf(&sb, "[...] and %zu more lines said by several "
-		    "jobs\n", more);
+	for (i = 0; rn->seen != NULL && i < 2 * SEEN_LINES_MAX; i++)
+		free(rn->seen[i].text);
+	free(many);
 	if (sb.len > 0)
 		run_say(rn, sb.buf, sb.len);
 	strbuf_release(&sb);

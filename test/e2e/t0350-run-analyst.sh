@@ -88,7 +88,7 @@ test_expect_success '--keep-going runs every chunk, the error still shown once' 
 	expect_status 21 $SHARDCAP run -q --keep-going dns -- tshark -r {} \
 	    -Y "$BAD" -T fields -e dns.qry.name > got &&
 	test "$(grep -c "Left side of \"==\" expression must be a field" .err)" = 2 &&
-	grep "\[[0-9]* jobs\] tshark: Left side" .err &&
+	grep "\[[0-9]* times\] tshark: Left side" .err &&
 	grep -q "of 13 chunks failed" .err
 '
 
