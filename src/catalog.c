@@ -918,6 +918,7 @@ read_run(sqlite3_stmt *st, void *row)
 	r->status = sqlite3_column_int(st, 5);
 	r->jobs = (size_t)sqlite3_column_int64(st, 6);
 	copy_text(r->selection, sizeof(r->selection), st, 7);
+	r->left = (size_t)sqlite3_column_int64(st, 8);
 }
 
 int
@@ -927,7 +928,8 @@ catalog_runs(struct catalog *c, const char *capture, size_t limit,
 	void *v;
 	int r = collect(c, prepare(c, e, "SELECT r.id, cap.name, r.command, "
 	    "r.started_ms, coalesce(r.finished_ms, 0), coalesce(r.status, -1), "
-	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), r.selection "
+	    "(SELECT count(*) FROM jobs j WHERE j.run_id = r.id), r.selection, "
+	    "(SELECT count(*) FROM run_left l WHERE l.run_id = r.id) "
 	    "FROM runs r JOIN captures cap ON cap.id = r.capture_id "
 	    "WHERE (?1 IS NULL OR cap.name = ?1) AND (?3 = 0 OR "
 	    "r.selection = '') ORDER BY r.id DESC LIMIT ?2", "tuu", capture,

@@ -89,6 +89,7 @@ struct cat_run {
 	size_t jobs;
 	char selection[256];    /* the chunks it was told to take ("--since
 	                         * ... --chunks ..."), "" for all */
+	size_t left;            /* chunks it left: failed or not run */
 };
 
 struct cat_run_worker {

@@ -177,7 +177,8 @@ static const char stats_help[] =
     "usage: " STATS_USAGE "\n"
     "\n"
     "The recent runs (of capture NAME, or of all), newest first: the\n"
-    "command, how long it took, and per worker its chunks, its completion\n"
+    "number, the command, how long it took, the chunks it left for\n"
+    "'run --rerun', and per worker its chunks, its completion\n"
     "time (when its last job ended) and how long its jobs ran; the mean and\n"
     "standard deviation of the completion times - the paper's measure of\n"
     "balance - and the slowest worker's lead over the mean.\n"
@@ -1207,6 +1208,7 @@ cmd_stats(int argc, char **argv)
 			json_double(&j, "seconds", wall);
 			json_int(&j, "status", runs[i].status);
 			json_uint(&j, "jobs", runs[i].jobs);
+			json_uint(&j, "left", runs[i].left);
 			json_array_begin(&j, "workers");
 			for (k = 0; k < nw; k++) {
 				json_object_begin(&j, NULL);
@@ -1227,17 +1229,23 @@ cmd_stats(int argc, char **argv)
 				"worker", "chunks", "completion", "busy",
 			};
 			static const int num[] = { 0, 1, 1, 1 };
-			struct strbuf when = STRBUF_INIT;
+			struct strbuf when = STRBUF_INIT, left = STRBUF_INIT;
 			struct sc_time st = { runs[i].started_ms / 1000, 0 };
 			struct table tb;
 
 			format_time(&when, &st, 0);
+			if (runs[i].left > 0)
+				strbuf_addf(&left, "  (%zu chunk%s left: run "
+				    "--rerun %lld)", runs[i].left,
+				    runs[i].left == 1 ? "" : "s",
+				    (long long)runs[i].id);
+			else if (runs[i].status)
+				strbuf_addstr(&left, "  (some failed)");
 			printf("%srun %lld  %s  %s UTC  %.2f s  %zu jobs%s\n  %s"
 			    "%s%s\n", i ? "\n" : "", (long long)runs[i].id,
 			    runs[i].capture, when.buf, wall, runs[i].jobs,
-			    runs[i].status ? "  (some failed)" : "",
-			    runs[i].command, runs[i].selection[0] ? "\n  of " :
-			    "", runs[i].selection);
+			    left.buf, runs[i].command, runs[i].selection[0] ?
+			    "\n  of " : "", runs[i].selection);
 			table_init(&tb, ARRAY_SIZE(h), h, num);
 			for (k = 0; k < nw; k++) {
 				table_add(&tb, ws[k].worker);
@@ -1252,6 +1260,7 @@ cmd_stats(int argc, char **argv)
 			    "%.2f s, slowest %.2f x the mean\n", s.mean, s.sd,
 			    s.mean > 0 ? s.slowest / s.mean : 0);
 			strbuf_release(&when);
+			strbuf_release(&left);
 		}
 		free(t);
 		free(ws);

@@ -145,6 +145,7 @@ test_expect_success '--rerun runs only what a run left: both outputs make the wh
 	id=$(last_run) &&
 	grep -q "2 of 13 chunks failed" .err &&
 	grep -q "note: .shardcap run --rerun $id. runs the 2 chunks this run left" .err &&
+	$SHARDCAP stats --last 1 | grep -q "^run $id .*  (2 chunks left: run --rerun $id)$" &&
 	rm "$TRASH/flag" &&
 	$SHARDCAP run -q --stats --rerun $id > b 2> err &&
 	grep -q "^selected: 2 of 13 chunks" err &&
@@ -154,7 +155,7 @@ test_expect_success '--rerun runs only what a run left: both outputs make the wh
 import json
 r = json.load(open(\"s\"))[0]
 assert r[\"selection\"] == \"--rerun $id\", r
-assert r[\"jobs\"] == 2, r
+assert r[\"jobs\"] == 2 and r[\"left\"] == 0, r
 " &&
 	$SHARDCAP run --rerun $(last_run) > c 2> err &&
 	! test -s c && grep -q "note: run [0-9]* left no chunk to run again" err
