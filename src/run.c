@@ -628,9 +628,10 @@ shell_error(char *err)
 /*
  * Whether a failed job's failure is the command's own: an earlier job
  * failed with the same exit status (1 to 125: not a signal's) and the
- * same stderr, which says something (a chunk's own trouble, damage say, names the chunk's file). Then, unless
- * --keep-going, the run stops at once: the other chunks would fail
- * alike. Otherwise its failure is kept to compare later ones with.
+ * same stderr, which says something (a chunk's own trouble, damage say,
+ * names the chunk's file). Then, unless --keep-going, the run stops at
+ * once: the other chunks would fail alike. Otherwise its failure is
+ * kept to compare later ones with.
  */
 static int
 command_error(struct runner *rn, const struct job_end *j)
