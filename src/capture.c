@@ -23,20 +23,12 @@ get16(const uint8_t *p, int big_endian)
 	    : (uint16_t)(p[1] << 8 | p[0]);
 }
 
-static uint32_t
-get32(const uint8_t *p, int big_endian)
-{
-	return big_endian
-	    ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
-	    : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
 static uint64_t
 get64(const uint8_t *p, int big_endian)
 {
 	return big_endian
-	    ? (uint64_t)get32(p, 1) << 32 | get32(p + 4, 1)
-	    : (uint64_t)get32(p + 4, 0) << 32 | get32(p, 0);
+	    ? (uint64_t)capture_get32(p, 1) << 32 | capture_get32(p + 4, 1)
+	    : (uint64_t)capture_get32(p + 4, 0) << 32 | capture_get32(p, 0);
 }
 
 /* Link types: the LINKTYPE_ names of the tcpdump.org registry. */
@@ -268,8 +260,8 @@ pcap_read_header(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 	memcpy(cap->pcap_header, p, 24);
 	if (new_interface(cap, 0, e) == NULL)
 		return SC_ERR_LIMIT;
-	cap->interfaces[0].snaplen = get32(p + 16, big_endian);
-	cap->interfaces[0].linktype = get32(p + 20, big_endian);
+	cap->interfaces[0].snaplen = capture_get32(p + 16, big_endian);
+	cap->interfaces[0].linktype = capture_get32(p + 20, big_endian);
 	cap->interfaces[0].tsresol = cap->pcap_nsec ? 9 : 6;
 	cap->pcap_max_caplen = max_caplen_for(cap->interfaces[0].linktype);
 
@@ -302,7 +294,7 @@ pcap_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		return sc_err_at(e, SC_ERR_TRUNCATED, at,
 		    "record header cut short: %zu of its %zu bytes present",
 		    got, cap->pcap_rec_hdr);
-	caplen = get32(p + 8, be);
+	caplen = capture_get32(p + 8, be);
 	if (caplen > cap->pcap_max_caplen)
 		return sc_err_at(e, SC_ERR_LENGTH, at,
 		    "record claims %u captured bytes, more than the %u any "
@@ -317,14 +309,14 @@ pcap_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 	rec->interface = 0;
 	rec->packet = p + cap->pcap_rec_hdr;
 	rec->caplen = caplen;
-	rec->origlen = get32(p + 12, be);
+	rec->origlen = capture_get32(p + 12, be);
 	rec->linktype = ifc->linktype;
 	rec->has_time = 1;
-	frac = get32(p + 4, be);
+	frac = capture_get32(p + 4, be);
 	per_sec = cap->pcap_nsec ? 1000000000u : 1000000u;
 	/* Out-of-range fractions exist in the wild; carry them into seconds
 	 * rather than print nonsense. */
-	rec->time.sec = (int64_t)get32(p, be) + frac / per_sec;
+	rec->time.sec = (int64_t)capture_get32(p, be) + frac / per_sec;
 	rec->time.nsec = (uint32_t)(frac % per_sec * (1000000000u / per_sec));
 	cap->interfaces[0].packets++;
 	cap->packets++;
@@ -345,8 +337,8 @@ pcapng_read_shb(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 
 	if ((r = need(cap, 12, &p, "section header block", e)) != 0)
 		return r;
-	bom = get32(p + 8, 1);
-	if (bom == 0x1A2B3C4Du)
+	bom = capture_get32(p + 8, 1);
+	if (bom == PCAPNG_BOM)
 		be = 1;
 	else if (bom == 0x4D3C2B1Au)
 		be = 0;
@@ -354,16 +346,16 @@ pcapng_read_shb(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		return sc_err_at(e, SC_ERR_NOT_CAPTURE, at,
 		    "section header block has no valid byte-order magic "
 		    "(%02x %02x %02x %02x)", p[8], p[9], p[10], p[11]);
-	len = get32(p + 4, be);
+	len = capture_get32(p + 4, be);
 	if (len < 28 || len % 4 != 0 || len > PCAPNG_MAX_BLOCK)
 		return sc_err_at(e, SC_ERR_LENGTH, at,
 		    "section header block length %u is impossible", len);
 	if ((r = need(cap, len, &p, "section header block", e)) != 0)
 		return r;
-	if (get32(p + len - 4, be) != len)
+	if (capture_get32(p + len - 4, be) != len)
 		return sc_err_at(e, SC_ERR_TRAILER, at,
 		    "section header block trailer says %u bytes, header %u",
-		    get32(p + len - 4, be), len);
+		    capture_get32(p + len - 4, be), len);
 	major = get16(p + 12, be);
 	minor = get16(p + 14, be);
 	if (major != 1)
@@ -435,13 +427,13 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		return r;
 	if (got == 0)
 		return 0;
-	if (got >= 4 && get32(p, 0) == PCAPNG_SHB)
+	if (got >= 4 && capture_get32(p, 0) == PCAPNG_SHB)
 		return pcapng_read_shb(cap, rec, e);
 	if (got < 8)
 		return sc_err_at(e, SC_ERR_TRUNCATED, at,
 		    "block header cut short: %zu of its 8 bytes present", got);
-	type = get32(p, be);
-	len = get32(p + 4, be);
+	type = capture_get32(p, be);
+	len = capture_get32(p + 4, be);
 	if (len < 12 || len % 4 != 0 || len > PCAPNG_MAX_BLOCK)
 		return sc_err_at(e, SC_ERR_LENGTH, at,
 		    "block of type 0x%08x has impossible length %u", type, len);
@@ -465,10 +457,10 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		    type, len, minimum);
 	if ((r = need(cap, len, &p, "block", e)) != 0)
 		return r;
-	if (get32(p + len - 4, be) != len)
+	if (capture_get32(p + len - 4, be) != len)
 		return sc_err_at(e, SC_ERR_TRAILER, at,
 		    "block of type 0x%08x: trailer says %u bytes, header %u",
-		    type, get32(p + len - 4, be), len);
+		    type, capture_get32(p + len - 4, be), len);
 
 	rec->block_type = type;
 	rec->offset = at;
@@ -482,7 +474,7 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		if (nifc == NULL)
 			return SC_ERR_LIMIT;
 		nifc->linktype = get16(p + 8, be);
-		nifc->snaplen = get32(p + 12, be);
+		nifc->snaplen = capture_get32(p + 12, be);
 		if ((r = pcapng_idb_options(p, len, be, nifc, at, e)) != 0)
 			return r;
 		rec->kind = REC_INTERFACE;
@@ -493,10 +485,10 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 		uint64_t ts;
 
 		rec->kind = REC_PACKET;
-		rec->interface = type == PCAPNG_EPB ? get32(p + 8, be)
+		rec->interface = type == PCAPNG_EPB ? capture_get32(p + 8, be)
 		    : get16(p + 8, be);
-		rec->caplen = get32(p + 20, be);
-		rec->origlen = get32(p + 24, be);
+		rec->caplen = capture_get32(p + 20, be);
+		rec->origlen = capture_get32(p + 24, be);
 		rec->packet = p + 28;
 		if (rec->caplen > len - 32)
 			return sc_err_at(e, SC_ERR_LENGTH, at,
@@ -507,7 +499,7 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 			return sc_err_at(e, SC_ERR_INTERFACE, at,
 			    "packet names interface %u, but its section has "
 			    "%zu", rec->interface, s->n_interfaces);
-		ts = (uint64_t)get32(p + 12, be) << 32 | get32(p + 16, be);
+		ts = (uint64_t)capture_get32(p + 12, be) << 32 | capture_get32(p + 16, be);
 		rec->time = time_from_units(ts, ifc->tsresol, ifc->tsoffset);
 		rec->has_time = 1;
 		break;
@@ -515,7 +507,7 @@ pcapng_next(struct capture *cap, struct capture_rec *rec, struct sc_err *e)
 	case PCAPNG_SPB:
 		rec->kind = REC_PACKET;
 		rec->interface = 0;
-		rec->origlen = get32(p + 8, be);
+		rec->origlen = capture_get32(p + 8, be);
 		ifc = capture_section_interface(cap, s, 0);
 		if (ifc == NULL)
 			return sc_err_at(e, SC_ERR_INTERFACE, at,
@@ -577,7 +569,7 @@ capture_open(struct capture *cap, struct source *src, struct sc_err *e)
 	if (got < 4)
 		return sc_err_at(e, SC_ERR_NOT_CAPTURE, 0,
 		    "only %zu bytes, too short for any capture header", got);
-	magic = get32(p, 1);
+	magic = capture_get32(p, 1);
 	switch (magic) {
 	case 0xa1b2c3d4u: case 0xd4c3b2a1u:
 	case 0xa1b23c4du: case 0x4d3cb2a1u:

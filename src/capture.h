@@ -48,9 +48,21 @@ enum capture_rec_kind {
 #define PCAPNG_CB_COPY 0x00000BADu
 #define PCAPNG_CB_NOCOPY 0x40000BADu
 
+/* The SHB's byte-order magic, as the section's byte order writes it. */
+#define PCAPNG_BOM 0x1A2B3C4Du
+
 /* pcapng blocks larger than this are taken as damage: libpcap and
  * Wireshark refuse them too for every common link type. */
 #define PCAPNG_MAX_BLOCK (16u << 20)
+
+/* The 32-bit number at p, in the byte order given. */
+static inline uint32_t
+capture_get32(const uint8_t *p, int big_endian)
+{
+	return big_endian
+	    ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+	    : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
 
 struct capture_interface {
 	uint32_t linktype;

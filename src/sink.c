@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capture.h"
 #include "file.h"
 #include "sink.h"
 #include "strbuf.h"
@@ -75,25 +76,12 @@ struct pcap_emit {
 	uint8_t blk[12];
 	size_t blk_held;
 	uint64_t left;
-	int swapped;
+	int big_endian;
 	int in_header;
 	struct strbuf header;
 };
 
-#define NG_SHB 0x0a0d0d0au
-#define NG_IDB 1u
-#define NG_BOM 0x1a2b3c4du
 #define NG_SHB_LENGTH_AT 16     /* the SHB's section length, 8 bytes */
-#define NG_BLOCK_MAX (64u << 20)
-
-static uint32_t
-ng_u32(const uint8_t *p, int swapped)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return swapped ? __builtin_bswap32(v) : v;
-}
 
 /* A job's section header, read whole: left out when it is the header of
  * the section being written (and that section has not grown), written
@@ -149,38 +137,39 @@ ng_feed(struct pcap_emit *pe, const uint8_t *data, size_t len)
 			len -= take;
 			continue;
 		}
-		/* a block's type and length; an SHB's byte order too */
-		need = pe->blk_held >= 4 && ng_u32(pe->blk, 0) == NG_SHB ? 12 : 8;
+		/* a block's type and length; an SHB's byte order too (its
+		 * type reads the same both ways) */
+		need = pe->blk_held >= 4 &&
+		    capture_get32(pe->blk, 0) == PCAPNG_SHB ? 12 : 8;
 		take = need - pe->blk_held < len ? need - pe->blk_held : len;
 		memcpy(pe->blk + pe->blk_held, data, take);
 		pe->blk_held += take;
 		data += take;
 		len -= take;
 		if (pe->blk_held < 8 || (pe->blk_held < 12 &&
-		    ng_u32(pe->blk, 0) == NG_SHB))
+		    capture_get32(pe->blk, 0) == PCAPNG_SHB))
 			continue;
-		type = ng_u32(pe->blk, 0);
-		if (type == NG_SHB) {
-			if (ng_u32(pe->blk + 8, 0) == NG_BOM)
-				pe->swapped = 0;
-			else if (ng_u32(pe->blk + 8, 1) == NG_BOM)
-				pe->swapped = 1;
+		if (capture_get32(pe->blk, 0) == PCAPNG_SHB) {
+			if (capture_get32(pe->blk + 8, 1) == PCAPNG_BOM)
+				pe->big_endian = 1;
+			else if (capture_get32(pe->blk + 8, 0) == PCAPNG_BOM)
+				pe->big_endian = 0;
 			else
 				goto bad;
 		}
-		type = ng_u32(pe->blk, pe->swapped);
-		blen = ng_u32(pe->blk + 4, pe->swapped);
-		if (blen < 12 || blen % 4 != 0 || blen > NG_BLOCK_MAX ||
+		type = capture_get32(pe->blk, pe->big_endian);
+		blen = capture_get32(pe->blk + 4, pe->big_endian);
+		if (blen < 12 || blen % 4 != 0 || blen > PCAPNG_MAX_BLOCK ||
 		    blen < pe->blk_held)
 			goto bad;
-		if (type == NG_SHB) {
+		if (type == PCAPNG_SHB) {
 			if (pe->in_header && (r = ng_header_done(pe)) != 0)
 				return r;
 			pe->in_header = 1;
-		} else if (pe->in_header && type != NG_IDB) {
+		} else if (pe->in_header && type != PCAPNG_IDB) {
 			if ((r = ng_header_done(pe)) != 0)
 				return r;
-		} else if (!pe->in_header && type == NG_IDB) {
+		} else if (!pe->in_header && type == PCAPNG_IDB) {
 			sk->ng_grown = 1;
 		}
 		if (pe->in_header)
