@@ -442,7 +442,8 @@ check() {
 	# one line for each tool that is there (none for one that is not):
 	# the packet tools with their versions (or ?), then the tools asked
 	# for, found on PATH but not run
-	for _t in tshark tcpdump mergecap editcap rsync ngrep; do
+	_p='tshark tcpdump mergecap editcap rsync ngrep'
+	for _t in $_p; do
 		command -v "$_t" > /dev/null 2>&1 || continue
 		# (ngrep says its version with -V)
 		_o=--version
@@ -452,9 +453,7 @@ check() {
 		echo "tool.$_t=${_v:-?}"
 	done
 	for _t in "$@"; do
-		case $_t in
-		tshark | tcpdump | mergecap | editcap | rsync | ngrep) continue ;;
-		esac
+		case " $_p " in *" $_t "*) continue ;; esac
 		if command -v "$_t" > /dev/null 2>&1; then
 			echo "tool.$_t=?"
 		fi

@@ -265,6 +265,15 @@ copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
 	snprintf(dst, len, "%s", t ? (const char *)t : "");
 }
 
+/* A text column of any length, malloc'd ("" for NULL). */
+static char *
+dup_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return xstrdup(t ? (const char *)t : "");
+}
+
 static int
 schema_version(struct catalog *c)
 {
@@ -588,9 +597,7 @@ read_source(sqlite3_stmt *st, void *row)
 {
 	struct cat_source *src = row;
 
-	const unsigned char *path = sqlite3_column_text(st, 0);
-
-	src->path = xstrdup(path != NULL ? (const char *)path : "");
+	src->path = dup_text(st, 0);
 	copy_text(src->prefix, sizeof(src->prefix), st, 1);
 	src->size = (uint64_t)sqlite3_column_int64(st, 2);
 	src->mtime = sqlite3_column_int64(st, 3);
@@ -843,7 +850,6 @@ catalog_run_spec(struct catalog *c, int64_t run_id, struct cat_run_spec *s,
 	sqlite3_stmt *st = prepare(c, e, "SELECT cap.name, r.command, r.stdin, "
 	    "r.since, r.until FROM runs r JOIN captures cap ON "
 	    "cap.id = r.capture_id WHERE r.id = ?", "i", run_id);
-	const unsigned char *cmd;
 	void *v;
 	int rc, r;
 
@@ -853,8 +859,7 @@ catalog_run_spec(struct catalog *c, int64_t run_id, struct cat_run_spec *s,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		copy_text(s->capture, sizeof(s->capture), st, 0);
-		cmd = sqlite3_column_text(st, 1);
-		s->command = xstrdup(cmd ? (const char *)cmd : "");
+		s->command = dup_text(st, 1);
 		s->use_stdin = sqlite3_column_int(st, 2) != 0;
 		copy_text(s->since, sizeof(s->since), st, 3);
 		copy_text(s->until, sizeof(s->until), st, 4);
@@ -879,9 +884,7 @@ catalog_run_spec_free(struct cat_run_spec *s)
 {
 	free(s->command);
 	free(s->left);
-	s->command = NULL;
-	s->left = NULL;
-	s->n_left = 0;
+	memset(s, 0, sizeof(*s));
 }
 
 int

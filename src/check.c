@@ -68,24 +68,19 @@ on_line(struct child *c, const char *line, void *ctx)
 	} else if (strncmp(line, "free=", 5) == 0) {
 		res->free_bytes = strtoull(v, NULL, 10);
 	} else if (strncmp(line, "tool.", 5) == 0) {
-		/* (only a tool that is there is named) */
-		for (i = 0; i < j->n_required; i++) {
-			size_t len = strlen(j->required[i]);
+		/* "tool.NAME=VERSION", only for a tool that is there */
+		const char *name = line + 5;
+		size_t len = (size_t)(v - 1 - name);
 
-			if (strncmp(line + 5, j->required[i], len) == 0 &&
-			    line[5 + len] == '=')
+		for (i = 0; i < j->n_required; i++)
+			if (strlen(j->required[i]) == len &&
+			    memcmp(name, j->required[i], len) == 0)
 				j->has[i] = 1;
-		}
-		for (i = 0; i < CHECK_TOOLS; i++) {
-			size_t len = strlen(check_tool_names[i]);
-
-			if (strncmp(line + 5, check_tool_names[i], len) == 0 &&
-			    line[5 + len] == '=') {
-				/* a tool that printed no version is there */
+		for (i = 0; i < CHECK_TOOLS; i++)
+			if (strlen(check_tool_names[i]) == len &&
+			    memcmp(name, check_tool_names[i], len) == 0)
 				snprintf(res->tools[i], sizeof(res->tools[i]),
 				    "%s", *v ? v : "?");
-			}
-		}
 	}
 }
 
@@ -162,10 +157,7 @@ check_workers(struct cluster *cl, const char *const *required,
 			agent_mark_sent(cl->control_dir, &cl->cfg.workers[k]);
 		for (i = 0; code == 0 && i < n_required; i++)
 			if (!j->has[i])
-				snprintf(res[k].missing + strlen(res[k].missing),
-				    sizeof(res[k].missing) -
-				    strlen(res[k].missing), "%s%s",
-				    res[k].missing[0] ? ", " : "", required[i]);
+				res[k].missing[res[k].n_missing++] = required[i];
 		if (code != 0 && res[k].error[0] == '\0') {
 			const char *msg = child_last_error(&j->child);
 

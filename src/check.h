@@ -25,8 +25,9 @@ struct check_result {
 	unsigned cores;
 	uint64_t free_bytes;
 	char tools[CHECK_TOOLS][48];    /* version, or "" when missing */
-	/* the required tools it lacks, ", "-separated ("" for none) */
-	char missing[CHECK_REQUIRED_MAX * (CHECK_TOOL_NAME_MAX + 2)];
+	/* the required tools it lacks (the names check_workers was given) */
+	const char *missing[CHECK_REQUIRED_MAX];
+	size_t n_missing;
 	int warm;               /* tshark can start warm: the warm-start
 	                         * library is at the path it has here */
 	char error[400];

@@ -564,29 +564,38 @@ load_rerun(int64_t id, struct cat_run_spec *spec, struct strvec *words,
 	return 0;
 }
 
-/* The chunks run `id` left, as a --chunks list of the plan's numbers; an
- * error when one is gone (cut, re-added) since. */
 static int
-rerun_list(const struct run_plan *plan, const struct cat_run_spec *spec,
+by_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The chunks run `id` left, as a --chunks list of the plan's numbers; an
+ * error when one is gone (cut, re-added) since. spec->left is sorted. */
+static int
+rerun_list(const struct run_plan *plan, struct cat_run_spec *spec,
     int64_t id, char **list, struct sc_err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t i, k;
+	size_t k, found = 0;
 
-	for (i = 0; i < spec->n_left; i++) {
-		for (k = 0; k < plan->n_chunks; k++)
-			if (spec->left[i] != 0 &&
-			    plan->chunks[k].chunk_id == spec->left[i])
-				break;
-		if (k == plan->n_chunks) {
-			strbuf_release(&sb);
-			return sc_err_set(e, SC_ERR_NOT_FOUND, "chunks run %lld "
-			    "left have changed since (cut by a balance, or the "
-			    "capture added again): run the query again",
-			    (long long)id);
-		}
+	qsort(spec->left, spec->n_left, sizeof(*spec->left), by_id);
+	for (k = 0; k < plan->n_chunks; k++) {
+		if (bsearch(&plan->chunks[k].chunk_id, spec->left,
+		    spec->n_left, sizeof(*spec->left), by_id) == NULL)
+			continue;
 		strbuf_addf(&sb, "%s%u", sb.len ? "," : "",
 		    plan->chunks[k].seq);
+		found++;
+	}
+	/* (a chunk gone since is 0 in spec->left, or in no plan) */
+	if (found < spec->n_left) {
+		strbuf_release(&sb);
+		return sc_err_set(e, SC_ERR_NOT_FOUND, "chunks run %lld left "
+		    "have changed since (cut by a balance, or the capture added "
+		    "again): run the query again", (long long)id);
 	}
 	*list = strbuf_detach(&sb, NULL);
 	return 0;
@@ -642,7 +651,7 @@ cmd_run(int argc, char **argv)
 	struct strvec rerun_words = STRVEC_INIT;
 	char *rerun_chunks = NULL;
 	int64_t run_id = 0;
-	size_t i;
+	size_t i, left;
 	uint64_t size = 25u << 20, workers = 0, batch = 0, v, rerun = 0;
 
 	memset(&opt, 0, sizeof(opt));
@@ -1093,13 +1102,11 @@ cmd_run(int argc, char **argv)
 			    (int64_t)sr.flows, (int64_t)sr.cut_flows);
 	}
 	status = report_outcome(&plan, &res);
-	if (run_id > 0 && (res.failed_chunks > 0 || res.lost_chunks > 0 ||
-	    res.not_run > 0))
+	left = res.failed_chunks + res.lost_chunks + res.not_run;
+	if (run_id > 0 && left > 0)
 		cli_note("'shardcap run --rerun %lld' runs the %zu chunk%s this "
 		    "run left (failed or not run) again", (long long)run_id,
-		    res.failed_chunks + res.lost_chunks + res.not_run,
-		    res.failed_chunks + res.lost_chunks + res.not_run == 1 ?
-		    "" : "s");
+		    left, left == 1 ? "" : "s");
 	if (balance && have_cluster && status != 0)
 		cli_warning("not balancing: the run did not complete, so its "
 		    "times do not tell where the chunks should be");

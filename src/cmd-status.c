@@ -498,7 +498,6 @@ cmd_check(int argc, char **argv)
 	struct cluster cl;
 	struct sc_err e;
 	size_t n = 0, i, t;
-	const char *p;
 	int c, json = 0, status, bad = 0;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -535,7 +534,7 @@ cmd_check(int argc, char **argv)
 		return status;
 	}
 	for (i = 0; i < n; i++)
-		if (!res[i].reachable || !res[i].writable || res[i].missing[0])
+		if (!res[i].reachable || !res[i].writable || res[i].n_missing)
 			bad++;
 	if (json) {
 		struct json j;
@@ -556,13 +555,8 @@ cmd_check(int argc, char **argv)
 				    res[i].tools[t][0] ? res[i].tools[t] : NULL);
 			json_object_end(&j);
 			json_array_begin(&j, "missing");
-			for (p = res[i].missing; *p; p += t + (p[t] ? 2 : 0)) {
-				char tool[CHECK_TOOL_NAME_MAX + 1];
-
-				t = strcspn(p, ",");
-				snprintf(tool, sizeof(tool), "%.*s", (int)t, p);
-				json_string(&j, NULL, tool);
-			}
+			for (t = 0; t < res[i].n_missing; t++)
+				json_string(&j, NULL, res[i].missing[t]);
 			json_array_end(&j);
 			json_bool(&j, "warm", res[i].warm);
 			json_string(&j, "error", res[i].error[0] ?
@@ -609,9 +603,13 @@ cmd_check(int argc, char **argv)
 		for (i = 0; i < n; i++)
 			if (!res[i].reachable)
 				printf("%s: %s\n", res[i].name, res[i].error);
-			else if (res[i].missing[0])
-				printf("%s: no %s on its PATH\n", res[i].name,
-				    res[i].missing);
+			else if (res[i].n_missing > 0) {
+				printf("%s: no ", res[i].name);
+				for (t = 0; t < res[i].n_missing; t++)
+					printf("%s%s", t ? ", " : "",
+					    res[i].missing[t]);
+				printf(" on its PATH\n");
+			}
 	}
 	free(res);
 	cluster_close(&cl);
