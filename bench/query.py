@@ -12,6 +12,8 @@ import time
 SC = os.environ["SHARDCAP"]
 TRASH = os.environ["TRASH"]
 CG = "/sys/fs/cgroup/cpuacct"
+REF_ENV = dict(os.environ, TZ=":/etc/localtime") \
+    if os.environ.get("PIN_TZ") == "1" else None
 
 QUERIES = {
     "paper": ["tshark", "-r", "{}", "-Y", "dns.flags.response==1",
@@ -157,11 +159,11 @@ def together(a, b, cpu):
     return r
 
 
-def two_at_once(argv):
+def two_at_once(argv, env=None):
     """two copies of the whole-file tool started at once, any CPUs: the
     wall time until both have ended"""
     t = time.perf_counter()
-    ps = [subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+    ps = [subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL) for _ in range(2)]
     for p in ps:
         p.wait()
@@ -194,7 +196,10 @@ def main():
           "share of the whole-file tool's; private: the largest private "
           "memory of one tool process (its own pages: a warm child's chunk "
           "state, not the set-up it shares); all PSS: every tool process's "
-          "PSS together at the peak (sampled every 50 ms).\n")
+          "PSS together at the peak (sampled every 50 ms). shardcap's "
+          "jobs run with TZ=:/etc/localtime; the whole-file tool %s.\n"
+          % ("too (--pin-tz): the ratios are the sharding's alone"
+             if REF_ENV else "as typed, TZ unset (--pin-tz pins it too)"))
     print("| shape | query | way | whole-file tool | cpu | wall speedup "
           "| 1w | RSS | same lines |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
@@ -205,9 +210,11 @@ def main():
     for shape, path in shapes:
         size = os.path.getsize(path)
         for q in queries:
-            ref = (whole(q, path), None)
+            # the whole-file tool as typed (TZ unset), or with the zone
+            # pinned as shardcap's jobs have it (--pin-tz)
+            ref = (whole(q, path), REF_ENV)
             try:
-                want = timed(ref[0], keep=True)[3]
+                want = timed(ref[0], ref[1], keep=True)[3]
             except RuntimeError as e:
                 # libpcap refuses pcapng of mixed link types (tcpdump)
                 print("| %s (%.0f MB) | %s | whole file | %s | | | | | |" % (
@@ -233,7 +240,7 @@ def main():
                     # what this host gives two CPUs at once, measured
                     # now: two runs of the tool over the time of one
                     if m == modes[0]:
-                        capacity.append(2 * w / two_at_once(ref[0]))
+                        capacity.append(2 * w / two_at_once(*ref))
                     ref_wall.append(w)
                     ref_cpu.append(c)
                     ref_rss = max(ref_rss, rss[0])

@@ -396,6 +396,14 @@ slot() {
 	done
 	set_command "$@"
 	slot_traps
+	# The worker's zone, pinned: with TZ unset, glibc looks at
+	# /etc/localtime again (a stat) for every time stamp a tool prints
+	# in local time (tcpdump: each packet, over half its CPU); read once
+	# from the same file, the times printed are the same.
+	if [ -z "${TZ+set}" ] && [ -f /etc/localtime ]; then
+		TZ=:/etc/localtime
+		export TZ
+	fi
 	p='' w='' z='' Z='' wfail=''
 	IFS= read -r T || exit 0
 	if [ "$silence" -gt 0 ] && [ -n "$h" ]; then

@@ -35,6 +35,25 @@ test_expect_success 'tcpdump -n: the same multiset' '
 	test -s want && cmp want got
 '
 
+test_expect_success 'local times: the zone pinned when unset, the analyst'"'"'s kept' '
+	(unset TZ; $SHARDCAP run -q dns -- sh -c "echo \"\${TZ-unset}\"" sh {}) |
+	    sort -u > got &&
+	if [ -f /etc/localtime ]; then echo :/etc/localtime; else echo unset; fi > want &&
+	cmp want got &&
+	TZ=Asia/Kolkata $SHARDCAP run -q dns -- sh -c "echo \"\$TZ\"" sh {} |
+	    sort -u > got &&
+	echo Asia/Kolkata > want && cmp want got &&
+	(unset TZ; $SHARDCAP run -q dns -- tcpdump -n -r {} "udp port 53") \
+	    2>/dev/null | sort > got &&
+	(unset TZ; tcpdump -n -r "$DNS" "udp port 53") 2>/dev/null | sort > local &&
+	test -s local && cmp local got &&
+	TZ=Asia/Kolkata $SHARDCAP run -q dns -- tcpdump -n -r {} "udp port 53" \
+	    2>/dev/null | sort > got &&
+	TZ=Asia/Kolkata tcpdump -n -r "$DNS" "udp port 53" 2>/dev/null |
+	    sort > want && cmp want got &&
+	! cmp -s want local
+'
+
 test_expect_success 'ngrep: the same matches' '
 	$SHARDCAP run -q dns -- ngrep -q -t -I {} "edge[0-9]" "udp" 2>/dev/null |
 	    ngrep_norm | sort > got &&
