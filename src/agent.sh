@@ -11,7 +11,7 @@
 # parsed as shell code here. Verbs:
 #
 #	slot [--silence S --mark FILE] [--warm LIB --placeholder P
-#	     --template CHUNK [--hub FIFO] [--attach]]
+#	     --template CHUNK [--hub FIFO] [--attach]] [--tz ZONE]
 #	     [--stream | --stdin] -- COMMAND...
 #		runs the jobs of a run (below); COMMAND holds {} for a chunk
 #	version         says it is there (and has been sent, if it was not)
@@ -378,7 +378,7 @@ warm_start() {
 # slot when none came.
 slot() {
 	silence=0 h='' lib='' placeholder='' template='' hub='' att=0
-	stream=0 stdin=0
+	stream=0 stdin=0 tz=''
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--silence) silence=$2; shift 2 ;;
@@ -388,6 +388,7 @@ slot() {
 		--template) template=$2; shift 2 ;;
 		--hub) hub=$2; shift 2 ;;
 		--attach) att=1; shift ;;
+		--tz) tz=$2; shift 2 ;;
 		--stream) stream=1; shift ;;
 		--stdin) stdin=1; shift ;;
 		--) shift; break ;;
@@ -396,11 +397,24 @@ slot() {
 	done
 	set_command "$@"
 	slot_traps
-	# The worker's zone, pinned: with TZ unset, glibc looks at
-	# /etc/localtime again (a stat) for every time stamp a tool prints
-	# in local time (tcpdump: each packet, over half its CPU); read once
-	# from the same file, the times printed are the same.
-	if [ -z "${TZ+set}" ] && [ -f /etc/localtime ]; then
+	# The tools print local times in shardcap's zone (--tz), as they
+	# would over the whole file there, whatever this worker's own is.
+	# Without one, the worker's zone, pinned: with TZ unset, glibc looks
+	# at /etc/localtime again (a stat) for every time stamp a tool
+	# prints in local time (tcpdump: each packet, over half its CPU);
+	# read once from the same file, the times printed are the same.
+	if [ -n "$tz" ]; then
+		TZ=$tz
+		export TZ
+		case $tz in
+		*/*)
+			[ -f "${TZDIR:-/usr/share/zoneinfo}/$tz" ] ||
+			    echo "shardcap: this worker has no time zone" \
+				"'$tz' (tzdata): its tools print local" \
+				"times in UTC" >&2
+			;;
+		esac
+	elif [ -z "${TZ+set}" ] && [ -f /etc/localtime ]; then
 		TZ=:/etc/localtime
 		export TZ
 	fi

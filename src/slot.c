@@ -188,11 +188,37 @@ run_warm_lib(void)
 	return NULL;
 }
 
+char *
+run_local_zone(void)
+{
+	const char *tz = getenv("TZ"), *path = "/etc/localtime", *name;
+	char *real, *out;
+
+	if (tz != NULL) {
+		if (*tz == ':')
+			tz++;
+		if (*tz == '\0')
+			return xstrdup("UTC0");         /* glibc: UTC */
+		if (*tz != '/')
+			return xstrdup(tz);     /* a zone's name, or a rule */
+		path = tz;
+	}
+	if ((real = realpath(path, NULL)) == NULL)
+		/* no /etc/localtime: UTC */
+		return tz == NULL && access(path, F_OK) < 0 ? xstrdup("UTC0") :
+		    NULL;
+	name = strstr(real, "/zoneinfo/");
+	out = name != NULL && name[10] != '\0' ? xstrdup(name + 10) : NULL;
+	free(real);
+	return out;
+}
+
 void
 run_slot_args(struct strvec *args, unsigned silence, const char *mark,
     const struct run_warm *warm, const struct job_command *jc)
 {
 	size_t i;
+	char *zone;
 
 	if (silence > 0 && mark != NULL) {
 		strvec_push(args, "--silence");
@@ -215,6 +241,11 @@ run_slot_args(struct strvec *args, unsigned silence, const char *mark,
 		}
 		if (warm->attach)
 			strvec_push(args, "--attach");
+	}
+	if (jc != NULL && (zone = run_local_zone()) != NULL) {
+		strvec_push(args, "--tz");
+		strvec_push(args, zone);
+		free(zone);
 	}
 	if (jc != NULL && jc->stream_arg >= 0)
 		strvec_push(args, "--stream");

@@ -82,8 +82,16 @@ struct run_warm {
 	const char *hub;
 	int attach;
 };
-/* Appends the slot's arguments, after the verb: its options, "--", and
- * the command (":" for a slot without jobs, jc NULL). */
+/* This machine's time zone as a worker can be told it, so that the
+ * tools print local times as they would here: TZ's value (a path under a
+ * zoneinfo directory as the zone's name), else the zone /etc/localtime
+ * links to ("Europe/Paris"), "UTC0" where glibc would use UTC; NULL when
+ * it has no name (a copied zone file), and each worker keeps its own.
+ * Allocated. */
+char *run_local_zone(void);
+/* Appends the slot's arguments, after the verb: its options (the zone:
+ * run_local_zone), "--", and the command (":" for a slot without jobs,
+ * jc NULL). */
 void run_slot_args(struct strvec *args, unsigned silence, const char *mark,
     const struct run_warm *warm, const struct job_command *jc);
 /* Writes a slot's first line, the run's token, to fd (its stdin, before

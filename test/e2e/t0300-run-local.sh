@@ -35,10 +35,14 @@ test_expect_success 'tcpdump -n: the same multiset' '
 	test -s want && cmp want got
 '
 
-test_expect_success 'local times: the zone pinned when unset, the analyst'"'"'s kept' '
+test_expect_success 'local times: this machine'"'"'s zone by its name, the analyst'"'"'s kept' '
 	(unset TZ; $SHARDCAP run -q dns -- sh -c "echo \"\${TZ-unset}\"" sh {}) |
 	    sort -u > got &&
-	if [ -f /etc/localtime ]; then echo :/etc/localtime; else echo unset; fi > want &&
+	if [ -e /etc/localtime ]; then
+		readlink -f /etc/localtime | sed "s|.*/zoneinfo/||"
+	else
+		echo UTC0
+	fi > want &&
 	cmp want got &&
 	TZ=Asia/Kolkata $SHARDCAP run -q dns -- sh -c "echo \"\$TZ\"" sh {} |
 	    sort -u > got &&

@@ -21,7 +21,8 @@ for f in /usr/bin/* /usr/sbin/*; do
 	[ -e "$TRASH/notshark/${f##*/}" ] || ln -s "$f" "$TRASH/notshark/${f##*/}"
 done
 P1=$(free_port 15); P2=$(free_port 16); P3=$(free_port 17)
-sshd_start r1 $P1 && sshd_start r2 $P2 &&
+# r2's sessions are in another time zone than this machine's
+sshd_start r1 $P1 && SSHD_SETENV="TZ=America/New_York" sshd_start r2 $P2 &&
 SSHD_SETENV="PATH=$TRASH/notshark" sshd_start r3 $P3 ||
     { echo "Bail out! sshd"; exit 1; }
 export SHARDCAP_DIR=$TRASH/c/.shardcap
@@ -205,6 +206,28 @@ test_expect_success 'progress on a terminal: one line redrawn, stderr above it, 
 	expect_eq "$(grep -c "^run: " final)" 1 "lines of progress left"
 '
 fi
+
+test_expect_success 'local times: in this machine'"'"'s zone on every worker, whatever theirs' '
+	(unset TZ; $SHARDCAP run -q dns -- sh -c "echo \"\$TZ\"" sh {}) |
+	    sort -u > tz &&
+	expect_eq "$(cat tz)" "$(readlink -f /etc/localtime |
+	    sed "s|.*/zoneinfo/||")" &&
+	TZ=Asia/Kolkata $SHARDCAP run -q --tag dns -- tcpdump -n -r {} \
+	    "udp port 53" 2>/dev/null > tagged &&
+	cut -f2 tagged | sort -u | tr "\n" " " > ws &&
+	expect_eq "$(cat ws)" "r1 r2 r3 " &&
+	cut -f3- tagged | sort > got &&
+	TZ=Asia/Kolkata tcpdump -n -r "$DNS" "udp port 53" 2>/dev/null |
+	    sort > want.tz &&
+	test -s want.tz && cmp want.tz got &&
+	(unset TZ; $SHARDCAP run -q dns -- tcpdump -n -r {} "udp port 53") \
+	    2>/dev/null | sort > got &&
+	(unset TZ; tcpdump -n -r "$DNS" "udp port 53") 2>/dev/null |
+	    sort > want.here &&
+	cmp want.here got && ! cmp -s want.tz want.here &&
+	TZ=America/New_York tcpdump -n -r "$DNS" "udp port 53" 2>/dev/null |
+	    sort > want.ny && ! cmp -s want.ny want.here
+'
 
 test_expect_success '--rerun: usage, no such run, chunks changed since' '
 	expect_status 2 $SHARDCAP run --rerun 1 dns -- tcpdump -r {} &&

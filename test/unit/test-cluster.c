@@ -1007,3 +1007,69 @@ test_slot_forgets(void)
 	    "pid may be another process's by then (%s)", out);
 	free(out);
 }
+
+/* run_local_zone: TZ's value as a worker can look it up, a zone file's
+ * path as its name, or NULL where there is no name to give. */
+void
+test_local_zone(void)
+{
+	static const struct {
+		const char *tz, *want;  /* tz NULL: unset */
+	} cases[] = {
+		{ "Europe/Paris", "Europe/Paris" },
+		{ ":Europe/Paris", "Europe/Paris" },
+		{ "CET-1CEST,M3.5.0,M10.5.0/3", "CET-1CEST,M3.5.0,M10.5.0/3" },
+		{ "", "UTC0" },
+		{ ":", "UTC0" },
+		{ "/usr/share/zoneinfo/Asia/Kolkata", "Asia/Kolkata" },
+		{ ":/usr/share/zoneinfo/Asia/Kolkata", "Asia/Kolkata" },
+		{ "/nonexistent/zoneinfo", NULL },
+		{ "/usr/share/zoneinfo/", NULL },
+	};
+	char *saved = getenv("TZ") != NULL ? xstrdup(getenv("TZ")) : NULL;
+	char *copy = xasprintf("%s/localtime", tap_tmpdir()), *got, *real;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *what = xasprintf("TZ='%s'", cases[i].tz);
+
+		setenv("TZ", cases[i].tz, 1);
+		got = run_local_zone();
+		if (cases[i].want == NULL)
+			ok(got == NULL, "%s: no name (%s)", what,
+			    got != NULL ? got : "none");
+		else
+			is_str(got, cases[i].want, what);
+		free(got);
+		free(what);
+	}
+	/* a copy of a zone file has no name a worker could look up */
+	{
+		FILE *f = fopen(copy, "w");
+
+		fputs("TZif", f);
+		fclose(f);
+		setenv("TZ", copy, 1);
+		got = run_local_zone();
+		ok(got == NULL, "a zone file outside zoneinfo: no name");
+		free(got);
+	}
+	/* unset: /etc/localtime's target, or UTC0 without one */
+	unsetenv("TZ");
+	got = run_local_zone();
+	real = realpath("/etc/localtime", NULL);
+	if (real == NULL)
+		is_str(got, "UTC0", "TZ unset, no /etc/localtime");
+	else if (strstr(real, "/zoneinfo/") != NULL)
+		is_str(got, strstr(real, "/zoneinfo/") + 10,
+		    "TZ unset: /etc/localtime's zone");
+	else
+		ok(got == NULL, "TZ unset, a copied /etc/localtime: no name");
+	free(real);
+	free(got);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	unlink(copy);
+	free(copy);
+	free(saved);
+}

@@ -30,6 +30,7 @@ static const struct {
 	{ "slot_script", test_slot_script },
 	{ "rsync_watch", test_rsync_watch },
 	{ "slot_forgets", test_slot_forgets },
+	{ "local_zone", test_local_zone },
 	{ "catalog", test_catalog },
 	{ "balance", test_balance },
 	{ "flow", test_flow },

@@ -20,6 +20,7 @@ void test_run_script(void);
 void test_slot_script(void);
 void test_rsync_watch(void);
 void test_slot_forgets(void);
+void test_local_zone(void);
 void test_catalog(void);
 void test_balance(void);
 void test_flow(void);
