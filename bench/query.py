@@ -197,8 +197,9 @@ def main():
           "memory of one tool process (its own pages: a warm child's chunk "
           "state, not the set-up it shares); all PSS: every tool process's "
           "PSS together at the peak (sampled every 50 ms). shardcap's "
-          "jobs run with TZ=:/etc/localtime; the whole-file tool %s.\n"
-          % ("too (--pin-tz): the ratios are the sharding's alone"
+          "jobs get this machine's zone by its name; the whole-file tool %s.\n"
+          % ("with TZ=:/etc/localtime (--pin-tz): the ratios are the "
+             "sharding's alone"
              if REF_ENV else "as typed, TZ unset (--pin-tz pins it too)"))
     print("| shape | query | way | whole-file tool | cpu | wall speedup "
           "| 1w | RSS | same lines |")
