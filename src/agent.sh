@@ -403,16 +403,12 @@ slot() {
 	# at /etc/localtime again (a stat) for every time stamp a tool
 	# prints in local time (tcpdump: each packet, over half its CPU);
 	# read once from the same file, the times printed are the same.
+	nozone=''
 	if [ -n "$tz" ]; then
 		TZ=$tz
 		export TZ
 		case $tz in
-		*/*)
-			[ -f "${TZDIR:-/usr/share/zoneinfo}/$tz" ] ||
-			    echo "shardcap: this worker has no time zone" \
-				"'$tz' (tzdata): its tools print local" \
-				"times in UTC" >&2
-			;;
+		*/*) [ -f "${TZDIR:-/usr/share/zoneinfo}/$tz" ] || nozone=1 ;;
 		esac
 	elif [ -z "${TZ+set}" ] && [ -f /etc/localtime ]; then
 		TZ=:/etc/localtime
@@ -427,6 +423,8 @@ slot() {
 		h=
 	fi
 	rec started "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
+	# (a zone its tzdata lacks: the tools print UTC, shardcap says so)
+	[ -n "$nozone" ] && rec note no-zone
 	if [ -n "$lib" ] && [ "$att" = 1 ]; then
 		# a warm tool from the hub: the first line says how
 		IFS= read -r _j && eval "$_j"

@@ -40,6 +40,9 @@
 #define RUN_REC_BAD "bad"
 /* "done JOB": the end of the job's stderr. */
 #define RUN_REC_DONE "done"
+/* "note no-zone": the worker has no zone of the name --tz gave it
+ * (run_local_zone): its tools print local times in UTC. */
+#define RUN_REC_NOTE "note"
 /* A record is at most this long: a token with no newline within it is
  * no record (and is not shown). */
 #define RUN_REC_MAX 256

@@ -55,7 +55,16 @@ test_expect_success 'local times: this machine'"'"'s zone by its name, the analy
 	    2>/dev/null | sort > got &&
 	TZ=Asia/Kolkata tcpdump -n -r "$DNS" "udp port 53" 2>/dev/null |
 	    sort > want && cmp want got &&
-	! cmp -s want local
+	! cmp -s want local &&
+	TZ=No/Such_Zone $SHARDCAP run -q dns -- tcpdump -n -r {} \
+	    "udp port 53" > got 2> err &&
+	for w in local1 local2 local3; do
+		expect_eq "$(grep -c "^\[$w\] warning: this worker has no time zone '"'"'No/Such_Zone'"'"' (tzdata)" err)" 1 ||
+		    return 1
+	done &&
+	expect_eq "$(grep -vc "^\[local[123]\] warning: \|\] reading from file " err)" 0 &&
+	TZ=UTC0 tcpdump -n -r "$DNS" "udp port 53" 2>/dev/null | sort > want &&
+	sort got | cmp want -
 '
 
 test_expect_success 'ngrep: the same matches' '
