@@ -250,7 +250,7 @@ run_beacon_start_shared(const struct config *cfg, const char *control_dir,
 			continue;
 		bs->mark = xasprintf("%s/.shardcap-copy-%s", cw->dir,
 		    token + TOKEN_PREFIX_LEN);
-		run_slot_args(&args, silence, bs->mark, NULL, NULL);
+		run_slot_args(&args, silence, bs->mark, NULL, NULL, NULL);
 		if (agent_argv(&bs->argv, cfg, cw, control_dir, 0, "slot",
 		    (const char *const *)args.v, args.n, &e) != 0) {
 			strvec_release(&args);

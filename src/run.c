@@ -243,7 +243,7 @@ open_slot(struct runner *rn, size_t w, struct sc_err *e)
 		}
 	}
 	run_slot_args(&args, silence, mark,
-	    sl->placeholder != NULL ? &warm : NULL, &rn->jc);
+	    sl->placeholder != NULL ? &warm : NULL, rn->zone, &rn->jc);
 	strbuf_release(&template_path);
 	free(mark);
 	strvec_init(&sl->argv);
@@ -921,6 +921,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 	rn.jc.use_stdin = opt->use_stdin;
 	rn.jc.stream_arg = opt->stream_arg;
 	rn.jc.warm_lib = opt->warm_lib;
+	rn.zone = run_local_zone();
 	sink_init(&rn.sink, opt->out_fd, opt->output == RUN_PCAP, opt->tag);
 	rn.res = res;
 	rn.budget.limit = OUT_MEMORY;
@@ -1107,6 +1108,7 @@ run_execute(struct run_plan *plan, const struct run_options *opt,
 		close(rn.hub_fd);       /* the hub's end */
 	free(rn.hub);
 	free(rn.hub_placeholder);
+	free(rn.zone);
 	free(rn.open_slots);
 	free(rn.slots);
 	free(rn.fetches);

@@ -50,6 +50,7 @@ struct run_worker {
 	char error[400];
 	unsigned agent_sent;    /* the agent was sent to it when the run had
 	                         * opened this many slots (0: not sent) */
+	int no_zone_said;       /* its tzdata lacks the run's zone: said */
 };
 
 /* What a run learnt of a chunk's copy on a worker (run_chunk.copy). */

@@ -120,6 +120,8 @@ struct runner {
 	struct run_plan *plan;
 	const struct run_options *opt;
 	struct job_command jc;  /* what each job runs, of opt */
+	char *zone;             /* this machine's time zone for the slots
+	                         * (run_local_zone), or NULL */
 	struct run_result *res;
 	struct outbuf_budget budget;
 	struct slot **slots;

@@ -215,10 +215,10 @@ run_local_zone(void)
 
 void
 run_slot_args(struct strvec *args, unsigned silence, const char *mark,
-    const struct run_warm *warm, const struct job_command *jc)
+    const struct run_warm *warm, const char *zone,
+    const struct job_command *jc)
 {
 	size_t i;
-	char *zone;
 
 	if (silence > 0 && mark != NULL) {
 		strvec_push(args, "--silence");
@@ -242,10 +242,9 @@ run_slot_args(struct strvec *args, unsigned silence, const char *mark,
 		if (warm->attach)
 			strvec_push(args, "--attach");
 	}
-	if (jc != NULL && (zone = run_local_zone()) != NULL) {
+	if (jc != NULL && zone != NULL) {
 		strvec_push(args, "--tz");
 		strvec_push(args, zone);
-		free(zone);
 	}
 	if (jc != NULL && jc->stream_arg >= 0)
 		strvec_push(args, "--stream");

@@ -92,11 +92,12 @@ struct run_warm {
  * it has no name (a copied zone file), and each worker keeps its own.
  * Allocated. */
 char *run_local_zone(void);
-/* Appends the slot's arguments, after the verb: its options (the zone:
- * run_local_zone), "--", and the command (":" for a slot without jobs,
- * jc NULL). */
+/* Appends the slot's arguments, after the verb: its options (zone, the
+ * run's run_local_zone, or NULL), "--", and the command (":" for a slot
+ * without jobs, jc NULL). */
 void run_slot_args(struct strvec *args, unsigned silence, const char *mark,
-    const struct run_warm *warm, const struct job_command *jc);
+    const struct run_warm *warm, const char *zone,
+    const struct job_command *jc);
 /* Writes a slot's first line, the run's token, to fd (its stdin, before
  * anything else). */
 void run_slot_token(int fd, const char *token);

@@ -221,20 +221,19 @@ err_record(struct runner *rn, struct slot *sl, const char *rec)
 		}
 	} else if (strcmp(type, RUN_REC_NOTE) == 0 &&
 	    strncmp(rec, " no-zone", 8) == 0) {
+		struct run_worker *rw = &rn->plan->workers[sl->worker];
 		struct strbuf sb = STRBUF_INIT;
-		char *zone = run_local_zone();
 
 		/* once a worker, whatever its slots */
-		strbuf_addf(&sb, "[%s] warning: this worker has no time zone "
-		    "'%s' (tzdata): its tools print local times in UTC",
-		    rn->plan->workers[sl->worker].name, zone != NULL ? zone :
-		    "?");
-		if (!seen_before(rn, sb.buf, sb.len)) {
-			strbuf_addch(&sb, '\n');
+		if (!rw->no_zone_said) {
+			rw->no_zone_said = 1;
+			strbuf_addf(&sb, "[%s] warning: this worker has no "
+			    "time zone '%s' (tzdata): its tools print local "
+			    "times in UTC\n", rw->name,
+			    rn->zone != NULL ? rn->zone : "?");
 			run_say(rn, sb.buf, sb.len);
+			strbuf_release(&sb);
 		}
-		strbuf_release(&sb);
-		free(zone);
 	} else if (strcmp(type, RUN_REC_BAD) == 0) {
 		char *q;
 		unsigned long k;

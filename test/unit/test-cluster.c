@@ -590,7 +590,7 @@ job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
 	struct strbuf call = STRBUF_INIT, cmd = STRBUF_INIT;
 	struct strvec args = STRVEC_INIT;
 	struct job_command jc = jc_of(opt);
-	char *agent = agent_file(), *out;
+	char *agent = agent_file(), *out, *zone = run_local_zone();
 	size_t i;
 
 	if (opt->warm_lib != NULL) {
@@ -601,9 +601,9 @@ job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
 		warm.lib = opt->warm_lib;
 		warm.placeholder = "/nonexistent/placeholder";
 		warm.template = paths[0];
-		run_slot_args(&args, 0, NULL, &warm, &jc);
+		run_slot_args(&args, 0, NULL, &warm, zone, &jc);
 	} else {
-		run_slot_args(&args, 0, NULL, NULL, &jc);
+		run_slot_args(&args, 0, NULL, NULL, zone, &jc);
 	}
 	run_job_call(&call, 7, paths, sizes, n, 0, NULL, NULL);
 	/* its stdin ends once the job's ends are there (10 s at most) */
@@ -626,6 +626,7 @@ job_out(const struct run_options *opt, char **paths, const uint64_t *sizes,
 	strbuf_release(&call);
 	strbuf_release(&cmd);
 	free(agent);
+	free(zone);
 	return out;
 }
 
@@ -797,7 +798,7 @@ slot_out(unsigned silence, const char *feed)
 	if (mkdtemp(dir) == NULL)
 		return xstrdup("mkdtemp failed");
 	mark = xasprintf("%s/t/.mark", dir);
-	run_slot_args(&args, silence, mark, NULL, NULL);
+	run_slot_args(&args, silence, mark, NULL, NULL, NULL);
 	free(mark);
 	/* a process killed is gone, or a zombie not reaped yet */
 	strbuf_addf(&cmd, "cd %s && mkdir t && gone() { "
