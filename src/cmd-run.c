@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "child.h"
 #include "cli.h"
 #include "cmd.h"
 #include "file.h"
@@ -150,9 +151,12 @@ static const char run_help[] =
     "conversation with packets in two chunks cannot be merged exactly\n"
     "(tshark rounds its bytes and duration): in the time layout that is\n"
     "refused after the run (exit 24), the flow layout never cuts one.\n"
-    "io,phs needs the time layout and a split that cut no flow. Other\n"
-    "tables are refused before the run (exit 2); --per-chunk prints every\n"
-    "chunk's table instead.\n"
+    "io,phs needs the flow layout, or a time layout that cut no flow;\n"
+    "in the flow layout its rows are put in the order tshark first meets\n"
+    "them, by tshark run here over the capture's first 32 MiB (or 16th)\n"
+    "in time order when the chunks do not say it. Other tables are\n"
+    "refused before the run (exit 2); --per-chunk prints every chunk's\n"
+    "table instead.\n"
     "\n"
     "Failures: a worker that cannot be reached, or is lost during the\n"
     "run (its connection goes; a frozen host after ssh's keep-alives,\n"
@@ -529,6 +533,76 @@ merge_reference(const struct run_plan *plan, int flow,
 	}
 	strbuf_release(&rec);
 	return r != 0 ? r : ZMERGE_CONV;
+}
+
+static void
+prefix_line(struct child *c, const char *line, void *ctx)
+{
+	(void)c;
+	if (zmerge_phs_prefix_add(ctx, line, strlen(line)) == 0)
+		(void)zmerge_phs_prefix_add(ctx, "\n", 1);
+}
+
+/* The flow layout's protocol hierarchy: where the chunks do not say in
+ * which order tshark first met two protocols, the command run here over
+ * the capture's first packets in time order says it (zmerge_phs_prefix):
+ * 32 MiB of them, or a 16th of the capture when that is more. When it
+ * cannot be run (a local tshark that fails, chunks that do not make one
+ * capture), the ties stay, and the run warns of them. */
+static void
+merge_phs_prefix(const struct run_plan *plan, struct zmerge *merge,
+    char *const *argv, size_t argc)
+{
+	const char *dir = getenv("TMPDIR");
+	char *tmp = xasprintf("%s/shardcap-phs-XXXXXX", dir != NULL && *dir ?
+	    dir : "/tmp");
+	char **paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
+	char **av = xcalloc(argc + 1, sizeof(*av));
+	const char *env = getenv("SHARDCAP_PHS_PREFIX");
+	uint64_t limit = ZMERGE_PHS_PREFIX, total = 0;
+	struct child c, *cp = &c;
+	struct sc_err e;
+	size_t i;
+	int fd, ok = 1;
+
+	for (i = 0; i < plan->n_chunks; i++) {
+		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
+		    plan->store, plan->chunks[i].file);
+		total += plan->chunks[i].bytes;
+	}
+	if (total / 16 > limit)
+		limit = total / 16;
+	for (i = 0; i < argc; i++) {
+		av[i] = strcmp(argv[i], "{}") == 0 ? tmp : argv[i];
+		if (av[i] != tmp && strstr(argv[i], "{}") != NULL)
+			ok = 0;
+	}
+	/* SHARDCAP_PHS_PREFIX: another limit, in bytes (0: none), for tests
+	 * and measurements of what the chunks alone say */
+	if (env != NULL && parse_size(env, &limit) != 0)
+		limit = ZMERGE_PHS_PREFIX;
+	if (limit == 0)
+		ok = 0;
+	if (ok && (fd = mkostemp(tmp, O_CLOEXEC)) >= 0) {
+		ok = zmerge_phs_prefix(paths, plan->n_chunks, limit, fd,
+		    &e) == 0;
+		if (close(fd) != 0)
+			ok = 0;
+		child_init(&c, av);
+		c.on_line = prefix_line;
+		c.ctx = merge;
+		if (ok && child_start(&c, &e) == 0 &&
+		    child_wait_all(&cp, 1, &cli_signal, &e) == 0 &&
+		    child_exit_code(&c) == 0)
+			(void)zmerge_phs_prefix_end(merge, &e);
+		child_release(&c);
+		(void)unlink(tmp);
+	}
+	for (i = 0; i < plan->n_chunks; i++)
+		free(paths[i]);
+	free(paths);
+	free(av);
+	free(tmp);
 }
 
 /* --rerun ID: the run's command, how it read its chunks and its window,
@@ -1054,6 +1128,15 @@ cmd_run(int argc, char **argv)
 	if (merge != NULL && res.failed_chunks == 0 && res.lost_chunks == 0) {
 		struct strbuf merged = STRBUF_INIT;
 
+		if (zmerge_phs_unsure(merge) > 0) {
+			merge_phs_prefix(&plan, merge, opt.command,
+			    opt.n_command);
+			if (cli_signal) {
+				status = cli_signal_status();
+				strbuf_release(&merged);
+				goto out;
+			}
+		}
 		if (zmerge_finish(merge, &merged, &e) != 0) {
 			status = cli_report(&e, NULL);
 			strbuf_release(&merged);
@@ -1068,6 +1151,14 @@ cmd_run(int argc, char **argv)
 			goto out;
 		}
 		strbuf_release(&merged);
+		if (zmerge_phs_ties(merge) > 0)
+			cli_warning("%zu pairs of neighbouring rows of the merged "
+			    "protocol hierarchy were first met in two chunks "
+			    "between the same two times of those it was "
+			    "ordered by: tshark lists first the protocol it "
+			    "met first in the file, which the chunks do not "
+			    "say, so each pair may be the other way round",
+			    zmerge_phs_ties(merge));
 		if (zmerge_ties(merge) > 0)
 			cli_warning("%zu pairs of conversations of the merged "
 			    "table have as many frames and the same first time "

@@ -1,11 +1,16 @@
 /* zmerge.c - tshark's -z tables of every chunk merged into the whole
  * capture's (zmerge.h). */
 #include <inttypes.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "capture.h"
+#include "file.h"
 #include "slot.h"
 #include "source.h"
 #include "xalloc.h"
@@ -35,6 +40,9 @@ struct zm_node {                /* a protocol of the hierarchy */
 	unsigned level;
 	uint64_t frames, bytes;
 	size_t first_child, last_child, next;   /* node index; 0: none */
+	/* the first chunk that has it and its row there, how many chunks
+	 * have it and the last */
+	size_t chunk, row, n_chunks, last;
 };
 
 struct zm_table {
@@ -68,6 +76,12 @@ struct zmerge {
 	size_t held;
 	struct sc_err err;      /* the first failure, which sticks */
 	size_t ties;            /* rows whose order is not known */
+	size_t phs_ties;        /* the same, of the flow layout's hierarchy */
+	/* the hierarchy tshark printed for the capture's first packets
+	 * (zmerge_phs_prefix), when has_prefix */
+	struct zm_table prefix;
+	int has_prefix;
+	struct strbuf prefix_text;
 };
 
 /* tshark's options that take a value (its optstring, 4.0) */
@@ -88,13 +102,7 @@ table_kind(const char *z, int flow, int whole_flows, const char **why)
 	if (strncmp(z, "conv,", 5) == 0 && z[5] != '\0')
 		return ZMERGE_CONV;
 	if (strcmp(z, "io,phs") == 0 || strncmp(z, "io,phs,", 7) == 0) {
-		if (flow) {
-			*why = "its rows come in the order tshark first meets each "
-			    "protocol, which the flow layout's chunks do not "
-			    "keep";
-			return -1;
-		}
-		if (!whole_flows) {
+		if (!flow && !whole_flows) {
 			*why = "flows cut by the chunks' boundaries change what "
 			    "tshark reassembles (tcp.segments, http, tls), so "
 			    "the chunks' counts do not add up to the whole "
@@ -108,41 +116,58 @@ table_kind(const char *z, int flow, int whole_flows, const char **why)
 	return -1;
 }
 
-int
-zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
-    struct sc_err *e)
+/* The value of the next -z option of a tshark command from argv[*i] on,
+ * or NULL; *i is left after it. */
+static const char *
+next_z(char *const *argv, size_t argc, size_t *i, int *quiet)
 {
-	size_t i;
-	int tables = 0, quiet = 0;
-
-	if (argc == 0 || !run_tool_is(argv[0], "tshark"))
-		return 0;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *z = NULL, *why = "";
+	for (; *i < argc; ++*i) {
+		const char *a = argv[*i], *z = NULL;
 		size_t k;
-		int kind;
 
 		if (a[0] != '-' || a[1] == '\0' || a[1] == '-')
 			continue;
 		for (k = 1; a[k] != '\0'; k++) {
 			if (a[k] == 'q' || a[k] == 'Q')
-				quiet = 1;
+				*quiet = 1;
 			if (!tshark_takes_value(a[k]))
 				continue;
 			if (a[k] == 'z')
 				z = a[k + 1] != '\0' ? a + k + 1 :
-				    i + 1 < argc ? argv[i + 1] : NULL;
+				    *i + 1 < argc ? argv[*i + 1] : NULL;
 			if (a[k + 1] == '\0')
-				i++;
+				++*i;
 			break;
 		}
-		if (z == NULL)
-			continue;
+		if (z != NULL) {
+			++*i;
+			return z;
+		}
+	}
+	return NULL;
+}
+
+int
+zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
+    struct sc_err *e)
+{
+	int tables = 0, quiet = 0;
+	size_t i = 1, n_phs = 0;
+	const char *z;
+
+	if (argc == 0 || !run_tool_is(argv[0], "tshark"))
+		return 0;
+	while ((z = next_z(argv, argc, &i, &quiet)) != NULL) {
+		const char *why = "";
+		int kind;
+
 		if ((kind = table_kind(z, flow, whole_flows, &why)) < 0)
 			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z %s "
 			    "over the chunks: %s; --per-chunk prints each "
 			    "chunk's table", z, why);
 		tables |= kind;
+		if (kind == ZMERGE_PHS)
+			n_phs++;
 	}
 	if (tables != 0 && !quiet)
 		return sc_err_set(e, SC_ERR_USAGE, "merging -z tables needs "
@@ -153,6 +178,10 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
 		    "-z io,phs in one run: the record that gives the chunks "
 		    "the capture's first time counts in the hierarchy; run "
 		    "them one at a time");
+	if (flow && n_phs > 1)
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,phs "
+		    "tables in one run in the flow layout; run them one at a "
+		    "time");
 	if ((tables & ZMERGE_CONV) && !run_warm_command(argv, argc))
 		return sc_err_set(e, SC_ERR_USAGE, "merging -z conv needs the "
 		    "chunk read as tshark -r {}, and {} nowhere else; "
@@ -167,6 +196,7 @@ zmerge_new(int flow)
 
 	z->flow = flow;
 	strbuf_init(&z->text);
+	strbuf_init(&z->prefix_text);
 	sc_err_clear(&z->err);
 	return z;
 }
@@ -194,6 +224,10 @@ zmerge_free(struct zmerge *z)
 	}
 	for (i = 0; i < z->n_chunks; i++)
 		free(z->chunks[i].file);
+	for (k = 0; k < z->prefix.n_nodes; k++)
+		free(z->prefix.nodes[k].label);
+	free(z->prefix.nodes);
+	strbuf_release(&z->prefix_text);
 	free(z->items);
 	free(z->tables);
 	free(z->chunks);
@@ -297,7 +331,8 @@ parse_conv_row(struct zm_row *row, char *line)
 }
 
 /* A protocol's line: "%-40s frames:%u bytes:%u", the name indented two
- * spaces a level. */
+ * spaces a level (past 16 levels tshark writes "..." for the rest of the
+ * indent: such rows are not taken, since their level is not known). */
 static int
 parse_phs_row(struct zm_node *node, const char *line)
 {
@@ -306,7 +341,7 @@ parse_phs_row(struct zm_node *node, const char *line)
 	size_t indent = strspn(line, " "), label;
 
 	if (f == NULL || (b = strstr(f, " bytes:")) == NULL ||
-	    indent % 2 != 0)
+	    indent % 2 != 0 || line[indent] == '.')
 		return -1;
 	for (end = f; end > line && end[-1] == ' '; end--)
 		;
@@ -382,6 +417,14 @@ merge_rows(struct zmerge *z, struct zm_table *t, char **lines, size_t n,
 			c = phs_child(t, path[node.level], &node);
 			t->nodes[c].frames += node.frames;
 			t->nodes[c].bytes += node.bytes;
+			if (t->nodes[c].n_chunks == 0 ||
+			    t->nodes[c].last != z->n_chunks) {
+				if (t->nodes[c].n_chunks++ == 0) {
+					t->nodes[c].chunk = z->n_chunks;
+					t->nodes[c].row = idx;
+				}
+				t->nodes[c].last = z->n_chunks;
+			}
 			path[node.level + 1] = c;
 			*held += strlen(node.label);
 			free(node.label);
@@ -636,6 +679,103 @@ put_phs(const struct zm_table *t, size_t node, struct strbuf *out)
 	}
 }
 
+/* A row of the flow layout's hierarchy, to be put in order among its
+ * siblings */
+struct phs_key {
+	size_t node;            /* in the merged table */
+	size_t pre;             /* in the prefix's table, or SIZE_MAX */
+};
+
+static const struct zmerge *sort_phs_z;
+static const struct zm_table *sort_table;
+
+/* Those met in the capture's first packets come first, in the order
+ * tshark met them there; then by the first chunk that has them and their
+ * row there (an order that is tshark's only where one chunk alone has
+ * both: phs_sure). */
+static int
+by_first_met(const void *a, const void *b)
+{
+	const struct phs_key *x = a, *y = b;
+	const struct zm_node *p = &sort_table->nodes[x->node];
+	const struct zm_node *q = &sort_table->nodes[y->node];
+
+	if (x->pre != SIZE_MAX || y->pre != SIZE_MAX) {
+		size_t r, s;
+
+		if (x->pre == SIZE_MAX || y->pre == SIZE_MAX)
+			return x->pre == SIZE_MAX ? 1 : -1;
+		r = sort_phs_z->prefix.nodes[x->pre].row;
+		s = sort_phs_z->prefix.nodes[y->pre].row;
+		return r < s ? -1 : r > s;
+	}
+	if (p->chunk != q->chunk)
+		return p->chunk < q->chunk ? -1 : 1;
+	return p->row < q->row ? -1 : p->row > q->row;
+}
+
+/* Whether tshark's order between two neighbours is known. */
+static int
+phs_sure(const struct zm_table *t, const struct phs_key *x,
+    const struct phs_key *y)
+{
+	const struct zm_node *p = &t->nodes[x->node], *q = &t->nodes[y->node];
+
+	return x->pre != SIZE_MAX || y->pre != SIZE_MAX ||
+	    (p->n_chunks == 1 && q->n_chunks == 1 && p->chunk == q->chunk);
+}
+
+static size_t
+child_named(const struct zm_table *t, size_t parent, const char *label)
+{
+	size_t c;
+
+	for (c = t->nodes[parent].first_child; c != 0; c = t->nodes[c].next)
+		if (strcmp(t->nodes[c].label, label) == 0)
+			return c;
+	return SIZE_MAX;
+}
+
+/* The flow layout's hierarchy, from node down, its rows in the order
+ * tshark first met them over the whole capture as far as that is known
+ * (by_first_met), into out when not NULL; the pairs of neighbours whose
+ * order is not known are counted in z->phs_ties. pre: node in the
+ * prefix's table, or SIZE_MAX. */
+static void
+put_phs_met(struct zmerge *z, const struct zm_table *t, size_t node,
+    size_t pre, struct strbuf *out)
+{
+	struct phs_key *keys;
+	size_t n = 0, c, k;
+
+	for (c = t->nodes[node].first_child; c != 0; c = t->nodes[c].next)
+		n++;
+	if (n == 0)
+		return;
+	keys = xcalloc(n, sizeof(*keys));
+	for (c = t->nodes[node].first_child, k = 0; c != 0;
+	    c = t->nodes[c].next, k++) {
+		keys[k].node = c;
+		keys[k].pre = pre == SIZE_MAX ? SIZE_MAX :
+		    child_named(&z->prefix, pre, t->nodes[c].label);
+	}
+	sort_phs_z = z;
+	sort_table = t;
+	qsort(keys, n, sizeof(*keys), by_first_met);
+	for (k = 1; k < n; k++)
+		if (!phs_sure(t, &keys[k - 1], &keys[k]))
+			z->phs_ties++;
+	for (k = 0; k < n; k++) {
+		const struct zm_node *nd = &t->nodes[keys[k].node];
+
+		if (out != NULL)
+			strbuf_addf(out, "%-40s frames:%" PRIu64 " bytes:%"
+			    PRIu64 "\n", nd->label, nd->frames, nd->bytes);
+		put_phs_met(z, t, keys[k].node, keys[k].pre, out);
+	}
+	free(keys);
+}
+
 int
 zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e)
 {
@@ -644,6 +784,7 @@ zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e)
 
 	if (z->err.code != 0)
 		return failed(z, e);
+	z->phs_ties = 0;
 	for (i = 0; i < z->n_items; i++) {
 		struct zm_table *t;
 
@@ -658,7 +799,11 @@ zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e)
 				return r;
 		} else {
 			strbuf_addstr(out, t->head);
-			put_phs(t, 0, out);
+			if (z->flow)
+				put_phs_met(z, t, 0, z->has_prefix ? 0 :
+				    SIZE_MAX, out);
+			else
+				put_phs(t, 0, out);
 			strbuf_addstr(out, t->foot);
 			strbuf_addch(out, '\n');
 		}
@@ -811,4 +956,217 @@ size_t
 zmerge_ties(const struct zmerge *z)
 {
 	return z->ties;
+}
+
+size_t
+zmerge_phs_unsure(struct zmerge *z)
+{
+	size_t i;
+
+	if (z->err.code != 0 || !z->flow)
+		return 0;
+	z->phs_ties = 0;
+	for (i = 0; i < z->n_tables; i++)
+		if (z->tables[i].kind == ZM_PHS)
+			put_phs_met(z, &z->tables[i], 0, z->has_prefix ? 0 :
+			    SIZE_MAX, NULL);
+	return z->phs_ties;
+}
+
+int
+zmerge_phs_prefix_add(struct zmerge *z, const char *data, size_t len)
+{
+	if (z->prefix_text.len + len > ZMERGE_MAX_BYTES)
+		return SC_ERR_LIMIT;
+	strbuf_add(&z->prefix_text, data, len);
+	return 0;
+}
+
+int
+zmerge_phs_prefix_end(struct zmerge *z, struct sc_err *e)
+{
+	char **lines = NULL, *p;
+	size_t n = 0, alloc = 0, i, held = 0;
+	struct strbuf *tx = &z->prefix_text;
+	long end = -1;
+
+	for (p = tx->buf; p < tx->buf + tx->len; ) {
+		char *nl = memchr(p, '\n', (size_t)(tx->buf + tx->len - p));
+
+		if (nl != NULL)
+			*nl = '\0';
+		ALLOC_GROW(lines, n + 1, alloc);
+		lines[n++] = p;
+		p = nl != NULL ? nl + 1 : tx->buf + tx->len;
+	}
+	for (i = 0; i < n; i++)
+		if (strcmp(lines[i], "Protocol Hierarchy Statistics") == 0)
+			break;
+	while (i < n && !is_row(ZM_PHS, lines[i]))
+		i++;
+	memset(&z->prefix, 0, sizeof(z->prefix));
+	z->prefix.kind = ZM_PHS;
+	ALLOC_GROW(z->prefix.nodes, 1, z->prefix.alloc_nodes);
+	memset(&z->prefix.nodes[0], 0, sizeof(z->prefix.nodes[0]));
+	z->prefix.n_nodes = 1;
+	if (i < n)
+		end = merge_rows(z, &z->prefix, lines, n, i, &held);
+	free(lines);
+	strbuf_release(tx);
+	if (end < 0)
+		return sc_err_set(e, SC_ERR_MERGE, "the hierarchy of the "
+		    "capture's first packets is not tshark's table");
+	z->has_prefix = 1;
+	return 0;
+}
+
+/* One chunk being read for the prefix: its file mapped, its next
+ * packet. */
+struct prefix_in {
+	const uint8_t *map;
+	size_t len;
+	struct source src;
+	struct capture cap;
+	struct capture_rec rec;
+	int live;
+};
+
+/* The next packet of one chunk into in->rec: 1, 0 at its end, or
+ * SC_ERR_MERGE where the prefix cannot be made of it. */
+static int
+prefix_next(struct prefix_in *in, const char *path, struct sc_err *e)
+{
+	int r;
+
+	for (;;) {
+		if ((r = capture_next(&in->cap, &in->rec, e)) <= 0)
+			return r;
+		if (in->rec.kind == REC_OTHER)
+			continue;
+		if (in->rec.kind != REC_PACKET || !in->rec.has_time)
+			return sc_err_set(e, SC_ERR_MERGE, "chunk '%s' has %s "
+			    "among its packets", path, in->rec.kind ==
+			    REC_PACKET ? "a packet with no time stamp" :
+			    "a section, an interface or name blocks");
+		return 1;
+	}
+}
+
+int
+zmerge_phs_prefix(char *const *paths, size_t n, uint64_t limit, int fd,
+    struct sc_err *e)
+{
+	struct prefix_in *in = xcalloc(n + 1, sizeof(*in));
+	struct strbuf head = STRBUF_INIT, first = STRBUF_INIT;
+	uint64_t written = 0;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++) {
+		int carry;
+		struct stat st;
+		int cfd = open(paths[i], O_RDONLY | O_CLOEXEC);
+
+		if (cfd < 0 || fstat(cfd, &st) != 0 || st.st_size == 0) {
+			r = cfd < 0 ? sc_err_sys(e, "cannot open '%s'", paths[i]) :
+			    sc_err_set(e, SC_ERR_MERGE, "chunk '%s' is empty",
+			    paths[i]);
+			if (cfd >= 0)
+				close(cfd);
+			break;
+		}
+		in[i].len = (size_t)st.st_size;
+		in[i].map = mmap(NULL, in[i].len, PROT_READ, MAP_PRIVATE, cfd, 0);
+		close(cfd);
+		if (in[i].map == MAP_FAILED) {
+			in[i].map = NULL;
+			r = sc_err_sys(e, "cannot map '%s'", paths[i]);
+			break;
+		}
+		source_open_mem(&in[i].src, in[i].map, in[i].len, 0);
+		if ((r = capture_open(&in[i].cap, &in[i].src, e)) != 0)
+			break;
+		/* what comes before its first packet: the same in every
+		 * chunk, or the prefix is not one capture */
+		strbuf_reset(&head);
+		carry = 0;
+		while ((r = capture_next(&in[i].cap, &in[i].rec, e)) > 0 &&
+		    in[i].rec.kind != REC_PACKET) {
+			carry |= in[i].rec.kind == REC_CARRY;
+			if (in[i].rec.kind == REC_SECTION)
+				strbuf_add(&head, in[i].rec.header,
+				    in[i].rec.header_len);
+			else
+				strbuf_add(&head, in[i].rec.data, in[i].rec.len);
+		}
+		if (r < 0)
+			break;
+		in[i].live = r > 0;
+		r = 0;
+		/* (a chunk of no packets, the blocks after the last one,
+		 * gives the prefix nothing, unless it names or keys) */
+		if (!in[i].live && carry)
+			r = sc_err_set(e, SC_ERR_MERGE, "chunk '%s' has name "
+			    "or decryption blocks and no packets", paths[i]);
+		else if (!in[i].live)
+			;
+		else if (!in[i].rec.has_time)
+			r = sc_err_set(e, SC_ERR_MERGE, "chunk '%s' has a packet "
+			    "with no time stamp", paths[i]);
+		else if (first.len == 0)
+			strbuf_add(&first, head.buf, head.len);
+		else if (head.len != first.len ||
+		    memcmp(head.buf, first.buf, head.len) != 0)
+			r = sc_err_set(e, SC_ERR_MERGE, "chunk '%s' begins "
+			    "otherwise than the others", paths[i]);
+	}
+	if (r == 0 && file_write_all(fd, first.buf, first.len) != 0)
+		r = sc_err_sys(e, "cannot write the capture's first packets");
+	while (r == 0) {
+		size_t best = SIZE_MAX;
+		struct sc_time prev;
+
+		for (i = 0; i < n; i++)
+			if (in[i].live && (best == SIZE_MAX ||
+			    sc_time_cmp(&in[i].rec.time, &in[best].rec.time) < 0))
+				best = i;
+		if (best == SIZE_MAX || written + in[best].rec.len > limit)
+			break;
+		if (file_write_all(fd, in[best].rec.data, in[best].rec.len) != 0) {
+			r = sc_err_sys(e, "cannot write the capture's first "
+			    "packets");
+			break;
+		}
+		written += in[best].rec.len;
+		prev = in[best].rec.time;
+		/* a chunk that goes back in time: the capture's packets
+		 * are not in time order from there on, and the prefix ends
+		 * where it still was */
+		if ((r = prefix_next(&in[best], paths[best], e)) > 0 &&
+		    sc_time_cmp(&in[best].rec.time, &prev) < 0) {
+			r = 0;
+			break;
+		}
+		if (r >= 0) {
+			in[best].live = r > 0;
+			r = 0;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (in[i].map == NULL)
+			continue;
+		capture_release(&in[i].cap);
+		source_close(&in[i].src);
+		munmap((void *)in[i].map, in[i].len);
+	}
+	free(in);
+	strbuf_release(&head);
+	strbuf_release(&first);
+	return r;
+}
+
+size_t
+zmerge_phs_ties(const struct zmerge *z)
+{
+	return z->phs_ties;
 }

@@ -6,7 +6,8 @@
  * for conv,tcp and conv,udp - each chunk read with the capture's first
  * time (zmerge_reference); and the protocol hierarchy (-z
  * io,phs[,FILTER]) in the time layout when no flow is cut, its counts
- * summed and its rows in the order tshark meets them. Any other table
+ * summed and its rows in the order tshark meets them, and in the flow
+ * layout (zmerge_phs_unsure). Any other table
  * is refused before the run (zmerge_plan), a conversation cut by a chunk
  * boundary after it (zmerge_finish): tshark prints its bytes rounded
  * (517 kB) and its duration to 0.1 ms, so no sum of parts is the whole
@@ -70,5 +71,31 @@ int zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e);
  * in the file) is not known: each such pair may be the other way round
  * in tshark's table. */
 size_t zmerge_ties(const struct zmerge *z);
+/* The protocol hierarchy in the flow layout: its counts add up (no flow
+ * is in two chunks), but its rows come in the order tshark first met
+ * each protocol over the whole file, which the chunks do not say but
+ * where one chunk alone has both of two neighbours. tshark over the
+ * capture's first packets, in time order, meets the protocols it meets
+ * there in the order it meets them over the whole file, and before any
+ * it meets later. After the last chunk: how many pairs of neighbouring
+ * rows are of an order not known (0: no need of the first packets). */
+size_t zmerge_phs_unsure(struct zmerge *z);
+/* Writes to fd the chunks' (paths) first packets in time order, up to
+ * limit bytes of them, after the header every chunk begins with: one
+ * capture. Returns 0, or SC_ERR_MERGE when the chunks are not so made
+ * (headers that differ, sections or interfaces among the packets, a
+ * packet with no time stamp), or a system error. */
+#define ZMERGE_PHS_PREFIX (32u << 20)
+int zmerge_phs_prefix(char *const *paths, size_t n, uint64_t limit, int fd,
+    struct sc_err *e);
+/* The output of the command over that capture, in pieces, then its end;
+ * zmerge_finish then orders by it. Returns 0, or SC_ERR_LIMIT /
+ * SC_ERR_MERGE (not tshark's table). */
+int zmerge_phs_prefix_add(struct zmerge *z, const char *data, size_t len);
+int zmerge_phs_prefix_end(struct zmerge *z, struct sc_err *e);
+/* After zmerge_finish: how many pairs of neighbouring rows of the flow
+ * layout's hierarchy are still of an order not known, so that each may
+ * be the other way round in tshark's table. */
+size_t zmerge_phs_ties(const struct zmerge *z);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tshark's -z tables over the chunks merged into the table tshark prints
-# for the whole capture: conversations in the flow layout, byte for byte,
-# the protocol hierarchy where no flow is cut; what cannot be merged
+# for the whole capture: conversations and the protocol hierarchy in the
+# flow layout, byte for byte, the hierarchy in the time layout where no
+# flow is cut; what cannot be merged
 # exactly is refused with a clear message, before the run when it can be
 # told then; --per-chunk prints each chunk's table.
 # test-slow
@@ -61,12 +62,34 @@ test_expect_success 'the protocol hierarchy where no flow is cut: the whole file
 	done
 '
 
+test_expect_success 'the protocol hierarchy over the flow layout: the whole file'"'"'s table' '
+	for z in io,phs io,phs,tcp "io,phs,tls || http"; do
+		same_table flow "$z" || { echo "differs: $z"; exit 1; }
+		! grep "pairs of neighbouring rows" err || exit 1
+	done &&
+	grep -q "^        tcp.segments  *frames:" want
+'
+
+test_expect_success 'the flow layout'"'"'s hierarchy: an order the chunks do not say is told, or said unknown' '
+	tshark_q -r "$IN" -q -z io,phs > want &&
+	SHARDCAP_PHS_PREFIX=0 $SHARDCAP run -q "$IN" --layout flow --size 1M -- \
+	    tshark -r {} -q -z io,phs > got 2> err &&
+	grep "pairs of neighbouring rows of the merged protocol hierarchy" err &&
+	sort want > want.s && sort got > got.s && cmp want.s got.s &&
+	for limit in 300K 1M; do
+		SHARDCAP_PHS_PREFIX=$limit $SHARDCAP run -q "$IN" --layout flow \
+		    --size 1M -- tshark -r {} -q -z io,phs > got 2> err || exit 1
+		cmp -s want got || grep "pairs of neighbouring rows" err ||
+		    { diff want got; exit 1; }
+	done
+'
+
 test_expect_success 'the protocol hierarchy where it cannot be merged: refused before the run' '
 	expect_status 2 $SHARDCAP run -q "$IN" --size 1M -- tshark -r {} -q -z io,phs &&
 	grep "flows cut by the chunks" .err &&
 	expect_status 2 $SHARDCAP run -q "$IN" --layout flow --size 1M -- \
-	    tshark -r {} -q -z io,phs &&
-	grep "order tshark first meets each protocol" .err
+	    tshark -r {} -q -z io,phs -z io,phs,udp &&
+	grep "two -z io,phs tables" .err
 '
 
 test_expect_success 'tables that are no sums, no -q, two kinds at once: refused before the run' '
@@ -97,6 +120,10 @@ test_expect_success 'a cluster'"'"'s capture in the flow layout: the whole file'
 	(cd c && $SHARDCAP run -q flows -- tshark -r {} -q -z conv,tcp) > got \
 	    2> /dev/null &&
 	tshark_q -r "$IN" -q -z conv,tcp > want &&
+	cmp want got &&
+	(cd c && $SHARDCAP run -q flows -- tshark -r {} -q -z io,phs) > got \
+	    2> /dev/null &&
+	tshark_q -r "$IN" -q -z io,phs > want &&
 	cmp want got
 '
 

@@ -70,7 +70,13 @@ test_plans(void)
 	is_int(plan(0, 0, "tshark", "-r", "{}", "-q", "-z", "io,phs", NULL),
 	    SC_ERR_USAGE, "plan: io,phs refused when flows are cut");
 	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,phs,udp", NULL),
-	    SC_ERR_USAGE, "plan: io,phs refused in the flow layout");
+	    ZMERGE_PHS, "plan: io,phs in the flow layout");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,phs", "-z",
+	    "io,phs,udp", NULL), SC_ERR_USAGE,
+	    "plan: two io,phs tables refused in the flow layout");
+	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "io,phs", "-z",
+	    "io,phs,udp", NULL), ZMERGE_PHS,
+	    "plan: two io,phs tables in the time layout");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", NULL),
 	    SC_ERR_USAGE, "plan: io,stat refused");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-z", "conv,tcp", NULL),
@@ -162,6 +168,157 @@ test_phs(void)
 	strbuf_release(&out);
 }
 
+#define PHS_HEAD "\n===================================================================\n" \
+	"Protocol Hierarchy Statistics\nFilter: \n\n"
+#define PHS_RULE "===================================================================\n"
+
+/* A hierarchy of rows "NAME LEVEL FRAMES" (bytes 100 a frame) */
+static void
+phs_table(char *buf, size_t size, const char *const *rows)
+{
+	size_t i, at;
+
+	at = (size_t)snprintf(buf, size, "%s", PHS_HEAD);
+	for (i = 0; rows[i] != NULL; i += 3) {
+		char label[64];
+		int level = atoi(rows[i + 1]), frames = atoi(rows[i + 2]);
+
+		snprintf(label, sizeof(label), "%*s%s", 2 * level, "", rows[i]);
+		at += (size_t)snprintf(buf + at, size - at,
+		    "%-40s frames:%d bytes:%d\n", label, frames, 100 * frames);
+	}
+	snprintf(buf + at, size - at, "%s", PHS_RULE);
+}
+
+/* The flow layout: rows whose order no chunk says (two chunks each have
+ * one of two siblings) are ties until the prefix's table orders them;
+ * one chunk alone having both says their order. */
+static void
+test_phs_flow(void)
+{
+	static const char *const ra[] = { "eth", "0", "3", "ip", "1", "3",
+		"udp", "2", "2", "tcp", "2", "1", NULL };
+	static const char *const rb[] = { "eth", "0", "2", "ip", "1", "2",
+		"icmp", "2", "2", NULL };
+	static const char *const rpre[] = { "eth", "0", "2", "ip", "1", "2",
+		"icmp", "2", "1", "udp", "2", "1", NULL };
+	static const char *const rwant[] = { "eth", "0", "5", "ip", "1", "5",
+		"icmp", "2", "2", "udp", "2", "2", "tcp", "2", "1", NULL };
+	char a[1024], b[1024], pre[1024], want[1024];
+	struct strbuf out = STRBUF_INIT;
+	struct zmerge *z = zmerge_new(1);
+	struct sc_err e;
+
+	phs_table(a, sizeof(a), ra);
+	phs_table(b, sizeof(b), rb);
+	phs_table(pre, sizeof(pre), rpre);
+	phs_table(want, sizeof(want), rwant);
+	ok(zmerge_add(z, a, strlen(a), &e) == 0 &&
+	    zmerge_chunk_end(z, "a", &e) == 0 &&
+	    zmerge_add(z, b, strlen(b), &e) == 0 &&
+	    zmerge_chunk_end(z, "b", &e) == 0, "phs flow: two chunks taken");
+	/* udp, tcp: chunk a alone has both; icmp: chunk b */
+	is_int((long long)zmerge_phs_unsure(z), 1,
+	    "phs flow: icmp and udp of two chunks, an order not known");
+	ok(zmerge_phs_prefix_add(z, pre, strlen(pre)) == 0 &&
+	    zmerge_phs_prefix_end(z, &e) == 0, "phs flow: the prefix's table");
+	is_int((long long)zmerge_phs_unsure(z), 0,
+	    "phs flow: the prefix says it");
+	is_int(zmerge_finish(z, &out, &e), 0, "phs flow: merged");
+	is_str(out.buf, want, "phs flow: icmp met first in the prefix, then "
+	    "udp, then tcp after udp in chunk a");
+	is_int((long long)zmerge_phs_ties(z), 0, "phs flow: no tie left");
+	zmerge_free(z);
+
+	z = zmerge_new(1);
+	strbuf_reset(&out);
+	ok(zmerge_add(z, a, strlen(a), &e) == 0 &&
+	    zmerge_chunk_end(z, "a", &e) == 0 &&
+	    zmerge_add(z, b, strlen(b), &e) == 0 &&
+	    zmerge_chunk_end(z, "b", &e) == 0 &&
+	    zmerge_finish(z, &out, &e) == 0, "phs flow: merged, no prefix");
+	is_int((long long)zmerge_phs_ties(z), 1, "phs flow: the tie said");
+	ok(strstr(out.buf, "frames:5 bytes:500") != NULL,
+	    "phs flow: counts summed all the same");
+	zmerge_free(z);
+	strbuf_release(&out);
+}
+
+/* A pcap of records (seconds, microseconds, one byte each) */
+static void
+write_pcap(const char *path, const unsigned *times, size_t n, int snaplen)
+{
+	unsigned char hdr[24] = { 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0 };
+	FILE *f = fopen(path, "wb");
+	size_t i;
+
+	hdr[16] = (unsigned char)snaplen;
+	hdr[20] = 1;
+	fwrite(hdr, 1, sizeof(hdr), f);
+	for (i = 0; i < n; i++) {
+		unsigned char r[17] = { 0 };
+
+		r[0] = (unsigned char)times[i];
+		r[8] = r[12] = 1;
+		r[16] = (unsigned char)(0x10 + i);
+		fwrite(r, 1, sizeof(r), f);
+	}
+	fclose(f);
+}
+
+static void
+rewind_fd(int fd)
+{
+	ok(ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0,
+	    "prefix: the output emptied");
+}
+
+static void
+test_phs_prefix(void)
+{
+	static const unsigned ta[] = { 1, 4, 6 }, tb[] = { 2, 3, 9 },
+	    tback[] = { 5, 2 };
+	char pa[] = "/tmp/zmerge-pa-XXXXXX", pb[] = "/tmp/zmerge-pb-XXXXXX",
+	    po[] = "/tmp/zmerge-po-XXXXXX";
+	char *paths[2] = { pa, pb };
+	unsigned char got[256];
+	struct sc_err e;
+	ssize_t len;
+	int fa = mkstemp(pa), fb = mkstemp(pb), fo = mkstemp(po);
+
+	close(fa);
+	close(fb);
+	write_pcap(pa, ta, 3, 0xff);
+	write_pcap(pb, tb, 3, 0xff);
+	is_int(zmerge_phs_prefix(paths, 2, 1000, fo, &e), 0,
+	    "prefix: two chunks");
+	len = pread(fo, got, sizeof(got), 0);
+	ok(len == 24 + 6 * 17 && got[24] == 1 && got[24 + 17] == 2 &&
+	    got[24 + 34] == 3 && got[24 + 51] == 4 && got[24 + 68] == 6 &&
+	    got[24 + 85] == 9 && got[24 + 16] == 0x10 && got[24 + 33] == 0x10,
+	    "prefix: the header once, then every packet in time order");
+	rewind_fd(fo);
+	is_int(zmerge_phs_prefix(paths, 2, 3 * 17, fo, &e), 0,
+	    "prefix: to a limit");
+	ok(pread(fo, got, sizeof(got), 0) == 24 + 3 * 17 && got[24 + 34] == 3,
+	    "prefix: the first packets that fit the limit");
+	rewind_fd(fo);
+	write_pcap(pb, tback, 2, 0xff);
+	is_int(zmerge_phs_prefix(paths, 2, 1000, fo, &e), 0,
+	    "prefix: a chunk that goes back in time");
+	ok(pread(fo, got, sizeof(got), 0) == 24 + 3 * 17 && got[24] == 1 &&
+	    got[24 + 17] == 4 && got[24 + 34] == 5,
+	    "prefix: it ends where that chunk went back (5, then 2)");
+	rewind_fd(fo);
+	write_pcap(pb, tb, 3, 0x7f);
+	is_int(zmerge_phs_prefix(paths, 2, 1000, fo, &e), SC_ERR_MERGE,
+	    "prefix: chunks whose headers differ refused");
+	close(fo);
+	unlink(pa);
+	unlink(pb);
+	unlink(po);
+}
+
 static void
 test_reference(void)
 {
@@ -220,5 +377,7 @@ test_zmerge(void)
 	test_plans();
 	test_conv();
 	test_phs();
+	test_phs_flow();
+	test_phs_prefix();
 	test_reference();
 }
