@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -535,6 +536,22 @@ merge_reference(const struct run_plan *plan, int flow,
 	return r != 0 ? r : ZMERGE_CONV;
 }
 
+/* The flow layout's protocol hierarchy: where the chunks do not say in
+ * which order tshark first met two protocols, the command run here over
+ * the capture's first packets in time order says it (zmerge_phs_prefix):
+ * 32 MiB of them, or a 16th of the capture when that is more. It is
+ * started with the run, at the lowest priority (on a cluster this
+ * machine is idle meanwhile; with local workers it takes what they
+ * leave), and waited for only when the chunks leave an order unknown.
+ * When it cannot be run (a local tshark that fails, chunks that do not
+ * make one capture), the ties stay, and the run warns of them. */
+struct phs_prefix {
+	struct child child;
+	int started;
+	char *in;               /* the prefix's file */
+	char **argv;
+};
+
 static void
 prefix_line(struct child *c, const char *line, void *ctx)
 {
@@ -543,28 +560,23 @@ prefix_line(struct child *c, const char *line, void *ctx)
 		(void)zmerge_phs_prefix_add(ctx, "\n", 1);
 }
 
-/* The flow layout's protocol hierarchy: where the chunks do not say in
- * which order tshark first met two protocols, the command run here over
- * the capture's first packets in time order says it (zmerge_phs_prefix):
- * 32 MiB of them, or a 16th of the capture when that is more. When it
- * cannot be run (a local tshark that fails, chunks that do not make one
- * capture), the ties stay, and the run warns of them. */
 static void
-merge_phs_prefix(const struct run_plan *plan, struct zmerge *merge,
-    char *const *argv, size_t argc)
+phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
+    struct zmerge *merge, char *const *argv, size_t argc)
 {
 	const char *dir = getenv("TMPDIR");
-	char *tmp = xasprintf("%s/shardcap-phs-XXXXXX", dir != NULL && *dir ?
-	    dir : "/tmp");
 	char **paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
-	char **av = xcalloc(argc + 1, sizeof(*av));
 	const char *env = getenv("SHARDCAP_PHS_PREFIX");
 	uint64_t limit = ZMERGE_PHS_PREFIX, total = 0;
-	struct child c, *cp = &c;
 	struct sc_err e;
 	size_t i;
 	int fd, ok = 1;
 
+	memset(pp, 0, sizeof(*pp));
+	child_init(&pp->child, NULL);
+	pp->in = xasprintf("%s/shardcap-phs-XXXXXX", dir != NULL && *dir ?
+	    dir : "/tmp");
+	pp->argv = xcalloc(argc + 1, sizeof(*pp->argv));
 	for (i = 0; i < plan->n_chunks; i++) {
 		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
 		    plan->store, plan->chunks[i].file);
@@ -573,36 +585,55 @@ merge_phs_prefix(const struct run_plan *plan, struct zmerge *merge,
 	if (total / 16 > limit)
 		limit = total / 16;
 	for (i = 0; i < argc; i++) {
-		av[i] = strcmp(argv[i], "{}") == 0 ? tmp : argv[i];
-		if (av[i] != tmp && strstr(argv[i], "{}") != NULL)
+		pp->argv[i] = strcmp(argv[i], "{}") == 0 ? pp->in : argv[i];
+		if (pp->argv[i] != pp->in && strstr(argv[i], "{}") != NULL)
 			ok = 0;
 	}
 	/* SHARDCAP_PHS_PREFIX: another limit, in bytes (0: none), for tests
 	 * and measurements of what the chunks alone say */
 	if (env != NULL && parse_size(env, &limit) != 0)
 		limit = ZMERGE_PHS_PREFIX;
-	if (limit == 0)
-		ok = 0;
-	if (ok && (fd = mkostemp(tmp, O_CLOEXEC)) >= 0) {
+	if (ok && limit > 0 && (fd = mkostemp(pp->in, O_CLOEXEC)) >= 0) {
 		ok = zmerge_phs_prefix(paths, plan->n_chunks, limit, fd,
 		    &e) == 0;
 		if (close(fd) != 0)
 			ok = 0;
-		child_init(&c, av);
-		c.on_line = prefix_line;
-		c.ctx = merge;
-		if (ok && child_start(&c, &e) == 0 &&
-		    child_wait_all(&cp, 1, &cli_signal, &e) == 0 &&
-		    child_exit_code(&c) == 0)
-			(void)zmerge_phs_prefix_end(merge, &e);
-		child_release(&c);
-		(void)unlink(tmp);
+		pp->child.argv = pp->argv;
+		pp->child.on_line = prefix_line;
+		pp->child.ctx = merge;
+		if (ok && child_start(&pp->child, &e) == 0) {
+			pp->started = 1;
+			(void)setpriority(PRIO_PROCESS, pp->child.pid, 19);
+		} else {
+			(void)unlink(pp->in);
+		}
 	}
 	for (i = 0; i < plan->n_chunks; i++)
 		free(paths[i]);
 	free(paths);
-	free(av);
-	free(tmp);
+}
+
+/* Waits for it, and gives its table to merge when use (else stops it). */
+static void
+phs_prefix_finish(struct phs_prefix *pp, struct zmerge *merge, int use)
+{
+	struct child *cp = &pp->child;
+	struct sc_err e;
+
+	if (pp->argv == NULL)
+		return;
+	if (pp->started) {
+		if (!use)
+			child_signal(cp, SIGTERM);
+		if (child_wait_all(&cp, 1, &cli_signal, &e) == 0 && use &&
+		    child_exit_code(cp) == 0)
+			(void)zmerge_phs_prefix_end(merge, &e);
+		(void)unlink(pp->in);
+	}
+	child_release(cp);
+	free(pp->in);
+	free(pp->argv);
+	pp->argv = NULL;
 }
 
 /* --rerun ID: the run's command, how it read its chunks and its window,
@@ -720,6 +751,7 @@ cmd_run(int argc, char **argv)
 	int balance = 0, warm = 1, layout = SPLIT_TIME, per_chunk = 0;
 	struct zmerge *merge = NULL;
 	char **merge_argv = NULL;
+	struct phs_prefix prefix = { .argv = NULL };
 	struct cat_capture cap;
 	struct cat_run_spec spec;
 	struct strvec rerun_words = STRVEC_INIT;
@@ -1045,6 +1077,9 @@ cmd_run(int argc, char **argv)
 			opt.merge = merge = zmerge_new(flow);
 			opt.output = RUN_ORDERED;
 		}
+		if (r == ZMERGE_PHS && flow && plan.n_chunks > 1)
+			phs_prefix_start(&prefix, &plan, merge, opt.command,
+			    opt.n_command);
 	}
 
 	/* Streaming gives the same lines, but not which chunk each came
@@ -1129,8 +1164,7 @@ cmd_run(int argc, char **argv)
 		struct strbuf merged = STRBUF_INIT;
 
 		if (zmerge_phs_unsure(merge) > 0) {
-			merge_phs_prefix(&plan, merge, opt.command,
-			    opt.n_command);
+			phs_prefix_finish(&prefix, merge, 1);
 			if (cli_signal) {
 				status = cli_signal_status();
 				strbuf_release(&merged);
@@ -1210,6 +1244,7 @@ cmd_run(int argc, char **argv)
 		status = balance_capture(target, &bal);
 	}
 out:
+	phs_prefix_finish(&prefix, NULL, 0);
 	run_plan_release(&plan);
 	if (have_cluster)
 		cluster_close(&cl);
