@@ -443,11 +443,12 @@ slot() {
 
 # --- other verbs ---
 
-# check DIR LIB [TOOL...]: what shardcap check reports, a key=value a
-# line; TOOL: more tools to look for.
+# check DIR LIB ZONE [TOOL...]: what shardcap check reports, a key=value a
+# line; ZONE: shardcap's time zone ("" for none), as slot --tz has it;
+# TOOL: more tools to look for.
 check() {
-	_d=$1 _l=$2
-	shift 2
+	_d=$1 _l=$2 _z=$3
+	shift 3
 	mkdir -p -- "$_d" 2>/dev/null
 	if [ -n "$_l" ] && [ -r "$_l" ]; then echo warm=1; else echo warm=0; fi
 	if _t=$(mktemp "$_d/.shardcap-check.XXXXXX" 2>/dev/null) &&
@@ -456,6 +457,15 @@ check() {
 	else
 		echo writable=0
 	fi
+	# (as slot does: a name in tzdata's tree that is not there)
+	case $_z in
+	*/*)
+		if [ -f "${TZDIR:-/usr/share/zoneinfo}/$_z" ]; then
+			echo zone=1
+		else
+			echo zone=0
+		fi ;;
+	esac
 	echo "cores=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"
 	echo "free=$(df -Pk -- "$_d" 2>/dev/null |
 	    awk 'NR==2 {printf "%.0f", $4 * 1024}')"

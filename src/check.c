@@ -61,6 +61,8 @@ on_line(struct child *c, const char *line, void *ctx)
 	v++;
 	if (strncmp(line, "writable=", 9) == 0) {
 		res->writable = strcmp(v, "1") == 0;
+	} else if (strncmp(line, "zone=", 5) == 0) {
+		res->no_zone = strcmp(v, "0") == 0;
 	} else if (strncmp(line, "warm=", 5) == 0) {
 		res->warm = strcmp(v, "1") == 0;
 	} else if (strncmp(line, "cores=", 6) == 0) {
@@ -86,7 +88,7 @@ on_line(struct child *c, const char *line, void *ctx)
 
 int
 check_workers(struct cluster *cl, const char *const *required,
-    size_t n_required, volatile sig_atomic_t *interrupted,
+    size_t n_required, const char *zone, volatile sig_atomic_t *interrupted,
     struct check_result **results, size_t *n, struct sc_err *e)
 {
 	size_t W = cl->cfg.n_workers, k, n_running = 0;
@@ -94,7 +96,7 @@ check_workers(struct cluster *cl, const char *const *required,
 	struct check_job *jobs = xcalloc(W ? W : 1, sizeof(*jobs));
 	struct child **running = xcalloc(W ? W : 1, sizeof(*running));
 	char *lib = run_warm_lib();
-	const char *args[2 + CHECK_REQUIRED_MAX];
+	const char *args[3 + CHECK_REQUIRED_MAX];
 	size_t i;
 	int r;
 
@@ -105,10 +107,11 @@ check_workers(struct cluster *cl, const char *const *required,
 	if (n_required > CHECK_REQUIRED_MAX)
 		n_required = CHECK_REQUIRED_MAX;
 	/* the agent's check (src/agent.sh): its directory, the warm-start
-	 * library's path here ("" for none), the tools to look for besides
-	 * its own list */
+	 * library's path here ("" for none), the zone ("" for none), the
+	 * tools to look for besides its own list */
+	args[2] = zone != NULL ? zone : "";
 	for (i = 0; i < n_required; i++)
-		args[2 + i] = required[i];
+		args[3 + i] = required[i];
 
 	for (k = 0; k < W; k++) {
 		const struct config_worker *w = &cl->cfg.workers[k];
@@ -130,7 +133,7 @@ check_workers(struct cluster *cl, const char *const *required,
 		/* the agent goes with the call: a worker without it (or with
 		 * another version) takes it */
 		if (agent_argv(&j->argv, &cl->cfg, w, cl->control_dir, 1,
-		    "check", args, 2 + n_required, e) != 0) {
+		    "check", args, 3 + n_required, e) != 0) {
 			snprintf(res[k].error, sizeof(res[k].error), "%s", e->msg);
 			continue;
 		}

@@ -30,6 +30,9 @@ struct check_result {
 	size_t n_missing;
 	int warm;               /* tshark can start warm: the warm-start
 	                         * library is at the path it has here */
+	int no_zone;            /* its tzdata lacks this machine's zone
+	                         * (check_workers' zone): its tools print
+	                         * local times in UTC */
 	char error[400];
 	double seconds;         /* how long the answer took */
 };
@@ -37,13 +40,14 @@ struct check_result {
 /* Whether name can be asked for as a tool: letters, digits, . _ + -. */
 int check_tool_name_ok(const char *name);
 
-/* Checks every configured worker, and that each has the required tools
- * (n_required names; NULL: CHECK_REQUIRED_DEFAULT). *results has one
+/* Checks every configured worker, that each has the required tools
+ * (n_required names; NULL: CHECK_REQUIRED_DEFAULT) and this machine's
+ * time zone (zone, run_local_zone's; NULL: none to check). *results has one
  * entry per worker, in config order. Returns 0 (even if workers are
  * unreachable or lack tools: see the results) or an error that kept the
  * check from running at all. */
 int check_workers(struct cluster *cl, const char *const *required,
-    size_t n_required, volatile sig_atomic_t *interrupted,
+    size_t n_required, const char *zone, volatile sig_atomic_t *interrupted,
     struct check_result **results, size_t *n, struct sc_err *e);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "remote.h"
+#include "slot.h"
 #include "table.h"
 #include "util.h"
 #include "xalloc.h"
@@ -38,7 +39,9 @@ static const char check_help[] =
     "and in which version (on the PATH its shell has), how many cores and\n"
     "how much free disk it has, and whether tshark can start warm there\n"
     "(the warm-start library at the path it has beside this shardcap: see\n"
-    "'shardcap help run').\n"
+    "'shardcap help run'). A worker whose tzdata lacks this machine's time\n"
+    "zone is named, without failing the check: its tools print local\n"
+    "times in UTC (--json: zone_missing).\n"
     "\n"
     "Options:\n"
     "      --tool NAME  a tool every worker must have (repeat for more; any\n"
@@ -497,6 +500,7 @@ cmd_check(int argc, char **argv)
 	struct check_result *res = NULL;
 	struct cluster cl;
 	struct sc_err e;
+	char *zone;
 	size_t n = 0, i, t;
 	int c, json = 0, status, bad = 0;
 
@@ -526,10 +530,12 @@ cmd_check(int argc, char **argv)
 		return status;
 	cli_catch_signals();
 	sc_err_clear(&e);
-	if (check_workers(&cl, n_tools ? tools : NULL, n_tools, &cli_signal,
-	    &res, &n, &e) != 0) {
+	zone = run_local_zone();
+	if (check_workers(&cl, n_tools ? tools : NULL, n_tools, zone,
+	    &cli_signal, &res, &n, &e) != 0) {
 		status = cli_report(&e, NULL);
 		free(res);
+		free(zone);
 		cluster_close(&cl);
 		return status;
 	}
@@ -559,6 +565,7 @@ cmd_check(int argc, char **argv)
 				json_string(&j, NULL, res[i].missing[t]);
 			json_array_end(&j);
 			json_bool(&j, "warm", res[i].warm);
+			json_bool(&j, "zone_missing", res[i].no_zone);
 			json_string(&j, "error", res[i].error[0] ?
 			    res[i].error : NULL);
 			json_object_end(&j);
@@ -610,8 +617,15 @@ cmd_check(int argc, char **argv)
 					    res[i].missing[t]);
 				printf(" on its PATH\n");
 			}
+		/* (not a fault: its tools run, and print UTC) */
+		for (i = 0; i < n; i++)
+			if (res[i].reachable && res[i].no_zone)
+				printf("%s: no time zone '%s' (tzdata): its tools "
+				    "print local times in UTC\n", res[i].name,
+				    zone);
 	}
 	free(res);
+	free(zone);
 	cluster_close(&cl);
 	status = bad ? sc_exit_code(SC_ERR_WORKER) : 0;
 	return cli_finish_stdout(status);

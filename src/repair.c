@@ -248,7 +248,7 @@ find_targets(struct cluster *cl, const struct repair_options *opt,
 		struct check_result *cr = NULL;
 		size_t n = 0;
 
-		if ((r = check_workers(cl, NULL, 0, opt->interrupted, &cr,
+		if ((r = check_workers(cl, NULL, 0, NULL, opt->interrupted, &cr,
 		    &n, e)) != 0)
 			return r;
 		res->down = xcalloc(n + 1, sizeof(*res->down));

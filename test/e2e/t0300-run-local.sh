@@ -67,6 +67,20 @@ test_expect_success 'local times: this machine'"'"'s zone by its name, the analy
 	sort got | cmp want -
 '
 
+test_expect_success 'check: a worker without this machine'"'"'s zone is told, not failed' '
+	TZ=No/Such_Zone $SHARDCAP check > out &&
+	for w in local1 local2 local3; do
+		grep "^$w: no time zone '"'"'No/Such_Zone'"'"' (tzdata): its tools print local times in UTC$" out ||
+		    return 1
+	done &&
+	TZ=No/Such_Zone $SHARDCAP check --json > out.json &&
+	expect_eq "$(grep -o "\"zone_missing\": *true" out.json | wc -l)" 3 &&
+	TZ=Asia/Kolkata $SHARDCAP check > out &&
+	! grep "time zone" out &&
+	TZ=Asia/Kolkata $SHARDCAP check --json > out.json &&
+	expect_eq "$(grep -o "\"zone_missing\": *false" out.json | wc -l)" 3
+'
+
 test_expect_success 'ngrep: the same matches' '
 	$SHARDCAP run -q dns -- ngrep -q -t -I {} "edge[0-9]" "udp" 2>/dev/null |
 	    ngrep_norm | sort > got &&
