@@ -19,12 +19,16 @@ test_expect_success 'the agent a local worker runs is src/agent.sh, byte for byt
 '
 
 test_expect_success 'check: the keys worker check reads' '
-	sh "$TOP/src/agent.sh" check "$PWD/d" /nonexistent > out &&
+	sh "$TOP/src/agent.sh" check "$PWD/d" /nonexistent "" > out &&
 	test -d d &&
 	grep -qx "warm=0" out && grep -qx "writable=1" out &&
 	grep -q "^cores=[1-9]" out && grep -q "^free=[0-9]" out &&
 	grep -q "^tool.tshark=[0-9]" out && grep -q "^tool.rsync=[0-9]" out &&
-	grep -q "^tool.ngrep=" out
+	grep -q "^tool.ngrep=" out && ! grep -q "^zone=" out &&
+	sh "$TOP/src/agent.sh" check "$PWD/d" "" Asia/Kolkata > out &&
+	grep -qx "zone=1" out &&
+	sh "$TOP/src/agent.sh" check "$PWD/d" "" No/Such_Zone > out &&
+	grep -qx "zone=0" out
 '
 
 test_expect_success 'list: plain files only, names with spaces and quotes whole; none for a directory not there' '
