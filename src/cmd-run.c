@@ -489,6 +489,19 @@ parse_timeout(const char *s, double *seconds, double *factor)
 	return parse_duration(s, seconds);
 }
 
+/* The chunks' files here: the ad hoc split's, or the store's copies. */
+static char **
+chunk_paths(const struct run_plan *plan)
+{
+	char **paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
+	size_t i;
+
+	for (i = 0; i < plan->n_chunks; i++)
+		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
+		    plan->store, plan->chunks[i].file);
+	return paths;
+}
+
 /* A run that merges conversations reads each chunk after a record of the
  * capture's first time (zmerge.h): the command becomes one that does.
  * Returns ZMERGE_CONV, or a negative code with e filled in. */
@@ -518,10 +531,7 @@ merge_reference(const struct run_plan *plan, int flow,
 	if (ref == NULL)
 		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: no "
 		    "chunk has a packet with a time stamp");
-	paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
-	for (i = 0; i < plan->n_chunks; i++)
-		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
-		    plan->store, plan->chunks[i].file);
+	paths = chunk_paths(plan);
 	r = zmerge_reference(paths, plan->n_chunks, ref, &offset, &rec, e);
 	for (i = 0; i < plan->n_chunks; i++)
 		free(paths[i]);
@@ -565,7 +575,7 @@ phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
     struct zmerge *merge, char *const *argv, size_t argc)
 {
 	const char *dir = getenv("TMPDIR");
-	char **paths = xcalloc(plan->n_chunks + 1, sizeof(*paths));
+	char **paths = chunk_paths(plan);
 	const char *env = getenv("SHARDCAP_PHS_PREFIX");
 	uint64_t limit = ZMERGE_PHS_PREFIX, total = 0;
 	struct sc_err e;
@@ -577,11 +587,8 @@ phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
 	pp->in = xasprintf("%s/shardcap-phs-XXXXXX", dir != NULL && *dir ?
 	    dir : "/tmp");
 	pp->argv = xcalloc(argc + 1, sizeof(*pp->argv));
-	for (i = 0; i < plan->n_chunks; i++) {
-		paths[i] = xasprintf("%s/%s", plan->base != NULL ? plan->base :
-		    plan->store, plan->chunks[i].file);
+	for (i = 0; i < plan->n_chunks; i++)
 		total += plan->chunks[i].bytes;
-	}
 	if (total / 16 > limit)
 		limit = total / 16;
 	for (i = 0; i < argc; i++) {
@@ -1187,11 +1194,11 @@ cmd_run(int argc, char **argv)
 		strbuf_release(&merged);
 		if (zmerge_phs_ties(merge) > 0)
 			cli_warning("%zu pairs of neighbouring rows of the merged "
-			    "protocol hierarchy were first met in two chunks "
-			    "between the same two times of those it was "
-			    "ordered by: tshark lists first the protocol it "
-			    "met first in the file, which the chunks do not "
-			    "say, so each pair may be the other way round",
+			    "protocol hierarchy were first met in two chunks, "
+			    "and not in the capture's first packets read "
+			    "here: tshark lists first the protocol it met "
+			    "first in the file, which the chunks do not say, "
+			    "so each pair may be the other way round",
 			    zmerge_phs_ties(merge));
 		if (zmerge_ties(merge) > 0)
 			cli_warning("%zu pairs of conversations of the merged "

@@ -452,28 +452,40 @@ bad_output(struct sc_err *e, const char *file, const char *what)
 	    "the output of chunk '%s' %s", file, what);
 }
 
+/* The lines of text, each ended where its newline was: pointers into
+ * text, in an array to be freed. */
+static char **
+split_lines(struct strbuf *text, size_t *n_out)
+{
+	char **lines = NULL, *p, *end = text->buf + text->len;
+	size_t n = 0, alloc = 0;
+
+	for (p = text->buf; p < end; ) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl != NULL)
+			*nl = '\0';
+		ALLOC_GROW(lines, n + 1, alloc);
+		lines[n++] = p;
+		p = nl != NULL ? nl + 1 : end;
+	}
+	*n_out = n;
+	return lines;
+}
+
 int
 zmerge_chunk_end(struct zmerge *z, const char *file, struct sc_err *caller_e)
 {
 	struct sc_err *e;
-	char **lines = NULL, *p;
-	size_t n = 0, alloc = 0, i, item = 0, tables = 0;
+	char **lines;
+	size_t n = 0, i, item = 0, tables = 0;
 	struct strbuf head = STRBUF_INIT;
 	int first_chunk = z->n_chunks == 0, r = 0;
 
 	if (z->err.code != 0)
 		return failed(z, caller_e);
 	e = &z->err;
-	for (p = z->text.buf; p < z->text.buf + z->text.len; ) {
-		char *nl = memchr(p, '\n', (size_t)(z->text.buf +
-		    z->text.len - p));
-
-		if (nl != NULL)
-			*nl = '\0';
-		ALLOC_GROW(lines, n + 1, alloc);
-		lines[n++] = p;
-		p = nl != NULL ? nl + 1 : z->text.buf + z->text.len;
-	}
+	lines = split_lines(&z->text, &n);
 	for (i = 0; i < n && r == 0; i++) {
 		struct zm_table *t;
 		enum zm_kind kind;
@@ -985,20 +997,12 @@ zmerge_phs_prefix_add(struct zmerge *z, const char *data, size_t len)
 int
 zmerge_phs_prefix_end(struct zmerge *z, struct sc_err *e)
 {
-	char **lines = NULL, *p;
-	size_t n = 0, alloc = 0, i, held = 0;
+	char **lines;
+	size_t n = 0, i, held = 0;
 	struct strbuf *tx = &z->prefix_text;
 	long end = -1;
 
-	for (p = tx->buf; p < tx->buf + tx->len; ) {
-		char *nl = memchr(p, '\n', (size_t)(tx->buf + tx->len - p));
-
-		if (nl != NULL)
-			*nl = '\0';
-		ALLOC_GROW(lines, n + 1, alloc);
-		lines[n++] = p;
-		p = nl != NULL ? nl + 1 : tx->buf + tx->len;
-	}
+	lines = split_lines(tx, &n);
 	for (i = 0; i < n; i++)
 		if (strcmp(lines[i], "Protocol Hierarchy Statistics") == 0)
 			break;
