@@ -59,7 +59,7 @@ LIBS := -lsqlite3 -lzstd -lz -lcrypto -lpthread -lm
 CORE := strbuf strvec xalloc error util file json table source capture \
 	digest copier child remote config catalog split inspect cluster push \
 	check outbuf agent agent-text slot beat sink run streams sched fetch plan \
-	balance costs move repair cut flow flowsplit zmerge
+	balance costs move repair cut flow flowsplit zmerge iostat
 CLI := cli main cmd-init cmd-worker cmd-add cmd-status cmd-run cmd-balance \
 	cmd-repair \
 	cmd-split cmd-inspect

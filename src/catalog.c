@@ -165,6 +165,8 @@ static const char *const migrations[] = {
 	"  chunk_id INTEGER REFERENCES chunks(id) ON DELETE SET NULL,"
 	"  exit_status INTEGER);"
 	"CREATE INDEX run_left_run ON run_left(run_id);",
+	/* 6 -> 7: packets that go back in time (NULL: not known) */
+	"ALTER TABLE captures ADD COLUMN backwards INTEGER;",
 };
 
 static int
@@ -473,7 +475,7 @@ catalog_workers(struct catalog *c, struct cat_worker **list, size_t *n,
 
 #define CAPTURE_COLUMNS "id, name, source, format, digest_algo, chunk_size, " \
 	"replicas, packets, bytes, source_size, source_mtime, added_at, " \
-	"updated_at, layout, flows, cut_flows"
+	"updated_at, layout, flows, cut_flows, backwards"
 
 static void
 read_capture(sqlite3_stmt *st, struct cat_capture *cap)
@@ -497,6 +499,8 @@ read_capture(sqlite3_stmt *st, struct cat_capture *cap)
 	    sqlite3_column_int64(st, 14);
 	cap->cut_flows = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 15);
+	cap->backwards = sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 16);
 }
 
 int
@@ -543,22 +547,24 @@ catalog_capture_save(struct catalog *c, struct cat_capture *cap,
 		return run(c, prepare(c, e, "UPDATE captures SET source = ?, "
 		    "format = ?, digest_algo = ?, chunk_size = ?, replicas = ?, "
 		    "packets = ?, bytes = ?, source_size = ?, source_mtime = ?, "
-		    "updated_at = ?, layout = ?, flows = ?, cut_flows = ? "
-		    "WHERE id = ?", "tttuuuuuiitnni", cap->source, cap->format,
-		    cap->digest_algo, cap->chunk_size, (uint64_t)cap->replicas,
-		    cap->packets, cap->bytes, cap->source_size, cap->source_mtime,
-		    now, capture_layout(cap), cap->flows, cap->cut_flows,
-		    cap->id), e);
+		    "updated_at = ?, layout = ?, flows = ?, cut_flows = ?, "
+		    "backwards = ? WHERE id = ?", "tttuuuuuiitnnni",
+		    cap->source, cap->format, cap->digest_algo, cap->chunk_size,
+		    (uint64_t)cap->replicas, cap->packets, cap->bytes,
+		    cap->source_size, cap->source_mtime, now,
+		    capture_layout(cap), cap->flows, cap->cut_flows,
+		    cap->backwards, cap->id), e);
 	}
 	cap->added_at = cap->updated_at = now;
 	r = run(c, prepare(c, e, "INSERT INTO captures (name, source, format, "
 	    "digest_algo, chunk_size, replicas, packets, bytes, source_size, "
-	    "source_mtime, added_at, updated_at, layout, flows, cut_flows) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    "ttttuuuuuiiitnn", cap->name, cap->source, cap->format,
+	    "source_mtime, added_at, updated_at, layout, flows, cut_flows, "
+	    "backwards) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "ttttuuuuuiiitnnn", cap->name, cap->source, cap->format,
 	    cap->digest_algo, cap->chunk_size, (uint64_t)cap->replicas,
 	    cap->packets, cap->bytes, cap->source_size, cap->source_mtime, now,
-	    now, capture_layout(cap), cap->flows, cap->cut_flows), e);
+	    now, capture_layout(cap), cap->flows, cap->cut_flows,
+	    cap->backwards), e);
 	if (r == 0)
 		cap->id = sqlite3_last_insert_rowid(c->db);
 	return r;

@@ -14,7 +14,7 @@
 
 #include "error.h"
 
-#define CATALOG_SCHEMA_VERSION 6
+#define CATALOG_SCHEMA_VERSION 7
 
 struct catalog;
 
@@ -34,6 +34,8 @@ struct cat_capture {
 	char layout[8];         /* "time" or "flow" (split.h); "" as "time" */
 	int64_t flows;          /* IP flows; -1: not known (added before) */
 	int64_t cut_flows;      /* of them, in more than one chunk; -1 */
+	int64_t backwards;      /* packets earlier than one before them in
+	                         * the file (split_result); -1: not known */
 };
 
 /* A file of a capture made of many (shardcap add of several files or a

@@ -146,7 +146,7 @@ static const char run_help[] =
     "--stdin. The lines are those the command gives over the capture cut\n"
     "to the window.\n"
     "\n"
-    "Statistics: tshark -q -z conv,TYPE and -z io,phs (each with a\n"
+    "Statistics: tshark -q -z conv,TYPE, -z io,phs and -z io,stat (each with a\n"
     "filter or not) print the whole capture's table: the chunks' tables\n"
     "merged, exactly as tshark prints it over the whole file. A\n"
     "conversation with packets in two chunks cannot be merged exactly\n"
@@ -155,9 +155,12 @@ static const char run_help[] =
     "io,phs needs the flow layout, or a time layout that cut no flow;\n"
     "in the flow layout its rows are put in the order tshark first meets\n"
     "them, by tshark run here over the capture's first 32 MiB (or 16th)\n"
-    "in time order when the chunks do not say it. Other tables are\n"
-    "refused before the run (exit 2); --per-chunk prints every chunk's\n"
-    "table instead.\n"
+    "in time order when the chunks do not say it. io,stat (frames and\n"
+    "bytes, FRAMES, BYTES, COUNT, SUM, MAX) is merged when no packet goes\n"
+    "back in time across chunks, any column in the flow layout, columns\n"
+    "with no filter where flows are cut. Other tables are refused\n"
+    "before the run (exit 2); --per-chunk prints every chunk's table\n"
+    "instead.\n"
     "\n"
     "Failures: a worker that cannot be reached, or is lost during the\n"
     "run (its connection goes; a frozen host after ssh's keep-alives,\n"
@@ -502,22 +505,14 @@ chunk_paths(const struct run_plan *plan)
 	return paths;
 }
 
-/* A run that merges conversations reads each chunk after a record of the
- * capture's first time (zmerge.h): the command becomes one that does.
- * Returns ZMERGE_CONV, or a negative code with e filled in. */
-static int
-merge_reference(const struct run_plan *plan, int flow,
-    struct run_options *opt, char ***argv, struct sc_err *e)
+/* tshark's first packet: the first chunk's in the time layout; the flow
+ * layout put it first in one of the chunks, the earliest. NULL: none. */
+static const struct sc_time *
+capture_first(const struct run_plan *plan, int flow)
 {
-	struct strbuf rec = STRBUF_INIT;
 	const struct sc_time *ref = NULL;
-	char **paths;
-	uint64_t offset = 0;
-	size_t i, n;
-	int r;
+	size_t i;
 
-	/* tshark's first packet: the first chunk's in the time layout; the
-	 * flow layout put it first in one of the chunks, the earliest */
 	for (i = 0; i < plan->n_chunks; i++) {
 		const struct run_chunk *c = &plan->chunks[i];
 
@@ -528,9 +523,26 @@ merge_reference(const struct run_plan *plan, int flow,
 		if (!flow)
 			break;
 	}
+	return ref;
+}
+
+/* A run that merges conversations or io,stat reads each chunk after a
+ * record of the capture's first time (zmerge.h): the command becomes one
+ * that does. Returns 0, or a negative code with e filled in. */
+static int
+merge_reference(const struct run_plan *plan, int flow,
+    struct run_options *opt, char ***argv, struct sc_err *e)
+{
+	struct strbuf rec = STRBUF_INIT;
+	const struct sc_time *ref = capture_first(plan, flow);
+	char **paths;
+	uint64_t offset = 0;
+	size_t i, n;
+	int r;
+
 	if (ref == NULL)
-		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: no "
-		    "chunk has a packet with a time stamp");
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge the -z table: "
+		    "no chunk has a packet with a time stamp");
 	paths = chunk_paths(plan);
 	r = zmerge_reference(paths, plan->n_chunks, ref, &offset, &rec, e);
 	for (i = 0; i < plan->n_chunks; i++)
@@ -543,7 +555,92 @@ merge_reference(const struct run_plan *plan, int flow,
 		opt->n_command = n;
 	}
 	strbuf_release(&rec);
-	return r != 0 ? r : ZMERGE_CONV;
+	return r;
+}
+
+static uint64_t
+ns_after(const struct sc_time *t, const struct sc_time *ref)
+{
+	if (sc_time_cmp(t, ref) <= 0)
+		return 0;
+	return (uint64_t)(t->sec - ref->sec) * 1000000000u + t->nsec -
+	    ref->nsec;
+}
+
+/* io,stat's rows add up when no packet goes back in time across chunks:
+ * tshark counts such a packet in the interval it is at, not its own. The
+ * time layout: each chunk's time stamps after the one's before it; the
+ * flow layout: none in the whole file (its chunks interleave). */
+static int
+iostat_in_order(const struct run_plan *plan, int flow, int64_t backwards,
+    struct sc_err *e)
+{
+	size_t i;
+
+	if (flow && backwards != 0)
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z io,stat in "
+		    "the flow layout: %s; --per-chunk prints each chunk's "
+		    "table", backwards < 0 ? "the capture was added before "
+		    "shardcap noted whether its packets go back in time "
+		    "(touch its file and add it again: a changed file is "
+		    "split again)" : "some of the capture's "
+		    "packets are earlier than one before them, and tshark "
+		    "counts such a packet in the interval it is at, which "
+		    "the chunks do not say");
+	const struct run_chunk *prev = NULL;
+
+	for (i = 0; i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+
+		if (!c->has_time)
+			continue;       /* no packet: its table has no row */
+		if (!c->has_range)
+			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z "
+			    "io,stat: chunk '%s' has no time range noted "
+			    "(added before shardcap noted them: touch the "
+			    "capture's file and add it again)", c->file);
+		if (!flow && prev != NULL && sc_time_cmp(&c->min,
+		    &prev->max) < 0)
+			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z "
+			    "io,stat: chunk '%s' has packets earlier than the "
+			    "latest of '%s', and tshark counts such a packet "
+			    "in the interval it is at, which the chunks do "
+			    "not say; --per-chunk prints each chunk's table",
+			    c->file, prev->file);
+		prev = c;
+	}
+	return 0;
+}
+
+/* Each chunk's duration from the capture's first time, and its group's
+ * (zmerge_iostat_begin). */
+static int
+iostat_begin(struct zmerge *merge, const struct run_plan *plan, int flow,
+    char *const *argv, size_t argc, struct sc_err *e)
+{
+	const struct sc_time *ref = capture_first(plan, flow);
+	struct zmerge_span *sp = xcalloc(plan->n_chunks + 1, sizeof(*sp));
+	uint64_t whole = 0;
+	size_t i, k;
+	int r;
+
+	for (i = 0; i < plan->n_chunks; i++) {
+		sp[i].file = plan->chunks[i].file;
+		sp[i].untimed = !plan->chunks[i].has_time;
+		sp[i].ns = sp[i].group_ns = sp[i].untimed ? 0 :
+		    ns_after(&plan->chunks[i].max, ref);
+		if (sp[i].ns > whole)
+			whole = sp[i].ns;
+	}
+	for (i = 0; i < plan->n_chunks; i++)
+		for (k = i + 1; plan->chunks[i].part == 1 &&
+		    k < plan->n_chunks && plan->chunks[k].part > 1; k++)
+			if (sp[k].ns > sp[i].group_ns)
+				sp[i].group_ns = sp[k].ns;
+	r = zmerge_iostat_begin(merge, argv, argc, sp, plan->n_chunks, whole,
+	    e);
+	free(sp);
+	return r;
 }
 
 /* The flow layout's protocol hierarchy: where the chunks do not say in
@@ -558,6 +655,8 @@ merge_reference(const struct run_plan *plan, int flow,
 struct phs_prefix {
 	struct child child;
 	int started;
+	int iostat;             /* io,stat's share of a record, not the
+	                         * hierarchy's first packets (iostat_share) */
 	char *in;               /* the prefix's file */
 	char **argv;
 };
@@ -570,39 +669,29 @@ prefix_line(struct child *c, const char *line, void *ctx)
 		(void)zmerge_phs_prefix_add(ctx, "\n", 1);
 }
 
+/* Runs the command here, at the lowest priority, over a file that write
+ * makes (0 or an error), its lines given to merge. */
 static void
-phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
-    struct zmerge *merge, char *const *argv, size_t argc)
+local_start(struct phs_prefix *pp, struct zmerge *merge, char *const *argv,
+    size_t argc, int (*write)(int fd, const void *ctx, struct sc_err *e),
+    const void *ctx)
 {
 	const char *dir = getenv("TMPDIR");
-	char **paths = chunk_paths(plan);
-	const char *env = getenv("SHARDCAP_PHS_PREFIX");
-	uint64_t limit = ZMERGE_PHS_PREFIX, total = 0;
 	struct sc_err e;
 	size_t i;
 	int fd, ok = 1;
 
-	memset(pp, 0, sizeof(*pp));
 	child_init(&pp->child, NULL);
-	pp->in = xasprintf("%s/shardcap-phs-XXXXXX", dir != NULL && *dir ?
-	    dir : "/tmp");
+	pp->in = xasprintf("%s/shardcap-%s-XXXXXX", dir != NULL && *dir ?
+	    dir : "/tmp", pp->iostat ? "io" : "phs");
 	pp->argv = xcalloc(argc + 1, sizeof(*pp->argv));
-	for (i = 0; i < plan->n_chunks; i++)
-		total += plan->chunks[i].bytes;
-	if (total / 16 > limit)
-		limit = total / 16;
 	for (i = 0; i < argc; i++) {
 		pp->argv[i] = strcmp(argv[i], "{}") == 0 ? pp->in : argv[i];
 		if (pp->argv[i] != pp->in && strstr(argv[i], "{}") != NULL)
 			ok = 0;
 	}
-	/* SHARDCAP_PHS_PREFIX: another limit, in bytes (0: none), for tests
-	 * and measurements of what the chunks alone say */
-	if (env != NULL && parse_size(env, &limit) != 0)
-		limit = ZMERGE_PHS_PREFIX;
-	if (ok && limit > 0 && (fd = mkostemp(pp->in, O_CLOEXEC)) >= 0) {
-		ok = zmerge_phs_prefix(paths, plan->n_chunks, limit, fd,
-		    &e) == 0;
+	if (ok && (fd = mkostemp(pp->in, O_CLOEXEC)) >= 0) {
+		ok = write(fd, ctx, &e) == 0;
 		if (close(fd) != 0)
 			ok = 0;
 		pp->child.argv = pp->argv;
@@ -615,6 +704,86 @@ phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
 			(void)unlink(pp->in);
 		}
 	}
+}
+
+struct prefix_args {
+	const struct run_plan *plan;
+	uint64_t limit;
+};
+
+static int
+write_prefix(int fd, const void *ctx, struct sc_err *e)
+{
+	const struct prefix_args *pa = ctx;
+	char **paths = chunk_paths(pa->plan);
+	size_t i;
+	int r;
+
+	r = zmerge_phs_prefix(paths, pa->plan->n_chunks, pa->limit, fd, e);
+	for (i = 0; i < pa->plan->n_chunks; i++)
+		free(paths[i]);
+	free(paths);
+	return r;
+}
+
+static void
+phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
+    struct zmerge *merge, char *const *argv, size_t argc)
+{
+	const char *env = getenv("SHARDCAP_PHS_PREFIX");
+	struct prefix_args pa = { plan, ZMERGE_PHS_PREFIX };
+	uint64_t total = 0;
+	size_t i;
+
+	memset(pp, 0, sizeof(*pp));
+	for (i = 0; i < plan->n_chunks; i++)
+		total += plan->chunks[i].bytes;
+	if (total / 16 > pa.limit)
+		pa.limit = total / 16;
+	/* SHARDCAP_PHS_PREFIX: another limit, in bytes (0: none), for tests
+	 * and measurements of what the chunks alone say */
+	if (env != NULL && parse_size(env, &pa.limit) != 0)
+		pa.limit = ZMERGE_PHS_PREFIX;
+	if (pa.limit > 0)
+		local_start(pp, merge, argv, argc, write_prefix, &pa);
+}
+
+/* io,stat: what the record of the capture's first time adds to a chunk's
+ * first row, where a column has a filter or a field, is what the command
+ * counts in a file of two such records (zmerge_iostat_file): the second
+ * two intervals later, so that the first row is the first record's, or a
+ * second later when the interval is longer (both in the one row). */
+struct share_args {
+	const char *chunk;
+	const struct sc_time *ref;
+	uint64_t later_ns;
+};
+
+static int
+write_share(int fd, const void *ctx, struct sc_err *e)
+{
+	const struct share_args *sa = ctx;
+
+	return zmerge_iostat_file(sa->chunk, sa->ref, sa->later_ns, fd, e);
+}
+
+static void
+iostat_share_start(struct phs_prefix *pp, const struct run_plan *plan,
+    int flow, struct zmerge *merge, char *const *argv, size_t argc)
+{
+	char **paths = chunk_paths(plan);
+	uint64_t iv = zmerge_iostat_interval(merge);
+	struct share_args sa;
+	size_t i;
+
+	memset(pp, 0, sizeof(*pp));
+	pp->iostat = 1;
+	sa.chunk = paths[0];
+	sa.ref = capture_first(plan, flow);
+	sa.later_ns = iv != UINT64_MAX && iv <= UINT64_C(1000000000) ?
+	    2 * iv * 1000 : UINT64_C(1000000000);
+	if (sa.ref != NULL)
+		local_start(pp, merge, argv, argc, write_share, &sa);
 	for (i = 0; i < plan->n_chunks; i++)
 		free(paths[i]);
 	free(paths);
@@ -633,8 +802,12 @@ phs_prefix_finish(struct phs_prefix *pp, struct zmerge *merge, int use)
 		if (!use)
 			child_signal(cp, SIGTERM);
 		if (child_wait_all(&cp, 1, &cli_signal, &e) == 0 && use &&
-		    child_exit_code(cp) == 0)
-			(void)zmerge_phs_prefix_end(merge, &e);
+		    child_exit_code(cp) == 0) {
+			if (pp->iostat)
+				(void)zmerge_iostat_share_end(merge, &e);
+			else
+				(void)zmerge_phs_prefix_end(merge, &e);
+		}
 		(void)unlink(pp->in);
 	}
 	child_release(cp);
@@ -1068,25 +1241,41 @@ cmd_run(int argc, char **argv)
 		    cap.flows >= 0 && cap.flows < FLOW_COUNT_MAX :
 		    sr.cut_flows == 0 && sr.flows_exact);
 
-		if ((r = zmerge_plan(opt.command, opt.n_command, flow, whole,
-		    &e)) > 0 && (sel.has_since || sel.has_until))
+		/* the command as given (the chunks get it with the record
+		 * of the capture's first time before them) */
+		char *const *given = opt.command;
+		size_t n_given = opt.n_command;
+		int tables;
+
+		if ((r = tables = zmerge_plan(opt.command, opt.n_command, flow,
+		    whole, &e)) > 0 && (sel.has_since || sel.has_until))
 			r = sc_err_set(&e, SC_ERR_USAGE, "the -z tables of a time "
 			    "window cannot be merged: give --per-chunk, or a "
 			    "display filter on frame.time instead of --since "
 			    "and --until");
-		if (r < 0 || (r == ZMERGE_CONV &&
-		    (r = merge_reference(&plan, flow, &opt, &merge_argv,
-		    &e)) < 0)) {
+		if (r > 0 && (tables & ZMERGE_IOSTAT))
+			r = iostat_in_order(&plan, flow, have_cluster ?
+			    cap.backwards : (int64_t)sr.backwards, &e);
+		if (r >= 0 && (tables & (ZMERGE_CONV | ZMERGE_IOSTAT)))
+			r = merge_reference(&plan, flow, &opt, &merge_argv, &e);
+		if (r < 0) {
 			status = cli_report(&e, NULL);
 			goto out;
 		}
-		if (r > 0) {
+		if (tables > 0) {
 			opt.merge = merge = zmerge_new(flow);
 			opt.output = RUN_ORDERED;
 		}
-		if (r == ZMERGE_PHS && flow && plan.n_chunks > 1)
-			phs_prefix_start(&prefix, &plan, merge, opt.command,
-			    opt.n_command);
+		if ((tables & ZMERGE_IOSTAT) && (r = iostat_begin(merge, &plan,
+		    flow, given, n_given, &e)) < 0) {
+			status = cli_report(&e, NULL);
+			goto out;
+		}
+		if (tables == ZMERGE_PHS && flow && plan.n_chunks > 1)
+			phs_prefix_start(&prefix, &plan, merge, given, n_given);
+		if ((tables & ZMERGE_IOSTAT) && zmerge_iostat_needs_share(merge))
+			iostat_share_start(&prefix, &plan, flow, merge, given,
+			    n_given);
 	}
 
 	/* Streaming gives the same lines, but not which chunk each came
@@ -1170,7 +1359,7 @@ cmd_run(int argc, char **argv)
 	if (merge != NULL && res.failed_chunks == 0 && res.lost_chunks == 0) {
 		struct strbuf merged = STRBUF_INIT;
 
-		if (zmerge_phs_unsure(merge) > 0) {
+		if (prefix.iostat || zmerge_phs_unsure(merge) > 0) {
 			phs_prefix_finish(&prefix, merge, 1);
 			if (cli_signal) {
 				status = cli_signal_status();

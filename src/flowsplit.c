@@ -98,6 +98,7 @@ struct fsplit {
 	mode_t mode;
 
 	uint64_t records, packets; /* of the first pass */
+	uint64_t backwards;     /* split_note_order */
 	int damaged;
 	struct sc_err damage;
 	uint64_t input_bytes, dropped;
@@ -298,7 +299,8 @@ scan(struct fsplit *fs, struct sc_err *e)
 	struct capture_rec rec;
 	uint64_t ordinal = 0, other_fill = 0, cap, carry = 0, hdr = 0;
 	uint64_t next_progress = 0;
-	int r;
+	struct sc_time latest = { 0, 0 };
+	int r, seen = 0;
 
 	cap = fs->opt->size > 0 ? fs->opt->size : UINT64_MAX;
 	while ((r = next_record(fs, &rec, 0, ordinal, e)) > 0) {
@@ -320,6 +322,9 @@ scan(struct fsplit *fs, struct sc_err *e)
 			break;
 		case REC_PACKET:
 			fs->packets++;
+			if (rec.has_time)
+				split_note_order(&rec.time, &latest, &seen,
+				    &fs->backwards);
 			if ((b = bucket_of(fs, &rec, 0)) >= 0) {
 				fs->bucket_bytes[b] += rec.len;
 				if (rec.len > fs->bucket_maxrec[b])
@@ -921,6 +926,7 @@ split_flows(const struct split_options *opt, struct split_result *res,
 	res->flows = fs.flows.flows;
 	res->cut_flows = 0;
 	res->flows_exact = fs.flows.exact;
+	res->backwards = fs.backwards;
 	res->time_digits = fs.time_digits;
 	if (fs.damaged) {
 		res->damage = fs.damage;

@@ -822,7 +822,7 @@ capture_settings(const struct cluster *cl, const struct add_options *opt,
 {
 	if (!existed) {
 		snprintf(cap->name, sizeof(cap->name), "%s", opt->name);
-		cap->flows = cap->cut_flows = -1;
+		cap->flows = cap->cut_flows = cap->backwards = -1;
 		cap->chunk_size = cl->cfg.chunk_size;
 		cap->replicas = cl->cfg.replicas;
 		snprintf(cap->digest_algo, sizeof(cap->digest_algo), "%s",
@@ -925,6 +925,7 @@ push_add(struct cluster *cl, const struct add_options *opt,
 		cap.bytes = res->split.input_bytes;
 		cap.flows = (int64_t)res->split.flows;
 		cap.cut_flows = (int64_t)res->split.cut_flows;
+		cap.backwards = (int64_t)res->split.backwards;
 		cap.source_size = (uint64_t)st.st_size;
 		cap.source_mtime = mtime_ns(&st);
 		if (res->existed) {
@@ -1425,8 +1426,8 @@ push_add_set(struct cluster *cl, const struct add_options *opt,
 		if (slash != NULL)
 			*(slash == cap.source ? slash + 1 : slash) = '\0';
 	}
-	/* flows are counted per file, not across them */
-	cap.flows = cap.cut_flows = -1;
+	/* flows and order are known per file, not across them */
+	cap.flows = cap.cut_flows = cap.backwards = -1;
 
 	/* the files no longer in the set, and their chunks in the store */
 	store = cluster_store_dir(cl, opt->name);

@@ -36,6 +36,8 @@ struct splitter {
 	struct digest dg;
 	int have_dg;
 	struct flow_count flows;  /* and those cut */
+	struct sc_time latest;  /* the latest time stamp so far */
+	int latest_seen;
 
 	const uint8_t *hdr;     /* current section's header bytes */
 	size_t hdr_len;
@@ -286,8 +288,11 @@ add_record(struct splitter *sp, const struct capture_rec *rec,
 		}
 		c->packets++;
 		sp->res->packets++;
-		if (rec->has_time)
+		if (rec->has_time) {
 			split_chunk_time(c, &rec->time);
+			split_note_order(&rec->time, &sp->latest,
+			    &sp->latest_seen, &sp->res->backwards);
+		}
 	} else if (rec->kind == REC_INTERFACE || rec->kind == REC_CARRY) {
 		if (sp->carry.len + rec->len > SPLIT_MAX_CARRY)
 			return sc_err_at(e, SC_ERR_LIMIT, rec->offset,
@@ -376,6 +381,18 @@ split_remove_stale(const struct split_options *opt, enum capture_format format,
 		free(path);
 	}
 	closedir(d);
+}
+
+void
+split_note_order(const struct sc_time *t, struct sc_time *latest, int *seen,
+    uint64_t *backwards)
+{
+	if (!*seen || sc_time_cmp(t, latest) > 0) {
+		*latest = *t;
+		*seen = 1;
+	} else if (sc_time_cmp(t, latest) < 0) {
+		++*backwards;
+	}
 }
 
 void

@@ -82,6 +82,10 @@ struct split_result {
 	 * chunk (none in the flow layout); lower bounds unless flows_exact */
 	uint64_t flows, cut_flows;
 	int flows_exact;
+	/* packets whose time stamp is earlier than one before them in the
+	 * input (tshark's io,stat counts such a packet in the interval it
+	 * is reading, not its own: zmerge.h) */
+	uint64_t backwards;
 	int time_digits;        /* fractional digits its time stamps need */
 	/* Damage: code != 0 when the input is damaged after its first
 	 * header. Everything before damage.offset is in the chunks; the
@@ -96,6 +100,10 @@ struct split_result {
 int split_capture(const struct split_options *opt, struct split_result *res,
     struct sc_err *e);
 void split_result_release(struct split_result *res);
+/* Counts t in *backwards when it is earlier than *latest, the latest time
+ * stamp before it, which it then updates (*seen: one was). */
+void split_note_order(const struct sc_time *t, struct sc_time *latest,
+    int *seen, uint64_t *backwards);
 
 /* The flow layout's splitter (flowsplit.c), which split_capture calls. */
 int split_flows(const struct split_options *opt, struct split_result *res,

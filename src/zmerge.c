@@ -11,6 +11,7 @@
 
 #include "capture.h"
 #include "file.h"
+#include "iostat.h"
 #include "slot.h"
 #include "source.h"
 #include "xalloc.h"
@@ -22,6 +23,7 @@
 enum zm_kind {
 	ZM_CONV = 1,
 	ZM_PHS,
+	ZM_IOSTAT,
 };
 
 struct zm_row {                 /* a conversation */
@@ -53,6 +55,9 @@ struct zm_table {
 	size_t n_rows, alloc_rows;
 	struct zm_node *nodes;  /* [0]: the root */
 	size_t n_nodes, alloc_nodes;
+	struct io_table io;     /* io,stat: the chunks' rows summed */
+	size_t io_chunks;       /* how many chunks' tables (and records of
+	                         * the capture's first time) are in it */
 };
 
 struct zm_item {                /* a line outside tables, or a table */
@@ -82,6 +87,20 @@ struct zmerge {
 	struct zm_table prefix;
 	int has_prefix;
 	struct strbuf prefix_text;
+	/* io,stat (zmerge_iostat_begin): what the command asks, each chunk
+	 * file's duration and the capture's; what one record of the
+	 * capture's first time adds to a first row, when known */
+	int has_io;
+	struct io_spec io_spec;
+	struct zm_span {
+		char *file;
+		uint64_t ns, group_ns;
+		int untimed;
+	} *spans;
+	size_t n_spans;
+	uint64_t whole_ns;
+	struct io_table io_share;
+	int has_share;
 };
 
 /* tshark's options that take a value (its optstring, 4.0) */
@@ -111,8 +130,27 @@ table_kind(const char *z, int flow, int whole_flows, const char **why)
 		}
 		return ZMERGE_PHS;
 	}
-	*why = "shardcap merges only -z conv,TYPE and -z io,phs into the "
-	    "whole capture's table";
+	if (strncmp(z, "io,stat,", 8) == 0) {
+		struct io_spec s;
+		size_t k;
+		int kind = ZMERGE_IOSTAT;
+
+		if (iostat_spec(&s, z, why) != 0)
+			kind = -1;
+		for (k = 0; kind > 0 && k < s.n_cols; k++)
+			if (!flow && !whole_flows && !s.plain[k]) {
+				*why = "flows cut by the chunks' boundaries "
+				    "change what tshark reassembles, and so "
+				    "what a column's filter or field counts; "
+				    "columns of frames and bytes with no "
+				    "filter can be merged";
+				kind = -1;
+			}
+		iostat_spec_release(&s);
+		return kind;
+	}
+	*why = "shardcap merges only -z conv,TYPE, io,phs and io,stat into "
+	    "the whole capture's table";
 	return -1;
 }
 
@@ -152,7 +190,7 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
     struct sc_err *e)
 {
 	int tables = 0, quiet = 0;
-	size_t i = 1, n_phs = 0;
+	size_t i = 1, n_phs = 0, n_io = 0;
 	const char *z;
 
 	if (argc == 0 || !run_tool_is(argv[0], "tshark"))
@@ -168,24 +206,32 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
 		tables |= kind;
 		if (kind == ZMERGE_PHS)
 			n_phs++;
+		if (kind == ZMERGE_IOSTAT)
+			n_io++;
 	}
 	if (tables != 0 && !quiet)
 		return sc_err_set(e, SC_ERR_USAGE, "merging -z tables needs "
 		    "tshark's -q (the packets' lines would come between "
 		    "them); add -q, or --per-chunk");
-	if (tables == (ZMERGE_CONV | ZMERGE_PHS))
-		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z conv and "
-		    "-z io,phs in one run: the record that gives the chunks "
+	if ((tables & ZMERGE_PHS) && tables != ZMERGE_PHS)
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z io,phs "
+		    "with -z %s in one run: the record that gives the chunks "
 		    "the capture's first time counts in the hierarchy; run "
-		    "them one at a time");
+		    "them one at a time", tables & ZMERGE_CONV ? "conv" :
+		    "io,stat");
+	if (n_io > 1)
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,stat "
+		    "tables in one run; run them one at a time");
 	if (flow && n_phs > 1)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,phs "
 		    "tables in one run in the flow layout; run them one at a "
 		    "time");
-	if ((tables & ZMERGE_CONV) && !run_warm_command(argv, argc))
-		return sc_err_set(e, SC_ERR_USAGE, "merging -z conv needs the "
+	if ((tables & (ZMERGE_CONV | ZMERGE_IOSTAT)) &&
+	    !run_warm_command(argv, argc))
+		return sc_err_set(e, SC_ERR_USAGE, "merging -z %s needs the "
 		    "chunk read as tshark -r {}, and {} nowhere else; "
-		    "--per-chunk prints each chunk's table");
+		    "--per-chunk prints each chunk's table", tables &
+		    ZMERGE_CONV ? "conv" : "io,stat");
 	return tables;
 }
 
@@ -221,7 +267,13 @@ zmerge_free(struct zmerge *z)
 			free(t->nodes[k].label);
 		free(t->rows);
 		free(t->nodes);
+		iostat_release(&t->io);
 	}
+	for (i = 0; i < z->n_spans; i++)
+		free(z->spans[i].file);
+	free(z->spans);
+	iostat_spec_release(&z->io_spec);
+	iostat_release(&z->io_share);
 	for (i = 0; i < z->n_chunks; i++)
 		free(z->chunks[i].file);
 	for (k = 0; k < z->prefix.n_nodes; k++)
@@ -473,6 +525,144 @@ split_lines(struct strbuf *text, size_t *n_out)
 	return lines;
 }
 
+static const struct zm_span *
+span_of(const struct zmerge *z, const char *file)
+{
+	size_t i;
+
+	for (i = 0; i < z->n_spans; i++)
+		if (strcmp(z->spans[i].file, file) == 0)
+			return &z->spans[i];
+	return NULL;
+}
+
+static uint64_t
+micros(uint64_t ns)
+{
+	return ns / 1000000000 * 1000000 + (ns % 1000000000 + 500) / 1000;
+}
+
+/* Whether tshark's table of one chunk (lines[0..n)) is the one drawn
+ * again from its numbers over the chunk's duration: sets *ns to it. */
+static int
+drawn_again(const struct zmerge *z, const struct io_table *ct,
+    char *const *lines, size_t n, const struct zm_span *sp,
+    uint64_t *ns)
+{
+	struct strbuf orig = STRBUF_INIT, again = STRBUF_INIT;
+	uint64_t tries[2];
+	size_t i, k;
+	int same = 0;
+
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&orig, lines[i]);
+		strbuf_addch(&orig, '\n');
+	}
+	tries[0] = sp->ns;
+	tries[1] = sp->group_ns;
+	for (k = 0; k < 2 && !same; k++) {
+		strbuf_reset(&again);
+		iostat_draw(ct, &z->io_spec, tries[k], &again);
+		if ((same = strcmp(again.buf, orig.buf) == 0))
+			*ns = tries[k];
+	}
+	strbuf_release(&orig);
+	strbuf_release(&again);
+	return same;
+}
+
+/* One chunk's io,stat table, lines[0..n), into the table of item (a new
+ * one for the first chunk). */
+static int
+merge_iostat(struct zmerge *z, const char *file, char *const *lines,
+    size_t n, int first_chunk, size_t item, struct sc_err *e)
+{
+	const struct zm_span *sp = span_of(z, file);
+	const struct io_spec *s = &z->io_spec;
+	struct io_table ct;
+	struct zm_table *t;
+	const char *why;
+	uint64_t ns = 0, dur, last;
+	size_t k;
+
+	if (!z->has_io || sp == NULL)
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "chunk '%s' was not read with the capture's first time",
+		    file);
+	if (iostat_parse(&ct, lines, n, &why) != 0)
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "the table of chunk '%s': %s", file, why);
+	if (ct.n_cols != s->n_cols) {
+		iostat_release(&ct);
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "tshark's table has %zu columns, not the %zu the "
+		    "command's commas make (a filter with a comma of its "
+		    "own); --per-chunk prints each chunk's table", ct.n_cols,
+		    s->n_cols);
+	}
+	for (k = 0; k < s->n_cols; k++)
+		if (ct.type[k] != s->type[k] || (ct.filter[k] == NULL) !=
+		    (s->col[k] == NULL) || (s->col[k] != NULL &&
+		    strcmp(ct.filter[k], s->col[k]) != 0)) {
+			iostat_release(&ct);
+			return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z "
+			    "io,stat: column %zu of tshark's table is not as "
+			    "the command writes it", k + 1);
+		}
+	if (!drawn_again(z, &ct, lines, n, sp, &ns)) {
+		iostat_release(&ct);
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "tshark drew the table of chunk '%s' otherwise than "
+		    "shardcap draws it again from its numbers (shardcap "
+		    "draws as tshark 4.0 with relative times); --per-chunk "
+		    "prints each chunk's table", file);
+	}
+	/* tshark prints the rows up to the duration: the row of a latest
+	 * packet a whole number of intervals after the first is left out */
+	dur = micros(ns);
+	last = s->interval > dur ? 0 : dur / s->interval;
+	if (sp->untimed && ct.n_rows > 0) {
+		iostat_release(&ct);
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "chunk '%s' has packets with no time stamp", file);
+	}
+	if (!sp->untimed && last >= ct.n_rows) {
+		iostat_release(&ct);
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "tshark leaves out of the table of chunk '%s' the row of "
+		    "its latest packet, whose time from the capture's first "
+		    "is a whole number of intervals; --per-chunk prints each "
+		    "chunk's table", file);
+	}
+	if (first_chunk) {
+		ALLOC_GROW(z->tables, z->n_tables + 1, z->alloc_tables);
+		t = &z->tables[z->n_tables];
+		memset(t, 0, sizeof(*t));
+		t->kind = ZM_IOSTAT;
+		t->io = ct;
+		ALLOC_GROW(z->items, z->n_items + 1, z->alloc_items);
+		z->items[z->n_items].line = NULL;
+		z->items[z->n_items++].table = z->n_tables++;
+	} else {
+		if (item >= z->n_items || z->items[item].line != NULL ||
+		    z->tables[z->items[item].table].kind != ZM_IOSTAT ||
+		    !iostat_same_columns(&z->tables[z->items[item].table].io,
+		    &ct)) {
+			iostat_release(&ct);
+			return bad_output(e, file, "has other tables than the "
+			    "first chunk's");
+		}
+		t = &z->tables[z->items[item].table];
+		iostat_add(&t->io, &ct);
+		iostat_release(&ct);
+	}
+	/* (a chunk of no packet: its record printed in no row) */
+	if (!sp->untimed)
+		t->io_chunks++;
+	z->held += t->io.n_rows * t->io.n_cols * 2 * sizeof(uint64_t);
+	return 0;
+}
+
 int
 zmerge_chunk_end(struct zmerge *z, const char *file, struct sc_err *caller_e)
 {
@@ -510,6 +700,22 @@ zmerge_chunk_end(struct zmerge *z, const char *file, struct sc_err *caller_e)
 		if (i + 1 >= n) {
 			r = bad_output(e, file, "ends inside a table");
 			break;
+		}
+		if (strncmp(lines[i + 1], "| IO Statistics", 15) == 0) {
+			size_t j = i + 1;
+
+			while (j < n && !is_rule(lines[j]))
+				j++;
+			if (j >= n) {
+				r = bad_output(e, file, "ends inside a table");
+				break;
+			}
+			r = merge_iostat(z, file, lines + i, j - i + 1,
+			    first_chunk, item, e);
+			item++;
+			tables++;
+			i = j;
+			continue;
 		}
 		if (strcmp(lines[i + 1], "Protocol Hierarchy Statistics") == 0)
 			kind = ZM_PHS;
@@ -809,6 +1015,19 @@ zmerge_finish(struct zmerge *z, struct strbuf *out, struct sc_err *e)
 		if (t->kind == ZM_CONV) {
 			if ((r = put_conv(z, t, out, e)) != 0)
 				return r;
+		} else if (t->kind == ZM_IOSTAT) {
+			if (!z->has_share)
+				return sc_err_set(e, SC_ERR_MERGE, "cannot merge "
+				    "-z io,stat: what the record of the "
+				    "capture's first time adds to the chunks' "
+				    "first rows is not known (the command run "
+				    "here over such records failed)");
+			if (iostat_take(&t->io, &z->io_share, t->io_chunks) != 0)
+				return sc_err_set(e, SC_ERR_MERGE, "cannot merge "
+				    "-z io,stat: the record of the capture's "
+				    "first time counts in a MAX column, or more "
+				    "than the chunks' first rows hold");
+			iostat_draw(&t->io, &z->io_spec, z->whole_ns, out);
 		} else {
 			strbuf_addstr(out, t->head);
 			if (z->flow)
@@ -894,8 +1113,8 @@ reference_of(const char *path, const struct sc_time *ref, uint64_t *offset,
 	}
 	goto out;
 cannot:
-	ret = sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: chunk '%s' "
-	    "cannot take a record of the capture's first time (its time "
+	ret = sc_err_set(e, SC_ERR_MERGE, "cannot merge the -z table: chunk "
+	    "'%s' cannot take a record of the capture's first time (its time "
 	    "stamps' resolution or range)", path);
 out:
 	capture_release(&cap);
@@ -921,8 +1140,8 @@ zmerge_reference(char *const *paths, size_t n, const struct sc_time *ref,
 			strbuf_add(rec, one, len);
 		} else if (off != *offset || len != rec->len ||
 		    memcmp(one, rec->buf, len) != 0) {
-			return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z conv: "
-			    "chunk '%s' begins otherwise than '%s' (another "
+			return sc_err_set(e, SC_ERR_MERGE, "cannot merge the -z "
+			    "table: chunk '%s' begins otherwise than '%s' (another "
 			    "pcapng section or interfaces)", paths[i], paths[0]);
 		}
 	}
@@ -1173,4 +1392,146 @@ size_t
 zmerge_phs_ties(const struct zmerge *z)
 {
 	return z->phs_ties;
+}
+
+int
+zmerge_iostat_begin(struct zmerge *z, char *const *argv, size_t argc,
+    struct zmerge_span *spans, size_t n, uint64_t whole_ns,
+    struct sc_err *e)
+{
+	const char *zv, *why = "";
+	size_t i = 1, k;
+	int quiet = 0;
+
+	while ((zv = next_z(argv, argc, &i, &quiet)) != NULL)
+		if (strncmp(zv, "io,stat,", 8) == 0)
+			break;
+	if (zv == NULL || iostat_spec(&z->io_spec, zv, &why) != 0)
+		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z io,stat: "
+		    "%s", zv == NULL ? "the command has none" : why);
+	z->has_io = 1;
+	z->spans = xcalloc(n + 1, sizeof(*z->spans));
+	for (k = 0; k < n; k++) {
+		z->spans[k].file = xstrdup(spans[k].file);
+		z->spans[k].ns = spans[k].ns;
+		z->spans[k].group_ns = spans[k].group_ns;
+		z->spans[k].untimed = spans[k].untimed;
+	}
+	z->n_spans = n;
+	z->whole_ns = whole_ns;
+	if (!zmerge_iostat_needs_share(z)) {
+		/* one frame of no bytes, where no filter can leave it out */
+		struct io_table *sh = &z->io_share;
+
+		sh->n_cols = z->io_spec.n_cols;
+		sh->frames = xcalloc(sh->n_cols, sizeof(*sh->frames));
+		sh->value = xcalloc(sh->n_cols, sizeof(*sh->value));
+		sh->alloc_rows = sh->n_cols;
+		sh->n_rows = 1;
+		for (k = 0; k < sh->n_cols; k++) {
+			sh->type[k] = z->io_spec.type[k];
+			sh->frames[k] = 1;
+		}
+		z->has_share = 1;
+	}
+	return 0;
+}
+
+uint64_t
+zmerge_iostat_interval(const struct zmerge *z)
+{
+	return z->io_spec.interval;
+}
+
+int
+zmerge_iostat_needs_share(const struct zmerge *z)
+{
+	size_t k;
+
+	for (k = 0; k < z->io_spec.n_cols; k++)
+		if (!z->io_spec.plain[k])
+			return 1;
+	return 0;
+}
+
+int
+zmerge_iostat_file(const char *path, const struct sc_time *ref,
+    uint64_t later_ns, int fd, struct sc_err *e)
+{
+	uint8_t a[96], b[96];
+	size_t la = 0, lb = 0;
+	uint64_t off = 0, off2 = 0;
+	struct sc_time later = *ref;
+	struct strbuf head = STRBUF_INIT;
+	int r;
+
+	later.sec += (int64_t)(later_ns / NS_PER_S);
+	later.nsec += (uint32_t)(later_ns % NS_PER_S);
+	if (later.nsec >= NS_PER_S) {
+		later.sec++;
+		later.nsec -= NS_PER_S;
+	}
+	if ((r = reference_of(path, ref, &off, a, &la, e)) != 0 ||
+	    (r = reference_of(path, &later, &off2, b, &lb, e)) != 0)
+		return r;
+	/* a pcap's file header, which the chunk's first bytes are */
+	if (off > 0 && (r = file_read(path, 1u << 20, &head, e)) == 0 &&
+	    head.len < off)
+		r = sc_err_set(e, SC_ERR_MERGE, "chunk '%s' is shorter than "
+		    "its header", path);
+	if (r == 0 && (file_write_all(fd, head.buf, off) != 0 ||
+	    file_write_all(fd, a, la) != 0 || file_write_all(fd, b, lb) != 0))
+		r = sc_err_sys(e, "cannot write a file of two records");
+	strbuf_release(&head);
+	return r;
+}
+
+int
+zmerge_iostat_share_end(struct zmerge *z, struct sc_err *e)
+{
+	struct io_table sh;
+	const char *why = "it holds no io,stat table";
+	char **lines;
+	size_t n = 0, i, j, k;
+	int r = -1;
+
+	lines = split_lines(&z->prefix_text, &n);
+	for (i = 0; i + 1 < n; i++)
+		if (is_rule(lines[i]) &&
+		    strncmp(lines[i + 1], "| IO Statistics", 15) == 0)
+			break;
+	for (j = i + 1; j < n && !is_rule(lines[j]); j++)
+		;
+	if (j < n && (r = iostat_parse(&sh, lines + i, j - i + 1, &why)) == 0) {
+		/* two records: in the first row and the next, or both in
+		 * the first when it is the only one */
+		int both = sh.n_rows == 1;
+
+		for (k = 0; k < sh.n_cols && both; k++)
+			if (sh.frames[k] % 2 != 0 || sh.value[k] % 2 != 0 ||
+			    (sh.type[k] == IO_MAX && sh.value[k] != 0))
+				r = -1;
+			else if (sh.type[k] != IO_MAX) {
+				sh.frames[k] /= 2;
+				sh.value[k] /= 2;
+			}
+		if (sh.n_rows == 0)
+			r = -1;
+		sh.n_rows = 1;
+		if (r == 0) {
+			iostat_release(&z->io_share);
+			z->io_share = sh;
+			z->has_share = 1;
+		} else {
+			iostat_release(&sh);
+			why = "its rows are not two records'";
+		}
+	}
+	free(lines);
+	strbuf_reset(&z->prefix_text);
+	if (r != 0)
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "the command run here over two records of the capture's "
+		    "first time: %s", why);
+	return 0;
 }

@@ -1,7 +1,9 @@
 /* zmerge.h - tshark's -z statistics tables of every chunk merged into the
  * table tshark prints for the whole capture.
  *
- * Merged, and exact: conversations (-z conv,TYPE[,FILTER]) when no
+ * Merged, and exact: the I/O table (-z io,stat, iostat.h) when no packet
+ * goes back in time across chunks, each chunk read with the capture's
+ * first time as conversations are; conversations (-z conv,TYPE[,FILTER]) when no
  * conversation has packets in two chunks - always so in the flow layout
  * for conv,tcp and conv,udp - each chunk read with the capture's first
  * time (zmerge_reference); and the protocol hierarchy (-z
@@ -26,9 +28,10 @@ struct zmerge;
 
 #define ZMERGE_CONV 1
 #define ZMERGE_PHS 2
+#define ZMERGE_IOSTAT 4
 /* Looks at a command's -z options. Returns 0 when it is not tshark or asks
- * for no table (nothing to merge); ZMERGE_CONV or ZMERGE_PHS when every
- * table it asks for can be merged in this layout (flow: the capture's
+ * for no table (nothing to merge); ZMERGE_CONV, ZMERGE_PHS or ZMERGE_IOSTAT
+ * (or'ed) when every table it asks for can be merged in this layout (flow: the capture's
  * layout is flow; whole_flows: no flow is in two chunks); or SC_ERR_USAGE
  * with e saying which table cannot and why. */
 int zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
@@ -97,5 +100,37 @@ int zmerge_phs_prefix_end(struct zmerge *z, struct sc_err *e);
  * layout's hierarchy are still of an order not known, so that each may
  * be the other way round in tshark's table. */
 size_t zmerge_phs_ties(const struct zmerge *z);
+
+/* io,stat: tshark counts a packet in the interval of its time from the
+ * file's first packet, so each chunk is read after the reference record
+ * (as for conversations), and its rows are the whole file's intervals.
+ * The record is counted too: what it adds to a first row is known for
+ * frames and bytes with no filter, and otherwise learnt from the command
+ * run here over a file of two such records (zmerge_iostat_file). spans:
+ * each chunk file's duration, from the capture's first time to its
+ * latest time stamp (group_ns: of the group of chunks it begins, read as
+ * one stream); whole_ns the capture's. A chunk with no packet with a time
+ * stamp (blocks that are no packets) must print no row. Returns 0, or
+ * SC_ERR_USAGE. */
+struct zmerge_span {
+	const char *file;
+	uint64_t ns, group_ns;
+	int untimed;            /* no packet with a time stamp in it */
+};
+int zmerge_iostat_begin(struct zmerge *z, char *const *argv, size_t argc,
+    struct zmerge_span *spans, size_t n, uint64_t whole_ns,
+    struct sc_err *e);
+/* The command's io,stat interval, in microseconds (UINT64_MAX: the
+ * whole capture), and whether the record's share must be learnt. */
+uint64_t zmerge_iostat_interval(const struct zmerge *z);
+int zmerge_iostat_needs_share(const struct zmerge *z);
+/* Writes to fd a capture of the first chunk's header (paths[0]) and two
+ * records of no bytes: at ref and later_ns after it. Returns 0 or an
+ * error. */
+int zmerge_iostat_file(const char *path, const struct sc_time *ref,
+    uint64_t later_ns, int fd, struct sc_err *e);
+/* The command's output over that file, given with zmerge_phs_prefix_add,
+ * ended: the share is read from it. Returns 0 or SC_ERR_MERGE. */
+int zmerge_iostat_share_end(struct zmerge *z, struct sc_err *e);
 
 #endif

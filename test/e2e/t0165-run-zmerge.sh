@@ -98,8 +98,8 @@ test_expect_success 'the protocol hierarchy where it cannot be merged: refused b
 '
 
 test_expect_success 'tables that are no sums, no -q, two kinds at once: refused before the run' '
-	expect_status 2 $SHARDCAP run -q "$IN" -- tshark -r {} -q -z io,stat,1 &&
-	grep "merges only -z conv,TYPE and -z io,phs" .err &&
+	expect_status 2 $SHARDCAP run -q "$IN" -- tshark -r {} -q -z endpoints,tcp &&
+	grep "merges only -z conv,TYPE, io,phs and io,stat" .err &&
 	expect_status 2 $SHARDCAP run -q "$IN" -- tshark -r {} -z conv,tcp &&
 	grep "needs tshark.s -q" .err &&
 	expect_status 2 $SHARDCAP run -q "$IN" --layout flow -- tshark -nqr {} \

@@ -45,24 +45,25 @@ test_expect_success 'init makes a cluster with local workers' '
 	expect_status 11 $SHARDCAP -C "$TRASH/c" init
 '
 
-test_expect_success 'the catalog is WAL SQLite at schema version 6' '
+test_expect_success 'the catalog is WAL SQLite at schema version 7' '
 	expect_eq "$(sqlite3 "$SHARDCAP_DIR/catalog.db" "PRAGMA journal_mode")" wal &&
 	expect_eq "$(sqlite3 "$SHARDCAP_DIR/catalog.db" \
-	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 6 &&
+	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 7 &&
 	for t in captures chunks workers placements runs run_workers jobs moves cuts; do
 		sqlite3 "$SHARDCAP_DIR/catalog.db" "SELECT count(*) FROM $t" > /dev/null || exit 1
 	done
 '
 
-test_expect_success 'a version 1 catalog is migrated to version 6 on opening' '
+test_expect_success 'a version 1 catalog is migrated to version 7 on opening' '
 	cp -r "$SHARDCAP_DIR" old &&
-	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE chunks DROP COLUMN flow_part; ALTER TABLE chunks DROP COLUMN min_time; ALTER TABLE chunks DROP COLUMN max_time; ALTER TABLE runs DROP COLUMN selection; ALTER TABLE runs DROP COLUMN stdin; ALTER TABLE runs DROP COLUMN since; ALTER TABLE runs DROP COLUMN until; DROP TABLE run_left; DROP TABLE sources; DROP INDEX chunks_file; CREATE TABLE j4 AS SELECT * FROM jobs; DROP TABLE jobs; CREATE TABLE jobs (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE, started_ms INTEGER NOT NULL, wall_ms INTEGER NOT NULL, exit_status INTEGER NOT NULL, bytes_out INTEGER NOT NULL); INSERT INTO jobs SELECT * FROM j4; DROP TABLE j4; CREATE INDEX jobs_run ON jobs(run_id); UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
+	sqlite3 old/catalog.db "DROP TABLE cuts; ALTER TABLE captures DROP COLUMN layout; ALTER TABLE captures DROP COLUMN flows; ALTER TABLE captures DROP COLUMN cut_flows; ALTER TABLE captures DROP COLUMN backwards; ALTER TABLE chunks DROP COLUMN flow_part; ALTER TABLE chunks DROP COLUMN min_time; ALTER TABLE chunks DROP COLUMN max_time; ALTER TABLE runs DROP COLUMN selection; ALTER TABLE runs DROP COLUMN stdin; ALTER TABLE runs DROP COLUMN since; ALTER TABLE runs DROP COLUMN until; DROP TABLE run_left; DROP TABLE sources; DROP INDEX chunks_file; CREATE TABLE j4 AS SELECT * FROM jobs; DROP TABLE jobs; CREATE TABLE jobs (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE, worker_id INTEGER NOT NULL REFERENCES workers(id) ON DELETE CASCADE, started_ms INTEGER NOT NULL, wall_ms INTEGER NOT NULL, exit_status INTEGER NOT NULL, bytes_out INTEGER NOT NULL); INSERT INTO jobs SELECT * FROM j4; DROP TABLE j4; CREATE INDEX jobs_run ON jobs(run_id); UPDATE meta SET value = '"'"'1'"'"' WHERE key = '"'"'schema_version'"'"'" &&
 	SHARDCAP_DIR=$PWD/old $SHARDCAP worker list > /dev/null &&
 	expect_eq "$(sqlite3 old/catalog.db \
-	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 6 &&
+	    "SELECT value FROM meta WHERE key = '"'"'schema_version'"'"'")" 7 &&
 	sqlite3 old/catalog.db "SELECT count(*) FROM cuts" > /dev/null &&
 	sqlite3 old/catalog.db "SELECT count(*), count(stdin), count(since) FROM run_left JOIN runs ON runs.id = run_id" > /dev/null &&
 	sqlite3 old/catalog.db "SELECT count(layout), count(flows), count(cut_flows) FROM captures" > /dev/null &&
+	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM captures WHERE backwards IS NOT NULL")" 0 &&
 	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM chunks WHERE flow_part != 0")" 0 &&
 	expect_eq "$(sqlite3 old/catalog.db "SELECT count(*) FROM chunks WHERE min_time != '"''"' OR max_time != '"''"'")" 0
 '

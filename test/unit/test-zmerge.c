@@ -9,6 +9,8 @@
 
 #include "tap.h"
 #include "unit.h"
+#include "iostat.h"
+#include "xalloc.h"
 #include "zmerge.h"
 
 #define CONV_HEAD \
@@ -77,8 +79,26 @@ test_plans(void)
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "io,phs", "-z",
 	    "io,phs,udp", NULL), ZMERGE_PHS,
 	    "plan: two io,phs tables in the time layout");
-	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", NULL),
-	    SC_ERR_USAGE, "plan: io,stat refused");
+	is_int(plan(0, 0, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", NULL),
+	    ZMERGE_IOSTAT, "plan: io,stat of frames and bytes, flows cut");
+	is_int(plan(0, 0, "tshark", "-r", "{}", "-q", "-z", "io,stat,1,tcp",
+	    NULL), SC_ERR_USAGE, "plan: io,stat with a filter, flows cut: "
+	    "refused");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z",
+	    "io,stat,1,http,COUNT(tcp.len)tcp.len", NULL), ZMERGE_IOSTAT,
+	    "plan: io,stat with filters and fields in the flow layout");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z",
+	    "io,stat,1,MIN(tcp.len)tcp.len", NULL), SC_ERR_USAGE,
+	    "plan: io,stat's MIN refused");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", "-z",
+	    "io,stat,2", NULL), SC_ERR_USAGE, "plan: two io,stat refused");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", "-z",
+	    "io,phs", NULL), SC_ERR_USAGE, "plan: io,stat with io,phs refused");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", "-z",
+	    "conv,tcp", NULL), ZMERGE_IOSTAT | ZMERGE_CONV,
+	    "plan: io,stat with conv");
+	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "endpoints,tcp",
+	    NULL), SC_ERR_USAGE, "plan: endpoints refused");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-z", "conv,tcp", NULL),
 	    SC_ERR_USAGE, "plan: a table without -q refused");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "conv,tcp", "-z",
@@ -371,6 +391,307 @@ test_reference(void)
 	strbuf_release(&rec);
 }
 
+
+/* Tables tshark 4.0.17 printed, and the duration of their file */
+static const struct {
+	const char *z;
+	uint64_t elapsed_ns;
+	const char *table;
+} tshark_tables[] = {
+	{ "io,stat,1", UINT64_C(4009489000),
+	    "=============================\n"
+	    "| IO Statistics             |\n"
+	    "|                           |\n"
+	    "| Duration: 4.  9489 secs   |\n"
+	    "| Interval: 1 secs          |\n"
+	    "|                           |\n"
+	    "| Col 1: Frames and bytes   |\n"
+	    "|---------------------------|\n"
+	    "|          |1               |\n"
+	    "| Interval | Frames | Bytes |\n"
+	    "|---------------------------|\n"
+	    "|  0 <> 1  |      6 |  4908 |\n"
+	    "|  1 <> 2  |      1 |  1196 |\n"
+	    "|  2 <> 3  |      5 |  3940 |\n"
+	    "|  3 <> 4  |      0 |     0 |\n"
+	    "|  4 <> Dur|      1 |   312 |\n"
+	    "=============================\n"
+	},
+	{ "io,stat,0", UINT64_C(4009489000),
+	    "===================================\n"
+	    "| IO Statistics                   |\n"
+	    "|                                 |\n"
+	    "| Duration: 4.009 secs            |\n"
+	    "| Interval: 4.009 secs            |\n"
+	    "|                                 |\n"
+	    "| Col 1: Frames and bytes         |\n"
+	    "|---------------------------------|\n"
+	    "|                |1               |\n"
+	    "| Interval       | Frames | Bytes |\n"
+	    "|---------------------------------|\n"
+	    "| 0.000 <> 4.009 |     13 | 10356 |\n"
+	    "===================================\n"
+	},
+	{ "io,stat,0.5,FRAMES()ip,BYTES()", UINT64_C(4009489000),
+	    "===============================\n"
+	    "| IO Statistics               |\n"
+	    "|                             |\n"
+	    "| Duration: 4.0 secs          |\n"
+	    "| Interval: 0.5 secs          |\n"
+	    "|                             |\n"
+	    "| Col 1: FRAMES()ip           |\n"
+	    "|     2: BYTES()              |\n"
+	    "|-----------------------------|\n"
+	    "|            |1       |2      |\n"
+	    "| Interval   | FRAMES | BYTES |\n"
+	    "|-----------------------------|\n"
+	    "| 0.0 <> 0.5 |      0 |  3380 |\n"
+	    "| 0.5 <> 1.0 |      0 |  1528 |\n"
+	    "| 1.0 <> 1.5 |      0 |     0 |\n"
+	    "| 1.5 <> 2.0 |      0 |  1196 |\n"
+	    "| 2.0 <> 2.5 |      0 |  3940 |\n"
+	    "| 2.5 <> 3.0 |      0 |     0 |\n"
+	    "| 3.0 <> 3.5 |      0 |     0 |\n"
+	    "| 3.5 <> 4.0 |      0 |     0 |\n"
+	    "| 4.0 <> 4.0 |      0 |   312 |\n"
+	    "===============================\n"
+	},
+	{ "io,stat,5,tcp,COUNT(tcp.len)tcp.len,SUM(tcp.len)tcp.len,MAX(frame.len)frame.len", UINT64_C(15645760000),
+	    "========================================================\n"
+	    "| IO Statistics                                        |\n"
+	    "|                                                      |\n"
+	    "| Duration: 15.645760 secs                             |\n"
+	    "| Interval:  5 secs                                    |\n"
+	    "|                                                      |\n"
+	    "| Col 1: tcp                                           |\n"
+	    "|     2: COUNT(tcp.len)tcp.len                         |\n"
+	    "|     3: SUM(tcp.len)tcp.len                           |\n"
+	    "|     4: MAX(frame.len)frame.len                       |\n"
+	    "|------------------------------------------------------|\n"
+	    "|          |1                 |2      |3        |4     |\n"
+	    "| Interval | Frames |  Bytes  | COUNT |   SUM   |  MAX |\n"
+	    "|------------------------------------------------------|\n"
+	    "|  0 <>  5 |   1547 | 1284531 |  1547 | 1181681 | 1414 |\n"
+	    "|  5 <> 10 |   2072 | 1858613 |  2072 | 1721853 | 1414 |\n"
+	    "| 10 <> 15 |    850 |  577621 |   850 |  521261 | 1414 |\n"
+	    "| 15 <> Dur|     23 |    2704 |    23 |    1246 |  909 |\n"
+	    "========================================================\n"
+	},
+	{ "io,stat,1", UINT64_C(9894493000),
+	    "===============================\n"
+	    "| IO Statistics               |\n"
+	    "|                             |\n"
+	    "| Duration: 9.894493 secs    |\n"
+	    "| Interval: 1 secs           |\n"
+	    "|                             |\n"
+	    "| Col 1: Frames and bytes     |\n"
+	    "|-----------------------------|\n"
+	    "|          |1                 |\n"
+	    "| Interval | Frames |  Bytes  |\n"
+	    "|-----------------------------|\n"
+	    "| 0 <> 1 |      2 |     184 |\n"
+	    "| 1 <> 2 |      0 |       0 |\n"
+	    "| 2 <> 3 |      0 |       0 |\n"
+	    "| 3 <> 4 |    425 |  273136 |\n"
+	    "| 4 <> 5 |   1154 | 1015130 |\n"
+	    "| 5 <> 6 |   1275 | 1207140 |\n"
+	    "| 6 <> 7 |    547 |  485633 |\n"
+	    "| 7 <> 8 |      9 |    1876 |\n"
+	    "| 8 <> 9 |     13 |    1228 |\n"
+	    "| 9 <> Dur|    206 |  144843 |\n"
+	    "===============================\n"
+	},
+};
+
+static char **
+table_lines(char *text, size_t *n)
+{
+	char **lines = NULL, *p;
+	size_t alloc = 0;
+
+	*n = 0;
+	for (p = strtok(text, "\n"); p != NULL; p = strtok(NULL, "\n")) {
+		ALLOC_GROW(lines, *n + 1, alloc);
+		lines[(*n)++] = p;
+	}
+	return lines;
+}
+
+static void
+test_iostat_spec(void)
+{
+	struct io_spec s;
+	const char *why;
+
+	ok(iostat_spec(&s, "io,stat,1", &why) == 0 && s.interval == 1000000 &&
+	    s.prec == 0 && s.n_cols == 1 && s.col[0] == NULL && s.plain[0],
+	    "io,stat spec: a whole second, one column of frames and bytes");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,0.25,tcp, udp ,,FRAMES()", &why) == 0 &&
+	    s.interval == 250000 && s.prec == 2 && s.n_cols == 4 &&
+	    strcmp(s.col[0], "tcp") == 0 && strcmp(s.col[1], "udp") == 0 &&
+	    s.col[2] == NULL && s.type[3] == IO_FRAMES && !s.plain[0] &&
+	    s.plain[2] && s.plain[3], "io,stat spec: decimals, columns "
+	    "stripped, an empty one, FRAMES()");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,1.00,tcp", &why) == 0 && s.prec == 2,
+	    "io,stat spec: decimals as written");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,0", &why) == 0 &&
+	    s.interval == UINT64_MAX, "io,stat spec: 0 is the whole capture");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,2,COUNT(tcp.len)tcp.len,SUM(ip.len),"
+	    "MAX(frame.len)", &why) == 0 && s.type[0] == IO_COUNT &&
+	    s.type[1] == IO_SUM && s.type[2] == IO_MAX && !s.plain[1],
+	    "io,stat spec: COUNT, SUM and MAX");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,1,AVG(tcp.len)tcp.len", &why) != 0 &&
+	    strstr(why, "AVG") != NULL, "io,stat spec: AVG refused");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,1.0", &why) != 0, "io,stat spec: "
+	    "decimals with no column refused");
+	iostat_spec_release(&s);
+	ok(iostat_spec(&s, "io,stat,x", &why) != 0 &&
+	    iostat_spec(&s, "io,stat,1,", &why) != 0,
+	    "io,stat spec: no number, a last comma refused");
+	iostat_spec_release(&s);
+}
+
+/* Every table tshark printed is read and drawn again as it was. */
+static void
+test_iostat_draw(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tshark_tables); i++) {
+		struct io_spec s;
+		struct io_table t;
+		struct strbuf out = STRBUF_INIT;
+		const char *why = "";
+		char *text = xstrdup(tshark_tables[i].table);
+		char **lines;
+		size_t n;
+		int r;
+
+		lines = table_lines(text, &n);
+		r = iostat_spec(&s, tshark_tables[i].z, &why) == 0 &&
+		    iostat_parse(&t, lines, n, &why) == 0;
+		if (r)
+			iostat_draw(&t, &s, tshark_tables[i].elapsed_ns, &out);
+		ok(r && strcmp(out.buf, tshark_tables[i].table) == 0,
+		    "io,stat drawn again as tshark drew it: %s (%s)",
+		    tshark_tables[i].z, r ? "" : why);
+		if (r && strcmp(out.buf, tshark_tables[i].table) != 0)
+			fprintf(stderr, "# got:\n%s", out.buf);
+		if (r)
+			iostat_release(&t);
+		iostat_spec_release(&s);
+		strbuf_release(&out);
+		free(lines);
+		free(text);
+	}
+}
+
+/* Two chunks' tables, each with the record of the capture's first time
+ * in its first row: the whole file's rows, without the records. */
+static void
+test_iostat_merge(void)
+{
+	static uint64_t a_f[] = { 3, 0, 2 }, a_b[] = { 200, 0, 120 };
+	static uint64_t b_f[] = { 1, 4, 0, 0, 5 };
+	static uint64_t b_b[] = { 0, 400, 0, 0, 90 };
+	static uint64_t w_f[] = { 2, 4, 2, 0, 5 };
+	static uint64_t w_b[] = { 200, 400, 120, 0, 90 };
+	struct io_spec s;
+	struct io_table a, b, w;
+	struct strbuf ta = STRBUF_INIT, tb = STRBUF_INIT, want = STRBUF_INIT,
+	    got = STRBUF_INIT;
+	struct zmerge_span spans[2] = {
+		{ "c-1.pcap", UINT64_C(2500000000), UINT64_C(2500000000), 0 },
+		{ "c-2.pcap", UINT64_C(4700000000), UINT64_C(4700000000), 0 },
+	};
+	struct zmerge *z;
+	struct sc_err e;
+	char *argv[] = { (char *)"tshark", (char *)"-r", (char *)"{}",
+	    (char *)"-q", (char *)"-z", (char *)"io,stat,1" };
+	size_t i;
+	int r;
+
+	const char *why;
+
+	(void)iostat_spec(&s, "io,stat,1", &why);
+	memset(&a, 0, sizeof(a));
+	a.n_cols = b.n_cols = w.n_cols = 1;
+	a.type[0] = IO_FRAMES_BYTES;
+	b = w = a;
+	a.frames = a_f;
+	a.value = a_b;
+	a.n_rows = 3;
+	b.frames = b_f;
+	b.value = b_b;
+	b.n_rows = 5;
+	w.frames = w_f;
+	w.value = w_b;
+	w.n_rows = 5;
+	strbuf_addch(&ta, '\n');
+	iostat_draw(&a, &s, spans[0].ns, &ta);
+	strbuf_addch(&tb, '\n');
+	iostat_draw(&b, &s, spans[1].ns, &tb);
+	strbuf_addch(&want, '\n');
+	iostat_draw(&w, &s, spans[1].ns, &want);
+
+	z = zmerge_new(1);
+	r = zmerge_iostat_begin(z, argv, ARRAY_SIZE(argv), spans, 2,
+	    spans[1].ns, &e);
+	ok(r == 0 && !zmerge_iostat_needs_share(z) &&
+	    zmerge_iostat_interval(z) == 1000000, "io,stat merge: begun, "
+	    "the record's share known");
+	if (r == 0 && (r = zmerge_add(z, ta.buf, ta.len, &e)) == 0)
+		r = zmerge_chunk_end(z, "c-1.pcap", &e);
+	if (r == 0 && (r = zmerge_add(z, tb.buf, tb.len, &e)) == 0)
+		r = zmerge_chunk_end(z, "c-2.pcap", &e);
+	if (r == 0)
+		r = zmerge_finish(z, &got, &e);
+	ok(r == 0 && strcmp(got.buf, want.buf) == 0, "io,stat merge: rows "
+	    "added, one frame of no bytes less a chunk in the first");
+	if (r != 0)
+		fprintf(stderr, "# %s\n", e.msg);
+	zmerge_free(z);
+
+	/* a chunk drawn otherwise than shardcap draws it */
+	z = zmerge_new(1);
+	r = zmerge_iostat_begin(z, argv, ARRAY_SIZE(argv), spans, 2,
+	    spans[1].ns, &e);
+	for (i = 0; i < ta.len; i++)
+		if (ta.buf[i] == '<')
+			ta.buf[i] = '-';
+	if (r == 0 && (r = zmerge_add(z, ta.buf, ta.len, &e)) == 0)
+		r = zmerge_chunk_end(z, "c-1.pcap", &e);
+	ok(r == SC_ERR_MERGE && strstr(e.msg, "drew the table") != NULL,
+	    "io,stat merge: a table drawn otherwise refused");
+	zmerge_free(z);
+
+	/* a chunk whose latest packet's row tshark leaves out */
+	spans[0].ns = spans[0].group_ns = UINT64_C(3000000000);
+	strbuf_reset(&ta);
+	strbuf_addch(&ta, '\n');
+	iostat_draw(&a, &s, spans[0].ns, &ta);
+	z = zmerge_new(1);
+	r = zmerge_iostat_begin(z, argv, ARRAY_SIZE(argv), spans, 2,
+	    spans[1].ns, &e);
+	if (r == 0 && (r = zmerge_add(z, ta.buf, ta.len, &e)) == 0)
+		r = zmerge_chunk_end(z, "c-1.pcap", &e);
+	ok(r == SC_ERR_MERGE && strstr(e.msg, "leaves out") != NULL,
+	    "io,stat merge: a row tshark leaves out refused");
+	zmerge_free(z);
+
+	iostat_spec_release(&s);
+	strbuf_release(&ta);
+	strbuf_release(&tb);
+	strbuf_release(&want);
+	strbuf_release(&got);
+}
+
 void
 test_zmerge(void)
 {
@@ -380,4 +701,7 @@ test_zmerge(void)
 	test_phs_flow();
 	test_phs_prefix();
 	test_reference();
+	test_iostat_spec();
+	test_iostat_draw();
+	test_iostat_merge();
 }
