@@ -1475,10 +1475,19 @@ zmerge_iostat_file(const char *path, const struct sc_time *ref,
 	    (r = reference_of(path, &later, &off2, b, &lb, e)) != 0)
 		return r;
 	/* a pcap's file header, which the chunk's first bytes are */
-	if (off > 0 && (r = file_read(path, 1u << 20, &head, e)) == 0 &&
-	    head.len < off)
-		r = sc_err_set(e, SC_ERR_MERGE, "chunk '%s' is shorter than "
-		    "its header", path);
+	if (off > 0) {
+		int in = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = -1;
+
+		strbuf_grow(&head, off);
+		if (in >= 0 && off <= 4096)
+			got = pread(in, head.buf, off, 0);
+		if (in >= 0)
+			(void)close(in);
+		if (got != (ssize_t)off)
+			r = sc_err_set(e, SC_ERR_MERGE, "cannot read the header "
+			    "of chunk '%s'", path);
+	}
 	if (r == 0 && (file_write_all(fd, head.buf, off) != 0 ||
 	    file_write_all(fd, a, la) != 0 || file_write_all(fd, b, lb) != 0))
 		r = sc_err_sys(e, "cannot write a file of two records");
