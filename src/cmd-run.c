@@ -569,13 +569,32 @@ ns_after(const struct sc_time *t, const struct sc_time *ref)
 
 /* io,stat's rows add up when no packet goes back in time across chunks:
  * tshark counts such a packet in the interval it is at, not its own. The
- * time layout: each chunk's time stamps after the one's before it; the
- * flow layout: none in the whole file (its chunks interleave). */
+ * time layout: each chunk's time stamps after the one's before it, unless
+ * the interval is longer than the capture and no packet is earlier than
+ * the first (one row); the flow layout: none in the whole file (its chunks
+ * interleave). */
 static int
 iostat_in_order(const struct run_plan *plan, int flow, int64_t backwards,
-    struct sc_err *e)
+    uint64_t interval, struct sc_err *e)
 {
+	const struct sc_time *ref = capture_first(plan, flow);
+	uint64_t whole = 0;
 	size_t i;
+	int one_row = !flow && ref != NULL;
+
+	for (i = 0; one_row && i < plan->n_chunks; i++) {
+		const struct run_chunk *c = &plan->chunks[i];
+
+		if (!c->has_time)
+			continue;
+		if (!c->has_range || sc_time_cmp(&c->min, ref) < 0)
+			one_row = 0;
+		else if (ns_after(&c->max, ref) > whole)
+			whole = ns_after(&c->max, ref);
+	}
+	if (one_row && (interval == UINT64_MAX ||
+	    interval > whole / 1000 + 1))
+		return 0;
 
 	if (flow && backwards != 0)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z io,stat in "
@@ -1253,21 +1272,18 @@ cmd_run(int argc, char **argv)
 			    "window cannot be merged: give --per-chunk, or a "
 			    "display filter on frame.time instead of --since "
 			    "and --until");
-		if (r > 0 && (tables & ZMERGE_IOSTAT))
-			r = iostat_in_order(&plan, flow, have_cluster ?
-			    cap.backwards : (int64_t)sr.backwards, &e);
-		if (r >= 0 && (tables & (ZMERGE_CONV | ZMERGE_IOSTAT)))
-			r = merge_reference(&plan, flow, &opt, &merge_argv, &e);
-		if (r < 0) {
-			status = cli_report(&e, NULL);
-			goto out;
-		}
-		if (tables > 0) {
+		if (r > 0) {
 			opt.merge = merge = zmerge_new(flow);
 			opt.output = RUN_ORDERED;
 		}
-		if ((tables & ZMERGE_IOSTAT) && (r = iostat_begin(merge, &plan,
-		    flow, given, n_given, &e)) < 0) {
+		if (r > 0 && (tables & ZMERGE_IOSTAT) && (r = iostat_begin(merge,
+		    &plan, flow, given, n_given, &e)) == 0)
+			r = iostat_in_order(&plan, flow, have_cluster ?
+			    cap.backwards : (int64_t)sr.backwards,
+			    zmerge_iostat_interval(merge), &e);
+		if (r >= 0 && (tables & (ZMERGE_CONV | ZMERGE_IOSTAT)))
+			r = merge_reference(&plan, flow, &opt, &merge_argv, &e);
+		if (r < 0) {
 			status = cli_report(&e, NULL);
 			goto out;
 		}

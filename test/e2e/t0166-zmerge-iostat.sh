@@ -2,7 +2,8 @@
 # tshark's -z io,stat over the chunks merged into the table tshark prints
 # for the whole capture, byte for byte: in the flow layout with filters
 # and fields, in the time layout for frames and bytes; refused where a
-# packet goes back in time across chunks, where flows are cut and a
+# packet goes back in time across chunks (unless the interval is longer
+# than the capture), where flows are cut and a
 # column filters, and for MIN, AVG and LOAD.
 # test-slow
 . "$(dirname "$0")/../lib.sh"
@@ -14,8 +15,15 @@ n=$(tshark_q -r "$IN" -T fields -e frame.number | tail -1)
 (cd "$TRASH" &&
 editcap -F pcap -r "$IN" late.pcap 1-$((n / 2)) 2> /dev/null &&
 editcap -F pcap -r "$IN" early.pcap $((n / 2 + 1))-$n 2> /dev/null &&
-mergecap -a -F pcap -w back.pcap early.pcap late.pcap) || exit 1
+mergecap -a -F pcap -w back.pcap early.pcap late.pcap &&
+# SWAP: its quarters 1, 3, 2, 4: back in time, none before the first
+editcap -F pcap -r "$IN" q1.pcap 1-$((n / 4)) 2> /dev/null &&
+editcap -F pcap -r "$IN" q2.pcap $((n / 4 + 1))-$((n / 2)) 2> /dev/null &&
+editcap -F pcap -r "$IN" q3.pcap $((n / 2 + 1))-$((3 * n / 4)) 2> /dev/null &&
+editcap -F pcap -r "$IN" q4.pcap $((3 * n / 4 + 1))-$n 2> /dev/null &&
+mergecap -a -F pcap -w swap.pcap q1.pcap q3.pcap q2.pcap q4.pcap) || exit 1
 BACK=$TRASH/back.pcap
+SWAP=$TRASH/swap.pcap
 
 # same_io LAYOUT Z [CAPTURE [SIZE]]: run -z Z over CAPTURE's chunks in
 # LAYOUT; the whole file's table, with rows
@@ -79,7 +87,17 @@ test_expect_success 'packets that go back in time: refused, the reason said' '
 	    tshark -r {} -q -z io,stat,1 &&
 	grep "earlier than one before them" .err &&
 	expect_status 2 $SHARDCAP run -q "$BACK" --size 1M -- \
-	    tshark -r {} -q -z io,stat,1 &&
+	    tshark -r {} -q -z io,stat,0.01 &&
+	grep "has packets earlier than the latest of" .err &&
+	expect_status 2 $SHARDCAP run -q "$SWAP" --size 1M -- \
+	    tshark -r {} -q -z io,stat,0.01 &&
+	grep "has packets earlier than the latest of" .err &&
+	# an interval longer than the capture: one row, in any order but
+	# none before the first packet
+	same_io time io,stat,0 "$SWAP" &&
+	same_io time io,stat,1 "$SWAP" &&
+	expect_status 2 $SHARDCAP run -q "$BACK" --size 1M -- \
+	    tshark -r {} -q -z io,stat,0 &&
 	grep "has packets earlier than the latest of" .err
 '
 
