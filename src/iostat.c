@@ -194,6 +194,11 @@ parse_row(struct io_table *t, const char *line, const char **why)
 		*why = "a row has no interval";
 		return -1;
 	}
+	if ((row + 1) * t->n_cols > IOSTAT_MAX_CELLS) {
+		*why = "it has more than 8 million cells (a shorter capture "
+		    "or a longer interval)";
+		return -1;
+	}
 	ALLOC_GROW(t->frames, (row + 1) * t->n_cols, t->alloc_rows);
 	{
 		size_t alloc = t->alloc_rows;

@@ -25,6 +25,8 @@
 #include "strbuf.h"
 
 #define IOSTAT_MAX_COLS 64
+/* rows times columns held: 16 bytes each, a chunk's and the sum's */
+#define IOSTAT_MAX_CELLS (1u << 23)
 
 enum io_type {
 	IO_FRAMES = 0,          /* the order of tshark's names */
