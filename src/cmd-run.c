@@ -578,6 +578,7 @@ iostat_in_order(const struct run_plan *plan, int flow, int64_t backwards,
     uint64_t interval, struct sc_err *e)
 {
 	const struct sc_time *ref = capture_first(plan, flow);
+	const struct run_chunk *prev = NULL;
 	uint64_t whole = 0;
 	size_t i;
 	int one_row = !flow && ref != NULL;
@@ -606,8 +607,6 @@ iostat_in_order(const struct run_plan *plan, int flow, int64_t backwards,
 		    "packets are earlier than one before them, and tshark "
 		    "counts such a packet in the interval it is at, which "
 		    "the chunks do not say");
-	const struct run_chunk *prev = NULL;
-
 	for (i = 0; i < plan->n_chunks; i++) {
 		const struct run_chunk *c = &plan->chunks[i];
 

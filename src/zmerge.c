@@ -222,6 +222,16 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
 	if (n_io > 1)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,stat "
 		    "tables in one run; run them one at a time");
+	for (i = 1; n_io > 0 && i < argc; i++) {
+		const char *t = strncmp(argv[i], "-t", 2) != 0 ? NULL :
+		    argv[i][2] != '\0' ? argv[i] + 2 : i + 1 < argc ?
+		    argv[i + 1] : "";
+
+		if (t != NULL && strcmp(t, "r") != 0)
+			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z "
+			    "io,stat with -t %s: shardcap draws its rows in "
+			    "relative time (-t r) only", t);
+	}
 	if (flow && n_phs > 1)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,phs "
 		    "tables in one run in the flow layout; run them one at a "

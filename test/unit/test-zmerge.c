@@ -97,6 +97,11 @@ test_plans(void)
 	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-z", "io,stat,1", "-z",
 	    "conv,tcp", NULL), ZMERGE_IOSTAT | ZMERGE_CONV,
 	    "plan: io,stat with conv");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-t", "ad", "-z",
+	    "io,stat,1", NULL), SC_ERR_USAGE, "plan: io,stat with -t ad "
+	    "refused");
+	is_int(plan(1, 1, "tshark", "-r", "{}", "-q", "-tr", "-z", "io,stat,1",
+	    NULL), ZMERGE_IOSTAT, "plan: io,stat with -t r");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-q", "-z", "endpoints,tcp",
 	    NULL), SC_ERR_USAGE, "plan: endpoints refused");
 	is_int(plan(0, 1, "tshark", "-r", "{}", "-z", "conv,tcp", NULL),
