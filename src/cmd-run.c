@@ -661,36 +661,38 @@ iostat_begin(struct zmerge *merge, const struct run_plan *plan, int flow,
 	return r;
 }
 
-/* The flow layout's protocol hierarchy: where the chunks do not say in
- * which order tshark first met two protocols, the command run here over
- * the capture's first packets in time order says it (zmerge_phs_prefix):
- * 32 MiB of them, or a 16th of the capture when that is more. It is
- * started with the run, at the lowest priority (on a cluster this
- * machine is idle meanwhile; with local workers it takes what they
- * leave), and waited for only when the chunks leave an order unknown.
- * When it cannot be run (a local tshark that fails, chunks that do not
- * make one capture), the ties stay, and the run warns of them. */
-struct phs_prefix {
+/* The command run on this machine beside the run, over a file made here,
+ * its table given to the merge. The flow layout's protocol hierarchy:
+ * where the chunks do not say in which order tshark first met two
+ * protocols, the command over the capture's first packets in time order
+ * says it (zmerge_phs_prefix): 32 MiB of them, or a 16th of the capture
+ * when that is more. It is started with the run, at the lowest priority
+ * (on a cluster this machine is idle meanwhile; with local workers it
+ * takes what they leave), and waited for only when the chunks leave an
+ * order unknown. When it cannot be run (a local tshark that fails, chunks
+ * that do not make one capture), the ties stay, and the run warns of
+ * them. io,stat: see iostat_share_start. */
+struct local_run {
 	struct child child;
 	int started;
 	int iostat;             /* io,stat's share of a record, not the
-	                         * hierarchy's first packets (iostat_share) */
-	char *in;               /* the prefix's file */
+	                         * hierarchy's first packets */
+	char *in;               /* the file it reads */
 	char **argv;
 };
 
 static void
-prefix_line(struct child *c, const char *line, void *ctx)
+local_line(struct child *c, const char *line, void *ctx)
 {
 	(void)c;
-	if (zmerge_phs_prefix_add(ctx, line, strlen(line)) == 0)
-		(void)zmerge_phs_prefix_add(ctx, "\n", 1);
+	if (zmerge_local_add(ctx, line, strlen(line)) == 0)
+		(void)zmerge_local_add(ctx, "\n", 1);
 }
 
 /* Runs the command here, at the lowest priority, over a file that write
  * makes (0 or an error), its lines given to merge. */
 static void
-local_start(struct phs_prefix *pp, struct zmerge *merge, char *const *argv,
+local_start(struct local_run *pp, struct zmerge *merge, char *const *argv,
     size_t argc, int (*write)(int fd, const void *ctx, struct sc_err *e),
     const void *ctx)
 {
@@ -713,7 +715,7 @@ local_start(struct phs_prefix *pp, struct zmerge *merge, char *const *argv,
 		if (close(fd) != 0)
 			ok = 0;
 		pp->child.argv = pp->argv;
-		pp->child.on_line = prefix_line;
+		pp->child.on_line = local_line;
 		pp->child.ctx = merge;
 		if (ok && child_start(&pp->child, &e) == 0) {
 			pp->started = 1;
@@ -745,7 +747,7 @@ write_prefix(int fd, const void *ctx, struct sc_err *e)
 }
 
 static void
-phs_prefix_start(struct phs_prefix *pp, const struct run_plan *plan,
+phs_prefix_start(struct local_run *pp, const struct run_plan *plan,
     struct zmerge *merge, char *const *argv, size_t argc)
 {
 	const char *env = getenv("SHARDCAP_PHS_PREFIX");
@@ -786,7 +788,7 @@ write_share(int fd, const void *ctx, struct sc_err *e)
 }
 
 static void
-iostat_share_start(struct phs_prefix *pp, const struct run_plan *plan,
+iostat_share_start(struct local_run *pp, const struct run_plan *plan,
     int flow, struct zmerge *merge, char *const *argv, size_t argc)
 {
 	char **paths = chunk_paths(plan);
@@ -809,7 +811,7 @@ iostat_share_start(struct phs_prefix *pp, const struct run_plan *plan,
 
 /* Waits for it, and gives its table to merge when use (else stops it). */
 static void
-phs_prefix_finish(struct phs_prefix *pp, struct zmerge *merge, int use)
+local_finish(struct local_run *pp, struct zmerge *merge, int use)
 {
 	struct child *cp = &pp->child;
 	struct sc_err e;
@@ -949,7 +951,7 @@ cmd_run(int argc, char **argv)
 	int balance = 0, warm = 1, layout = SPLIT_TIME, per_chunk = 0;
 	struct zmerge *merge = NULL;
 	char **merge_argv = NULL;
-	struct phs_prefix prefix = { .argv = NULL };
+	struct local_run local = { .argv = NULL };
 	struct cat_capture cap;
 	struct cat_run_spec spec;
 	struct strvec rerun_words = STRVEC_INIT;
@@ -1287,9 +1289,9 @@ cmd_run(int argc, char **argv)
 			goto out;
 		}
 		if (tables == ZMERGE_PHS && flow && plan.n_chunks > 1)
-			phs_prefix_start(&prefix, &plan, merge, given, n_given);
+			phs_prefix_start(&local, &plan, merge, given, n_given);
 		if ((tables & ZMERGE_IOSTAT) && zmerge_iostat_needs_share(merge))
-			iostat_share_start(&prefix, &plan, flow, merge, given,
+			iostat_share_start(&local, &plan, flow, merge, given,
 			    n_given);
 	}
 
@@ -1374,8 +1376,8 @@ cmd_run(int argc, char **argv)
 	if (merge != NULL && res.failed_chunks == 0 && res.lost_chunks == 0) {
 		struct strbuf merged = STRBUF_INIT;
 
-		if (prefix.iostat || zmerge_phs_unsure(merge) > 0) {
-			phs_prefix_finish(&prefix, merge, 1);
+		if (local.iostat || zmerge_phs_unsure(merge) > 0) {
+			local_finish(&local, merge, 1);
 			if (cli_signal) {
 				status = cli_signal_status();
 				strbuf_release(&merged);
@@ -1455,7 +1457,7 @@ cmd_run(int argc, char **argv)
 		status = balance_capture(target, &bal);
 	}
 out:
-	phs_prefix_finish(&prefix, NULL, 0);
+	local_finish(&local, NULL, 0);
 	run_plan_release(&plan);
 	if (have_cluster)
 		cluster_close(&cl);

@@ -182,6 +182,30 @@ all_is(const char *s, int c)
 	return n > 0 && s[n] == '\0';
 }
 
+/* tshark's microseconds of a time in nanoseconds: rounded */
+static uint64_t
+micros(uint64_t ns)
+{
+	return ns / 1000000000 * US_PER_S + (ns % 1000000000 + 500) / 1000;
+}
+
+/* a's rows up to rows, the new ones zero */
+static void
+grow_rows(struct io_table *a, size_t rows)
+{
+	size_t old = a->n_rows * a->n_cols, alloc = a->alloc_cells;
+
+	if (rows <= a->n_rows)
+		return;
+	ALLOC_GROW(a->frames, rows * a->n_cols, a->alloc_cells);
+	if (a->alloc_cells != alloc)
+		a->value = xreallocarray(a->value, a->alloc_cells,
+		    sizeof(*a->value));
+	memset(a->frames + old, 0, (rows * a->n_cols - old) * sizeof(uint64_t));
+	memset(a->value + old, 0, (rows * a->n_cols - old) * sizeof(uint64_t));
+	a->n_rows = rows;
+}
+
 /* One row's numbers, after its interval: each cell " N |"; a last cell of
  * spaces is the border's filler. */
 static int
@@ -199,15 +223,7 @@ parse_row(struct io_table *t, const char *line, const char **why)
 		    "or a longer interval)";
 		return -1;
 	}
-	ALLOC_GROW(t->frames, (row + 1) * t->n_cols, t->alloc_rows);
-	{
-		size_t alloc = t->alloc_rows;
-
-		/* value grows with frames: the same count */
-		t->value = xreallocarray(t->value, alloc, sizeof(*t->value));
-	}
-	memset(&t->frames[row * t->n_cols], 0, t->n_cols * sizeof(uint64_t));
-	memset(&t->value[row * t->n_cols], 0, t->n_cols * sizeof(uint64_t));
+	grow_rows(t, row + 1);
 	for (p++; *p != '\0'; ) {
 		const char *bar = strchr(p, '|');
 		const char *q = p;
@@ -263,7 +279,6 @@ parse_row(struct io_table *t, const char *line, const char **why)
 		*why = "a row has fewer cells than the table has columns";
 		return -1;
 	}
-	t->n_rows++;
 	return 0;
 }
 
@@ -329,33 +344,17 @@ bad:
 	return -1;
 }
 
-int
-iostat_same_columns(const struct io_table *a, const struct io_table *b)
+size_t
+iostat_unlike(const struct io_table *t, const struct io_spec *s)
 {
 	size_t k;
 
-	if (a->n_cols != b->n_cols)
-		return 0;
-	for (k = 0; k < a->n_cols; k++)
-		if (a->type[k] != b->type[k] || (a->filter[k] == NULL) !=
-		    (b->filter[k] == NULL) || (a->filter[k] != NULL &&
-		    strcmp(a->filter[k], b->filter[k]) != 0))
-			return 0;
-	return 1;
-}
-
-static void
-grow_rows(struct io_table *a, size_t rows)
-{
-	size_t old = a->n_rows * a->n_cols;
-
-	if (rows <= a->n_rows)
-		return;
-	ALLOC_GROW(a->frames, rows * a->n_cols, a->alloc_rows);
-	a->value = xreallocarray(a->value, a->alloc_rows, sizeof(*a->value));
-	memset(a->frames + old, 0, (rows * a->n_cols - old) * sizeof(uint64_t));
-	memset(a->value + old, 0, (rows * a->n_cols - old) * sizeof(uint64_t));
-	a->n_rows = rows;
+	for (k = 0; k < s->n_cols; k++)
+		if (k >= t->n_cols || t->type[k] != s->type[k] ||
+		    (t->filter[k] == NULL) != (s->col[k] == NULL) ||
+		    (s->col[k] != NULL && strcmp(t->filter[k], s->col[k]) != 0))
+			return k + 1;
+	return 0;
 }
 
 void
@@ -399,6 +398,14 @@ iostat_take(struct io_table *a, const struct io_table *ref, uint64_t times)
 		a->value[k] -= v;
 	}
 	return 0;
+}
+
+uint64_t
+iostat_last_row(const struct io_spec *s, uint64_t elapsed_ns)
+{
+	uint64_t dur = micros(elapsed_ns);
+
+	return s->interval > dur ? 0 : dur / s->interval;
 }
 
 void
@@ -459,12 +466,6 @@ centre(struct strbuf *out, const char *label, unsigned w)
 	} else if (len > 0 && len <= 15) {
 		strbuf_addf(out, "%s|", label);
 	}
-}
-
-static uint64_t
-micros(uint64_t ns)
-{
-	return ns / 1000000000 * US_PER_S + (ns % 1000000000 + 500) / 1000;
 }
 
 /* "| NAME: VALUE secs", then spaces to the border as if VALUE were w

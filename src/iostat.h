@@ -63,7 +63,7 @@ struct io_table {
 	enum io_type type[IOSTAT_MAX_COLS];
 	char *filter[IOSTAT_MAX_COLS];  /* as its Col lines say; NULL: frames
 	                                 * and bytes */
-	size_t n_rows, alloc_rows;
+	size_t n_rows, alloc_cells;     /* both arrays have alloc_cells */
 	uint64_t *frames, *value;       /* [row * n_cols + col] */
 };
 
@@ -71,8 +71,14 @@ struct io_table {
  * '='). Returns 0, or -1 with *why. */
 int iostat_parse(struct io_table *t, char *const *lines, size_t n,
     const char **why);
-/* The same columns and filters. */
-int iostat_same_columns(const struct io_table *a, const struct io_table *b);
+/* 0 when t's columns are those s asks, in type and filter; else the
+ * first column (1, 2, ...) that is not. */
+size_t iostat_unlike(const struct io_table *t, const struct io_spec *s);
+/* The row tshark counts a file's latest packet in, elapsed_ns after its
+ * first: a table of fewer rows left it out (tshark prints the rows up to
+ * the duration, and not the row of a latest packet a whole number of
+ * intervals after the first). */
+uint64_t iostat_last_row(const struct io_spec *s, uint64_t elapsed_ns);
 /* Adds b's rows to a's: frames, bytes, counts and sums added, MAX the
  * larger. */
 void iostat_add(struct io_table *a, const struct io_table *b);

@@ -154,10 +154,11 @@ table_kind(const char *z, int flow, int whole_flows, const char **why)
 	return -1;
 }
 
-/* The value of the next -z option of a tshark command from argv[*i] on,
- * or NULL; *i is left after it. */
+/* The value of the next option opt (one that takes a value: -z, -t) of a
+ * tshark command from argv[*i] on, or NULL; *i is left after it. *quiet
+ * is set when -q or -Q is met on the way. */
 static const char *
-next_z(char *const *argv, size_t argc, size_t *i, int *quiet)
+next_opt(char *const *argv, size_t argc, size_t *i, int opt, int *quiet)
 {
 	for (; *i < argc; ++*i) {
 		const char *a = argv[*i], *z = NULL;
@@ -170,7 +171,7 @@ next_z(char *const *argv, size_t argc, size_t *i, int *quiet)
 				*quiet = 1;
 			if (!tshark_takes_value(a[k]))
 				continue;
-			if (a[k] == 'z')
+			if (a[k] == opt)
 				z = a[k + 1] != '\0' ? a + k + 1 :
 				    *i + 1 < argc ? argv[*i + 1] : NULL;
 			if (a[k + 1] == '\0')
@@ -195,7 +196,7 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
 
 	if (argc == 0 || !run_tool_is(argv[0], "tshark"))
 		return 0;
-	while ((z = next_z(argv, argc, &i, &quiet)) != NULL) {
+	while ((z = next_opt(argv, argc, &i, 'z', &quiet)) != NULL) {
 		const char *why = "";
 		int kind;
 
@@ -222,16 +223,12 @@ zmerge_plan(char *const *argv, size_t argc, int flow, int whole_flows,
 	if (n_io > 1)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,stat "
 		    "tables in one run; run them one at a time");
-	for (i = 1; n_io > 0 && i < argc; i++) {
-		const char *t = strncmp(argv[i], "-t", 2) != 0 ? NULL :
-		    argv[i][2] != '\0' ? argv[i] + 2 : i + 1 < argc ?
-		    argv[i + 1] : "";
-
-		if (t != NULL && strcmp(t, "r") != 0)
+	for (i = 1; n_io > 0 && (z = next_opt(argv, argc, &i, 't',
+	    &quiet)) != NULL; )
+		if (strcmp(z, "r") != 0)
 			return sc_err_set(e, SC_ERR_USAGE, "cannot merge -z "
 			    "io,stat with -t %s: shardcap draws its rows in "
-			    "relative time (-t r) only", t);
-	}
+			    "relative time (-t r) only", z);
 	if (flow && n_phs > 1)
 		return sc_err_set(e, SC_ERR_USAGE, "cannot merge two -z io,phs "
 		    "tables in one run in the flow layout; run them one at a "
@@ -546,12 +543,6 @@ span_of(const struct zmerge *z, const char *file)
 	return NULL;
 }
 
-static uint64_t
-micros(uint64_t ns)
-{
-	return ns / 1000000000 * 1000000 + (ns % 1000000000 + 500) / 1000;
-}
-
 /* Whether tshark's table of one chunk (lines[0..n)) is the one drawn
  * again from its numbers over the chunk's duration: sets *ns to it. */
 static int
@@ -592,7 +583,7 @@ merge_iostat(struct zmerge *z, const char *file, char *const *lines,
 	struct io_table ct;
 	struct zm_table *t;
 	const char *why;
-	uint64_t ns = 0, dur, last;
+	uint64_t ns = 0;
 	size_t k;
 
 	if (!z->has_io || sp == NULL)
@@ -610,15 +601,12 @@ merge_iostat(struct zmerge *z, const char *file, char *const *lines,
 		    "own); --per-chunk prints each chunk's table", ct.n_cols,
 		    s->n_cols);
 	}
-	for (k = 0; k < s->n_cols; k++)
-		if (ct.type[k] != s->type[k] || (ct.filter[k] == NULL) !=
-		    (s->col[k] == NULL) || (s->col[k] != NULL &&
-		    strcmp(ct.filter[k], s->col[k]) != 0)) {
-			iostat_release(&ct);
-			return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z "
-			    "io,stat: column %zu of tshark's table is not as "
-			    "the command writes it", k + 1);
-		}
+	if ((k = iostat_unlike(&ct, s)) != 0) {
+		iostat_release(&ct);
+		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
+		    "column %zu of tshark's table is not as the command "
+		    "writes it", k);
+	}
 	if (!drawn_again(z, &ct, lines, n, sp, &ns)) {
 		iostat_release(&ct);
 		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
@@ -627,16 +615,12 @@ merge_iostat(struct zmerge *z, const char *file, char *const *lines,
 		    "draws as tshark 4.0 with relative times); --per-chunk "
 		    "prints each chunk's table", file);
 	}
-	/* tshark prints the rows up to the duration: the row of a latest
-	 * packet a whole number of intervals after the first is left out */
-	dur = micros(ns);
-	last = s->interval > dur ? 0 : dur / s->interval;
 	if (sp->untimed && ct.n_rows > 0) {
 		iostat_release(&ct);
 		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
 		    "chunk '%s' has packets with no time stamp", file);
 	}
-	if (!sp->untimed && last >= ct.n_rows) {
+	if (!sp->untimed && iostat_last_row(s, ns) >= ct.n_rows) {
 		iostat_release(&ct);
 		return sc_err_set(e, SC_ERR_MERGE, "cannot merge -z io,stat: "
 		    "tshark leaves out of the table of chunk '%s' the row of "
@@ -654,10 +638,9 @@ merge_iostat(struct zmerge *z, const char *file, char *const *lines,
 		z->items[z->n_items].line = NULL;
 		z->items[z->n_items++].table = z->n_tables++;
 	} else {
+		/* (its columns are the command's, as the first chunk's) */
 		if (item >= z->n_items || z->items[item].line != NULL ||
-		    z->tables[z->items[item].table].kind != ZM_IOSTAT ||
-		    !iostat_same_columns(&z->tables[z->items[item].table].io,
-		    &ct)) {
+		    z->tables[z->items[item].table].kind != ZM_IOSTAT) {
 			iostat_release(&ct);
 			return bad_output(e, file, "has other tables than the "
 			    "first chunk's");
@@ -1215,7 +1198,7 @@ zmerge_phs_unsure(struct zmerge *z)
 }
 
 int
-zmerge_phs_prefix_add(struct zmerge *z, const char *data, size_t len)
+zmerge_local_add(struct zmerge *z, const char *data, size_t len)
 {
 	if (z->prefix_text.len + len > ZMERGE_MAX_BYTES)
 		return SC_ERR_LIMIT;
@@ -1413,7 +1396,7 @@ zmerge_iostat_begin(struct zmerge *z, char *const *argv, size_t argc,
 	size_t i = 1, k;
 	int quiet = 0;
 
-	while ((zv = next_z(argv, argc, &i, &quiet)) != NULL)
+	while ((zv = next_opt(argv, argc, &i, 'z', &quiet)) != NULL)
 		if (strncmp(zv, "io,stat,", 8) == 0)
 			break;
 	if (zv == NULL || iostat_spec(&z->io_spec, zv, &why) != 0)
@@ -1436,7 +1419,7 @@ zmerge_iostat_begin(struct zmerge *z, char *const *argv, size_t argc,
 		sh->n_cols = z->io_spec.n_cols;
 		sh->frames = xcalloc(sh->n_cols, sizeof(*sh->frames));
 		sh->value = xcalloc(sh->n_cols, sizeof(*sh->value));
-		sh->alloc_rows = sh->n_cols;
+		sh->alloc_cells = sh->n_cols;
 		sh->n_rows = 1;
 		for (k = 0; k < sh->n_cols; k++) {
 			sh->type[k] = z->io_spec.type[k];

@@ -91,10 +91,11 @@ size_t zmerge_phs_unsure(struct zmerge *z);
 #define ZMERGE_PHS_PREFIX (32u << 20)
 int zmerge_phs_prefix(char *const *paths, size_t n, uint64_t limit, int fd,
     struct sc_err *e);
-/* The output of the command over that capture, in pieces, then its end;
- * zmerge_finish then orders by it. Returns 0, or SC_ERR_LIMIT /
- * SC_ERR_MERGE (not tshark's table). */
-int zmerge_phs_prefix_add(struct zmerge *z, const char *data, size_t len);
+/* The output of the command run here over that capture (or over the file
+ * of zmerge_iostat_file), in pieces, then its end; zmerge_finish then
+ * orders by it. Returns 0, or SC_ERR_LIMIT / SC_ERR_MERGE (not tshark's
+ * table). */
+int zmerge_local_add(struct zmerge *z, const char *data, size_t len);
 int zmerge_phs_prefix_end(struct zmerge *z, struct sc_err *e);
 /* After zmerge_finish: how many pairs of neighbouring rows of the flow
  * layout's hierarchy are still of an order not known, so that each may
@@ -129,7 +130,7 @@ int zmerge_iostat_needs_share(const struct zmerge *z);
  * error. */
 int zmerge_iostat_file(const char *path, const struct sc_time *ref,
     uint64_t later_ns, int fd, struct sc_err *e);
-/* The command's output over that file, given with zmerge_phs_prefix_add,
+/* The command's output over that file, given with zmerge_local_add,
  * ended: the share is read from it. Returns 0 or SC_ERR_MERGE. */
 int zmerge_iostat_share_end(struct zmerge *z, struct sc_err *e);
 

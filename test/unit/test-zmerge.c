@@ -245,7 +245,7 @@ test_phs_flow(void)
 	/* udp, tcp: chunk a alone has both; icmp: chunk b */
 	is_int((long long)zmerge_phs_unsure(z), 1,
 	    "phs flow: icmp and udp of two chunks, an order not known");
-	ok(zmerge_phs_prefix_add(z, pre, strlen(pre)) == 0 &&
+	ok(zmerge_local_add(z, pre, strlen(pre)) == 0 &&
 	    zmerge_phs_prefix_end(z, &e) == 0, "phs flow: the prefix's table");
 	is_int((long long)zmerge_phs_unsure(z), 0,
 	    "phs flow: the prefix says it");
